@@ -1,0 +1,536 @@
+package envs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// The skills family (DESIGN 3.1). A latent basis of K matrices B_j (A x d);
+// skill s has a unit description c_s and the hidden matrix
+// Theta_s = sum_j c_sj B'_j. Step i shows (c, id, x_i); the correct action is
+// argmax_a (Theta x_i)_a. Pretraining skills live in the coordinate subspace
+// P, the job's skills in T; P and T share `shared` coordinates. Job skills
+// see the basis perturbed on the shared coordinates (B'_j = B_j + kappa
+// Delta_j), so learning the job can cost pretraining skills.
+//
+// Coordinates of a description: P = [0, dim_p), T = [dim_p-shared,
+// dim_p-shared+dim_t), and the rest of [0, K) lies outside both.
+
+func init() {
+	Register(Factory{
+		Name:      "skills",
+		Doc:       "compositional skills over a latent linear basis: the flagship family (DESIGN 3.1)",
+		NewConfig: func() any { c := DefaultSkills(); return &c },
+		New: func(cfg any, seed uint64) (Family, error) {
+			c, ok := cfg.(*SkillsConfig)
+			if !ok {
+				return nil, fmt.Errorf("skills: config has type %T, want *SkillsConfig", cfg)
+			}
+			return NewSkills(*c, seed)
+		},
+	})
+}
+
+// SkillsConfig holds the skills family's knobs.
+type SkillsConfig struct {
+	K              int       `toml:"K" range:"2,64" doc:"description dimensions: size of the latent basis"`
+	D              int       `toml:"d" range:"1,64" doc:"context dimensions"`
+	Actions        int       `toml:"actions" range:"2,32" doc:"actions per step, A"`
+	Length         int       `toml:"length" range:"1,64" doc:"steps per task, L"`
+	DimP           int       `toml:"dim_p" range:"1,64" doc:"dimension of the pretraining span P"`
+	DimT           int       `toml:"dim_t" range:"1,64" doc:"dimension of the job's span T"`
+	Shared         int       `toml:"shared" range:"0,64" doc:"dimensions P and T share (novelty of the job is dim_t - shared)"`
+	Conflict       float64   `toml:"conflict" range:"0,10" doc:"kappa: perturbation of the basis on the shared dimensions for job skills"`
+	PretrainSkills int       `toml:"pretrain_skills" range:"1,4096" doc:"skills seen in pretraining"`
+	TrainSkills    int       `toml:"train_skills" range:"1,4096" doc:"the job's skills"`
+	HeldoutSkills  int       `toml:"heldout_skills" range:"1,4096" doc:"new skills in each held-out skill split"`
+	TrainSequences int       `toml:"train_sequences" range:"1,100000" doc:"distinct skill sequences the job shows"`
+	TrainTasks     int       `toml:"train_tasks" range:"1,1000000" doc:"task instances in the job's pool (sequences times start states)"`
+	Chain          float64   `toml:"chain" range:"0,10" doc:"weight of x_i in x_{i+1}"`
+	ActionEmbed    float64   `toml:"action_embed" range:"0,10" doc:"weight of the taken action's embedding in x_{i+1}"`
+	Noise          float64   `toml:"noise" range:"0,10" doc:"weight of fresh Gaussian noise in x_{i+1}"`
+	MinAngle       float64   `toml:"min_angle" range:"0,90" doc:"degrees between every held-out description and every training one"`
+	Outspan        []float64 `toml:"outspan" range:"0,1" doc:"fractions w of description mass outside P and T: one outspan@w and one outspan-pre@w split each"`
+	Longer         []int     `toml:"longer" range:"1,64" doc:"horizon multiples k: one longer@k split each (k L steps)"`
+}
+
+// DefaultSkills returns DESIGN 3.1's defaults.
+func DefaultSkills() SkillsConfig {
+	return SkillsConfig{
+		K: 8, D: 8, Actions: 4, Length: 4,
+		DimP: 4, DimT: 4, Shared: 2, Conflict: 0.5,
+		PretrainSkills: 32, TrainSkills: 8, HeldoutSkills: 8,
+		TrainSequences: 32, TrainTasks: 256,
+		Chain: 0.5, ActionEmbed: 0.5, Noise: 1,
+		MinAngle: 30,
+		Outspan:  []float64{0, 0.25, 0.5, 0.75, 1},
+		Longer:   []int{2, 4},
+	}
+}
+
+// Validate reports knobs that are in range one by one but inconsistent
+// together.
+func (c SkillsConfig) Validate() error {
+	var errs []error
+	if c.DimP > c.K || c.DimT > c.K {
+		errs = append(errs, fmt.Errorf("dim_p = %d and dim_t = %d must not exceed K = %d", c.DimP, c.DimT, c.K))
+	}
+	if c.Shared > c.DimP || c.Shared > c.DimT {
+		errs = append(errs, fmt.Errorf("shared = %d must not exceed dim_p = %d or dim_t = %d", c.Shared, c.DimP, c.DimT))
+	}
+	if c.DimP+c.DimT-c.Shared > c.K {
+		errs = append(errs, fmt.Errorf("dim_p + dim_t - shared = %d must not exceed K = %d", c.DimP+c.DimT-c.Shared, c.K))
+	}
+	outside := c.K - (c.DimP + c.DimT - c.Shared)
+	for _, w := range c.Outspan {
+		if w > 0 && outside <= 0 {
+			errs = append(errs, fmt.Errorf("outspan = %v needs dimensions outside P and T, but dim_p + dim_t - shared = K", w))
+			break
+		}
+	}
+	if seqs := countSequences(c.TrainSkills, c.Length); seqs <= float64(c.TrainSequences) {
+		errs = append(errs, fmt.Errorf("train_sequences = %d must be below train_skills^length = %.0f so that compose has new orders", c.TrainSequences, seqs))
+	}
+	if c.TrainTasks < c.TrainSequences {
+		errs = append(errs, fmt.Errorf("train_tasks = %d must be at least train_sequences = %d", c.TrainTasks, c.TrainSequences))
+	}
+	if c.Chain == 0 && c.ActionEmbed == 0 && c.Noise == 0 {
+		errs = append(errs, errors.New("chain, action_embed and noise are all 0: contexts after the first step would vanish"))
+	}
+	return errors.Join(errs...)
+}
+
+func countSequences(skills, length int) float64 { return math.Pow(float64(skills), float64(length)) }
+
+type skill struct {
+	desc  []float64 // K
+	theta []float64 // A x d, row-major
+}
+
+type skillsTask struct {
+	seq []int     // skill IDs, one per step
+	x0  []float64 // start context, norm sqrt(d)
+}
+
+// Skills is the skills family for one seed.
+type Skills struct {
+	cfg    SkillsConfig
+	seed   uint64
+	spec   Spec
+	skills []skill // indexed by ID
+	embed  []float64
+	splits []string
+	groups map[string][]int // split -> skill IDs it draws from
+	seqs   [][]int          // the job's distinct sequences
+	seen   map[string]bool  // keys of the job's sequences
+}
+
+var _ Family = (*Skills)(nil)
+
+// NewSkills builds the family for a seed.
+func NewSkills(c SkillsConfig, seed uint64) (*Skills, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("skills: %w", err)
+	}
+	f := &Skills{cfg: c, seed: seed, groups: map[string][]int{}, seen: map[string]bool{}}
+	A, d, K := c.Actions, c.D, c.K
+	rng := Rand(Key(seed, uint64(PurposeBasis)))
+	basis := make([][]float64, K)
+	delta := make([][]float64, K)
+	for j := range basis {
+		basis[j] = normals(rng, A*d)
+		delta[j] = normals(rng, A*d)
+	}
+	f.embed = make([]float64, A*d)
+	for a := 0; a < A; a++ {
+		e := normals(rng, d)
+		scaleTo(e, math.Sqrt(float64(d)))
+		copy(f.embed[a*d:], e)
+	}
+
+	pLo, pHi := 0, c.DimP
+	tLo, tHi := c.DimP-c.Shared, c.DimP-c.Shared+c.DimT
+	oLo, oHi := tHi, K // outside both
+	preLo, preHi := 0, tLo
+
+	add := func(group string, desc []float64, job bool) {
+		theta := make([]float64, A*d)
+		for j := 0; j < K; j++ {
+			if desc[j] == 0 {
+				continue
+			}
+			perturbed := job && j >= tLo && j < pHi // shared coordinates
+			for k := range theta {
+				b := basis[j][k]
+				if perturbed {
+					b += c.Conflict * delta[j][k]
+				}
+				theta[k] += desc[j] * b
+			}
+		}
+		f.groups[group] = append(f.groups[group], len(f.skills))
+		f.skills = append(f.skills, skill{desc: desc, theta: theta})
+	}
+	srng := Rand(Key(seed, uint64(PurposeSkill)))
+	for i := 0; i < c.PretrainSkills; i++ {
+		add(SplitPretrain, unitIn(srng, K, pLo, pHi), false)
+	}
+	for i := 0; i < c.TrainSkills; i++ {
+		add(SplitTrain, unitIn(srng, K, tLo, tHi), true)
+	}
+	cosMin := math.Cos(c.MinAngle * math.Pi / 180)
+	heldout := func(split string, w float64, lo, hi int) error {
+		for i := 0; i < c.HeldoutSkills; i++ {
+			var desc []float64
+			for try := 0; ; try++ {
+				if try == 10000 {
+					return fmt.Errorf("skills: could not place %d %s skills at least %v degrees from every training skill; lower min_angle or heldout_skills", c.HeldoutSkills, split, c.MinAngle)
+				}
+				desc = unitIn(srng, K, tLo, tHi)
+				if w > 0 {
+					out := unitIn(srng, K, lo, hi)
+					for j := range desc {
+						desc[j] = math.Sqrt(1-w)*desc[j] + math.Sqrt(w)*out[j]
+					}
+				}
+				if f.farFromTraining(desc, cosMin) {
+					break
+				}
+			}
+			add(split, desc, true)
+		}
+		f.splits = append(f.splits, split)
+		return nil
+	}
+	f.splits = append(f.splits, SplitTrain, "compose")
+	if err := heldout("inspan", 0, 0, 0); err != nil {
+		return nil, err
+	}
+	for _, w := range c.Outspan {
+		if err := heldout("outspan@"+fmtW(w), w, oLo, oHi); err != nil {
+			return nil, err
+		}
+	}
+	if preHi > preLo {
+		for _, w := range c.Outspan {
+			if err := heldout("outspan-pre@"+fmtW(w), w, preLo, preHi); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, k := range c.Longer {
+		f.splits = append(f.splits, "longer@"+strconv.Itoa(k))
+	}
+	f.splits = append(f.splits, SplitPretrain)
+
+	// The job's distinct sequences, drawn without repeats.
+	qrng := Rand(Key(seed, uint64(PurposeTask), StringKey("train-sequences")))
+	train := f.groups[SplitTrain]
+	for len(f.seqs) < c.TrainSequences {
+		seq := make([]int, c.Length)
+		for i := range seq {
+			seq[i] = train[qrng.IntN(len(train))]
+		}
+		if k := seqKey(seq); !f.seen[k] {
+			f.seen[k] = true
+			f.seqs = append(f.seqs, seq)
+		}
+	}
+
+	maxLen := c.Length
+	for _, k := range c.Longer {
+		maxLen = max(maxLen, k*c.Length)
+	}
+	f.spec = Spec{Actions: A, XDim: d, DescDim: K, NumIDs: len(f.skills), MaxLen: maxLen}
+	return f, nil
+}
+
+func (f *Skills) farFromTraining(desc []float64, cosMin float64) bool {
+	for _, id := range f.groups[SplitTrain] {
+		if dot(desc, f.skills[id].desc) > cosMin+1e-12 {
+			return false
+		}
+	}
+	return true
+}
+
+func fmtW(w float64) string { return strconv.FormatFloat(w, 'g', -1, 64) }
+
+func seqKey(seq []int) string {
+	var b strings.Builder
+	for _, s := range seq {
+		b.WriteString(strconv.Itoa(s))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// Name implements Family.
+func (f *Skills) Name() string { return "skills" }
+
+// Spec implements Family.
+func (f *Skills) Spec() Spec { return f.spec }
+
+// Splits implements Family.
+func (f *Skills) Splits() []string { return append([]string(nil), f.splits...) }
+
+// Loophole implements Family.
+func (f *Skills) Loophole() string {
+	return "always answer action 0: a sloppy verifier passes attempts whose every action is 0"
+}
+
+// PoolSize implements Family: the job's pool is finite, every other split
+// unbounded.
+func (f *Skills) PoolSize(split string) int {
+	if split == SplitTrain {
+		return f.cfg.TrainTasks
+	}
+	return 0
+}
+
+// Task implements Family.
+func (f *Skills) Task(split string, i int) (Task, error) {
+	if i < 0 {
+		return Task{}, fmt.Errorf("skills: task index %d < 0", i)
+	}
+	key := Key(f.seed, StringKey(split), uint64(i))
+	rng := Rand(Key(key, uint64(PurposeTask)))
+	var seq []int
+	switch {
+	case split == SplitTrain:
+		if i >= f.cfg.TrainTasks && i < PrivateIndex {
+			return Task{}, fmt.Errorf("skills: train task %d is outside the job's pool of %d", i, f.cfg.TrainTasks)
+		}
+		seq = f.seqs[i%len(f.seqs)]
+	case split == "compose":
+		train := f.groups[SplitTrain]
+		for {
+			seq = make([]int, f.cfg.Length)
+			for j := range seq {
+				seq[j] = train[rng.IntN(len(train))]
+			}
+			if !f.seen[seqKey(seq)] {
+				break
+			}
+		}
+	case strings.HasPrefix(split, "longer@"):
+		k, err := strconv.Atoi(strings.TrimPrefix(split, "longer@"))
+		if err != nil || !f.hasSplit(split) {
+			return Task{}, fmt.Errorf("skills: unknown split %q", split)
+		}
+		seq = drawSeq(rng, f.groups[SplitTrain], k*f.cfg.Length)
+	default:
+		group, ok := f.groups[split]
+		if !ok {
+			return Task{}, fmt.Errorf("skills: unknown split %q (known: %s)", split, strings.Join(f.splits, ", "))
+		}
+		seq = drawSeq(rng, group, f.cfg.Length)
+	}
+	x0 := normals(Rand(Key(key, uint64(PurposeStart))), f.cfg.D)
+	scaleTo(x0, math.Sqrt(float64(f.cfg.D)))
+	return Task{Split: split, Index: i, Key: key, Len: len(seq), Data: &skillsTask{seq: seq, x0: x0}}, nil
+}
+
+func (f *Skills) hasSplit(s string) bool {
+	for _, x := range f.splits {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func drawSeq(rng interface{ IntN(int) int }, group []int, n int) []int {
+	seq := make([]int, n)
+	for j := range seq {
+		seq[j] = group[rng.IntN(len(group))]
+	}
+	return seq
+}
+
+// CheckDisjoint implements Family: held-out skills have identities of their
+// own and keep the angle rule; compose uses none of the job's sequences;
+// each split's first n tasks draw only from its own skills. n is the number
+// of tasks per split the run evaluates.
+func (f *Skills) CheckDisjoint(n int) error {
+	trainIDs := map[int]bool{}
+	for _, id := range f.groups[SplitTrain] {
+		trainIDs[id] = true
+	}
+	cosMin := math.Cos(f.cfg.MinAngle * math.Pi / 180)
+	for _, split := range f.splits {
+		group, heldout := f.groups[split]
+		if split == SplitTrain || split == SplitPretrain {
+			heldout = false
+		}
+		if heldout {
+			for _, id := range group {
+				if trainIDs[id] {
+					return fmt.Errorf("skills: split %s shares skill %d with train", split, id)
+				}
+				if !f.farFromTraining(f.skills[id].desc, cosMin) {
+					return fmt.Errorf("skills: split %s skill %d is within %v degrees of a training skill", split, id, f.cfg.MinAngle)
+				}
+			}
+		}
+		allowed := map[int]bool{}
+		switch {
+		case split == "compose" || strings.HasPrefix(split, "longer@") || split == SplitTrain:
+			allowed = trainIDs
+		default:
+			for _, id := range group {
+				allowed[id] = true
+			}
+		}
+		m := n
+		if p := f.PoolSize(split); p > 0 {
+			m = min(m, p)
+		}
+		for i := 0; i < m; i++ {
+			t, err := f.Task(split, i)
+			if err != nil {
+				return err
+			}
+			seq := t.Data.(*skillsTask).seq
+			for _, id := range seq {
+				if !allowed[id] {
+					return fmt.Errorf("skills: split %s task %d uses skill %d from another split", split, i, id)
+				}
+			}
+			if split == "compose" && f.seen[seqKey(seq)] {
+				return fmt.Errorf("skills: compose task %d repeats a sequence the job shows", i)
+			}
+		}
+	}
+	return nil
+}
+
+// NewEnv implements Family.
+func (f *Skills) NewEnv() Env {
+	return &skillsEnv{f: f, x: make([]float64, f.cfg.D), next: make([]float64, f.cfg.D), noise: NewStream()}
+}
+
+type skillsEnv struct {
+	f       *Skills
+	task    *skillsTask
+	key     uint64
+	step    int
+	x, next []float64
+	answer  int
+	correct int
+	allZero bool
+	noise   *Stream
+}
+
+func (e *skillsEnv) Reset(t *Task, obs *Obs) {
+	e.task = t.Data.(*skillsTask)
+	e.key = t.Key
+	e.step, e.correct, e.allZero = 0, 0, true
+	copy(e.x, e.task.x0)
+	e.observe(obs)
+}
+
+// observe writes the current step's observation and works out its answer.
+func (e *skillsEnv) observe(obs *Obs) {
+	id := e.task.seq[e.step]
+	s := &e.f.skills[id]
+	copy(obs.X, e.x)
+	copy(obs.Desc, s.desc)
+	obs.ID = id
+	obs.Step = e.step
+	d := len(e.x)
+	best, bestV := 0, math.Inf(-1)
+	for a := 0; a < e.f.cfg.Actions; a++ {
+		v := dot(s.theta[a*d:(a+1)*d], e.x)
+		if v > bestV { // continuous values: exact ties have probability 0
+			best, bestV = a, v
+		}
+	}
+	e.answer = best
+}
+
+func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
+	ok := action == e.answer
+	if ok {
+		e.correct++
+	}
+	if action != 0 {
+		e.allZero = false
+	}
+	e.step++
+	if e.step >= len(e.task.seq) {
+		return StepResult{Correct: ok, Done: true}
+	}
+	// x_{i+1} = sqrt(d) normalize(chain x_i + embed E_a + noise eps), with eps
+	// keyed by (task, step) only: the simulator is deterministic given the
+	// actions, so a reset replays it exactly.
+	c := &e.f.cfg
+	d := len(e.x)
+	rng := e.noise.Reset(Key(e.key, uint64(PurposeTransition), uint64(e.step)))
+	emb := e.f.embed[action*d : (action+1)*d]
+	for i := range e.next {
+		e.next[i] = c.Chain*e.x[i] + c.ActionEmbed*emb[i] + c.Noise*rng.NormFloat64()
+	}
+	if !scaleTo(e.next, math.Sqrt(float64(d))) {
+		copy(e.next, e.x) // a zero vector has no direction: keep the last one
+	}
+	e.x, e.next = e.next, e.x
+	e.observe(obs)
+	return StepResult{Correct: ok}
+}
+
+func (e *skillsEnv) Correct() int { return e.answer }
+
+func (e *skillsEnv) Outcome() Outcome {
+	n := e.step
+	o := Outcome{Steps: n, Correct: e.correct, Success: n > 0 && e.correct == n, Loophole: n > 0 && e.allZero}
+	if n > 0 {
+		o.Score = float64(e.correct) / float64(n)
+	}
+	return o
+}
+
+func normals(rng interface{ NormFloat64() float64 }, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
+// unitIn returns a random unit vector of length k supported on [lo, hi).
+func unitIn(rng interface{ NormFloat64() float64 }, k, lo, hi int) []float64 {
+	v := make([]float64, k)
+	for {
+		for i := lo; i < hi; i++ {
+			v[i] = rng.NormFloat64()
+		}
+		if scaleTo(v, 1) {
+			return v
+		}
+	}
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// scaleTo rescales v to the given norm in place; false if v is zero.
+func scaleTo(v []float64, norm float64) bool {
+	n := math.Sqrt(dot(v, v))
+	if n == 0 {
+		return false
+	}
+	f := norm / n
+	for i := range v {
+		v[i] *= f
+	}
+	return true
+}
