@@ -360,6 +360,16 @@ func (f *Skills) CheckDisjoint(n int) error {
 	for _, id := range f.groups[SplitTrain] {
 		trainIDs[id] = true
 	}
+	// The job's sequences, read back from its pool rather than from the
+	// generator's own bookkeeping, so the check is independent of it.
+	jobSeqs := map[string]bool{}
+	for i := 0; i < f.cfg.TrainTasks; i++ {
+		t, err := f.Task(SplitTrain, i)
+		if err != nil {
+			return err
+		}
+		jobSeqs[seqKey(t.Data.(*skillsTask).seq)] = true
+	}
 	cosMin := math.Cos(f.cfg.MinAngle * math.Pi / 180)
 	for _, split := range f.splits {
 		group, heldout := f.groups[split]
@@ -400,7 +410,7 @@ func (f *Skills) CheckDisjoint(n int) error {
 					return fmt.Errorf("skills: split %s task %d uses skill %d from another split", split, i, id)
 				}
 			}
-			if split == "compose" && f.seen[seqKey(seq)] {
+			if split == "compose" && jobSeqs[seqKey(seq)] {
 				return fmt.Errorf("skills: compose task %d repeats a sequence the job shows", i)
 			}
 		}

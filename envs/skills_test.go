@@ -1,0 +1,194 @@
+package envs
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func newTestSkills(t *testing.T, mutate func(*SkillsConfig)) *Skills {
+	t.Helper()
+	c := DefaultSkills()
+	if mutate != nil {
+		mutate(&c)
+	}
+	f, err := NewSkills(c, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestSkillsSplits(t *testing.T) {
+	f := newTestSkills(t, nil)
+	want := "train compose inspan outspan@0 outspan@0.25 outspan@0.5 outspan@0.75 outspan@1 " +
+		"outspan-pre@0 outspan-pre@0.25 outspan-pre@0.5 outspan-pre@0.75 outspan-pre@1 longer@2 longer@4 pretrain"
+	if got := strings.Join(f.Splits(), " "); got != want {
+		t.Fatalf("splits:\n got %s\nwant %s", got, want)
+	}
+	if err := f.CheckDisjoint(256); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSkillsContextNormAndDeterminism(t *testing.T) {
+	f := newTestSkills(t, nil)
+	d := float64(f.Spec().XDim)
+	run := func(split string, i int) []float64 {
+		task, err := f.Task(split, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := f.NewEnv()
+		obs := NewObs(f.Spec())
+		env.Reset(&task, &obs)
+		var trace []float64
+		for step := 0; ; step++ {
+			if n := math.Sqrt(dot(obs.X, obs.X)); math.Abs(n-math.Sqrt(d)) > 1e-9 {
+				t.Fatalf("%s task %d step %d: |x| = %v, want sqrt(d) = %v", split, i, step, n, math.Sqrt(d))
+			}
+			trace = append(trace, obs.X...)
+			if env.Step(step%f.Spec().Actions, &obs).Done {
+				break
+			}
+		}
+		return trace
+	}
+	for _, split := range f.Splits() {
+		a, b := run(split, 3), run(split, 3)
+		if len(a) == 0 || !equalFloats(a, b) {
+			t.Fatalf("%s: replaying a task with the same actions gave a different trajectory", split)
+		}
+	}
+}
+
+func equalFloats(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSkillsTheoreticalStructure(t *testing.T) {
+	c := DefaultSkills()
+	f := newTestSkills(t, nil)
+	tLo, pHi := c.DimP-c.Shared, c.DimP
+	outLo := c.DimP + c.DimT - c.Shared
+	for _, id := range f.groups["outspan@1"] {
+		for j, v := range f.skills[id].desc {
+			if j < outLo && v != 0 {
+				t.Fatalf("outspan@1 skill %d has mass %v on coordinate %d inside P or T", id, v, j)
+			}
+		}
+	}
+	for _, id := range f.groups[SplitPretrain] {
+		for j, v := range f.skills[id].desc {
+			if j >= pHi && v != 0 {
+				t.Fatalf("pretraining skill %d has mass outside P at %d", id, j)
+			}
+		}
+	}
+	for _, id := range f.groups[SplitTrain] {
+		for j, v := range f.skills[id].desc {
+			if (j < tLo || j >= tLo+c.DimT) && v != 0 {
+				t.Fatalf("job skill %d has mass outside T at %d", id, j)
+			}
+		}
+	}
+	// Angle rule.
+	cosMin := math.Cos(c.MinAngle * math.Pi / 180)
+	for _, split := range []string{"inspan", "outspan@0", "outspan@0.5", "outspan-pre@0.25"} {
+		for _, id := range f.groups[split] {
+			for _, tid := range f.groups[SplitTrain] {
+				if dot(f.skills[id].desc, f.skills[tid].desc) > cosMin+1e-12 {
+					t.Fatalf("%s skill %d within %v degrees of train skill %d", split, id, c.MinAngle, tid)
+				}
+			}
+		}
+	}
+}
+
+func TestCheckDisjointCatchesLeaks(t *testing.T) {
+	f := newTestSkills(t, nil)
+	// A held-out skill moved onto a training description breaks the angle rule.
+	id := f.groups["inspan"][0]
+	f.skills[id].desc = append([]float64(nil), f.skills[f.groups[SplitTrain][0]].desc...)
+	if err := f.CheckDisjoint(16); err == nil || !strings.Contains(err.Error(), "degrees") {
+		t.Fatalf("want an angle-rule error, got %v", err)
+	}
+
+	f = newTestSkills(t, nil)
+	// A held-out split that shares an identity with train.
+	f.groups["inspan"][0] = f.groups[SplitTrain][0]
+	if err := f.CheckDisjoint(16); err == nil {
+		t.Fatal("want an identity error")
+	}
+
+	f = newTestSkills(t, nil)
+	// compose that repeats a job sequence: the job's pool is made to show
+	// compose task 0's order behind the generator's back.
+	task, _ := f.Task("compose", 0)
+	f.seqs[0] = task.Data.(*skillsTask).seq
+	if err := f.CheckDisjoint(16); err == nil {
+		t.Fatal("want a sequence error")
+	}
+}
+
+// Calibration: a uniformly random policy solves an all-or-nothing task of L
+// steps with A actions at rate (1/A)^L.
+func TestRandomPolicyCalibration(t *testing.T) {
+	for _, tc := range []struct{ actions, length int }{{2, 3}, {4, 2}, {4, 4}} {
+		f := newTestSkills(t, func(c *SkillsConfig) { c.Actions, c.Length = tc.actions, tc.length; c.TrainSequences = 8; c.TrainTasks = 64 })
+		env := f.NewEnv()
+		obs := NewObs(f.Spec())
+		const n = 40000
+		wins := 0
+		for i := 0; i < n; i++ {
+			task, err := f.Task("compose", i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Reset(&task, &obs)
+			for s := uint64(0); ; s++ {
+				a := int(Uniform(Key(uint64(i), s)) * float64(tc.actions))
+				if env.Step(a, &obs).Done {
+					break
+				}
+			}
+			if env.Outcome().Success {
+				wins++
+			}
+		}
+		p := math.Pow(1/float64(tc.actions), float64(tc.length))
+		got := float64(wins) / n
+		se := math.Sqrt(p * (1 - p) / n)
+		if math.Abs(got-p) > 4*se {
+			t.Errorf("A=%d L=%d: random success %.4f, want %.4f +- %.4f (4 s.e.)", tc.actions, tc.length, got, p, 4*se)
+		}
+	}
+}
+
+func TestSkillsConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*SkillsConfig)
+		want   string
+	}{
+		{"span too big", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 6, 6, 2 }, "must not exceed K"},
+		{"shared too big", func(c *SkillsConfig) { c.Shared = 5 }, "shared = 5"},
+		{"no room outside", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 4, 4, 0 }, "outside P and T"},
+		{"too many sequences", func(c *SkillsConfig) { c.TrainSkills, c.Length = 2, 2 }, "train_sequences"},
+	} {
+		c := DefaultSkills()
+		tc.mutate(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want error containing %q", tc.name, err, tc.want)
+		}
+	}
+}
