@@ -143,7 +143,11 @@ func TestCheckDisjointCatchesLeaks(t *testing.T) {
 // steps with A actions at rate (1/A)^L.
 func TestRandomPolicyCalibration(t *testing.T) {
 	for _, tc := range []struct{ actions, length int }{{2, 3}, {4, 2}, {4, 4}} {
-		f := newTestSkills(t, func(c *SkillsConfig) { c.Actions, c.Length = tc.actions, tc.length; c.TrainSequences = 8; c.TrainTasks = 64 })
+		f := newTestSkills(t, func(c *SkillsConfig) {
+			c.Actions, c.Length = tc.actions, tc.length
+			c.TrainSequences = 8
+			c.TrainTasks = 64
+		})
 		env := f.NewEnv()
 		obs := NewObs(f.Spec())
 		const n = 40000

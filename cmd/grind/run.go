@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/results"
+)
+
+// loadExperiment loads CONFIG, or the built-in default when path is empty.
+func loadExperiment(path string, sets []string) (*experiments.Experiment, error) {
+	var (
+		exp *experiments.Experiment
+		err error
+	)
+	if path == "" {
+		exp, err = experiments.LoadShipped(experiments.DefaultName, sets)
+	} else {
+		exp, err = experiments.Load(path, sets)
+	}
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return exp, nil
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--set key=value ...]", stderr)
+	out := fs.String("out", "", "results folder (default out/<experiment>)")
+	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
+	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return badInput(fmt.Errorf("at most one CONFIG, got %d", len(pos)))
+	}
+	if *workers < 0 {
+		return badInput(fmt.Errorf("--workers %d: must be at least 1 (0 means all cores)", *workers))
+	}
+	path := ""
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	exp, err := loadExperiment(path, sets)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = experiments.DefaultOut(exp)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log}
+	var bar *progressbar.ProgressBar
+	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions(len(experiments.Plan(exp)),
+			progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("runs"),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish())
+		opt.Progress = func(done, total int) { bar.Set(done) }
+	}
+	res, err := experiments.Run(ctx, exp, opt)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	built, err := results.Build(*out, results.BuildOptions{})
+	if err != nil {
+		return fmt.Errorf("outputs: %w", err)
+	}
+	if !*quiet {
+		fmt.Fprintf(stdout, "%s: %d runs (%d now, %d from an earlier invocation, %d failed) in %s\n\n",
+			exp.Config.Experiment, len(res.Runs), res.Ran, res.Skipped, len(res.Failed), *out)
+		fmt.Fprint(stdout, built.Headline)
+		fmt.Fprintln(stdout, "\nWritten:")
+		printFiles(stdout, *out, append([]string{filepath.Join(*out, results.ManifestFile), filepath.Join(*out, results.RunsDir, "*.jsonl")}, built.Files...))
+	}
+	if len(res.Failed) > 0 {
+		return fmt.Errorf("%d of %d runs failed; see %s", len(res.Failed), len(res.Runs), filepath.Join(*out, results.ManifestFile))
+	}
+	return nil
+}
+
+func cmdValidate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("validate", "CONFIG [--set key=value ...]", stderr)
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a knob (repeatable)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return badInput(fmt.Errorf("want exactly one CONFIG, got %d", len(pos)))
+	}
+	exp, err := loadExperiment(pos[0], sets)
+	if err != nil {
+		return err
+	}
+	runs := experiments.Plan(exp)
+	fmt.Fprintf(stdout, "%s: valid; %d sweep points x %d agents x %d seeds = %d runs\n",
+		pos[0], len(exp.Points), len(exp.Config.Agents), exp.Config.Seeds, len(runs))
+	return nil
+}
+
+// printFiles lists files compactly: one line per folder and extension, with
+// a count where there are several.
+func printFiles(w io.Writer, dir string, files []string) {
+	type group struct {
+		pattern string
+		n       int
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, f := range files {
+		pat := filepath.Join(filepath.Dir(f), "*"+filepath.Ext(f))
+		g := groups[pat]
+		if g == nil {
+			g = &group{pattern: pat}
+			groups[pat] = g
+			order = append(order, pat)
+		}
+		g.n++
+		if g.n == 1 {
+			g.pattern = f
+		} else {
+			g.pattern = pat
+		}
+	}
+	for _, pat := range order {
+		g := groups[pat]
+		if g.n > 1 {
+			fmt.Fprintf(w, "  %-48s (%d files)\n", g.pattern, g.n)
+		} else {
+			fmt.Fprintf(w, "  %s\n", g.pattern)
+		}
+	}
+}

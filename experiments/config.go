@@ -1,0 +1,74 @@
+package experiments
+
+import (
+	"github.com/grindbench/grindbench/agents"
+	"github.com/grindbench/grindbench/envs"
+)
+
+// Config is one experiment, resolved: every knob has a value.
+type Config struct {
+	Experiment string `toml:"experiment" doc:"name of the experiment: letters, digits, '-' and '_'; names the output folder"`
+	Question   string `toml:"question" doc:"the question this experiment answers"`
+	Reading    string `toml:"reading" doc:"how to read its result"`
+	Seeds      int    `toml:"seeds" range:"1,100000" doc:"number of seeds; runs use seeds seed_base .. seed_base+seeds-1"`
+	SeedBase   int    `toml:"seed_base" range:"0,1000000000" doc:"first seed"`
+
+	Job      JobConfig             `toml:"job"`
+	Eval     EvalConfig            `toml:"eval"`
+	Report   ReportConfig          `toml:"report"`
+	Pretrain agents.PretrainConfig `toml:"pretrain"`
+	Env      EnvConfig             `toml:"env"`
+	// Agents come from [[agent]] tables.
+	Agents []agents.Config `toml:"-"`
+}
+
+// JobConfig is the deployment protocol (DESIGN 5).
+type JobConfig struct {
+	Days     int `toml:"days" range:"1,10000" doc:"days in the job; a checkpoint closes each"`
+	Sessions int `toml:"sessions" range:"1,10000" doc:"sessions per day"`
+	Tasks    int `toml:"tasks" range:"1,1000000" doc:"job tasks per session"`
+}
+
+// EvalConfig says what each checkpoint evaluates.
+type EvalConfig struct {
+	Tasks  int      `toml:"tasks" range:"1,1000000" doc:"tasks per split per checkpoint"`
+	Splits []string `toml:"splits" doc:"splits to evaluate; empty means every split the family offers"`
+}
+
+// ReportConfig steers the statistics of the summary.
+type ReportConfig struct {
+	Baseline  string `toml:"baseline" doc:"agent every other agent is compared against by paired differences; empty for none"`
+	Resamples int    `toml:"resamples" range:"100,1000000" doc:"bootstrap resamples per confidence interval"`
+}
+
+// EnvConfig names a family with its knobs and the harness's verifier and
+// grindability knobs.
+type EnvConfig struct {
+	Family   string              `toml:"family" doc:"registered family name"`
+	Verifier envs.VerifierConfig `toml:"verifier"`
+	Grind    envs.GrindConfig    `toml:"grind"`
+	// Knobs is the family's knob struct (from its Factory.NewConfig), read
+	// from the table [env.<family>].
+	Knobs any `toml:"-"`
+}
+
+// Default returns the defaults every config starts from, before the file's
+// values: no agents, the skills family.
+func Default() Config {
+	f, _ := envs.Lookup("skills")
+	return Config{
+		Seeds: 20,
+		Job:   JobConfig{Days: 4, Sessions: 1, Tasks: 128},
+		Eval:  EvalConfig{Tasks: 64},
+		Report: ReportConfig{
+			Resamples: 2000,
+		},
+		Pretrain: agents.DefaultPretrain(),
+		Env: EnvConfig{
+			Family:   "skills",
+			Verifier: envs.DefaultVerifier(),
+			Grind:    envs.DefaultGrind(),
+			Knobs:    f.NewConfig(),
+		},
+	}
+}

@@ -1,0 +1,60 @@
+package results
+
+// SchemaVersion is the version of the record format. Bump it when a column
+// changes meaning or is removed.
+const SchemaVersion = 1
+
+// Record kinds.
+const (
+	KindCheckpoint = "checkpoint"
+	KindAttempt    = "attempt"
+)
+
+// Header is shared by every record: which run, and when in the job.
+type Header struct {
+	Schema     int    `json:"schema"`
+	Kind       string `json:"kind"`
+	Run        string `json:"run"`        // stable run key
+	Experiment string `json:"experiment"` //
+	Point      string `json:"point"`      // sweep point label ("default" without a sweep)
+	Family     string `json:"family"`
+	Agent      string `json:"agent"`
+	Seed       int    `json:"seed"`
+	Day        int    `json:"day"` // checkpoint: days completed (0 = before the job); attempt: the day, from 1
+}
+
+// Checkpoint is one (run, checkpoint, split) evaluation with learning off and
+// the true scorer on.
+type Checkpoint struct {
+	Header
+	Split          string  `json:"split"`
+	Tasks          int     `json:"tasks"`           // tasks evaluated
+	SuccessGreedy  float64 `json:"success_greedy"`  // fraction of tasks fully solved, greedy actions
+	ScoreGreedy    float64 `json:"score_greedy"`    // mean partial credit, greedy
+	StepAccGreedy  float64 `json:"step_acc_greedy"` // fraction of correct steps, greedy
+	SuccessSampled float64 `json:"success_sampled"` // the same with sampled actions
+	ScoreSampled   float64 `json:"score_sampled"`
+	StepAccSampled float64 `json:"step_acc_sampled"`
+	VerdictReward  float64 `json:"verdict_reward"`   // mean verdict on sampled attempts that got one: what a learner would believe
+	VerdictCovered float64 `json:"verdict_coverage"` // fraction of sampled attempts that got a verdict
+	SharedMass     float64 `json:"shared_mass"`      // squared norm of the shared (bilinear) channel
+	MemorizingMass float64 `json:"memorizing_mass"`  // squared norm of the per-identity channel
+	Temperature    float64 `json:"temperature"`
+	Attempts       int64   `json:"attempts"`       // cumulative compute at this checkpoint
+	EnvSteps       int64   `json:"env_steps"`      //
+	VerifierCalls  int64   `json:"verifier_calls"` //
+	GradSteps      int64   `json:"grad_steps"`     //
+}
+
+// Attempt is one real attempt during the job, recorded online with its true
+// outcome (never shown to the agent) and its verdict.
+type Attempt struct {
+	Header
+	Session int     `json:"session"` // session within the day, from 0
+	Slot    int     `json:"slot"`    // task slot within the session, from 0
+	Member  int     `json:"member"`  // rollout within the group, from 0
+	Task    int     `json:"task"`    // task index in the train pool
+	Success float64 `json:"success"` // 1 if every step was correct
+	Score   float64 `json:"score"`   // partial credit
+	Verdict string  `json:"verdict"` // pass, fail or none
+}

@@ -1,0 +1,213 @@
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakeRecords returns checkpoint records for agents over seeds, splits and
+// days 0..days-1, in a deterministic order. Each agent's success rises with
+// the day by its own slope; runs at the same seed share a seed effect.
+func fakeRecords(agents []string, slopes []float64, splits []string, seeds, days int) []Checkpoint {
+	var recs []Checkpoint
+	for seed := range seeds {
+		r := rand.New(rand.NewPCG(uint64(seed), 99))
+		seedEffect := 0.1 * r.NormFloat64()
+		for day := range days {
+			for si, split := range splits {
+				for a, agent := range agents {
+					noise := 0.03 * r.NormFloat64()
+					v := 0.3 + slopes[a]*float64(day) - 0.1*float64(si) + seedEffect + noise
+					v = math.Max(0, math.Min(1, v))
+					recs = append(recs, Checkpoint{
+						Header: Header{
+							Schema: SchemaVersion, Kind: KindCheckpoint,
+							Run: agent + "/" + string(rune('a'+seed)), Point: "default",
+							Agent: agent, Seed: seed, Day: day,
+						},
+						Split:          split,
+						Tasks:          50,
+						SuccessGreedy:  v,
+						ScoreGreedy:    math.Min(1, v+0.1),
+						StepAccGreedy:  math.Min(1, v+0.2),
+						SuccessSampled: v * 0.9,
+						ScoreSampled:   math.Min(1, v*0.9+0.1),
+						VerdictReward:  math.Min(1, v+0.15),
+					})
+				}
+			}
+		}
+	}
+	return recs
+}
+
+func TestSummarizeOrderAndCells(t *testing.T) {
+	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train", "heldout"}, 6, 3)
+	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 500, Seed: 1})
+	if !slices.Equal(s.Agents, []string{"base", "rlvr"}) || !slices.Equal(s.Splits, []string{"train", "heldout"}) ||
+		!slices.Equal(s.Points, []string{"default"}) || !slices.Equal(s.Days, []int{0, 1, 2}) {
+		t.Fatalf("orders: %v %v %v %v", s.Agents, s.Splits, s.Points, s.Days)
+	}
+	if want := 2 * 2 * 3 * len(Metrics); len(s.Cells) != want {
+		t.Errorf("%d cells, want %d", len(s.Cells), want)
+	}
+	if want := 1 * 2 * 3 * len(Metrics); len(s.Diffs) != want {
+		t.Errorf("%d diffs, want %d", len(s.Diffs), want)
+	}
+	if s.Level != 0.95 {
+		t.Errorf("default level %v", s.Level)
+	}
+
+	// A cell's statistics are those of its runs' values in seed order.
+	var vals []float64
+	for _, r := range recs {
+		if r.Agent == "rlvr" && r.Split == "heldout" && r.Day == 2 {
+			vals = append(vals, r.SuccessGreedy)
+		}
+	}
+	c, ok := s.Cell("default", "heldout", 2, "rlvr", "success_greedy")
+	if !ok {
+		t.Fatal("missing cell")
+	}
+	if c.N != 6 || c.Mean != Mean(vals) || c.Median != Median(vals) || c.IQM != IQM(vals) {
+		t.Errorf("cell %+v, want N=6 mean %v median %v IQM %v", c, Mean(vals), Median(vals), IQM(vals))
+	}
+	if !(c.Lo <= c.IQM && c.IQM <= c.Hi) {
+		t.Errorf("IQM outside its CI: %+v", c)
+	}
+
+	// Cells are sorted by point, split, day, agent, metric.
+	for i := 1; i < len(s.Cells); i++ {
+		if cellLess(s, s.Cells[i], s.Cells[i-1]) {
+			t.Fatalf("cells out of order at %d: %+v after %+v", i, s.Cells[i], s.Cells[i-1])
+		}
+	}
+}
+
+func cellLess(s *Summary, a, b Cell) bool {
+	ka := []int{slices.Index(s.Points, a.Point), slices.Index(s.Splits, a.Split), a.Day, slices.Index(s.Agents, a.Agent), slices.Index(Metrics, a.Metric)}
+	kb := []int{slices.Index(s.Points, b.Point), slices.Index(s.Splits, b.Split), b.Day, slices.Index(s.Agents, b.Agent), slices.Index(Metrics, b.Metric)}
+	return slices.Compare(ka, kb) < 0
+}
+
+func TestSummarizeRecordOrderInvariant(t *testing.T) {
+	recs := fakeRecords([]string{"base", "rlvr", "sft"}, []float64{0.02, 0.08, 0.05}, []string{"train", "heldout"}, 5, 2)
+	opt := SummaryOptions{Baseline: "base", Resamples: 300, Seed: 3}
+	s := Summarize(recs, opt)
+
+	shuffled := slices.Clone(recs)
+	r := rand.New(rand.NewPCG(5, 5))
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	t2 := Summarize(shuffled, opt)
+	if len(t2.Cells) != len(s.Cells) || len(t2.Diffs) != len(s.Diffs) {
+		t.Fatalf("sizes differ")
+	}
+	for _, c := range s.Cells {
+		c2, ok := t2.Cell(c.Point, c.Split, c.Day, c.Agent, c.Metric)
+		if !ok || c2 != c {
+			t.Errorf("cell differs after shuffling: %+v vs %+v", c, c2)
+		}
+	}
+	for _, d := range s.Diffs {
+		d2, ok := t2.Diff(d.Point, d.Split, d.Day, d.Agent, d.Metric)
+		if !ok || d2 != d {
+			t.Errorf("diff differs after shuffling: %+v vs %+v", d, d2)
+		}
+	}
+
+	// Another seed moves the intervals but not the point estimates.
+	opt.Seed = 4
+	u := Summarize(recs, opt)
+	moved := false
+	for i, c := range s.Cells {
+		if u.Cells[i].IQM != c.IQM || u.Cells[i].Mean != c.Mean {
+			t.Fatalf("point estimate depends on the seed")
+		}
+		moved = moved || u.Cells[i].Lo != c.Lo
+	}
+	if !moved {
+		t.Error("no interval changed with the seed")
+	}
+}
+
+func TestSummarizeDiffs(t *testing.T) {
+	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train"}, 8, 2)
+	// A clone of the baseline, missing seed 0 and with a NaN at seed 1.
+	for _, r := range recs {
+		if r.Agent != "base" || r.Seed == 0 {
+			continue
+		}
+		r.Agent = "clone"
+		if r.Seed == 1 {
+			r.VerdictReward = math.NaN()
+		}
+		recs = append(recs, r)
+	}
+	// A duplicate: the first record wins.
+	dup := recs[0]
+	dup.SuccessGreedy = 42
+	recs = append(recs, dup)
+
+	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 200})
+	d, ok := s.Diff("default", "train", 1, "clone", "success_greedy")
+	if !ok {
+		t.Fatal("missing diff")
+	}
+	if d.N != 7 || d.Mean != 0 || d.Lo != 0 || d.Hi != 0 || d.ProbImprovement != 0.5 || d.Baseline != "base" {
+		t.Errorf("clone diff %+v, want N=7 0 [0, 0] P=0.5", d)
+	}
+	if d, _ := s.Diff("default", "train", 1, "clone", "verdict_reward"); d.N != 6 {
+		t.Errorf("NaN not left out of the pairs: N=%d", d.N)
+	}
+	if c, _ := s.Cell("default", "train", 1, "clone", "verdict_reward"); c.N != 6 {
+		t.Errorf("NaN not left out of the cell: N=%d", c.N)
+	}
+	if c, _ := s.Cell("default", "train", 0, "base", "success_greedy"); c.N != 8 || c.Hi > 1 {
+		t.Errorf("duplicate record counted: %+v", c)
+	}
+	d, _ = s.Diff("default", "train", 1, "rlvr", "success_greedy")
+	if !(d.Mean > 0 && d.Lo > 0 && d.ProbImprovement > 0.5) {
+		t.Errorf("rlvr should beat base on day 1: %+v", d)
+	}
+	if _, ok := s.Diff("default", "train", 1, "base", "success_greedy"); ok {
+		t.Error("baseline compared with itself")
+	}
+
+	if s := Summarize(recs, SummaryOptions{}); len(s.Diffs) != 0 {
+		t.Error("diffs without a baseline")
+	}
+}
+
+func TestSummaryWriteCSV(t *testing.T) {
+	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train", "heldout"}, 4, 2)
+	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 200, Seed: 1})
+	var a, b bytes.Buffer
+	if err := s.WriteCSV(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("WriteCSV is not byte-stable")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(a.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows[0], CSVHeader) {
+		t.Errorf("header %v", rows[0])
+	}
+	if len(rows) != 1+len(s.Cells)+len(s.Diffs) {
+		t.Errorf("%d rows, want %d", len(rows), 1+len(s.Cells)+len(s.Diffs))
+	}
+	golden(t, "summary.csv", a.Bytes())
+	if !strings.HasPrefix(rows[len(rows)-1][0], "diff") {
+		t.Errorf("last row is not a diff: %v", rows[len(rows)-1])
+	}
+}
