@@ -23,6 +23,7 @@ import (
 type RunOptions struct {
 	Out      string // results folder; default out/<experiment>
 	Workers  int    // parallel runs; default all cores
+	Shard    Shard  // the subset of the sweep to run; zero for all of it
 	Log      *slog.Logger
 	Progress func(done, total int) // called after every finished run; may be nil
 }
@@ -127,7 +128,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	if err := prepareOut(opt.Out, exp); err != nil {
 		return nil, err
 	}
-	runs := Plan(exp)
+	runs := opt.Shard.Select(Plan(exp))
 	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}}
 	var todo []RunSpec
 	for _, r := range runs {
@@ -183,6 +184,9 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 			if err != nil {
 				log.Warn("run failed", "run", r.Key, "err", err)
 				out.Failed[r.Key] = err.Error()
+				if werr := writeFailure(opt.Out, r, err); werr != nil {
+					return werr // the folder is unwritable: stop the sweep
+				}
 			} else {
 				out.Ran++
 			}
@@ -199,7 +203,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
-	m, err := writeManifest(opt.Out, exp, runs, out.Failed, pretrains)
+	m, err := writeManifest(opt.Out, exp, opt.Shard, runs, out.Failed, pretrains)
 	if err != nil {
 		return out, err
 	}
@@ -207,8 +211,14 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	return out, nil
 }
 
-// runOne runs one job and writes its record file atomically.
-func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string, info func(results.PretrainEntry)) error {
+// runOne runs one job and writes its record file atomically. A panic in a
+// run fails that run, not the sweep.
+func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string, info func(results.PretrainEntry)) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
 	w, err := cache.get(exp, r.Point, r.Seed)
 	if err != nil {
 		return err
@@ -222,7 +232,24 @@ func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, 
 	if err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(results.RunPath(dir, r.Key), data)
+	if err := results.WriteFileAtomic(results.RunPath(dir, r.Key), data); err != nil {
+		return err
+	}
+	os.Remove(failurePath(dir, r.Key)) // a retry that succeeded clears the old failure
+	return nil
+}
+
+// FailedDir holds one file per failed run, naming its cause. Failed runs
+// are retried by the next invocation.
+const FailedDir = "failed"
+
+func failurePath(dir, key string) string { return filepath.Join(dir, FailedDir, key+".json") }
+
+func writeFailure(dir string, r RunSpec, cause error) error {
+	if err := os.MkdirAll(filepath.Join(dir, FailedDir), 0o755); err != nil {
+		return err
+	}
+	return results.WriteJSONAtomic(failurePath(dir, r.Key), map[string]any{"run": r.Key, "seed": r.Seed, "error": cause.Error()})
 }
 
 // prepareOut creates the results folder, refusing one that holds results of
@@ -270,13 +297,14 @@ func CodeVersion() string {
 	return rev + mod
 }
 
-func writeManifest(dir string, exp *Experiment, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
+func writeManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
 	c := &exp.Config
 	m := &results.Manifest{
 		Schema: results.SchemaVersion, Experiment: c.Experiment, Question: c.Question, Reading: c.Reading,
 		ConfigFile: exp.File, ConfigHash: exp.Hash, ConfigText: string(exp.Data), Sets: exp.Sets,
 		Baseline: c.Report.Baseline, Resamples: c.Report.Resamples,
 		CodeVersion: CodeVersion(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		Shard: shard.String(),
 	}
 	resolved := make([]map[string]any, len(exp.Points))
 	for i, p := range exp.Points {

@@ -22,6 +22,7 @@ type Manifest struct {
 	ConfigText  string          `json:"config_text"` // the config file as given
 	Sets        []string        `json:"sets"`        // --set overrides
 	Resolved    json.RawMessage `json:"resolved"`    // every point's resolved config
+	Shard       string          `json:"shard,omitempty"` // "I/N" for one shard of a sweep; empty for a whole sweep
 	Sweep       []SweepAxis     `json:"sweep"`
 	Points      []string        `json:"points"`
 	Agents      []string        `json:"agents"`

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -40,6 +41,11 @@ func commands() []command {
 		{"run", "run an experiment config (the built-in headline experiment without one)", cmdRun},
 		{"validate", "check a config strictly without running it", cmdValidate},
 		{"envs", "list environment families, their splits and mechanisms", cmdEnvs},
+		{"report", "rebuild summary, tables, plots and report.html of a results folder from its records", cmdReport},
+		{"schema", "describe every column of the record files (runs/*.jsonl)", cmdSchema},
+		{"config", "list every knob with its default and range, or print a config resolved", cmdConfig},
+		{"merge", "join shard folders into the folder one unsharded run would write", cmdMerge},
+		{"reproduce", "rerun a results folder's config and check every run is bit-identical", cmdReproduce},
 	}
 }
 
@@ -120,3 +126,5 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 }
+
+func goarch() string { return runtime.GOARCH }

@@ -17,15 +17,19 @@ import (
 	"github.com/grindbench/grindbench/results"
 )
 
-// loadExperiment loads CONFIG, or the built-in default when path is empty.
+// loadExperiment loads CONFIG: a file, or the name of a built-in
+// experiment (the default one when path is empty).
 func loadExperiment(path string, sets []string) (*experiments.Experiment, error) {
 	var (
 		exp *experiments.Experiment
 		err error
 	)
-	if path == "" {
+	switch {
+	case path == "":
 		exp, err = experiments.LoadShipped(experiments.DefaultName, sets)
-	} else {
+	case builtIn(path):
+		exp, err = experiments.LoadShipped(path, sets)
+	default:
 		exp, err = experiments.Load(path, sets)
 	}
 	if err != nil {
@@ -39,6 +43,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "results folder (default out/<experiment>)")
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
+	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -59,6 +64,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	shard, err := experiments.ParseShard(*shardFlag, nil)
+	if err != nil {
+		return badInput(err)
+	}
 	if *out == "" {
 		*out = experiments.DefaultOut(exp)
 	}
@@ -66,10 +75,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log}
+	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard}
 	var bar *progressbar.ProgressBar
 	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions(len(experiments.Plan(exp)),
+		bar = progressbar.NewOptions(len(shard.Select(experiments.Plan(exp))),
 			progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("runs"),
 			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish())
@@ -86,12 +95,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
+	page, err := results.WriteReport(*out, built)
+	if err != nil {
+		return fmt.Errorf("outputs: %w", err)
+	}
 	if !*quiet {
 		fmt.Fprintf(stdout, "%s: %d runs (%d now, %d from an earlier invocation, %d failed) in %s\n\n",
 			exp.Config.Experiment, len(res.Runs), res.Ran, res.Skipped, len(res.Failed), *out)
 		fmt.Fprint(stdout, built.Headline)
 		fmt.Fprintln(stdout, "\nWritten:")
 		printFiles(stdout, *out, append([]string{filepath.Join(*out, results.ManifestFile), filepath.Join(*out, results.RunsDir, "*.jsonl")}, built.Files...))
+		fmt.Fprintf(stdout, "\nReport: %s (every table and plot on one page; open it in a browser)\n", page)
 	}
 	if len(res.Failed) > 0 {
 		return fmt.Errorf("%d of %d runs failed; see %s", len(res.Failed), len(res.Runs), filepath.Join(*out, results.ManifestFile))
@@ -152,4 +166,18 @@ func printFiles(w io.Writer, dir string, files []string) {
 			fmt.Fprintf(w, "  %s\n", g.pattern)
 		}
 	}
+}
+
+// builtIn reports whether name is a built-in experiment and no file of that
+// name exists (a file always wins).
+func builtIn(name string) bool {
+	if _, err := os.Stat(name); err == nil {
+		return false
+	}
+	for _, b := range experiments.Shipped() {
+		if b == name {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/results"
+)
+
+// sweepConfig is long enough (a few seconds on 2 cores) to be interrupted.
+const sweepConfig = `
+experiment = "interrupt"
+seeds = 40
+[job]
+days = 4
+tasks = 128
+[eval]
+tasks = 64
+[pretrain]
+tasks = 1000
+[env]
+family = "skills"
+[env.grind]
+group_size = 4
+[[agent]]
+name = "frozen"
+mechanisms = ["frozen"]
+[[agent]]
+name = "rlvr"
+mechanisms = ["rlvr"]
+`
+
+// buildGrind compiles the command once per test binary.
+func buildGrind(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "grind")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func countRuns(dir string) int {
+	m, _ := filepath.Glob(filepath.Join(dir, results.RunsDir, "*.jsonl"))
+	return len(m)
+}
+
+// interruptAndResume starts a sweep, sends sig once some runs are done,
+// checks nothing partial is left, reruns it, and compares every record
+// with an uninterrupted run.
+func interruptAndResume(t *testing.T, sig syscall.Signal) {
+	bin := buildGrind(t)
+	work := t.TempDir()
+	cfg := filepath.Join(work, "sweep.toml")
+	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(work, "out")
+	cmd := exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for countRuns(out) < 5 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no run finished within 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	stopped := time.Since(sent)
+	if err == nil {
+		t.Fatalf("the sweep finished before the signal landed; make sweepConfig longer")
+	}
+	kept := countRuns(out)
+	exp, perr := experiments.Load(cfg, nil)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	total := len(experiments.Plan(exp))
+	t.Logf("%v: stopped %v after the signal with %d of %d runs kept; stderr: %s", sig, stopped, kept, total, strings.TrimSpace(stderr.String()))
+	if sig == syscall.SIGTERM && stopped > 10*time.Second {
+		t.Errorf("SIGTERM took %v to stop the workers", stopped)
+	}
+	if kept >= total {
+		t.Fatalf("all %d runs finished: nothing was interrupted", total)
+	}
+	if _, err := results.ReadDir(out); err != nil {
+		t.Fatalf("a kept record file is damaged: %v", err)
+	}
+	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+		if err == nil && strings.Contains(filepath.Base(p), ".tmp-") {
+			t.Errorf("partial file left behind: %s", p)
+		}
+		return nil
+	})
+
+	// Resume, then compare with an uninterrupted run of the same config.
+	if b, err := exec.Command(bin, "run", cfg, "--out", out, "--quiet").CombinedOutput(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, b)
+	}
+	ref := filepath.Join(work, "ref")
+	if _, err := experiments.Run(context.Background(), exp, experiments.RunOptions{Out: ref}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range experiments.Plan(exp) {
+		a, err1 := os.ReadFile(results.RunPath(out, r.Key))
+		b, err2 := os.ReadFile(results.RunPath(ref, r.Key))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Fatalf("run %s after resume differs from an uninterrupted run (%v, %v)", r.Key, err1, err2)
+		}
+	}
+}
+
+func TestSIGTERMKeepsFinishedRunsAndResumes(t *testing.T) { interruptAndResume(t, syscall.SIGTERM) }
+func TestSIGKILLLosesNothingFinished(t *testing.T)        { interruptAndResume(t, syscall.SIGKILL) }
