@@ -12,6 +12,7 @@ type Config struct {
 	Reading    string `toml:"reading" doc:"how to read its result"`
 	Seeds      int    `toml:"seeds" range:"1,100000" doc:"number of seeds; runs use seeds seed_base .. seed_base+seeds-1"`
 	SeedBase   int    `toml:"seed_base" range:"0,1000000000" doc:"first seed"`
+	MaxRuns    int    `toml:"max_runs" range:"1,1000000" doc:"refuse a config that makes more runs than this (sweep points x agents x seeds): a guard against a typo in [sweep]; not part of the config hash"`
 
 	Job      JobConfig             `toml:"job"`
 	Eval     EvalConfig            `toml:"eval"`
@@ -27,6 +28,9 @@ type JobConfig struct {
 	Days     int `toml:"days" range:"1,10000" doc:"days in the job; a checkpoint closes each"`
 	Sessions int `toml:"sessions" range:"1,10000" doc:"sessions per day"`
 	Tasks    int `toml:"tasks" range:"1,1000000" doc:"job tasks per session"`
+	// Attempts records every job attempt online; off only for configs whose
+	// record files are committed (the CI baseline), to keep them small.
+	RecordAttempts bool `toml:"record_attempts" doc:"write a record per job attempt (true score and verdict), for within-session curves"`
 }
 
 // EvalConfig says what each checkpoint evaluates.
@@ -57,9 +61,10 @@ type EnvConfig struct {
 func Default() Config {
 	f, _ := envs.Lookup("skills")
 	return Config{
-		Seeds: 20,
-		Job:   JobConfig{Days: 4, Sessions: 1, Tasks: 128},
-		Eval:  EvalConfig{Tasks: 64},
+		Seeds:   20,
+		MaxRuns: DefaultMaxRuns,
+		Job:     JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
+		Eval:    EvalConfig{Tasks: 64},
 		Report: ReportConfig{
 			Resamples: 2000,
 		},

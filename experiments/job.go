@@ -278,6 +278,14 @@ func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h re
 			return nil, err
 		}
 	}
+	h.Kind = results.KindEnd
+	end := results.End{Header: h, Checkpoints: (cfg.Job.Days + 1) * len(w.splits)}
+	if cfg.Job.RecordAttempts {
+		end.Attempts = cfg.Job.Days * cfg.Job.Sessions * cfg.Job.Tasks * cfg.Env.Grind.GroupSize
+	}
+	if err := enc.Write(&end); err != nil {
+		return nil, err
+	}
 	return enc.Bytes(), nil
 }
 
@@ -310,10 +318,12 @@ func (j *job) group(day, sess, slot int, att *results.Attempt, enc *results.Enco
 		c.Attempts++
 		c.EnvSteps += int64(o.Steps)
 		c.VerifierCalls++
-		att.Member, att.Task = m, ti
-		att.Success, att.Score, att.Verdict = b2f(o.Success), o.Score, v.String()
-		if err := enc.Write(att); err != nil {
-			return err
+		if j.cfg.Job.RecordAttempts {
+			att.Member, att.Task = m, ti
+			att.Success, att.Score, att.Verdict = b2f(o.Success), o.Score, v.String()
+			if err := enc.Write(att); err != nil {
+				return err
+			}
 		}
 	}
 	if learns {

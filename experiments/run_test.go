@@ -318,3 +318,39 @@ bias = false
 		t.Fatalf("random policy success %.4f over %.0f attempts, want %.4f +- %.4f", got, n, p, 4*se)
 	}
 }
+
+func TestDamagedRunFileIsRunAgain(t *testing.T) {
+	exp := mustParse(t, smallConfig(""))
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), exp, RunOptions{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	victim := results.RunPath(dir, Plan(exp)[1].Key)
+	good, _ := os.ReadFile(victim)
+	if err := os.WriteFile(victim, good[:len(good)/2], 0o644); err != nil { // truncated by hand
+		t.Fatal(err)
+	}
+	if _, err := results.ReadDir(dir); err == nil || !strings.Contains(err.Error(), filepath.Base(victim)) {
+		t.Fatalf("reading a truncated folder: want an error naming %s, got %v", victim, err)
+	}
+	out, err := Run(context.Background(), exp, RunOptions{Out: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Ran != 1 {
+		t.Fatalf("ran %d runs, want the damaged one again", out.Ran)
+	}
+	if again, _ := os.ReadFile(victim); !bytes.Equal(again, good) {
+		t.Fatal("the rerun did not restore the run's records")
+	}
+}
+
+func TestUnwritableOutputFolder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	out := filepath.Join(file, "out")
+	_, err := Run(context.Background(), mustParse(t, smallConfig("")), RunOptions{Out: out})
+	if err == nil || !strings.Contains(err.Error(), file) {
+		t.Fatalf("want an error naming %s, got %v", file, err)
+	}
+}

@@ -132,9 +132,15 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}}
 	var todo []RunSpec
 	for _, r := range runs {
-		if _, err := os.Stat(results.RunPath(opt.Out, r.Key)); err == nil {
-			out.Skipped++
-			continue
+		path := results.RunPath(opt.Out, r.Key)
+		if _, err := os.Stat(path); err == nil {
+			if err := results.CheckRunFile(path); err == nil {
+				out.Skipped++
+				continue
+			} else {
+				// Runs are deterministic: rerunning restores what was there.
+				log.Warn("damaged record file: running it again", "run", r.Key, "err", err)
+			}
 		}
 		todo = append(todo, r)
 	}

@@ -8,6 +8,7 @@ const SchemaVersion = 1
 const (
 	KindCheckpoint = "checkpoint"
 	KindAttempt    = "attempt"
+	KindEnd        = "end"
 )
 
 // Header is shared by every record: which run, and when in the job.
@@ -57,4 +58,12 @@ type Attempt struct {
 	Success float64 `json:"success"` // 1 if every step was correct
 	Score   float64 `json:"score"`   // partial credit
 	Verdict string  `json:"verdict"` // pass, fail or none
+}
+
+// End closes every run file: a file without it, or whose counts disagree
+// with the records before it, was truncated or edited.
+type End struct {
+	Header
+	Checkpoints int `json:"checkpoints"` // checkpoint records in the file
+	Attempts    int `json:"attempts"`    // attempt records in the file
 }

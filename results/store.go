@@ -23,12 +23,23 @@ func RunPath(dir, key string) string {
 	return filepath.Join(dir, RunsDir, key+".jsonl")
 }
 
+// tempFile is the part of *os.File that WriteFileAtomic uses; tests swap
+// createTemp for one that fails like a full disk.
+type tempFile interface {
+	Write([]byte) (int, error)
+	Sync() error
+	Close() error
+	Name() string
+}
+
+var createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
+
 // WriteFileAtomic writes data to path so that path is only ever absent or
 // complete: it writes a temporary file in the same folder, syncs it, and
 // renames it into place.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -92,12 +103,52 @@ func (e *Encoder) Bytes() []byte { return e.buf.Bytes() }
 type Records struct {
 	Checkpoints []Checkpoint
 	Attempts    []Attempt
-	Runs        []string          // run keys, sorted
+	Runs        []string          // run keys of intact files, sorted
 	Hashes      map[string]string // run key -> sha256 of its record file
+	Damaged     []DamagedRun      // files that could not be read, sorted by key
+
+	end *End // the end record while decoding one file
 }
 
-// ReadDir reads every run file of results folder dir.
+// DamagedRun is a record file that could not be read back: truncated,
+// edited by hand, or of another schema version.
+type DamagedRun struct {
+	Key  string `json:"key"`
+	Path string `json:"path"`
+	Err  string `json:"error"`
+}
+
+// DamagedError names every damaged record file of a folder.
+type DamagedError struct{ Runs []DamagedRun }
+
+func (e *DamagedError) Error() string {
+	parts := make([]string, len(e.Runs))
+	for i, d := range e.Runs {
+		parts[i] = d.Path + ": " + d.Err
+	}
+	return fmt.Sprintf("%d damaged record files: %s", len(e.Runs), strings.Join(parts, "; "))
+}
+
+// ReadDir reads every run file of results folder dir. A damaged file is an
+// error (a *DamagedError naming every one); use ReadRuns to read the rest.
 func ReadDir(dir string) (*Records, error) {
+	r, err := ReadRuns(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Damaged) > 0 {
+		return nil, &DamagedError{Runs: r.Damaged}
+	}
+	return r, nil
+}
+
+// ReadRuns reads every intact run file of results folder dir and lists the
+// damaged ones in Records.Damaged instead of failing. A damaged file
+// contributes no records at all: a run is used whole or not at all.
+func ReadRuns(dir string) (*Records, error) {
+	if _, err := os.Stat(filepath.Join(dir, RunsDir)); err != nil {
+		return nil, fmt.Errorf("results folder %s: %w", dir, err)
+	}
 	paths, err := filepath.Glob(filepath.Join(dir, RunsDir, "*.jsonl"))
 	if err != nil {
 		return nil, err
@@ -108,16 +159,50 @@ func ReadDir(dir string) (*Records, error) {
 		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+			continue
 		}
-		if err := decodeRun(bytes.NewReader(data), out); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		var run Records
+		if err := decodeRun(bytes.NewReader(data), &run); err != nil {
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+			continue
 		}
+		if err := checkRun(key, &run); err != nil {
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+			continue
+		}
+		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
+		out.Attempts = append(out.Attempts, run.Attempts...)
 		sum := sha256.Sum256(data)
 		out.Runs = append(out.Runs, key)
 		out.Hashes[key] = hex.EncodeToString(sum[:])
 	}
 	return out, nil
+}
+
+// checkRun catches files that decode but cannot be a whole run: records of
+// another run, or no checkpoint at all.
+func checkRun(key string, r *Records) error {
+	switch {
+	case r.end == nil:
+		return errors.New("no end record: the file was truncated")
+	case r.end.Checkpoints != len(r.Checkpoints) || r.end.Attempts != len(r.Attempts):
+		return fmt.Errorf("the end record counts %d checkpoint and %d attempt records, the file holds %d and %d",
+			r.end.Checkpoints, r.end.Attempts, len(r.Checkpoints), len(r.Attempts))
+	case len(r.Checkpoints) == 0:
+		return errors.New("no checkpoint records")
+	}
+	for i := range r.Checkpoints {
+		if r.Checkpoints[i].Run != key {
+			return fmt.Errorf("holds a record of run %q", r.Checkpoints[i].Run)
+		}
+	}
+	for i := range r.Attempts {
+		if r.Attempts[i].Run != key {
+			return fmt.Errorf("holds a record of run %q", r.Attempts[i].Run)
+		}
+	}
+	return nil
 }
 
 // HashFile returns the hex sha256 of a file's content.
@@ -147,6 +232,9 @@ func decodeRun(r io.Reader, out *Records) error {
 		if h.Schema != SchemaVersion {
 			return fmt.Errorf("line %d: schema version %d, this build reads %d", line, h.Schema, SchemaVersion)
 		}
+		if out.end != nil {
+			return fmt.Errorf("line %d: a record after the end record", line)
+		}
 		switch h.Kind {
 		case KindCheckpoint:
 			var c Checkpoint
@@ -160,6 +248,15 @@ func decodeRun(r io.Reader, out *Records) error {
 				return fmt.Errorf("line %d: %w", line, err)
 			}
 			out.Attempts = append(out.Attempts, a)
+		case KindEnd:
+			if out.end != nil {
+				return fmt.Errorf("line %d: a second end record", line)
+			}
+			var e End
+			if err := json.Unmarshal(b, &e); err != nil {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			out.end = &e
 		default:
 			return fmt.Errorf("line %d: unknown record kind %q", line, h.Kind)
 		}
@@ -169,6 +266,23 @@ func decodeRun(r io.Reader, out *Records) error {
 	}
 	if line == 0 {
 		return errors.New("empty record file")
+	}
+	return nil
+}
+
+// CheckRunFile reports whether path holds one whole, readable run.
+func CheckRunFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var run Records
+	if err := decodeRun(bytes.NewReader(data), &run); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+	if err := checkRun(key, &run); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
