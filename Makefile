@@ -3,8 +3,9 @@ GO      ?= go
 BIN     ?= ./grind
 BENCH   ?= .
 COUNT   ?= 6
+FUZZTIME ?= 60s
 
-.PHONY: help build test test-race test-long bench run vet fmt check clean
+.PHONY: help build test test-race test-long bench bench-compare mem run vet fmt check clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,11 +19,37 @@ test: ## run every test (the README's test command)
 test-race: ## run every test under the race detector
 	$(GO) test -race ./...
 
-test-long: test-race ## race tests plus short fuzz runs (not in CI)
-	@echo "no fuzz targets yet"
+test-long: test-race ## race tests plus FUZZTIME of every fuzz target (not in CI)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$fz in $$pkg for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
-bench: ## run benchmarks COUNT times (compare runs with benchstat)
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./...
+# benchstat, pinned (golang.org/x/perf has no tagged releases).
+BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+# One file per commit under out/ (ignored by git), so runs on two commits
+# can be compared; dirty trees get the same name as their commit.
+BENCH_OUT ?= out/bench-$(shell git rev-parse --short HEAD 2>/dev/null || echo local).txt
+
+bench: ## run benchmarks COUNT times into BENCH_OUT (benchstat input; see bench-compare)
+	@mkdir -p $(dir $(BENCH_OUT))
+	bash -o pipefail -c "$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./... | tee $(BENCH_OUT)"
+	@echo "written to $(BENCH_OUT); compare with another run: make bench-compare OLD=out/bench-OTHER.txt NEW=$(BENCH_OUT)"
+
+bench-compare: ## compare two `make bench` outputs: make bench-compare OLD=a.txt NEW=b.txt
+	@test -n "$(OLD)" && test -n "$(NEW)" || { echo "usage: make bench-compare OLD=old.txt NEW=new.txt"; exit 2; }
+	$(BENCHSTAT) $(OLD) $(NEW)
+
+mem: build ## peak memory (max RSS) of the default grind run and of a sweep ten times larger
+	@test -x /usr/bin/time || { echo "make mem needs GNU time (Debian: apt-get install time)"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	for sets in "" "--set seeds=200"; do \
+		/usr/bin/time -o "$$tmp/time" -f '%M %e' $(BIN) run --quiet $$sets --out "$$tmp/out" >/dev/null || exit 1; \
+		read -r kb secs < "$$tmp/time"; rm -rf "$$tmp/out"; \
+		printf 'grind run %-16s peak RSS %6d MB   wall %6.1f s\n' "$${sets:-(headline)}" $$((kb / 1024)) $$secs; \
+	done
 
 run: ## run the default experiment (headline) into out/headline
 	$(GO) run ./cmd/grind run

@@ -20,7 +20,7 @@ func init() {
 		New: func(cfg any) (Mechanism, error) {
 			c := cfg.(*TuneConfig)
 			if len(c.Temperatures) == 0 {
-				return nil, fmt.Errorf("tune.temperatures is empty")
+				return nil, fmt.Errorf("temperatures is empty: list at least one candidate temperature, e.g. [0.5, 1.0, 2.0]")
 			}
 			return &frozenTuned{cfg: *c}, nil
 		},

@@ -7,58 +7,96 @@ import (
 	"github.com/grindbench/grindbench/envs"
 )
 
-// benchLoop measures the hot loop on the default skills shape: env step plus
-// agent act, and (when learning) the rlvr update on a group of 4 with
-// perfect verdicts. It reports env steps per second.
-func benchLoop(b *testing.B, mech string) {
+// loopGroup is the group size of the hot-loop fixture (the headline's).
+const loopGroup = 4
+
+// loop is the hot loop on the default skills shape: env step plus agent act,
+// and (when learning) the rlvr update on a group of loopGroup attempts with
+// perfect verdicts. BenchmarkLoop* time it; TestLoopAllocatesNothing asserts
+// it allocates nothing.
+type loop struct {
+	a        *agents.Agent
+	pool     []envs.Task
+	env      envs.Env
+	obs      envs.Obs
+	ver      envs.VerifierConfig
+	verdicts []envs.Verdict
+}
+
+// newLoop builds the fixture for an agent with the single mechanism mech.
+func newLoop(tb testing.TB, mech string) *loop {
+	tb.Helper()
 	f, err := envs.NewSkills(envs.DefaultSkills(), 1)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	base, err := agents.Pretrain(f, agents.PretrainConfig{Tasks: 200, LR: 0.1})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	const group = 4
-	a, err := agents.New(agents.Config{Name: mech, Mechanisms: []string{mech}, Policy: agents.DefaultPolicy()}, base, group)
+	a, err := agents.New(agents.Config{Name: mech, Mechanisms: []string{mech}, Policy: agents.DefaultPolicy()}, base, loopGroup)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	var pool []envs.Task
+	l := &loop{a: a, env: f.NewEnv(), obs: envs.NewObs(f.Spec()), ver: envs.DefaultVerifier(),
+		verdicts: make([]envs.Verdict, loopGroup)}
 	for i := 0; i < 64; i++ {
 		t, err := f.Task(envs.SplitTrain, i)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		pool = append(pool, t)
+		l.pool = append(l.pool, t)
 	}
-	env := f.NewEnv()
-	obs := envs.NewObs(f.Spec())
-	ver := envs.DefaultVerifier()
-	verdicts := make([]envs.Verdict, group)
+	return l
+}
+
+// group runs group i (loopGroup attempts at one pool task, then one update)
+// and returns the env steps it took.
+func (l *loop) group(i int) int {
+	t := &l.pool[i%len(l.pool)]
+	tr := l.a.BeginGroup(loopGroup)
+	steps := 0
+	for m := 0; m < loopGroup; m++ {
+		key := envs.Key(uint64(i), uint64(m))
+		l.env.Reset(t, &l.obs)
+		for s := uint64(0); ; s++ {
+			act := l.a.Act(&l.obs, false, envs.Key(key, s))
+			tr.Record(m, &l.obs, act)
+			steps++
+			if l.env.Step(act, &l.obs).Done {
+				break
+			}
+		}
+		l.verdicts[m] = l.ver.Judge(l.env.Outcome(), key)
+	}
+	l.a.EndGroup(l.verdicts)
+	return steps
+}
+
+// benchLoop measures the hot loop; one op is one group. It reports env steps
+// per second.
+func benchLoop(b *testing.B, mech string) {
+	l := newLoop(b, mech)
 	steps := 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		t := &pool[i%len(pool)]
-		tr := a.BeginGroup(group)
-		for m := 0; m < group; m++ {
-			key := envs.Key(uint64(i), uint64(m))
-			env.Reset(t, &obs)
-			for s := uint64(0); ; s++ {
-				act := a.Act(&obs, false, envs.Key(key, s))
-				tr.Record(m, &obs, act)
-				steps++
-				if env.Step(act, &obs).Done {
-					break
-				}
-			}
-			verdicts[m] = ver.Judge(env.Outcome(), key)
-		}
-		a.EndGroup(verdicts)
+		steps += l.group(i)
 	}
 	b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "steps/s")
 }
 
 func BenchmarkLoopRLVR(b *testing.B)   { benchLoop(b, "rlvr") }
 func BenchmarkLoopFrozen(b *testing.B) { benchLoop(b, "frozen") }
+
+// The step + act + update loop must not allocate: not a timed test, so it may
+// assert.
+func TestLoopAllocatesNothing(t *testing.T) {
+	for _, mech := range []string{"rlvr", "frozen"} {
+		l := newLoop(t, mech)
+		i := 0
+		if n := testing.AllocsPerRun(200, func() { l.group(i); i++ }); n != 0 {
+			t.Errorf("%s: the step + act + update loop allocates %v times per group, want 0", mech, n)
+		}
+	}
+}

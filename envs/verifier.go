@@ -100,7 +100,7 @@ func (g GrindConfig) Validate() error {
 		return fmt.Errorf("grind.group_size = %d: must be at least 1", g.GroupSize)
 	}
 	if g.GroupSize > 1 && !g.Resets {
-		return fmt.Errorf("grind.group_size = %d needs grind.resets = true: parallel rollouts of one instance need an identical reset", g.GroupSize)
+		return fmt.Errorf("grind.group_size = %d needs grind.resets = true: parallel rollouts of one instance need an identical reset: set resets = true, or group_size = 1", g.GroupSize)
 	}
 	return nil
 }

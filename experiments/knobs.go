@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
@@ -27,8 +28,66 @@ import (
 // KnobDocs and the hash, so they can never disagree about what a path means.
 
 // safeName is what experiment and agent names must look like: they become
-// folder and file names.
+// folder and file names, so they are single path elements that cannot
+// climb out of the results folder ('.' and '/' are not allowed).
 var safeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// maxNameLen bounds experiment and agent names in bytes. Run files are
+// named after the agent, and file names are limited (see maxLabel).
+const maxNameLen = 64
+
+// nameRule says what checkName accepts, for messages.
+var nameRule = fmt.Sprintf("use 1 to %d lowercase letters, digits, '-' and '_', starting with a letter or digit", maxNameLen)
+
+// checkName says why name cannot name a folder or file, or returns "".
+func checkName(name string) string {
+	switch {
+	case name == "":
+		return "it is empty"
+	case len(name) > maxNameLen:
+		return fmt.Sprintf("it is %d bytes long", len(name))
+	case safeName.MatchString(name):
+		return ""
+	case !safeName.MatchString(name[:1]):
+		return fmt.Sprintf("it starts with %s", showByte(name[0]))
+	}
+	for i := 0; i < len(name); i++ {
+		if !safeName.MatchString("a" + name[i:i+1]) {
+			return fmt.Sprintf("it contains %s", showByte(name[i]))
+		}
+	}
+	return "it is not a plain name" // unreachable: some byte fails above
+}
+
+// showByte names a byte of a bad name, e.g. '/' or byte 0x00.
+func showByte(b byte) string {
+	if b >= 'A' && b <= 'Z' {
+		return "the uppercase '" + string(rune(b)) + "'"
+	}
+	if b >= 0x21 && b < 0x7f {
+		return "'" + string(rune(b)) + "'"
+	}
+	if b == ' ' {
+		return "a space"
+	}
+	if b >= 0x80 {
+		return "a non-ASCII character"
+	}
+	return fmt.Sprintf("byte 0x%02x", b)
+}
+
+// shortQuote quotes a value from a config for a message, cutting long ones.
+func shortQuote(s string) string {
+	const max = 40
+	if len(s) <= max {
+		return quoteTOML(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return quoteTOML(s[:cut]) + "..."
+}
 
 var (
 	configType = reflect.TypeFor[Config]()
@@ -61,7 +120,34 @@ func (p keyPath) join(n node) keyPath {
 	return keyPath{append(slices.Clip(p.disp), n.disp...), append(slices.Clip(p.loc), loc...)}
 }
 
-func (p keyPath) String() string { return strings.Join(p.disp, ".") }
+// String joins the segments with dots. A segment that could not be typed
+// as a bare key (a space, a quote, a control character) is quoted as in
+// TOML, so that a message stays on one line and shows what the file said.
+func (p keyPath) String() string {
+	parts := make([]string, len(p.disp))
+	for i, seg := range p.disp {
+		parts[i] = seg
+		if !plainSegment(seg) {
+			parts[i] = quoteTOML(seg)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// plainSegment reports whether a path segment prints as it is: bare-key
+// bytes, plus the '.' of a quoted dotted [sweep] key, the '#' of agent#N and
+// the <> of agent.<name>.
+func plainSegment(seg string) bool {
+	if seg == "" {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; !isBare(c) && !strings.ContainsRune(".#<>", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
 
 // Synthetic tags for agents.Config, which has no toml tags of its own.
 const (
@@ -73,7 +159,7 @@ const (
 // agentSeg is how messages name agent i: by name when it is usable as a
 // path segment, else by its position among the [[agent]] blocks.
 func agentSeg(i int, name string) []string {
-	if safeName.MatchString(name) {
+	if checkName(name) == "" {
 		return []string{"agent", name}
 	}
 	return []string{fmt.Sprintf("agent#%d", i+1)}
@@ -187,11 +273,11 @@ func step(v reflect.Value, segs []string) (node, *pathError) {
 	case agentType:
 		a := v.Addr().Interface().(*agents.Config)
 		if f, err := agents.LookupMechanism(segs[0]); err == nil {
-			if !slices.Contains(a.Mechanisms, segs[0]) {
-				return node{}, &pathError{1, fmt.Sprintf("mechanism %q is not in this agent's mechanisms %q", segs[0], a.Mechanisms)}
-			}
 			if f.NewConfig == nil {
-				return node{}, &pathError{1, fmt.Sprintf("mechanism %q has no knobs", segs[0])}
+				return node{}, &pathError{1, fmt.Sprintf("mechanism %q has no knobs: remove this table or key", segs[0])}
+			}
+			if !slices.Contains(a.Mechanisms, segs[0]) {
+				return node{}, &pathError{1, mechanismMissing(a, segs[0], f)}
 			}
 		}
 	}
@@ -211,6 +297,34 @@ func step(v reflect.Value, segs []string) (node, *pathError) {
 	return node{}, &pathError{best + 1, fmt.Sprintf("unknown key (known: %s)%s", strings.Join(known, ", "), didYouMean(segs[best], known))}
 }
 
+// mechanismMissing explains knobs given for a mechanism m the agent does
+// not list: they would do nothing.
+func mechanismMissing(a *agents.Config, m string, f agents.MechanismFactory) string {
+	msg := fmt.Sprintf("knobs of mechanism %q, but this agent's mechanisms are %s, which do not include it, so these knobs would have no effect", m, formatTOML(reflect.ValueOf(a.Mechanisms)))
+	if f.Learns && !agentLearns(a) {
+		msg = fmt.Sprintf("knobs of the learning mechanism %q, but this agent's mechanisms are %s: it does not learn, so these knobs (a KL penalty, a learning rate, ...) would have no effect", m, formatTOML(reflect.ValueOf(a.Mechanisms)))
+	}
+	return msg + fmt.Sprintf(". Add %q to the agent's mechanisms, or remove these knobs", m)
+}
+
+// agentLearns reports whether any of a's known mechanisms learns.
+func agentLearns(a *agents.Config) bool {
+	for _, m := range a.Mechanisms {
+		if f, err := agents.LookupMechanism(m); err == nil && f.Learns {
+			return true
+		}
+	}
+	return false
+}
+
+// article prefixes a type name with "a" or "an".
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
+}
+
 // resolve walks a whole path from root. It returns the node, its full path
 // and the table that holds it.
 func resolve(root reflect.Value, segs []string) (node, keyPath, reflect.Value, *pathError) {
@@ -219,7 +333,7 @@ func resolve(root reflect.Value, segs []string) (node, keyPath, reflect.Value, *
 	var n node
 	for i := 0; i < len(segs); {
 		if !isTable(cur) {
-			return node{}, kp, parent, &pathError{i, fmt.Sprintf("is a %s, not a table", tomlTypeName(cur.Type()))}
+			return node{}, kp, parent, &pathError{i, fmt.Sprintf("%s is %s knob, not a table: it has nothing called %q", kp, article(tomlTypeName(cur.Type())), segs[i])}
 		}
 		var perr *pathError
 		n, perr = step(cur, segs[i:])
@@ -289,13 +403,20 @@ func checkRange(n node) string {
 		case reflect.Float32, reflect.Float64:
 			f = x.Float()
 			if math.IsNaN(f) {
+				if ok {
+					return fmt.Sprintf("nan is not a number: want a number in [%s, %s]", fmtNum(lo), fmtNum(hi))
+				}
 				return "nan is not a number"
 			}
 		default:
 			return ""
 		}
 		if ok && !(f >= lo && f <= hi) {
-			return fmt.Sprintf("%s is out of range [%s, %s]", formatTOML(x), fmtNum(lo), fmtNum(hi))
+			what := "a number"
+			if x.Kind() != reflect.Float32 && x.Kind() != reflect.Float64 {
+				what = "an integer"
+			}
+			return fmt.Sprintf("%s is out of range: want %s in [%s, %s]", formatTOML(x), what, fmtNum(lo), fmtNum(hi))
 		}
 		return ""
 	}
@@ -447,11 +568,17 @@ func quoteTOML(s string) string {
 	return b.String()
 }
 
-// didYouMean suggests the known name nearest to bad, if one is close.
+// didYouMean suggests the known name nearest to bad, if one is close: a
+// small edit away (a typo, two letters swapped), or else an abbreviation
+// or extension of it (temp for temperature, learning_rate for lr).
 func didYouMean(bad string, known []string) string {
+	if len(bad) > 256 {
+		return "" // no name is that long; spare the quadratic distance
+	}
+	lb := strings.ToLower(bad)
 	best, bestD := "", math.MaxInt
 	for _, k := range known {
-		d := editDistance(strings.ToLower(bad), strings.ToLower(k))
+		d := editDistance(lb, strings.ToLower(k))
 		if d < bestD {
 			best, bestD = k, d
 		}
@@ -462,11 +589,45 @@ func didYouMean(bad string, known []string) string {
 	if bestD <= max(1, min(len(bad), len(best))/3) {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
+	best, bestD = "", math.MaxInt
+	for _, k := range known {
+		if strings.Contains(k, ".") {
+			continue // abbreviations are of single keys, not of paths
+		}
+		lk := strings.ToLower(k)
+		short, long := lk, lb
+		if len(short) > len(long) {
+			short, long = long, short
+		}
+		if len(short) < 2 || short[0] != long[0] || !isSubsequence(short, long) {
+			continue
+		}
+		if d := editDistance(lb, lk); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" && best != bad {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b, by bytes.
+// isSubsequence reports whether the bytes of short appear in long in order.
+func isSubsequence(short, long string) bool {
+	i := 0
+	for j := 0; j < len(long) && i < len(short); j++ {
+		if long[j] == short[i] {
+			i++
+		}
+	}
+	return i == len(short)
+}
+
+// editDistance is the optimal string alignment distance between a and b,
+// by bytes: Levenshtein's insertions, deletions and substitutions, plus
+// swaps of two adjacent bytes (sedes for seeds is one edit).
 func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -480,8 +641,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

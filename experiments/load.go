@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -35,8 +36,11 @@ type ConfigError struct {
 	Msg  string
 }
 
-// Error formats the problem as "FILE:LINE: KEY: MSG".
-func (e *ConfigError) Error() string {
+// Error formats the problem as "FILE:LINE: KEY: MSG", on one line: control
+// characters and invalid UTF-8 are escaped.
+func (e *ConfigError) Error() string { return oneLine(e.raw()) }
+
+func (e *ConfigError) raw() string {
 	var b strings.Builder
 	if e.File != "" {
 		b.WriteString(e.File)
@@ -49,6 +53,34 @@ func (e *ConfigError) Error() string {
 		b.WriteString(e.Key + ": ")
 	}
 	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// oneLine escapes control characters and invalid UTF-8 in s.
+func oneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
 	return b.String()
 }
 
@@ -100,16 +132,23 @@ func Load(path string, sets []string) (*Experiment, error) {
 // expands and validates a config. file names the config in messages. The
 // error, if any, joins one *ConfigError per problem, sorted by line.
 func Parse(file string, data []byte, sets []string) (*Experiment, error) {
+	// The locator's scan comes first: it rejects nesting so deep that the
+	// TOML decoder would take quadratic time over it.
+	loc := newLocator(string(data))
+	if loc.depth > maxNesting {
+		return nil, &ConfigError{File: file, Line: loc.depthLine, Msg: fmt.Sprintf(
+			"syntax error: arrays, inline tables or dotted keys nested more than %d deep; a config needs a few levels: is a bracket unbalanced?", maxNesting)}
+	}
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &ConfigError{File: file, Line: pe.Position.Line, Msg: pe.Message}
+			return nil, syntaxError(file, pe)
 		}
-		return nil, &ConfigError{File: file, Msg: err.Error()}
+		return nil, &ConfigError{File: file, Msg: "cannot read as TOML: " + err.Error()}
 	}
-	p := &parser{file: file, loc: newLocator(string(data)), raw: raw, seen: map[string]bool{}, families: map[string]famResult{}}
+	p := &parser{file: file, loc: loc, raw: raw, seen: map[string]bool{}, families: map[string]famResult{}}
 	fd := &decoder{p: p, file: file, line: p.loc.nearest}
 
 	base := Default()
@@ -122,7 +161,11 @@ func Parse(file string, data []byte, sets []string) (*Experiment, error) {
 		key, val, ok := strings.Cut(s, "=")
 		key = strings.TrimSpace(key)
 		if !ok || key == "" {
-			p.add(&ConfigError{File: setFile, Msg: fmt.Sprintf("%q: want key=value", s)})
+			p.add(&ConfigError{File: setFile, Msg: fmt.Sprintf("%s: want key=value, e.g. --set env.verifier.coverage=0.5", shortQuote(s))})
+			continue
+		}
+		if newLocator("v = "+val).depth > maxNesting {
+			p.add(&ConfigError{File: setFile, Key: shortKey(key), Msg: fmt.Sprintf("the value nests more than %d deep: is a bracket unbalanced?", maxNesting)})
 			continue
 		}
 		if kp, ok := d.setPath(&base, key, setValue(val)); ok {
@@ -137,6 +180,40 @@ func Parse(file string, data []byte, sets []string) (*Experiment, error) {
 	}
 	exp.Hash = hashPoints(exp.Points)
 	return exp, nil
+}
+
+// syntaxError turns a TOML parse error into a ConfigError, with a hint for
+// the common mistakes.
+func syntaxError(file string, pe toml.ParseError) *ConfigError {
+	msg := strings.TrimSuffix(pe.Message, ".")
+	switch {
+	case strings.HasPrefix(msg, "expected value but found '\\n'"):
+		msg = "a key needs a value after '='"
+	case strings.HasPrefix(msg, "expected value but found \""):
+		msg += ": strings need quotes, as in family = \"skills\""
+	case strings.Contains(msg, "has already been defined"):
+		msg += ": each key and each [table] may appear once; merge the two"
+	case strings.Contains(msg, "strings cannot contain newlines"):
+		msg += ": is a closing quote missing?"
+	case strings.Contains(msg, "to end table name"):
+		msg += ": is the closing ']' missing?"
+	case strings.Contains(msg, "out of range for int64"):
+		msg += ": integers must fit in 64 bits"
+	}
+	e := &ConfigError{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: "syntax error"}
+	if pe.Position.Col > 0 {
+		e.Msg += fmt.Sprintf(" at column %d", pe.Position.Col)
+	}
+	e.Msg += ": " + msg
+	return e
+}
+
+// shortKey cuts a --set key for a message about its value.
+func shortKey(key string) string {
+	if len(key) > 80 {
+		return key[:77] + "..."
+	}
+	return key
 }
 
 // setValue reads a --set value as a TOML value, or else as a bare string,
@@ -172,11 +249,22 @@ func (p *parser) add(e *ConfigError) {
 	}
 }
 
+// maxErrors bounds the problems one Parse reports: past that many, the
+// file is probably not a config at all.
+const maxErrors = 25
+
 func (p *parser) err() error {
 	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
-	errs := make([]error, len(p.errs))
-	for i, e := range p.errs {
+	shown := p.errs
+	if len(shown) > maxErrors {
+		shown = shown[:maxErrors-1]
+	}
+	errs := make([]error, len(shown), len(shown)+1)
+	for i, e := range shown {
 		errs[i] = e
+	}
+	if more := len(p.errs) - len(shown); more > 0 {
+		errs = append(errs, &ConfigError{File: p.file, Msg: fmt.Sprintf("and %d more problems: fix the ones above first", more)})
 	}
 	return errors.Join(errs...)
 }
@@ -204,7 +292,7 @@ func (d *decoder) assign(v reflect.Value, val any, kp keyPath) {
 	if isTable(v) {
 		m, ok := val.(map[string]any)
 		if !ok {
-			d.errorf(kp, "wrong type: want table, got %s", valueTypeName(val))
+			d.errorf(kp, "wrong type: want table, got %s%s", valueTypeName(val), showScalar(val))
 			return
 		}
 		d.table(v, m, kp)
@@ -273,7 +361,7 @@ func (d *decoder) env(e *EnvConfig, m map[string]any, kp keyPath) {
 		} else if name := x.String(); name != e.Family || e.Knobs == nil {
 			f, err := envs.Lookup(name)
 			if err != nil {
-				d.errorf(fkp, "unknown family %q (known: %s)%s", name, strings.Join(envs.Names(), ", "), didYouMean(name, envs.Names()))
+				d.errorf(fkp, "unknown family %s (known: %s)%s", shortQuote(name), strings.Join(envs.Names(), ", "), didYouMean(name, envs.Names()))
 				skip = append(skip, name) // its table would only repeat the problem
 			} else {
 				e.Family, e.Knobs = name, nil
@@ -320,7 +408,7 @@ func (d *decoder) agents(c *Config, raw any) {
 func (d *decoder) agent(a *agents.Config, m map[string]any, kp keyPath, fromFile bool) {
 	if raw, ok := m["name"]; ok {
 		if !fromFile {
-			d.errorf(kp.add("name"), "agent names cannot be changed by --set or [sweep]")
+			d.errorf(kp.add("name"), "agent names cannot be changed by --set or [sweep]: a name is the agent's address; add another [[agent]] instead")
 		} else if x, err := convert(reflect.TypeFor[string](), raw); err != nil {
 			d.errorf(kp.add("name"), "%v", err)
 		} else {
@@ -418,6 +506,9 @@ func convert(t reflect.Type, val any) (reflect.Value, error) {
 				items = append(items, m)
 			}
 		default:
+			if sc := showScalar(val); sc != "" {
+				return out, fmt.Errorf("wrong type: want %s, got %s%s; write [%s] for a list of one", tomlTypeName(t), valueTypeName(val), sc, sc[1:])
+			}
 			return wrong()
 		}
 		s := reflect.MakeSlice(t, len(items), len(items))
@@ -465,11 +556,11 @@ type target struct {
 func (d *decoder) target(c *Config, path string) (target, bool) {
 	segs := strings.Split(path, ".")
 	if slices.Contains(segs, "") {
-		d.errorf(keyPath{disp: []string{path}}, "malformed key path")
+		d.errorf(keyPath{disp: []string{path}}, "malformed key path: want dot-separated names, as in env.verifier.coverage")
 		return target{}, false
 	}
 	if segs[0] == "sweep" {
-		d.errorf(keyPath{disp: segs}, "the sweep is read from the file's [sweep] table only")
+		d.errorf(keyPath{disp: segs}, "the sweep is read from the file's [sweep] table only: edit the file, or --set the knob to one value")
 		return target{}, false
 	}
 	n, kp, parent, perr := resolve(reflect.ValueOf(c).Elem(), segs)
@@ -484,7 +575,7 @@ func (d *decoder) target(c *Config, path string) (target, bool) {
 	t := target{kp: kp, v: n.v, parent: parent}
 	switch last := segs[len(segs)-1]; {
 	case parent.Type() == agentType && last == "name":
-		d.errorf(kp, "agent names cannot be changed by --set or [sweep]")
+		d.errorf(kp, "agent names cannot be changed by --set or [sweep]: a name is the agent's address; add another [[agent]] instead")
 		return target{}, false
 	case parent.Type() == agentType && last == "mechanisms",
 		parent.Type() == envType && last == "family":
@@ -584,31 +675,8 @@ func (v *validator) errorf(kp keyPath, subtree bool, format string, args ...any)
 
 // rawHas reports whether the file defines the key at loc.
 func rawHas(raw map[string]any, loc []string) bool {
-	var cur any = raw
-	for _, s := range loc {
-		switch x := cur.(type) {
-		case map[string]any:
-			var ok bool
-			if cur, ok = x[s]; !ok {
-				return false
-			}
-		case []map[string]any:
-			i, ok := parseIndex(s)
-			if !ok || i >= len(x) {
-				return false
-			}
-			cur = x[i]
-		case []any:
-			i, ok := parseIndex(s)
-			if !ok || i >= len(x) {
-				return false
-			}
-			cur = x[i]
-		default:
-			return false
-		}
-	}
-	return true
+	_, ok := rawValue(raw, loc)
+	return ok
 }
 
 func parseIndex(s string) (int, bool) {
@@ -623,14 +691,14 @@ func simple(segs ...string) keyPath { return keyPath{disp: segs, loc: segs} }
 
 // validate checks c and reports every problem.
 func (v *validator) validate(c *Config) {
-	switch {
-	case c.Experiment == "":
-		v.errorf(simple("experiment"), false, "missing: every config names its experiment")
-	case !safeName.MatchString(c.Experiment):
-		v.errorf(simple("experiment"), false, "invalid name %q: use lowercase letters, digits, '-' and '_', starting with a letter or digit", c.Experiment)
+	switch why := checkName(c.Experiment); {
+	case c.Experiment == "" && !rawHas(v.p.raw, []string{"experiment"}):
+		v.errorf(simple("experiment"), false, "missing: every config names its experiment, e.g. experiment = \"my-test\"; it names the results folder out/<experiment>")
+	case why != "" && !mistypedAs[string](v.p.raw, []string{"experiment"}):
+		v.errorf(simple("experiment"), false, "invalid name %s: %s. The name becomes the results folder out/<experiment>: %s", shortQuote(c.Experiment), why, nameRule)
 	}
-	if len(c.Agents) == 0 {
-		v.errorf(simple("agent"), false, "no agents: add at least one [[agent]] table")
+	if len(c.Agents) == 0 && !agentsMistyped(v.p.raw) {
+		v.errorf(simple("agent"), false, "no agents, so the config would make no runs: add at least one [[agent]] table with a name and mechanisms, e.g. [[agent]] name = \"base\" mechanisms = [\"frozen\"]")
 	}
 	names := map[string]int{}
 	var agentNames []string
@@ -638,42 +706,121 @@ func (v *validator) validate(c *Config) {
 		akp := keyPath{disp: agentSeg(i, a.Name), loc: agentLoc(i)}
 		// A missing key is located at its [[agent]] block.
 		missing := func(key string) keyPath { return keyPath{disp: akp.add(key).disp, loc: akp.loc} }
-		switch {
-		case a.Name == "":
-			v.errorf(missing("name"), false, "missing: every agent has a name")
-		case !safeName.MatchString(a.Name):
-			v.errorf(akp.add("name"), false, "invalid agent name %q: use lowercase letters, digits, '-' and '_', starting with a letter or digit", a.Name)
+		switch why := checkName(a.Name); {
+		case a.Name == "" && !rawHas(v.p.raw, akp.add("name").loc):
+			v.errorf(missing("name"), false, "missing: every agent has a name, e.g. name = \"rlvr\"; it names the agent's result files")
+		case why != "" && !mistypedAs[string](v.p.raw, akp.add("name").loc):
+			v.errorf(akp.add("name"), false, "invalid agent name %s: %s. The name becomes part of the agent's result file names: %s", shortQuote(a.Name), why, nameRule)
 		}
 		if j, dup := names[a.Name]; dup && a.Name != "" {
-			v.errorf(akp.add("name"), false, "duplicate agent name %q (also agent #%d)", a.Name, j+1)
+			v.errorf(akp.add("name"), false, "duplicate agent name %q (also agent #%d): give each agent its own name", a.Name, j+1)
 		} else {
 			names[a.Name] = i
 			agentNames = append(agentNames, a.Name)
 		}
-		if len(a.Mechanisms) == 0 {
-			v.errorf(missing("mechanisms"), false, "missing or empty: list the mechanisms the agent composes (known: %s)", strings.Join(agents.MechanismNames(), ", "))
+		if len(a.Mechanisms) == 0 && !mistypedAs[[]string](v.p.raw, akp.add("mechanisms").loc) {
+			v.errorf(missing("mechanisms"), false, "missing or empty: list the mechanisms the agent composes, e.g. mechanisms = [\"rlvr\"] (known: %s)", strings.Join(agents.MechanismNames(), ", "))
 		}
 		for j, m := range a.Mechanisms {
 			if _, err := agents.LookupMechanism(m); err != nil {
 				known := agents.MechanismNames()
-				v.errorf(akp.add("mechanisms"), false, "unknown mechanism %q (known: %s)%s", m, strings.Join(known, ", "), didYouMean(m, known))
+				v.errorf(akp.add("mechanisms"), false, "unknown mechanism %s (known: %s)%s", shortQuote(m), strings.Join(known, ", "), didYouMean(m, known))
 			} else if slices.Index(a.Mechanisms, m) < j {
-				v.errorf(akp.add("mechanisms"), false, "mechanism %q is listed twice", m)
+				v.errorf(akp.add("mechanisms"), false, "mechanism %q is listed twice: list it once", m)
 			}
 		}
+		v.conflicts(&a, akp)
 	}
 	v.check(reflect.ValueOf(c).Elem(), keyPath{})
 	if v.splits != nil {
 		for i, s := range c.Eval.Splits {
 			if !slices.Contains(v.splits, s) {
-				v.errorf(simple("eval", "splits"), false, "unknown split %q (family %s offers: %s)%s", s, c.Env.Family, strings.Join(v.splits, ", "), didYouMean(s, v.splits))
+				v.errorf(simple("eval", "splits"), false, "unknown split %s (family %s offers: %s)%s", shortQuote(s), c.Env.Family, strings.Join(v.splits, ", "), didYouMean(s, v.splits))
 			} else if slices.Index(c.Eval.Splits, s) < i {
-				v.errorf(simple("eval", "splits"), false, "split %q is listed twice", s)
+				v.errorf(simple("eval", "splits"), false, "split %q is listed twice: list it once", s)
 			}
 		}
 	}
 	if b := c.Report.Baseline; b != "" && !slices.Contains(agentNames, b) {
-		v.errorf(simple("report", "baseline"), false, "unknown agent %q (agents: %s)%s", b, strings.Join(agentNames, ", "), didYouMean(b, agentNames))
+		v.errorf(simple("report", "baseline"), false, "unknown agent %s: the baseline must be one of this config's agents (%s)%s", shortQuote(b), strings.Join(agentNames, ", "), didYouMean(b, agentNames))
+	}
+}
+
+// agentsMistyped reports whether the file's agent key is not an array, an
+// error already reported: "no agents" would only repeat it.
+func agentsMistyped(raw map[string]any) bool {
+	x, ok := raw["agent"]
+	if !ok {
+		return false
+	}
+	switch x := x.(type) {
+	case []map[string]any:
+		return false
+	case []any:
+		for _, it := range x {
+			if _, ok := it.(map[string]any); !ok {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// mistypedAs reports whether the file gives the key at loc a value that
+// does not convert to a T: the decoder reported that already, and a
+// message about the knob's zero value would only repeat it.
+func mistypedAs[T any](raw map[string]any, loc []string) bool {
+	val, ok := rawValue(raw, loc)
+	if !ok {
+		return false
+	}
+	_, err := convert(reflect.TypeFor[T](), val)
+	return err != nil
+}
+
+// rawValue returns the value the file gives the key at loc.
+func rawValue(raw map[string]any, loc []string) (any, bool) {
+	var cur any = raw
+	for _, s := range loc {
+		switch x := cur.(type) {
+		case map[string]any:
+			var ok bool
+			if cur, ok = x[s]; !ok {
+				return nil, false
+			}
+		case []map[string]any:
+			i, ok := parseIndex(s)
+			if !ok || i >= len(x) {
+				return nil, false
+			}
+			cur = x[i]
+		case []any:
+			i, ok := parseIndex(s)
+			if !ok || i >= len(x) {
+				return nil, false
+			}
+			cur = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// conflicts reports knobs of agent a that contradict one another: a
+// frozen agent that learns, a KL penalty on an agent whose updates are
+// switched off.
+func (v *validator) conflicts(a *agents.Config, akp keyPath) {
+	if slices.Contains(a.Mechanisms, "frozen") {
+		for _, m := range a.Mechanisms {
+			if f, err := agents.LookupMechanism(m); err == nil && f.Learns {
+				v.errorf(akp.add("mechanisms"), false, "frozen means the agent never learns, but %q learns: drop \"frozen\" to let the agent learn, or drop %q to keep it frozen", m, m)
+			}
+		}
+	}
+	if r, ok := a.Knobs["rlvr"].(*agents.RLVRConfig); ok && slices.Contains(a.Mechanisms, "rlvr") && r.KL > 0 && r.LR == 0 {
+		v.errorf(akp.add("rlvr").add("kl"), false, "a KL penalty (kl = %s) on an agent that does not learn: with rlvr.lr = 0 there are no updates for the penalty to act on. Set rlvr.lr > 0, or kl = 0.0", formatTOML(reflect.ValueOf(r.KL)))
 	}
 }
 
@@ -771,7 +918,14 @@ func (v *validator) buildFamily(e *EnvConfig, kp keyPath) bool {
 type locator struct {
 	lines  map[string]locLine
 	arrays map[string]int // elements seen per array-of-tables path
+	// depth is the deepest nesting of brackets, braces and dotted-key
+	// segments seen, first reached at depthLine.
+	depth, depthLine int
 }
+
+// maxNesting bounds depth: a config needs a few levels, and the TOML
+// decoder takes time quadratic in the depth of nested inline tables.
+const maxNesting = 32
 
 type locLine struct {
 	line     int
@@ -821,6 +975,7 @@ func newLocator(src string) *locator {
 	l := &locator{lines: map[string]locLine{}, arrays: map[string]int{}}
 	s := &scanner{src: src, line: 1}
 	var table []string
+	defer func() { l.depth, l.depthLine = s.depth, s.depthLine }()
 	for {
 		s.skipSpace(true)
 		if s.eof() {
@@ -833,11 +988,18 @@ func newLocator(src string) *locator {
 			if array {
 				s.pos++
 			}
-			table = l.resolve(s.keys(), array)
+			keys := s.keys()
+			if s.depth > maxNesting {
+				break // recording so long a path would take quadratic time
+			}
+			table = l.resolve(keys, array)
 			l.record(table, line)
 			s.skipLine()
 		} else {
 			keys := s.keys()
+			if s.depth > maxNesting {
+				break
+			}
 			s.skipSpace(false)
 			if s.peek() == '=' {
 				s.pos++
@@ -849,6 +1011,7 @@ func newLocator(src string) *locator {
 			s.skipLine() // malformed: make progress
 		}
 	}
+	return l
 }
 
 // scanner reads TOML source just well enough to find keys.
@@ -856,6 +1019,15 @@ type scanner struct {
 	src  string
 	pos  int
 	line int
+	// depth is the deepest nesting seen, first at depthLine.
+	depth, depthLine int
+}
+
+// nest notes a nesting depth reached at the current line.
+func (s *scanner) nest(depth int) {
+	if depth > s.depth {
+		s.depth, s.depthLine = depth, s.line
+	}
 }
 
 func (s *scanner) eof() bool { return s.pos >= len(s.src) }
@@ -925,6 +1097,7 @@ func (s *scanner) keys() []string {
 			k = s.src[start:s.pos]
 		}
 		keys = append(keys, k)
+		s.nest(len(keys))
 		s.skipSpace(false)
 		if s.peek() != '.' {
 			return keys
@@ -1001,8 +1174,17 @@ func (s *scanner) multiline(delim string, escapes bool) {
 // multi-line strings, up to the end of its line.
 func (s *scanner) skipValue() {
 	depth := 0
+	dots := 0 // dots in the current dotted key of an inline table
 	for !s.eof() {
-		switch c := s.peek(); {
+		c := s.peek()
+		switch {
+		case c == '.':
+			dots++
+			s.nest(depth + dots)
+		case !isBare(c) && c != ' ' && c != '\t' && c != '"' && c != '\'':
+			dots = 0
+		}
+		switch {
 		case strings.HasPrefix(s.src[s.pos:], `"""`):
 			s.multiline(`"""`, true)
 		case strings.HasPrefix(s.src[s.pos:], `'''`):
@@ -1017,6 +1199,7 @@ func (s *scanner) skipValue() {
 			}
 		case c == '[' || c == '{':
 			depth++
+			s.nest(depth)
 			s.next()
 		case c == ']' || c == '}':
 			depth--

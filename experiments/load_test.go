@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"reflect"
@@ -171,8 +172,8 @@ func TestParseErrors(t *testing.T) {
 			key: "agent.rlvr.rlvr.lrr", marker: "lrr", msg: []string{"unknown key", `did you mean "lr"`}},
 		{name: "unknown key in inline table", src: replace(t, valid, "[agent.policy]\nid_channel = false", "policy = {id_channel = false, biass = true}"),
 			key: "agent.rlvr.policy.biass", marker: "biass", msg: []string{`did you mean "bias"`}},
-		{name: "knob table of a mechanism the agent lacks", src: replace(t, valid, "[agent.rlvr]", "[agent.frozen]"),
-			key: "agent.rlvr.frozen", marker: "[agent.frozen]", msg: []string{"not in this agent's mechanisms"}},
+		{name: "knob table of a mechanism the agent lacks", src: replace(t, valid, "[agent.rlvr]", "[agent.frozen-tuned]"),
+			key: "agent.rlvr.frozen-tuned", marker: "[agent.frozen-tuned]\nlr = 0.25", msg: []string{`this agent's mechanisms are ["rlvr"], which do not include it`}},
 		{name: "multi-line strings do not confuse the locator", src: replace(t, valid, `reading = "it loads"`, "reading = \"\"\"\nK = 1\n[env.skills]\n\"\"\"\nbogus = 1"),
 			key: "bogus", marker: "bogus", msg: []string{"unknown key"}},
 		{name: "wrong type", src: replace(t, valid, "seeds = 3", `seeds = "3"`),
@@ -180,15 +181,15 @@ func TestParseErrors(t *testing.T) {
 		{name: "wrong element type", src: replace(t, valid, "longer = [2]", `longer = [2, "x"]`),
 			key: "env.skills.longer", marker: "longer =", msg: []string{"element 1: wrong type: want integer, got string"}},
 		{name: "syntax error", src: replace(t, valid, "seeds = 3", "seeds = = 3"),
-			marker: "seeds = =", msg: []string{"expected value"}},
+			key: "seeds", marker: "seeds = =", msg: []string{"syntax error at column 9", "expected value"}},
 		{name: "negative seeds", src: replace(t, valid, "seeds = 3", "seeds = -1"),
-			key: "seeds", marker: "seeds =", msg: []string{"-1 is out of range [1, 100000]"}},
+			key: "seeds", marker: "seeds =", msg: []string{"-1 is out of range: want an integer in [1, 100000]"}},
 		{name: "coverage above 1", src: replace(t, valid, "coverage = 0.9", "coverage = 1.5"),
-			key: "env.verifier.coverage", marker: "coverage =", msg: []string{"1.5 is out of range [0, 1]"}},
+			key: "env.verifier.coverage", marker: "coverage =", msg: []string{"1.5 is out of range: want a number in [0, 1]"}},
 		{name: "group size 0", src: replace(t, valid, "group_size = 4", "group_size = 0"),
-			key: "env.grind.group_size", marker: "group_size", msg: []string{"0 is out of range [1, 256]"}},
+			key: "env.grind.group_size", marker: "group_size", msg: []string{"0 is out of range: want an integer in [1, 256]"}},
 		{name: "list element out of range", src: replace(t, valid, "longer = [2]", "longer = [2, 100]"),
-			key: "env.skills.longer", marker: "longer =", msg: []string{"element 1: 100 is out of range [1, 64]"}},
+			key: "env.skills.longer", marker: "longer =", msg: []string{"element 1: 100 is out of range: want an integer in [1, 64]"}},
 		{name: "nan", src: replace(t, valid, "lr = 0.2", "lr = nan"),
 			key: "pretrain.lr", marker: "lr = nan", msg: []string{"not a number"}},
 		{name: "groups need resets", src: replace(t, valid, "resets = true", "resets = false"),
@@ -228,7 +229,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "--set wrong type", sets: []string{"seeds=abc"},
 			file: "--set", key: "seeds", msg: []string{`want integer, got string "abc"`}},
 		{name: "--set out of range", sets: []string{"env.grind.group_size=0"},
-			file: "--set", key: "env.grind.group_size", msg: []string{"out of range [1, 256]"}},
+			file: "--set", key: "env.grind.group_size", msg: []string{"out of range: want an integer in [1, 256]"}},
 		{name: "--set breaks a cross-field rule", sets: []string{"env.grind.resets=false"},
 			file: "--set", key: "env.grind", msg: []string{"needs grind.resets = true"}},
 		{name: "--set without =", sets: []string{"seeds"},
@@ -244,7 +245,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "sweep wrong type", src: valid + "\n[sweep]\n\"seeds\" = [1, \"x\"]\n",
 			key: "seeds", marker: `"seeds" = [`, msg: []string{`value "x": wrong type`}},
 		{name: "sweep out of range", src: valid + "\n[sweep]\n\"env.verifier.coverage\" = [0.5, 1.5]\n",
-			key: "env.verifier.coverage", marker: `"env.verifier.coverage" = [`, msg: []string{"value 1.5: 1.5 is out of range [0, 1]"}},
+			key: "env.verifier.coverage", marker: `"env.verifier.coverage" = [`, msg: []string{"value 1.5: 1.5 is out of range: want a number in [0, 1]"}},
 		{name: "sweep point breaks a cross-field rule", src: valid + "\n[sweep]\n\"env.grind.resets\" = [true, false]\n",
 			key: "env.grind", marker: `"env.grind.resets"`, msg: []string{"needs grind.resets = true", "sweep point resets=false"}},
 		{name: "sweep duplicate value", src: valid + "\n[sweep]\nseeds = [1, 1]\n",
@@ -252,7 +253,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "sweep and --set on one key", src: valid + "\n[sweep]\nseeds = [1, 2]\n", sets: []string{"seeds=4"},
 			key: "seeds", marker: "seeds = [1, 2]", msg: []string{"also set by --set"}},
 		{name: "sweep too large", src: valid + "\n[sweep]\nseeds = [" + seq(1, 101) + "]\n\"job.days\" = [" + seq(1, 101) + "]\n",
-			key: "sweep", marker: "[sweep]", msg: []string{"more than MaxPoints"}},
+			key: "sweep", marker: "[sweep]", msg: []string{"the grid has 10201 points (101 x 101), more than the 10000"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -452,7 +453,9 @@ func TestKnobDocs(t *testing.T) {
 	}
 
 	// Every documented default can be given back as a --set.
-	src := "experiment = \"docs\"\n[[agent]]\nname = \"a\"\nmechanisms = " + formatTOML(reflect.ValueOf(agents.MechanismNames())) + "\n"
+	// Every mechanism but frozen, which cannot be combined with learning.
+	mechs := slices.DeleteFunc(agents.MechanismNames(), func(m string) bool { return m == "frozen" })
+	src := "experiment = \"docs\"\n[[agent]]\nname = \"a\"\nmechanisms = " + formatTOML(reflect.ValueOf(mechs)) + "\n"
 	var sets []string
 	for _, d := range docs {
 		if strings.HasSuffix(d.Path, ".name") || strings.HasSuffix(d.Path, ".mechanisms") {
@@ -531,5 +534,45 @@ lr = 2
 		if got := l.nearest(c.path); got != c.want {
 			t.Errorf("line of %q = %d, want %d", c.path, got, c.want)
 		}
+	}
+}
+
+// TestMaxRuns checks that the run count checked against max_runs is the
+// count Plan makes, at the boundary, with and without seeds on an axis,
+// and that max_runs, a guard, leaves the config hash alone.
+func TestMaxRuns(t *testing.T) {
+	valid := readValid(t)
+	for _, c := range []struct {
+		name, sweep string
+		runs        int
+	}{
+		{"no sweep", "", 9}, // 3 agents x 3 seeds
+		{"sweep", "\n[sweep]\n\"job.days\" = [1, 2]\n", 18},
+		{"seeds swept", "\n[sweep]\nseeds = [1, 2]\n\"job.days\" = [1, 2]\n", 18}, // 3 agents x (1+2) seeds x 2 days
+	} {
+		src := valid + c.sweep
+		exp, err := Parse("runs.toml", []byte(src), []string{"max_runs=" + fmt.Sprint(c.runs)})
+		if err != nil {
+			t.Errorf("%s: at the limit: %v", c.name, err)
+			continue
+		}
+		if got := len(Plan(exp)); got != c.runs {
+			t.Errorf("%s: Plan makes %d runs, want %d", c.name, got, c.runs)
+		}
+		_, err = Parse("runs.toml", []byte(src), []string{"max_runs=" + fmt.Sprint(c.runs-1)})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("makes %d runs", c.runs)) {
+			t.Errorf("%s: one above the limit: err = %v", c.name, err)
+		}
+	}
+	a, err := Parse("runs.toml", []byte(valid), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("runs.toml", []byte(valid), []string{"max_runs=50"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash != b.Hash {
+		t.Error("max_runs changes the config hash")
 	}
 }

@@ -11,13 +11,20 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// MaxPoints bounds the number of points a sweep may expand to: a typo such
-// as a long list on every axis should fail at load time, not at run time.
+// MaxPoints bounds the number of points a sweep may expand to, whatever
+// max_runs says: every point holds a resolved copy of the config.
 const MaxPoints = 10000
 
-// maxLabel bounds a point label's length in bytes, well below file-name
-// limits.
-const maxLabel = 200
+// DefaultMaxRuns is the default of the max_runs knob: the most runs (sweep
+// points x agents x seeds) a config may make. A typo such as a long list on
+// every axis should fail at load time, not after hours of running.
+const DefaultMaxRuns = 10000
+
+// maxLabel bounds a point label's length in bytes. A run's record file is
+// named <label>__<agent>__s<seed>.jsonl and written through a temporary
+// file with a longer name: with agent names of at most maxNameLen bytes the
+// whole stays well below the usual 255-byte limit on file names.
+const maxLabel = 120
 
 // sweepAxes reads the [sweep] table in file order. Keys may be quoted
 // ("env.verifier.coverage") or dotted (env.verifier.coverage, which TOML
@@ -28,7 +35,7 @@ func (d *decoder) sweepAxes(raw map[string]any, md toml.MetaData) []Axis {
 		return nil
 	}
 	if _, isMap := sw.(map[string]any); !isMap {
-		d.errorf(simple("sweep"), "wrong type: want table, got %s", valueTypeName(sw))
+		d.errorf(simple("sweep"), "wrong type: want table, got %s%s; write one [sweep] table whose keys are knob paths, each with a list of values", valueTypeName(sw), showScalar(sw))
 		return nil
 	}
 	var axes []Axis
@@ -36,7 +43,10 @@ func (d *decoder) sweepAxes(raw map[string]any, md toml.MetaData) []Axis {
 		if len(k) < 2 || k[0] != "sweep" {
 			continue
 		}
-		val := lookupRaw(raw, k)
+		val, ok := lookupRaw(raw, k)
+		if !ok {
+			continue // a key inside a value, say an inline table in an axis's list
+		}
 		if _, isMap := val.(map[string]any); isMap {
 			continue // a table of axes: its keys come next
 		}
@@ -50,7 +60,7 @@ func (d *decoder) sweepAxes(raw map[string]any, md toml.MetaData) []Axis {
 				ax.Values = append(ax.Values, m)
 			}
 		default:
-			d.errorf(kp, "wrong type: a [sweep] axis wants a non-empty list of values, got %s%s", valueTypeName(val), showScalar(val))
+			d.errorf(kp, "wrong type: a [sweep] axis wants a non-empty list of values, got %s%s; write [%s] for a single value, or set the knob outside [sweep]", valueTypeName(val), showScalar(val), showValue(val))
 			continue
 		}
 		if len(ax.Values) == 0 {
@@ -63,16 +73,19 @@ func (d *decoder) sweepAxes(raw map[string]any, md toml.MetaData) []Axis {
 }
 
 // lookupRaw returns the value at key in a decoded TOML map.
-func lookupRaw(raw map[string]any, key []string) any {
+// ok is false when the path runs through something other than a table.
+func lookupRaw(raw map[string]any, key []string) (val any, ok bool) {
 	var cur any = raw
 	for _, k := range key {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
+		m, isMap := cur.(map[string]any)
+		if !isMap {
+			return nil, false
 		}
-		cur = m[k]
+		if cur, ok = m[k]; !ok {
+			return nil, false
+		}
 	}
-	return cur
+	return cur, true
 }
 
 // expand checks the axes against base, expands the grid and validates every
@@ -86,6 +99,9 @@ func (p *parser) expand(base *Config, axes []Axis, sets []override) ([]Axis, []P
 	if len(axes) == 0 || !axesOK {
 		c := copyConfig(base)
 		(&validator{p: p, overrides: sets}).validate(&c)
+		if len(axes) == 0 {
+			p.checkRuns(base, nil, sets)
+		}
 		return axes, []Point{{Label: "default", Config: c}}
 	}
 
@@ -96,11 +112,10 @@ func (p *parser) expand(base *Config, axes []Axis, sets []override) ([]Axis, []P
 	}
 	if size > MaxPoints {
 		p.add(&ConfigError{File: p.file, Line: p.loc.nearest([]string{"sweep"}), Key: "sweep",
-			Msg: fmt.Sprintf("the grid has %.0f points, more than MaxPoints = %d", size, MaxPoints)})
+			Msg: fmt.Sprintf("the grid has %s points (%s), more than the %d a sweep may have: shorten the lists or split the experiment", fmtNum(size), axisSizes(axes), MaxPoints)})
 		return axes, nil
 	}
-	if n == 0 {
-		p.add(&ConfigError{File: p.file, Line: p.loc.nearest([]string{"sweep"}), Key: "sweep", Msg: "the grid has no points"})
+	if !p.checkRuns(base, axes, sets) {
 		return axes, nil
 	}
 
@@ -144,6 +159,10 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 		if !ok {
 			continue
 		}
+		if slices.Equal(t.kp.disp, []string{"max_runs"}) {
+			d.errorf(kp, "max_runs cannot be swept: it bounds the whole sweep; set it once at the top of the file")
+			continue
+		}
 		if slices.ContainsFunc(sets, func(o override) bool { return slices.Equal(o.path, t.kp.disp) }) {
 			d.errorf(kp, "also set by --set: drop one of the two")
 			continue
@@ -162,7 +181,7 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 			}
 			x := getPath(&c, ax.Key)
 			if s := formatTOML(reflect.ValueOf(x)); seen[s] {
-				d.errorf(kp, "value %s appears twice", s)
+				d.errorf(kp, "value %s appears twice: list each value once", s)
 			} else {
 				seen[s] = true
 			}
@@ -171,6 +190,76 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 		out = append(out, conv)
 	}
 	return out
+}
+
+// plural writes a count with its noun: "1 seed", "3 seeds".
+func plural(n float64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmtNum(n) + " " + noun + "s"
+}
+
+// axisSizes writes the length of every axis: "3 x 4 x 2".
+func axisSizes(axes []Axis) string {
+	parts := make([]string, len(axes))
+	for i, ax := range axes {
+		parts[i] = fmt.Sprint(len(ax.Values))
+	}
+	return strings.Join(parts, " x ")
+}
+
+// checkRuns counts the runs the grid makes (sweep points x agents x seeds,
+// where seeds may itself be an axis) before the grid is expanded, and
+// reports a count above max_runs. It reports whether the count is within
+// bounds; a config with no agents makes no runs, which validate reports.
+func (p *parser) checkRuns(base *Config, axes []Axis, sets []override) bool {
+	if base.MaxRuns < 1 || len(base.Agents) == 0 || base.Seeds < 1 {
+		return true // out of range or missing: validate says so
+	}
+	agents := float64(len(base.Agents))
+	points, others, seedSum, swept := 1.0, 1.0, 0.0, false
+	for _, ax := range axes {
+		points *= float64(len(ax.Values))
+		if ax.Key != "seeds" {
+			others *= float64(len(ax.Values))
+			continue
+		}
+		swept = true
+		for _, v := range ax.Values {
+			if n, ok := v.(int); ok {
+				seedSum += float64(n)
+			}
+		}
+	}
+	var runs float64
+	var how string
+	if swept {
+		runs = agents * others * seedSum
+		how = fmt.Sprintf("%s x %s summed over the %s", plural(agents, "agent"), plural(seedSum*others, "seed"), plural(points, "sweep point"))
+	} else {
+		runs = points * agents * float64(base.Seeds)
+		how = fmt.Sprintf("%s x %s", plural(agents, "agent"), plural(float64(base.Seeds), "seed"))
+		if len(axes) > 0 {
+			how = plural(points, "sweep point") + " x " + how
+		}
+	}
+	if runs <= float64(base.MaxRuns) {
+		return true
+	}
+	e := &ConfigError{File: p.file, Key: "sweep", Line: p.loc.nearest([]string{"sweep"}),
+		Msg: fmt.Sprintf("the config makes %s runs (%s), more than max_runs = %d: shorten the [sweep] lists or use fewer seeds, or raise max_runs if you mean it", fmtNum(runs), how, base.MaxRuns)}
+	if len(axes) == 0 {
+		e.Key, e.Line = "seeds", p.loc.nearest([]string{"seeds"})
+		e.Msg = fmt.Sprintf("the config makes %s runs (%s), more than max_runs = %d: use fewer seeds or agents, or raise max_runs if you mean it", fmtNum(runs), how, base.MaxRuns)
+		for _, o := range sets {
+			if slices.Equal(o.path, []string{"seeds"}) {
+				e.File, e.Line = o.file, 0
+			}
+		}
+	}
+	p.add(e)
+	return false
 }
 
 // checkRanges range-checks the knob or table at path, so that a value out
@@ -311,6 +400,9 @@ func hashPoints(points []Point) string {
 	for _, pt := range points {
 		fmt.Fprintf(h, "[point %s]\n", quoteTOML(pt.Label))
 		walker{leaf: func(kp keyPath, n node) {
+			if kp.String() == "max_runs" {
+				return // a guard on the sweep's size: it changes no result
+			}
 			fmt.Fprintf(h, "%s = %s\n", kp, formatTOML(n.v))
 		}}.walk(reflect.ValueOf(&pt.Config).Elem(), keyPath{})
 	}

@@ -19,9 +19,9 @@ type Manifest struct {
 	Reading     string          `json:"reading"`
 	ConfigFile  string          `json:"config_file"`
 	ConfigHash  string          `json:"config_hash"`
-	ConfigText  string          `json:"config_text"` // the config file as given
-	Sets        []string        `json:"sets"`        // --set overrides
-	Resolved    json.RawMessage `json:"resolved"`    // every point's resolved config
+	ConfigText  string          `json:"config_text"`     // the config file as given
+	Sets        []string        `json:"sets"`            // --set overrides
+	Resolved    json.RawMessage `json:"resolved"`        // every point's resolved config
 	Shard       string          `json:"shard,omitempty"` // "I/N" for one shard of a sweep; empty for a whole sweep
 	Sweep       []SweepAxis     `json:"sweep"`
 	Points      []string        `json:"points"`

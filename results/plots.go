@@ -1,20 +1,30 @@
 package results
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
+
+// The plots in this package share one look: the Okabe-Ito palette, one
+// colour, marker and dash pattern per agent (by its index in
+// Summary.Agents, which follows the config's order), legends beside the
+// axes so they hide no data, and axis labels with units. Every Plot
+// function takes one or more output paths; the extension of each chooses
+// the format (.png at 200 dpi, .svg, .pdf with embedded fonts, or another
+// format registered with gonum plot, such as .eps).
 
 // OkabeIto is the colour-blind-safe palette of Okabe and Ito (2008),
 // reordered so that the colours hardest to see on white (yellow, black
@@ -38,17 +48,50 @@ func AgentColor(i int) color.Color {
 }
 
 // agentGlyphs gives each agent a marker shape as well as a colour, so
-// figures survive greyscale printing.
+// figures survive greyscale printing. Filled and hollow shapes alternate so
+// that a later agent's marker drawn over an earlier one's leaves both
+// visible.
 var agentGlyphs = []draw.GlyphDrawer{
 	draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{},
 	draw.PyramidGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{},
 }
 
-// Figure size of every plot, and the resolution of raster formats.
+// agentDashes gives each agent a dash pattern, so that agents whose curves
+// coincide exactly (frozen and frozen-tuned often do on greedy metrics)
+// stay distinguishable: the later, dashed line lets the earlier one show
+// through its gaps.
+var agentDashes = [][]vg.Length{
+	nil,
+	{vg.Points(5), vg.Points(3)},
+	{vg.Points(1.5), vg.Points(2)},
+	{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+}
+
+// agentStyle is how agent i is drawn in every figure.
+type agentStyle struct {
+	color  color.Color
+	glyph  draw.GlyphDrawer
+	dashes []vg.Length
+	radius vg.Length
+}
+
+func styleOf(i int) agentStyle {
+	return agentStyle{
+		color:  AgentColor(i),
+		glyph:  agentGlyphs[i%len(agentGlyphs)],
+		dashes: agentDashes[i%len(agentDashes)],
+		// Earlier agents get slightly larger markers, so that a later
+		// marker at the same place sits inside an earlier one.
+		radius: vg.Points(3.2 - 0.3*float64(i%4)),
+	}
+}
+
+// Figure sizes, and the resolution of raster formats.
 const (
 	figureWidth  = 6 * vg.Inch
 	figureHeight = 4 * vg.Inch
 	figureDPI    = 200
+	figureMargin = vg.Length(6) // points around the figure
 )
 
 // metricUnits describes what each metric measures, for axis labels.
@@ -73,6 +116,15 @@ func metricLabel(metric string) string {
 	return metric
 }
 
+// unitInterval reports whether metric lies in [0, 1].
+func unitInterval(metric string) bool {
+	switch metric {
+	case "shared_mass", "memorizing_mass", "temperature":
+		return false
+	}
+	return true
+}
+
 // withAlpha returns c with the given opacity, premultiplied.
 func withAlpha(c color.Color, a uint8) color.Color {
 	r, g, b, _ := c.RGBA()
@@ -80,72 +132,172 @@ func withAlpha(c color.Color, a uint8) color.Color {
 	return color.RGBA{R: uint8(r * f / 0xFFFF), G: uint8(g * f / 0xFFFF), B: uint8(b * f / 0xFFFF), A: a}
 }
 
-// PlotLearningCurves plots metric against the day (checkpoint) for every
-// agent at one point and split: the IQM over runs as a line with markers,
-// and its bootstrap CI as a shaded band. The legend is drawn beside the
-// axes so it never hides data. The extension of path chooses the format
-// (.png, .svg, .pdf, .eps, ...); the figure is 6x4 inches.
-//
-// It returns an error if s has no cell for the point, split and metric.
-func PlotLearningCurves(s *Summary, point, split, metric string, path string) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s on %s%s: IQM over runs, %s%% CI", metric, split, pointSuffix(s, point), levelPercent(s.Level))
-	p.X.Label.Text = "day (checkpoint)"
-	p.Y.Label.Text = metricLabel(metric)
-	p.X.Tick.Marker = integerTicks{}
-	p.Add(plotter.NewGrid())
+// figure is a drawing of a given size that can be saved in any format.
+type figure struct {
+	w, h vg.Length
+	draw func(dc draw.Canvas)
+}
 
-	var legend []legendEntry
-	ymin, ymax := math.Inf(1), math.Inf(-1)
-	for i, agent := range s.Agents {
-		var line, lo, hi plotter.XYs
-		for _, c := range s.Cells {
-			if c.Point == point && c.Split == split && c.Metric == metric && c.Agent == agent {
-				x := float64(c.Day)
-				line = append(line, plotter.XY{X: x, Y: c.IQM})
-				lo = append(lo, plotter.XY{X: x, Y: c.Lo})
-				hi = append(hi, plotter.XY{X: x, Y: c.Hi})
-				ymin = math.Min(ymin, c.Lo)
-				ymax = math.Max(ymax, c.Hi)
+// save writes f to every path, in the format named by its extension.
+func (f figure) save(paths ...string) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("results: no path to save the figure to")
+	}
+	for _, path := range paths {
+		format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+		var c vg.CanvasWriterTo
+		switch format {
+		case "png":
+			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(figureDPI))}
+		case "svg":
+			c = vgsvg.New(f.w, f.h)
+		case "pdf":
+			pc := vgpdf.New(f.w, f.h)
+			pc.EmbedFonts(true) // publishers require embedded fonts
+			c = pc
+		default:
+			var err error
+			if c, err = draw.NewFormattedCanvas(f.w, f.h, format); err != nil {
+				return fmt.Errorf("results: %s: %w", path, err)
 			}
 		}
-		if len(line) == 0 {
-			continue
+		dc := draw.Crop(draw.New(c), figureMargin, -figureMargin, figureMargin, -figureMargin)
+		f.draw(dc)
+		var buf bytes.Buffer
+		if _, err := c.WriteTo(&buf); err != nil {
+			return fmt.Errorf("results: %s: %w", path, err)
 		}
-		slices.SortFunc(line, byX)
-		slices.SortFunc(lo, byX)
-		slices.SortFunc(hi, byX)
-		col := AgentColor(i)
+		if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-		slices.Reverse(hi)
-		band, err := plotter.NewPolygon(append(lo, hi...))
-		if err != nil {
-			return fmt.Errorf("results: learning curve of %s: %w", agent, err)
+// legendEntry is one line of a legend.
+type legendEntry struct {
+	name   string
+	thumbs []plot.Thumbnailer
+}
+
+// newLegend returns a legend of entries, drawn in a column.
+func newLegend(entries []legendEntry) plot.Legend {
+	l := plot.NewLegend()
+	l.Left = true
+	l.Top = true
+	l.Padding = vg.Points(4)
+	l.ThumbnailWidth = vg.Points(24)
+	l.TextStyle.Font.Size = vg.Points(10)
+	for _, e := range entries {
+		l.Add(e.name, e.thumbs...)
+	}
+	return l
+}
+
+// legendGap is the space between the axes and a legend beside them.
+const legendGap = vg.Length(8)
+
+// withLegend returns a figure of the standard size drawing p with the
+// legend in a column to the right of it, top-aligned with the data area,
+// so that it hides no data.
+func withLegend(p *plot.Plot, entries []legendEntry) figure {
+	return figure{w: figureWidth, h: figureHeight, draw: func(dc draw.Canvas) {
+		l := newLegend(entries)
+		width := vg.Length(0)
+		if len(entries) > 0 {
+			width = l.Rectangle(dc).Size().X + legendGap
 		}
-		band.Color = withAlpha(col, 0x40)
+		plotArea := draw.Crop(dc, 0, -width, 0, 0)
+		p.Draw(plotArea)
+		if len(entries) > 0 {
+			legendArea := draw.Crop(dc, dc.Size().X-width+legendGap, 0, 0, 0)
+			legendArea.Max.Y = p.DataCanvas(plotArea).Max.Y
+			l.Draw(legendArea)
+		}
+	}}
+}
+
+// panels returns a figure of the given size drawing plots in a grid
+// (aligned axes, empty cells allowed as nil), with a title above and a
+// legend in a column at the right.
+func panels(w, h vg.Length, title string, plots [][]*plot.Plot, entries []legendEntry) figure {
+	return figure{w: w, h: h, draw: func(dc draw.Canvas) {
+		if title != "" {
+			sty := plot.New().Title.TextStyle
+			sty.XAlign = draw.XCenter
+			sty.YAlign = draw.YTop
+			dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y}, title)
+			dc = draw.Crop(dc, 0, 0, 0, -sty.Height(title)-vg.Points(4))
+		}
+		l := newLegend(entries)
+		width := vg.Length(0)
+		if len(entries) > 0 {
+			width = l.Rectangle(dc).Size().X + legendGap
+		}
+		area := draw.Crop(dc, 0, -width, 0, 0)
+		rows := len(plots)
+		cols := len(plots[0])
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(10), PadY: vg.Points(8)}
+		canvases := plot.Align(plots, tiles, area)
+		for i := range plots {
+			for j, p := range plots[i] {
+				if p != nil {
+					p.Draw(canvases[i][j])
+				}
+			}
+		}
+		if len(entries) > 0 {
+			legendArea := draw.Crop(dc, dc.Size().X-width+legendGap, 0, 0, 0)
+			legendArea.Max.Y = area.Max.Y - vg.Points(20)
+			l.Draw(legendArea)
+		}
+	}}
+}
+
+// curve adds to p an agent's line through xy with markers, in its style,
+// and a band from lo to hi if they are given; it returns the legend
+// thumbnails.
+func curve(p *plot.Plot, st agentStyle, xy, lo, hi plotter.XYs, markers bool) ([]plot.Thumbnailer, error) {
+	var thumbs []plot.Thumbnailer
+	if len(lo) > 0 {
+		band, err := plotter.NewPolygon(append(append(plotter.XYs{}, lo...), reversed(hi)...))
+		if err != nil {
+			return nil, err
+		}
+		band.Color = withAlpha(st.color, 0x38)
 		band.LineStyle.Width = 0
-
-		l, pts, err := plotter.NewLinePoints(line)
+		p.Add(band)
+		thumbs = append(thumbs, band)
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, err
+	}
+	l.Color = st.color
+	l.Width = vg.Points(1.6)
+	l.Dashes = st.dashes
+	p.Add(l)
+	thumbs = append(thumbs, l)
+	if markers {
+		pts, err := plotter.NewScatter(xy)
 		if err != nil {
-			return fmt.Errorf("results: learning curve of %s: %w", agent, err)
+			return nil, err
 		}
-		l.Color = col
-		l.Width = vg.Points(1.5)
-		pts.Color = col
-		pts.Shape = agentGlyphs[i%len(agentGlyphs)]
-		pts.Radius = vg.Points(2.5)
+		pts.Color = st.color
+		pts.Shape = st.glyph
+		pts.Radius = st.radius
+		p.Add(pts)
+		thumbs = append(thumbs, pts)
+	}
+	return thumbs, nil
+}
 
-		p.Add(band, l, pts)
-		legend = append(legend, legendEntry{agent, []plot.Thumbnailer{band, l, pts}})
+func reversed(xy plotter.XYs) plotter.XYs {
+	out := make(plotter.XYs, len(xy))
+	for i, p := range xy {
+		out[len(xy)-1-i] = p
 	}
-	if len(legend) == 0 {
-		return fmt.Errorf("results: no cells for point %q, split %q, metric %q", point, split, metric)
-	}
-	padRange(&p.Y, ymin, ymax)
-	// Every agent's curve spans the same days axis.
-	p.X.Min = math.Min(p.X.Min, float64(s.Days[0]))
-	p.X.Max = math.Max(p.X.Max, float64(s.Days[len(s.Days)-1]))
-	return saveWithLegend(p, legend, path)
+	return out
 }
 
 func byX(a, b plotter.XY) int {
@@ -156,108 +308,6 @@ func byX(a, b plotter.XY) int {
 		return 1
 	}
 	return 0
-}
-
-// PlotSplitBars draws grouped bars of metric at one point and day: a group
-// per split (in the given order), a bar per agent with the IQM over runs
-// and a whisker for its bootstrap CI. Long or many split names are rotated
-// so they stay readable. The legend is drawn beside the axes. The extension
-// of path chooses the format; the figure is 6x4 inches.
-//
-// It returns an error if s has no cell for the point, day and metric in
-// any of splits.
-func PlotSplitBars(s *Summary, point string, day int, metric string, splits []string, path string) error {
-	if len(splits) == 0 {
-		return fmt.Errorf("results: no splits to plot")
-	}
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s at day %d%s: IQM over runs, %s%% CI", metric, day, pointSuffix(s, point), levelPercent(s.Level))
-	p.Y.Label.Text = metricLabel(metric)
-	p.X.Label.Text = "split"
-	grid := plotter.NewGrid()
-	grid.Vertical.Width = 0
-	p.Add(grid)
-
-	// Agents with data, so that bars are spread over those only.
-	var agents []int
-	for i, a := range s.Agents {
-		for _, sp := range splits {
-			if _, ok := s.Cell(point, sp, day, a, metric); ok {
-				agents = append(agents, i)
-				break
-			}
-		}
-	}
-	if len(agents) == 0 {
-		return fmt.Errorf("results: no cells for point %q, day %d, metric %q", point, day, metric)
-	}
-
-	const groupWidth = 0.8 // fraction of each split's slot filled by bars
-	w := groupWidth / float64(len(agents))
-	var legend []legendEntry
-	ymin, ymax := 0.0, math.Inf(-1)
-	for k, i := range agents {
-		agent := s.Agents[i]
-		col := AgentColor(i)
-		off := -groupWidth/2 + (float64(k)+0.5)*w
-		var rings []plotter.XYer
-		var errs plotter.YErrorBars
-		for j, sp := range splits {
-			c, ok := s.Cell(point, sp, day, agent, metric)
-			if !ok {
-				continue
-			}
-			x := float64(j) + off
-			rings = append(rings, plotter.XYs{
-				{X: x - w/2, Y: 0}, {X: x + w/2, Y: 0}, {X: x + w/2, Y: c.IQM}, {X: x - w/2, Y: c.IQM},
-			})
-			errs.XYs = append(errs.XYs, plotter.XY{X: x, Y: c.IQM})
-			errs.YErrors = append(errs.YErrors, struct{ Low, High float64 }{c.IQM - c.Lo, c.Hi - c.IQM})
-			ymin = math.Min(ymin, c.Lo)
-			ymax = math.Max(ymax, c.Hi)
-		}
-		if len(rings) == 0 {
-			continue
-		}
-		bars, err := plotter.NewPolygon(rings...)
-		if err != nil {
-			return fmt.Errorf("results: bars of %s: %w", agent, err)
-		}
-		bars.Color = col
-		bars.LineStyle.Color = color.Black
-		bars.LineStyle.Width = vg.Points(0.5)
-		errs.LineStyle = plotter.DefaultLineStyle
-		errs.LineStyle.Width = vg.Points(1)
-		errs.CapWidth = vg.Points(4)
-		p.Add(bars, &errs)
-		legend = append(legend, legendEntry{agent, []plot.Thumbnailer{bars}})
-	}
-
-	p.NominalX(splits...)
-	p.X.Min, p.X.Max = -0.5, float64(len(splits))-0.5
-	if rotateLabels(p, splits) {
-		p.X.Tick.Label.Rotation = math.Pi / 6
-		p.X.Tick.Label.XAlign = draw.XRight
-		p.X.Tick.Label.YAlign = draw.YCenter
-	}
-	padRange(&p.Y, ymin, ymax)
-	if ymin >= 0 {
-		p.Y.Min = 0 // bars start at zero
-	}
-	return saveWithLegend(p, legend, path)
-}
-
-// rotateLabels reports whether the widest split name would not fit in its
-// share of the axis (taken as 4.3 inches, the figure less the y axis and a
-// typical legend), leaving a small gap.
-func rotateLabels(p *plot.Plot, names []string) bool {
-	slot := 4.3 * vg.Inch / vg.Length(len(names))
-	for _, n := range names {
-		if p.X.Tick.Label.Width(n) > 0.85*slot {
-			return true
-		}
-	}
-	return false
 }
 
 // pointSuffix names the point in a title when there is more than one or
@@ -271,7 +321,7 @@ func pointSuffix(s *Summary, point string) string {
 
 // padRange sets the axis range to [lo, hi] widened by 5% on each side.
 func padRange(a *plot.Axis, lo, hi float64) {
-	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi) {
 		return
 	}
 	pad := 0.05 * (hi - lo)
@@ -293,59 +343,150 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 	}
 	var ticks []plot.Tick
 	for v := lo; v <= hi; v += step {
-		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%.0f", v)})
+		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprint(int(v))})
 	}
 	return ticks
 }
 
-type legendEntry struct {
-	name   string
-	thumbs []plot.Thumbnailer
+// rotateLabels reports whether the widest name would not fit in its share
+// of the axis (taken as 4.3 inches, the figure less the y axis and a
+// typical legend), leaving a small gap.
+func rotateLabels(p *plot.Plot, names []string) bool {
+	slot := 4.3 * vg.Inch / vg.Length(len(names))
+	for _, n := range names {
+		if p.X.Tick.Label.Width(n) > 0.85*slot {
+			return true
+		}
+	}
+	return false
 }
 
-// saveWithLegend draws p with the legend in a column to the right of it,
-// and writes the figure to path in the format named by its extension (PNG
-// at 200 dpi).
-func saveWithLegend(p *plot.Plot, entries []legendEntry, path string) (err error) {
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	var c vg.CanvasWriterTo
-	if format == "png" {
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(figureWidth, figureHeight), vgimg.UseDPI(figureDPI))}
-	} else {
-		c, err = draw.NewFormattedCanvas(figureWidth, figureHeight, format)
-		if err != nil {
-			return fmt.Errorf("results: %s: %w", path, err)
-		}
+// nominalX puts names under 0, 1, ..., rotated if they would not fit.
+func nominalX(p *plot.Plot, names []string) {
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	if rotateLabels(p, names) {
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
 	}
-	const margin = vg.Length(6) // points around the figure
-	dc := draw.Crop(draw.New(c), margin, -margin, margin, -margin)
+}
 
-	l := plot.NewLegend()
-	l.Left = true
-	l.Top = true
-	l.Padding = vg.Points(4)
-	l.TextStyle.Font.Size = vg.Points(10)
-	for _, e := range entries {
-		l.Add(e.name, e.thumbs...)
-	}
-	const gap = vg.Length(8) // points between the axes and the legend
-	width := l.Rectangle(dc).Size().X + gap
-	plotArea := draw.Crop(dc, 0, -width, 0, 0)
-	p.Draw(plotArea)
-	// Top-align the legend with the plot's data area, below the title.
-	legendArea := draw.Crop(dc, dc.Size().X-width+gap, 0, 0, 0)
-	legendArea.Max.Y = p.DataCanvas(plotArea).Max.Y
-	l.Draw(legendArea)
+// colorScale is a continuous colour map by linear interpolation between
+// evenly spaced control colours, over [min, max]. It implements
+// palette.ColorMap, for colour bars.
+type colorScale struct {
+	stops    []color.RGBA
+	min, max float64
+	alpha    float64
+}
 
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// viridis is the perceptually uniform, colour-blind-safe sequential map of
+// matplotlib (van der Walt and Smith), sampled at nine points.
+func viridis(min, max float64) *colorScale {
+	return &colorScale{min: min, max: max, alpha: 1, stops: []color.RGBA{
+		{0x44, 0x01, 0x54, 0xFF}, {0x47, 0x2D, 0x7B, 0xFF}, {0x3B, 0x52, 0x8B, 0xFF},
+		{0x2C, 0x72, 0x8E, 0xFF}, {0x21, 0x91, 0x8C, 0xFF}, {0x28, 0xAE, 0x80, 0xFF},
+		{0x5E, 0xC9, 0x62, 0xFF}, {0xAD, 0xDC, 0x30, 0xFF}, {0xFD, 0xE7, 0x25, 0xFF},
+	}}
+}
+
+// diverging is a colour-blind-safe diverging map from Okabe-Ito
+// vermillion (min: a loss) through light grey to blue (max: a gain),
+// centred on the middle of [min, max].
+func diverging(min, max float64) *colorScale {
+	return &colorScale{min: min, max: max, alpha: 1, stops: []color.RGBA{
+		{0x8F, 0x3A, 0x00, 0xFF}, {0xD5, 0x5E, 0x00, 0xFF}, {0xF0, 0xA8, 0x78, 0xFF},
+		{0xF2, 0xF2, 0xF2, 0xFF},
+		{0x8C, 0xBF, 0xDE, 0xFF}, {0x00, 0x72, 0xB2, 0xFF}, {0x00, 0x4E, 0x7A, 0xFF},
+	}}
+}
+
+// color returns the colour of v, clamped into range.
+func (c *colorScale) color(v float64) color.RGBA {
+	t := 0.5
+	if c.max > c.min {
+		t = (v - c.min) / (c.max - c.min)
 	}
-	defer func() {
-		if e := f.Close(); err == nil {
-			err = e
-		}
-	}()
-	_, err = c.WriteTo(f)
-	return err
+	t = math.Max(0, math.Min(1, t))
+	if math.IsNaN(t) {
+		t = 0.5
+	}
+	f := t * float64(len(c.stops)-1)
+	i := min(int(f), len(c.stops)-2)
+	u := f - float64(i)
+	a, b := c.stops[i], c.stops[i+1]
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x)*(1-u) + float64(y)*u)) }
+	return color.RGBA{R: mix(a.R, b.R), G: mix(a.G, b.G), B: mix(a.B, b.B), A: 0xFF}
+}
+
+// At implements palette.ColorMap.
+func (c *colorScale) At(v float64) (color.Color, error) { return c.color(v), nil }
+
+// Max implements palette.ColorMap.
+func (c *colorScale) Max() float64 { return c.max }
+
+// SetMax implements palette.ColorMap.
+func (c *colorScale) SetMax(v float64) { c.max = v }
+
+// Min implements palette.ColorMap.
+func (c *colorScale) Min() float64 { return c.min }
+
+// SetMin implements palette.ColorMap.
+func (c *colorScale) SetMin(v float64) { c.min = v }
+
+// Alpha implements palette.ColorMap.
+func (c *colorScale) Alpha() float64 { return c.alpha }
+
+// SetAlpha implements palette.ColorMap.
+func (c *colorScale) SetAlpha(a float64) { c.alpha = a }
+
+// Palette implements palette.ColorMap.
+func (c *colorScale) Palette(n int) palette.Palette {
+	cols := make([]color.Color, n)
+	for i := range cols {
+		cols[i] = c.color(c.min + (c.max-c.min)*float64(i)/float64(max(n-1, 1)))
+	}
+	return plainPalette(cols)
+}
+
+type plainPalette []color.Color
+
+func (p plainPalette) Colors() []color.Color { return p }
+
+// textColorOn returns black or white, whichever reads better on bg.
+func textColorOn(bg color.RGBA) color.Color {
+	// Relative luminance, roughly (sRGB weights on gamma-encoded values).
+	l := 0.2126*float64(bg.R) + 0.7152*float64(bg.G) + 0.0722*float64(bg.B)
+	if l < 110 {
+		return color.White
+	}
+	return color.Black
+}
+
+// colorBar returns a narrow plot showing scale as a vertical colour bar
+// with label on its axis.
+func colorBar(scale *colorScale, label string) *plot.Plot {
+	cb := plot.New()
+	cb.HideX()
+	cb.Add(&plotter.ColorBar{ColorMap: scale, Vertical: true, Colors: 128})
+	cb.Y.Label.Text = label
+	cb.Y.Min, cb.Y.Max = scale.min, scale.max
+	return cb
+}
+
+// withColorBar returns a figure of the given size drawing p with a colour
+// bar plot at its right.
+func withColorBar(w, h vg.Length, p, bar *plot.Plot) figure {
+	return figure{w: w, h: h, draw: func(dc draw.Canvas) {
+		barWidth := vg.Points(60)
+		main := draw.Crop(dc, 0, -barWidth-legendGap, 0, 0)
+		p.Draw(main)
+		side := draw.Crop(dc, dc.Size().X-barWidth, 0, 0, 0)
+		// Align the bar with the data area of the main plot.
+		data := p.DataCanvas(main)
+		side.Min.Y, side.Max.Y = data.Min.Y, data.Max.Y
+		// The bar's own y axis label and ticks take room on its left.
+		bar.Draw(draw.Crop(side, 0, 0, 0, 0))
+	}}
 }

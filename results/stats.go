@@ -2,6 +2,7 @@ package results
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 
@@ -123,14 +124,12 @@ func BootstrapReplicates(dst, x []float64, stat func([]float64) float64, seed ui
 	}
 	sorted := slices.Clone(x)
 	slices.Sort(sorted)
-	rnd := rand.New(rand.NewPCG(seed, bootstrapStream))
+	src := rand.NewPCG(seed, bootstrapStream)
 	counts := make([]int, n)
 	sample := make([]float64, n)
 	for r := range dst {
 		clear(counts)
-		for range n {
-			counts[rnd.IntN(n)]++
-		}
+		drawCounts(counts, n, src)
 		j := 0
 		for i, c := range counts {
 			for range c {
@@ -141,6 +140,31 @@ func BootstrapReplicates(dst, x []float64, stat func([]float64) float64, seed ui
 		dst[r] = stat(sample)
 	}
 	return dst
+}
+
+// drawCounts makes draws uniform draws of an index into counts, with
+// replacement, and increments the count of each index drawn. The draws are
+// those of rand.New(src).IntN(len(counts)), computed here with the concrete
+// source so that the hot loop makes no interface calls.
+func drawCounts(counts []int, draws int, src *rand.PCG) {
+	n := uint64(len(counts))
+	if n&(n-1) == 0 { // a power of two: IntN masks
+		for range draws {
+			counts[src.Uint64()&(n-1)]++
+		}
+		return
+	}
+	for range draws {
+		// Lemire's multiply-shift with rejection, as math/rand/v2's uint64n.
+		hi, lo := bits.Mul64(src.Uint64(), n)
+		if lo < n {
+			thresh := -n % n
+			for lo < thresh {
+				hi, lo = bits.Mul64(src.Uint64(), n)
+			}
+		}
+		counts[hi]++
+	}
 }
 
 // percentileBounds returns the two-sided percentile interval at level from
@@ -197,4 +221,318 @@ func ProbImprovement(x, y []float64) float64 {
 		}
 	}
 	return float64(halves) / float64(2*len(x)*len(y))
+}
+
+// ProbImprovementCI returns ProbImprovement(x, y) with a percentile-bootstrap
+// confidence interval at level (see BootstrapCI for the quantiles): each
+// resample draws len(x) values of x and, independently, len(y) values of
+// y with replacement. It is AvgProbImprovementCI with a single stratum; N
+// is len(x) + len(y). NaN values are left out. It returns NaNs with N = 0
+// if x or y has no value.
+func ProbImprovementCI(x, y []float64, level float64, resamples int, seed uint64) Interval {
+	return AvgProbImprovementCI([][]float64{x}, [][]float64{y}, level, resamples, seed)
+}
+
+// AvgProbImprovement returns the probability of improvement of x over y
+// averaged over strata: the mean over s of ProbImprovement(x[s], y[s]),
+// leaving out NaN values and strata where either side has none. It returns
+// NaN if no stratum has values on both sides. It panics if len(x) !=
+// len(y).
+func AvgProbImprovement(x, y [][]float64) float64 {
+	return newPIStrata(x, y).estimate()
+}
+
+// AvgProbImprovementCI returns AvgProbImprovement(x, y) with a
+// percentile-bootstrap confidence interval at level. x[s][i] is the value
+// of run i of the first agent in stratum s (NaN if missing), the same i
+// meaning the same run in every stratum; likewise y for the second agent.
+// N is the number of runs with a value, of both agents.
+//
+// The bootstrap resamples runs: each replicate draws the first agent's
+// runs with replacement, and independently the second agent's, and keeps
+// each drawn run's values in every stratum together (so strata evaluated
+// on the same runs keep their dependence, which resampling each stratum on
+// its own would hide). Runs of the two agents at the same seed are not
+// resampled as pairs: a pairs resample repeats a seed's same-seed
+// comparison, which the estimate weighs 1/n and a resample about 2/n, and
+// so shifts the replicates whenever same-seed runs are correlated. The
+// independent resample is conservative when they are positively correlated.
+//
+// Each replicate averages the strata as AvgProbImprovement does, computing
+// each Mann-Whitney statistic in O(n) from presorted values and integer
+// resample counts, so the result is exact and does not depend on the order
+// of the strata. It panics if len(x) != len(y) or under the conditions of
+// BootstrapCI.
+func AvgProbImprovementCI(x, y [][]float64, level float64, resamples int, seed uint64) Interval {
+	checkBootstrap(level, resamples)
+	p := newPIStrata(x, y)
+	point := p.estimate()
+	if math.IsNaN(point) {
+		return Interval{Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	reps := make([]float64, 0, resamples)
+	counts := make([]int, p.nx+p.ny)
+	src := rand.NewPCG(seed, bootstrapStream)
+	for range resamples {
+		clear(counts)
+		drawCounts(counts[:p.nx], p.nx, src)
+		drawCounts(counts[p.nx:], p.ny, src)
+		if v := p.average(counts); !math.IsNaN(v) {
+			reps = append(reps, v)
+		}
+	}
+	if len(reps) == 0 {
+		return Interval{Point: point, Lo: math.NaN(), Hi: math.NaN(), N: p.nx + p.ny}
+	}
+	slices.Sort(reps)
+	lo, hi := percentileBounds(reps, level)
+	return Interval{Point: point, Lo: lo, Hi: hi, N: p.nx + p.ny}
+}
+
+// piStrata holds strata of two samples laid out for weighted Mann-Whitney
+// statistics: every value belongs to a run, a resampling unit (an index
+// into a vector of counts: the first agent's runs, then the second's).
+type piStrata struct {
+	strata []piStratum
+	nx, ny int // runs with values
+	ones   []int
+}
+
+// piStratum is one stratum: values, their runs and their positions in
+// ascending order of value.
+type piStratum struct {
+	x, y   []float64
+	xu, yu []int
+	xo, yo []int
+}
+
+func newPIStrata(x, y [][]float64) *piStrata {
+	if len(x) != len(y) {
+		panic("results: probability of improvement over different numbers of strata")
+	}
+	p := &piStrata{}
+	xu := runUnits(x, 0)
+	p.nx = countUnits(xu)
+	yu := runUnits(y, p.nx)
+	p.ny = countUnits(yu)
+	for s := range x {
+		var st piStratum
+		for i, v := range x[s] {
+			if !math.IsNaN(v) {
+				st.x = append(st.x, v)
+				st.xu = append(st.xu, xu[i])
+			}
+		}
+		for i, v := range y[s] {
+			if !math.IsNaN(v) {
+				st.y = append(st.y, v)
+				st.yu = append(st.yu, yu[i])
+			}
+		}
+		if len(st.x) == 0 || len(st.y) == 0 {
+			continue
+		}
+		st.xo = argsort(st.x)
+		st.yo = argsort(st.y)
+		p.strata = append(p.strata, st)
+	}
+	p.ones = make([]int, p.nx+p.ny)
+	for i := range p.ones {
+		p.ones[i] = 1
+	}
+	return p
+}
+
+// runUnits numbers, from first, the runs i that have a non-NaN value in
+// some stratum of v; other runs get -1.
+func runUnits(v [][]float64, first int) []int {
+	n := 0
+	for _, r := range v {
+		n = max(n, len(r))
+	}
+	u := make([]int, n)
+	next := first
+	for i := range u {
+		u[i] = -1
+		for _, r := range v {
+			if i < len(r) && !math.IsNaN(r[i]) {
+				u[i] = next
+				next++
+				break
+			}
+		}
+	}
+	return u
+}
+
+func countUnits(u []int) int {
+	n := 0
+	for _, v := range u {
+		if v >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// argsort returns the positions of v in ascending order of value, ties in
+// order of position.
+func argsort(v []float64) []int {
+	o := make([]int, len(v))
+	for i := range o {
+		o[i] = i
+	}
+	slices.SortStableFunc(o, func(a, b int) int {
+		switch {
+		case v[a] < v[b]:
+			return -1
+		case v[a] > v[b]:
+			return 1
+		}
+		return 0
+	})
+	return o
+}
+
+func (p *piStrata) estimate() float64 { return p.average(p.ones) }
+
+// average returns the mean over strata of the weighted probability of
+// improvement under the given counts per unit, leaving out strata whose
+// x or y has zero total count, or NaN if none remains.
+func (p *piStrata) average(counts []int) float64 {
+	var sum float64
+	var k int
+	for i := range p.strata {
+		if v := p.strata[i].prob(counts); !math.IsNaN(v) {
+			sum += v
+			k++
+		}
+	}
+	if k == 0 {
+		return math.NaN()
+	}
+	return sum / float64(k)
+}
+
+// prob returns sum_ij c(x_i) c(y_j) h(x_i, y_j) / (sum c(x) sum c(y)), with
+// h = 1 if x_i > y_j, 1/2 if equal and 0 otherwise: the Mann-Whitney U of
+// the resampled values over their product of sizes. It counts in halves,
+// in integers, and merges the two sorted orders in one pass.
+func (s *piStratum) prob(counts []int) float64 {
+	var nx, ny int
+	for _, u := range s.xu {
+		nx += counts[u]
+	}
+	for _, u := range s.yu {
+		ny += counts[u]
+	}
+	if nx == 0 || ny == 0 {
+		return math.NaN()
+	}
+	var halves, less, j int // less: total count of y values below the current x
+	for _, i := range s.xo {
+		c := counts[s.xu[i]]
+		if c == 0 {
+			continue
+		}
+		xi := s.x[i]
+		for j < len(s.yo) && s.y[s.yo[j]] < xi {
+			less += counts[s.yu[s.yo[j]]]
+			j++
+		}
+		eq := 0
+		for k := j; k < len(s.yo) && s.y[s.yo[k]] == xi; k++ {
+			eq += counts[s.yu[s.yo[k]]]
+		}
+		halves += c * (2*less + eq)
+	}
+	return float64(halves) / float64(2*nx*ny)
+}
+
+// ProfileCI fills dst with a performance profile and its pointwise
+// percentile-bootstrap band: dst[t].Point is the fraction of runs whose
+// score exceeds tau[t], and Lo and Hi bound it at level. It returns dst,
+// allocated if it is shorter than tau.
+//
+// runs[i] holds the scores of run i. With more than one score per run (for
+// example one per split, to pool several splits), run i contributes the
+// fraction of its non-NaN scores above tau, so each score of a run has
+// equal weight; runs with no scores are left out. The bootstrap resamples
+// runs with replacement (math/rand/v2 PCG seeded by seed), keeping each
+// run's scores together, and the band is the (1-level)/2 and (1+level)/2
+// quantiles of the replicates at each tau (not a simultaneous band). N is
+// the number of runs with scores. ProfileCI panics under the conditions of
+// BootstrapCI.
+func ProfileCI(dst []Interval, runs [][]float64, tau []float64, level float64, resamples int, seed uint64) []Interval {
+	checkBootstrap(level, resamples)
+	if len(dst) < len(tau) {
+		dst = make([]Interval, len(tau))
+	}
+	dst = dst[:len(tau)]
+	// g[i*T+t] is run i's fraction of scores above tau[t].
+	T := len(tau)
+	var g []float64
+	n := 0
+	for _, r := range runs {
+		k := 0
+		for _, v := range r {
+			if !math.IsNaN(v) {
+				k++
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		for _, th := range tau {
+			above := 0
+			for _, v := range r {
+				if v > th {
+					above++
+				}
+			}
+			g = append(g, float64(above)/float64(k))
+		}
+		n++
+	}
+	if n == 0 {
+		for t := range dst {
+			dst[t] = Interval{Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+		}
+		return dst
+	}
+	for t := range T {
+		var sum float64
+		for i := range n {
+			sum += g[i*T+t]
+		}
+		dst[t] = Interval{Point: sum / float64(n), N: n}
+	}
+	if n == 1 {
+		for t := range dst {
+			dst[t].Lo, dst[t].Hi = dst[t].Point, dst[t].Point
+		}
+		return dst
+	}
+	reps := make([]float64, T*resamples) // reps[t*resamples+r]
+	counts := make([]int, n)
+	src := rand.NewPCG(seed, bootstrapStream)
+	for r := range resamples {
+		clear(counts)
+		drawCounts(counts, n, src)
+		for t := range T {
+			var sum float64
+			for i, c := range counts {
+				if c != 0 {
+					sum += float64(c) * g[i*T+t]
+				}
+			}
+			reps[t*resamples+r] = sum / float64(n)
+		}
+	}
+	for t := range T {
+		row := reps[t*resamples : (t+1)*resamples]
+		slices.Sort(row)
+		dst[t].Lo, dst[t].Hi = percentileBounds(row, level)
+	}
+	return dst
 }

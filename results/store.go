@@ -55,6 +55,9 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
+	if err := os.Chmod(tmp, 0o644); err != nil { // CreateTemp makes 0600: results are for sharing
+		return fail(err)
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)

@@ -184,7 +184,7 @@ func TestSummarizeDiffs(t *testing.T) {
 }
 
 func TestSummaryWriteCSV(t *testing.T) {
-	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train", "heldout"}, 4, 2)
+	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train", "heldout", "pretrain"}, 4, 2)
 	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 200, Seed: 1})
 	var a, b bytes.Buffer
 	if err := s.WriteCSV(&a); err != nil {
@@ -203,11 +203,188 @@ func TestSummaryWriteCSV(t *testing.T) {
 	if !slices.Equal(rows[0], CSVHeader) {
 		t.Errorf("header %v", rows[0])
 	}
-	if len(rows) != 1+len(s.Cells)+len(s.Diffs) {
-		t.Errorf("%d rows, want %d", len(rows), 1+len(s.Cells)+len(s.Diffs))
+	want := 1 + len(s.Cells) + 2*len(s.Diffs) + len(s.Gaps) + len(s.Forgetting) + len(s.Transfer) + len(s.PIs)
+	if len(rows) != want {
+		t.Errorf("%d rows, want %d", len(rows), want)
 	}
 	golden(t, "summary.csv", a.Bytes())
-	if !strings.HasPrefix(rows[len(rows)-1][0], "diff") {
-		t.Errorf("last row is not a diff: %v", rows[len(rows)-1])
+	kinds := map[string]int{}
+	for _, r := range rows[1:] {
+		kinds[r[0]]++
+	}
+	for _, k := range []string{"cell", "diff", "pi", "gap", "forgetting", "acc", "bwt", "fwt", "pi_mean"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s rows", k)
+		}
+	}
+	if !strings.HasPrefix(rows[len(rows)-1][0], "pi_mean") {
+		t.Errorf("last row is not a pi_mean: %v", rows[len(rows)-1])
+	}
+}
+
+// valuesOf returns metric of agent's records in one stratum, in seed order.
+func valuesOf(recs []Checkpoint, split string, day int, agent, metric string) map[int]float64 {
+	out := map[int]float64{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Split == split && r.Day == day && r.Agent == agent {
+			out[r.Seed] = MetricValue(r, metric)
+		}
+	}
+	return out
+}
+
+func TestSummarizeDerived(t *testing.T) {
+	splits := []string{"train", "heldout", "pretrain"}
+	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, splits, 6, 3)
+	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 300, Seed: 2})
+	if s.TrainSplit != "train" || !slices.Equal(s.PriorSplits, []string{"pretrain"}) || !slices.Equal(s.HeldOutSplits, []string{"heldout"}) {
+		t.Fatalf("roles: %q %q %q", s.TrainSplit, s.PriorSplits, s.HeldOutSplits)
+	}
+	const m = "success_greedy"
+	at := func(split string, day int) map[int]float64 { return valuesOf(recs, split, day, "rlvr", m) }
+
+	// Gap: per run, train minus the split, then IQM.
+	var want []float64
+	train, held := at("train", 2), at("heldout", 2)
+	for seed := range 6 {
+		want = append(want, train[seed]-held[seed])
+	}
+	g, ok := s.Gap("default", "heldout", 2, "rlvr", m)
+	if !ok || g.N != 6 || g.IQM != IQM(want) || g.Mean != Mean(want) || !(g.Lo <= g.IQM && g.IQM <= g.Hi) {
+		t.Errorf("gap %+v, want IQM %v", g, IQM(want))
+	}
+	if _, ok := s.Gap("default", "train", 2, "rlvr", m); ok {
+		t.Error("a gap of train to itself")
+	}
+
+	// Forgetting at day 2 on pretrain.
+	want = want[:0]
+	p0, p1, p2 := at("pretrain", 0), at("pretrain", 1), at("pretrain", 2)
+	for seed := range 6 {
+		want = append(want, math.Max(p0[seed], p1[seed])-p2[seed])
+	}
+	var f Cell
+	for _, c := range s.Forgetting {
+		if c.Split == "pretrain" && c.Day == 2 && c.Agent == "rlvr" && c.Metric == m {
+			f = c
+		}
+	}
+	if f.N != 6 || f.IQM != IQM(want) {
+		t.Errorf("forgetting %+v, want IQM %v", f, IQM(want))
+	}
+	for _, c := range s.Forgetting {
+		if c.Day == 0 {
+			t.Fatal("forgetting at the first checkpoint")
+		}
+	}
+
+	// Transfer at day 2: ACC over all splits, BWT over pretrain, FWT over heldout.
+	tr := map[string]Transfer{}
+	for _, x := range s.Transfer {
+		if x.Day == 2 && x.Agent == "rlvr" && x.Metric == m {
+			tr[x.Kind] = x
+		}
+	}
+	var acc, bwt, fwt []float64
+	h0 := at("heldout", 0)
+	for seed := range 6 {
+		acc = append(acc, (train[seed]+held[seed]+p2[seed])/3)
+		bwt = append(bwt, p2[seed]-p0[seed])
+		fwt = append(fwt, held[seed]-h0[seed])
+	}
+	for kind, w := range map[string][]float64{TransferACC: acc, TransferBWT: bwt, TransferFWT: fwt} {
+		if math.Abs(tr[kind].IQM-IQM(w)) > 1e-12 || tr[kind].N != 6 {
+			t.Errorf("%s: %+v, want IQM %v", kind, tr[kind], IQM(w))
+		}
+	}
+	if !slices.Equal(tr[TransferFWT].Splits, []string{"heldout"}) || !slices.Equal(tr[TransferACC].Splits, splits) {
+		t.Errorf("transfer splits %q %q", tr[TransferFWT].Splits, tr[TransferACC].Splits)
+	}
+
+	// Probability of improvement: per stratum in Diffs, averaged over held-out in PIs.
+	d, _ := s.Diff("default", "heldout", 2, "rlvr", m)
+	x, y := at("heldout", 2), valuesOf(recs, "heldout", 2, "base", m)
+	var xs, ys []float64
+	for seed := range 6 {
+		xs, ys = append(xs, x[seed]), append(ys, y[seed])
+	}
+	if d.ProbImprovement != ProbImprovement(xs, ys) || !(d.ProbLo <= d.ProbImprovement && d.ProbImprovement <= d.ProbHi) {
+		t.Errorf("diff PI %+v", d)
+	}
+	var pi PI
+	for _, p := range s.PIs {
+		if p.Day == 2 && p.Agent == "rlvr" && p.Metric == m {
+			pi = p
+		}
+	}
+	if pi.P != d.ProbImprovement || !slices.Equal(pi.Splits, []string{"heldout"}) || pi.N != 12 {
+		t.Errorf("PI %+v, want the held-out stratum's %v over 12 runs", pi, d.ProbImprovement)
+	}
+}
+
+func TestSummarizeAgentsKeepConfigOrder(t *testing.T) {
+	recs := fakeRecords([]string{"b", "a"}, []float64{0.02, 0.08}, []string{"train"}, 3, 2)
+	s := Summarize(recs, SummaryOptions{Agents: []string{"a", "ghost", "b"}, Resamples: 100})
+	if !slices.Equal(s.Agents, []string{"a", "ghost", "b"}) {
+		t.Errorf("agents %q: config order, including agents without records", s.Agents)
+	}
+	for _, c := range s.Cells {
+		if c.Agent == "ghost" {
+			t.Fatal("a cell for an agent without records")
+		}
+	}
+}
+
+func TestSummarizeAttempts(t *testing.T) {
+	var atts []Attempt
+	// Two agents, three seeds, two days, one session of 8 slots, 2 rollouts;
+	// "learner" succeeds from slot 4 on, "frozen" never.
+	for _, agent := range []string{"frozen", "learner"} {
+		for seed := range 3 {
+			for day := 1; day <= 2; day++ {
+				for slot := range 8 {
+					for member := range 2 {
+						succ := 0.0
+						if agent == "learner" && slot >= 4 {
+							succ = 1
+						}
+						atts = append(atts, Attempt{
+							Header: Header{Schema: SchemaVersion, Kind: KindAttempt, Point: "default", Agent: agent, Seed: seed, Day: day},
+							Slot:   slot, Member: member, Success: succ,
+						})
+					}
+				}
+			}
+		}
+	}
+	ss := SummarizeAttempts(atts, SummaryOptions{Agents: []string{"learner", "frozen"}, Resamples: 100}, 4)
+	if !slices.Equal(ss.Agents, []string{"learner", "frozen"}) || ss.Slots["default"] != 8 || ss.Sessions["default"] != 1 || ss.Bin["default"] != 4 {
+		t.Fatalf("%q %v %v %v", ss.Agents, ss.Slots, ss.Sessions, ss.Bin)
+	}
+	if len(ss.Points) != 2*2*2 {
+		t.Fatalf("%d points, want 8", len(ss.Points))
+	}
+	p := ss.Points[1] // learner, day 1, slots 4-8
+	if p.Agent != "learner" || p.Day != 1 || p.SlotLo != 4 || p.SlotHi != 8 || p.IQM != 1 || p.N != 3 || p.X != 0.75 {
+		t.Errorf("%+v", p)
+	}
+	if q := ss.Points[2]; q.Day != 2 || q.X != 1.25 || q.IQM != 0 {
+		t.Errorf("%+v", q)
+	}
+	if SummarizeAttempts(nil, SummaryOptions{}, 0) != nil {
+		t.Error("no attempts, not nil")
+	}
+	if ss := SummarizeAttempts(atts, SummaryOptions{Resamples: 10}, 0); ss.Bin["default"] != 1 {
+		t.Errorf("default bin %d, want 1 (8 slots / 8)", ss.Bin["default"])
+	}
+}
+
+// BenchmarkSummarize aggregates 3 agents x 10 seeds x 4 splits x 5 days.
+func BenchmarkSummarize(b *testing.B) {
+	recs := fakeRecords([]string{"base", "tuned", "rlvr"}, []float64{0.01, 0.01, 0.06}, []string{"train", "inspan", "longer@2", "pretrain"}, 10, 5)
+	b.ReportAllocs()
+	for b.Loop() {
+		Summarize(recs, SummaryOptions{Baseline: "tuned", Resamples: 1000, Seed: 1})
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -15,15 +18,73 @@ import (
 const (
 	FormatText     = "text"
 	FormatMarkdown = "markdown"
+	FormatLaTeX    = "latex"
 	FormatCSV      = "csv"
 )
+
+// TableFormats lists every table format with its file extension, in the
+// order Build writes them.
+var TableFormats = []struct{ Format, Ext string }{
+	{FormatMarkdown, ".md"},
+	{FormatLaTeX, ".tex"},
+	{FormatText, ".txt"},
+	{FormatCSV, ".csv"},
+}
 
 // Table is a grid of formatted cells with a caption, built once and written
 // in any of several formats. Its first column holds row labels.
 type Table struct {
-	Caption string
+	Name    string // file stem and LaTeX label, e.g. "splits_success_greedy"
+	Title   string // a short title, e.g. for a report page
+	Caption string // what the table shows and how every number was computed
 	Header  []string
 	Rows    [][]string
+
+	// Best, if not nil, has the shape of Rows and marks the cells holding
+	// the best value of their row or column; BestScope says which ("row"
+	// or "column") for the caption. Text marks a best cell with "*",
+	// Markdown and LaTeX set it in bold.
+	Best      [][]bool
+	BestScope string
+
+	// TidyHeader and TidyRows, if set, are what the CSV format writes: one
+	// observation per row, numbers unformatted in separate columns.
+	// Otherwise CSV writes Header and Rows.
+	TidyHeader []string
+	TidyRows   [][]string
+}
+
+// FullCaption returns the caption as written in format: Caption followed,
+// if any cell is marked best, by a sentence saying how ("marked *" in
+// text, "in bold" otherwise).
+func (t *Table) FullCaption(format string) string {
+	if !t.hasBest() {
+		return t.Caption
+	}
+	how := "in bold"
+	if format == FormatText {
+		how = "marked *"
+	}
+	scope := t.BestScope
+	if scope == "" {
+		scope = "row"
+	}
+	return strings.TrimSpace(t.Caption + fmt.Sprintf(" Best value per %s %s.", scope, how))
+}
+
+func (t *Table) hasBest() bool {
+	for _, r := range t.Best {
+		for _, b := range r {
+			if b {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (t *Table) best(i, j int) bool {
+	return i < len(t.Best) && j < len(t.Best[i]) && t.Best[i][j]
 }
 
 // Write writes t to w in the given format:
@@ -31,7 +92,9 @@ type Table struct {
 //   - "text": a box-drawn table (tablewriter) with the caption above it;
 //   - "markdown": a Markdown table (tablewriter) with the caption as a
 //     paragraph above it;
-//   - "csv": the header and rows as plain CSV (no caption).
+//   - "latex": a booktabs table environment with caption and label;
+//   - "csv": the tidy rows if set, else the header and rows, as plain CSV
+//     (no caption).
 //
 // Any other format is an error. Text and Markdown measure ambiguous-width
 // characters (box drawing, "−", "–") as narrow whatever the locale, so the
@@ -41,22 +104,24 @@ func (t *Table) Write(w io.Writer, format string) error {
 	switch format {
 	case FormatText, FormatMarkdown:
 		return t.writeTablewriter(w, format)
+	case FormatLaTeX:
+		return t.writeLaTeX(w)
 	case FormatCSV:
 		return t.writeCSV(w)
 	}
-	return fmt.Errorf("results: unknown table format %q (want text, markdown or csv)", format)
+	return fmt.Errorf("results: unknown table format %q (want text, markdown, latex or csv)", format)
 }
 
 func (t *Table) writeTablewriter(w io.Writer, format string) error {
 	var r tw.Renderer
-	caption := t.Caption + "\n"
+	caption := t.FullCaption(format) + "\n"
 	if format == FormatMarkdown {
 		r = renderer.NewMarkdown()
 		caption += "\n"
 	} else {
 		r = renderer.NewBlueprint()
 	}
-	if t.Caption != "" {
+	if caption = strings.TrimLeft(caption, "\n"); caption != "" {
 		if _, err := io.WriteString(w, caption); err != nil {
 			return err
 		}
@@ -78,35 +143,158 @@ func (t *Table) writeTablewriter(w io.Writer, format string) error {
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
 	)
 	tab.Header(t.Header)
-	for _, row := range t.Rows {
-		if err := tab.Append(row); err != nil {
+	marked := t.hasBest()
+	for i, row := range t.Rows {
+		out := row
+		if marked {
+			out = make([]string, len(row))
+			for j, v := range row {
+				out[j] = markCell(v, t.best(i, j), format, j > 0 && t.markableColumn(j))
+			}
+		}
+		if err := tab.Append(out); err != nil {
 			return err
 		}
 	}
 	return tab.Render()
 }
 
-// writeCSV writes header and rows only: a CSV file stays machine-readable,
-// and its caption lives in the Markdown and text versions.
+// markableColumn reports whether any cell of column j may be marked, so
+// that text pads the others of that column to stay aligned.
+func (t *Table) markableColumn(j int) bool {
+	for i := range t.Rows {
+		if t.best(i, j) {
+			return true
+		}
+	}
+	return false
+}
+
+// markCell marks a best cell: bold in Markdown, a trailing "*" in text. In
+// text, other cells of a column with marks get two trailing spaces so that
+// numbers stay aligned.
+func markCell(v string, best bool, format string, pad bool) string {
+	switch {
+	case format == FormatMarkdown && best:
+		return "**" + v + "**"
+	case format == FormatText && best:
+		return v + " *"
+	case format == FormatText && pad:
+		return v + "  "
+	}
+	return v
+}
+
+// writeCSV writes the tidy rows, or else header and rows: a CSV file stays
+// machine-readable, and its caption lives in the other formats.
 func (t *Table) writeCSV(w io.Writer) error {
+	header, rows := t.Header, t.Rows
+	if t.TidyHeader != nil {
+		header, rows = t.TidyHeader, t.TidyRows
+	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(t.Header); err != nil {
+	if err := cw.Write(header); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(t.Rows); err != nil {
+	if err := cw.WriteAll(rows); err != nil {
 		return err
 	}
 	return cw.Error()
 }
 
+// writeLaTeX writes a table environment with booktabs rules (\toprule,
+// \midrule, \bottomrule; needs \usepackage{booktabs}), the caption above
+// the tabular and a label tab:Name. Text is escaped for LaTeX; best cells
+// are set in \textbf.
+func (t *Table) writeLaTeX(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("\\begin{table}[htbp]\n\\centering\n\\small\n")
+	fmt.Fprintf(&b, "\\caption{%s}\n", latexEscape(t.FullCaption(FormatLaTeX)))
+	if t.Name != "" {
+		fmt.Fprintf(&b, "\\label{tab:%s}\n", latexLabel(t.Name))
+	}
+	spec := strings.Repeat("r", max(len(t.Header)-1, 0))
+	fmt.Fprintf(&b, "\\begin{tabular}{l%s}\n\\toprule\n", spec)
+	row := func(cells []string, i int) {
+		for j, c := range cells {
+			if j > 0 {
+				b.WriteString(" & ")
+			}
+			c = latexEscape(c)
+			if i >= 0 && t.best(i, j) {
+				c = "\\textbf{" + c + "}"
+			}
+			b.WriteString(c)
+		}
+		b.WriteString(" \\\\\n")
+	}
+	row(t.Header, -1)
+	b.WriteString("\\midrule\n")
+	for i, r := range t.Rows {
+		row(r, i)
+	}
+	b.WriteString("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// latexReplacer escapes LaTeX's special characters and maps the few
+// non-ASCII symbols the tables use to LaTeX.
+var latexReplacer = strings.NewReplacer(
+	`\`, `\textbackslash{}`,
+	`&`, `\&`, `%`, `\%`, `$`, `\$`, `#`, `\#`, `_`, `\_`,
+	`{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`,
+	`<`, `\textless{}`, `>`, `\textgreater{}`, `|`, `\textbar{}`,
+	"−", "$-$", "–", "--", "×", `$\times$`, "·", `$\cdot$`, "½", `$\frac{1}{2}$`,
+	"≥", `$\geq$`, "≤", `$\leq$`, "τ", `$\tau$`,
+)
+
+// minusNumber finds a hyphen used as a minus sign before a number.
+var minusNumber = regexp.MustCompile(`(^|[\s\[(,])-([0-9.])`)
+
+// latexEscape escapes s for LaTeX text mode, writing a minus sign before a
+// number as $-$.
+func latexEscape(s string) string {
+	s = minusNumber.ReplaceAllString(s, "${1}\x00${2}")
+	s = latexReplacer.Replace(s)
+	return strings.ReplaceAll(s, "\x00", "$-$")
+}
+
+// latexLabel keeps the characters of s that are safe in a \label.
+func latexLabel(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == ':', r == '.':
+			return r
+		}
+		return '-'
+	}, s)
+}
+
 // WriteSplitTable writes the split table of one metric at one point and day
-// (see SplitTable) in the given format ("text", "markdown" or "csv").
+// (see SplitTable) in the given format ("text", "markdown", "latex" or
+// "csv").
 func WriteSplitTable(w io.Writer, s *Summary, format string, point string, day int, metric string) error {
 	t, err := SplitTable(s, point, day, metric)
 	if err != nil {
 		return err
 	}
 	return t.Write(w, format)
+}
+
+// tableCells indexes cells by (agent, split) for one point, day and metric.
+type cellKey struct{ agent, split string }
+
+func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey]Cell, countRange) {
+	m := make(map[cellKey]Cell)
+	var runs countRange
+	for _, c := range cells {
+		if c.Point == point && c.Day == day && c.Metric == metric {
+			m[cellKey{c.Agent, c.Split}] = c
+			runs.add(c.N)
+		}
+	}
+	return m, runs
 }
 
 // SplitTable returns a table of one metric at one point and day: a row per
@@ -116,43 +304,33 @@ func WriteSplitTable(w io.Writer, s *Summary, format string, point string, day i
 // difference and its CI, formatted "+0.05 [+0.01, +0.09]". Missing cells
 // are "–". Agents and splits keep the order of s, leaving out those with no
 // data. Splits go down the rows so that a table of many splits still fits a
-// terminal. The caption states the metric, point, day, the number of runs
-// per cell and the method.
+// terminal. For a metric where higher is better, the agents' best IQM in
+// each row (compared as displayed, to two decimals) is marked; ties are all
+// marked, and a row where every agent ties marks none. The caption states
+// the metric, point, day, the number of runs per cell and the method.
+//
+// The CSV form is tidy: one row per cell (kind "cell") and per difference
+// (kind "diff"), with n, mean, median, iqm, lo and hi in columns.
 //
 // It returns an error if s has no cell for the point, day and metric.
 func SplitTable(s *Summary, point string, day int, metric string) (*Table, error) {
-	type key struct{ agent, split string }
-	cells := make(map[key]Cell)
-	diffs := make(map[key]Diff)
-	var runs, pairs countRange
-	var baseline string
-	for _, c := range s.Cells {
-		if c.Point == point && c.Day == day && c.Metric == metric {
-			cells[key{c.Agent, c.Split}] = c
-			runs.add(c.N)
-		}
-	}
+	cells, runs := indexCells(s.Cells, point, day, metric)
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("results: no cells for point %q, day %d, metric %q", point, day, metric)
 	}
+	diffs := make(map[cellKey]Diff)
+	var pairs countRange
+	var baseline string
 	for _, d := range s.Diffs {
 		if d.Point == point && d.Day == day && d.Metric == metric {
-			diffs[key{d.Agent, d.Split}] = d
+			diffs[cellKey{d.Agent, d.Split}] = d
 			pairs.add(d.N)
 			baseline = d.Baseline
 		}
 	}
-	has := func(m func(agent, split string) bool, agent string, splits []string) bool {
-		for _, sp := range splits {
-			if m(agent, sp) {
-				return true
-			}
-		}
-		return false
-	}
-	hasCell := func(a, sp string) bool { _, ok := cells[key{a, sp}]; return ok }
-	hasDiff := func(a, sp string) bool { _, ok := diffs[key{a, sp}]; return ok }
-	var splits, agents, compared []string
+	hasCell := func(a, sp string) bool { _, ok := cells[cellKey{a, sp}]; return ok }
+	hasDiff := func(a, sp string) bool { _, ok := diffs[cellKey{a, sp}]; return ok }
+	var splits []string
 	for _, sp := range s.Splits {
 		for _, a := range s.Agents {
 			if hasCell(a, sp) || hasDiff(a, sp) {
@@ -161,62 +339,403 @@ func SplitTable(s *Summary, point string, day int, metric string) (*Table, error
 			}
 		}
 	}
-	for _, a := range s.Agents {
-		if has(hasCell, a, splits) {
-			agents = append(agents, a)
-		}
-		if has(hasDiff, a, splits) {
-			compared = append(compared, a)
-		}
-	}
+	agents := agentsWith(s.Agents, splits, hasCell)
+	compared := agentsWith(s.Agents, splits, hasDiff)
 
-	t := &Table{Header: []string{"split"}}
-	for _, a := range agents {
-		t.Header = append(t.Header, a)
+	t := &Table{
+		Name:       "splits_" + metric,
+		Title:      fmt.Sprintf("%s per split at day %d%s", metric, day, pointSuffix(s, point)),
+		Header:     []string{"split"},
+		BestScope:  "row",
+		TidyHeader: []string{"kind", "point", "day", "metric", "split", "agent", "baseline", "n", "mean", "median", "iqm", "lo", "hi", "best"},
 	}
+	t.Header = append(t.Header, agents...)
 	for _, a := range compared {
 		t.Header = append(t.Header, a+" − "+baseline)
 	}
 	for _, sp := range splits {
 		row := []string{sp}
+		var vals []float64
 		for _, a := range agents {
-			v := "–"
-			if c, ok := cells[key{a, sp}]; ok {
-				v = formatCI(c.IQM, c.Lo, c.Hi, false)
+			v, x := "–", math.NaN()
+			if c, ok := cells[cellKey{a, sp}]; ok {
+				v, x = formatCI(c.IQM, c.Lo, c.Hi, false), c.IQM
 			}
 			row = append(row, v)
+			vals = append(vals, x)
+		}
+		best := make([]bool, len(row))
+		if metricSign(metric) > 0 {
+			copy(best[1:], markBest(vals, 1))
+		}
+		for k, a := range agents {
+			if c, ok := cells[cellKey{a, sp}]; ok {
+				t.TidyRows = append(t.TidyRows, []string{"cell", point, strconv.Itoa(day), metric, sp, a, "",
+					strconv.Itoa(c.N), formatFloat(c.Mean), formatFloat(c.Median), formatFloat(c.IQM),
+					formatFloat(c.Lo), formatFloat(c.Hi), strconv.FormatBool(best[k+1])})
+			}
 		}
 		for _, a := range compared {
 			v := "–"
-			if d, ok := diffs[key{a, sp}]; ok {
+			if d, ok := diffs[cellKey{a, sp}]; ok {
 				v = formatCI(d.Mean, d.Lo, d.Hi, true)
+				t.TidyRows = append(t.TidyRows, []string{"diff", point, strconv.Itoa(day), metric, sp, a, d.Baseline,
+					strconv.Itoa(d.N), formatFloat(d.Mean), "", "", formatFloat(d.Lo), formatFloat(d.Hi), "false"})
 			}
 			row = append(row, v)
 		}
+		best = append(best, make([]bool, len(row)-len(best))...)
 		t.Rows = append(t.Rows, row)
+		t.Best = append(t.Best, best)
 	}
 
-	pct := levelPercent(s.Level)
-	caption := fmt.Sprintf("%s at day %d", metric, day)
-	if point != "default" || len(s.Points) > 1 {
-		caption += fmt.Sprintf(", point %s", point)
-	}
-	caption += fmt.Sprintf(" (N = %s runs per cell). IQM with %s%% percentile-bootstrap CI over runs", runs, pct)
+	caption := fmt.Sprintf("%s at day %d%s. Rows are splits, columns agents: IQM over runs (N = %s runs per cell) with %s",
+		metric, day, pointClause(s, point), runs, ciMethod(s))
 	if len(diffs) > 0 {
-		caption += fmt.Sprintf("; differences are paired by seed (mean paired difference with %s%% CI, N = %s pairs)", pct, pairs)
+		caption += fmt.Sprintf("; the difference columns (agent − %s) are paired by seed: mean paired difference with %s%% CI resampling pairs, N = %s pairs",
+			baseline, levelPercent(s.Level), pairs)
 	}
 	t.Caption = caption + "."
 	return t, nil
 }
 
-// formatCI formats a point estimate and its interval with two decimals,
-// with explicit signs if signed.
-func formatCI(point, lo, hi float64, signed bool) string {
-	f := "%.2f [%.2f, %.2f]"
-	if signed {
-		f = "%+.2f [%+.2f, %+.2f]"
+// agentsWith returns the agents, in order, for which has is true in some
+// split.
+func agentsWith(all, splits []string, has func(agent, split string) bool) []string {
+	var out []string
+	for _, a := range all {
+		for _, sp := range splits {
+			if has(a, sp) {
+				out = append(out, a)
+				break
+			}
+		}
 	}
-	return fmt.Sprintf(f, point, lo, hi)
+	return out
+}
+
+// markBest marks the best of vals (the largest if dir > 0, the smallest if
+// dir < 0), comparing values rounded to two decimals as they are shown.
+// Ties are all marked; NaNs never are; if every non-NaN value ties, or
+// fewer than two are present, none is marked.
+func markBest(vals []float64, dir int) []bool {
+	best := make([]bool, len(vals))
+	round := func(v float64) float64 { return math.Round(v*100) / 100 * float64(dir) }
+	top := math.Inf(-1)
+	n := 0
+	for _, v := range vals {
+		if !math.IsNaN(v) {
+			top = math.Max(top, round(v))
+			n++
+		}
+	}
+	k := 0
+	for i, v := range vals {
+		if !math.IsNaN(v) && round(v) == top {
+			best[i] = true
+			k++
+		}
+	}
+	if n < 2 || k == n {
+		clear(best)
+	}
+	return best
+}
+
+// GapTable returns the generalization-gap table of one metric at one point
+// and day: a row per split other than the train split, a column per agent,
+// each cell the IQM over runs of the per-run gap train - split with its
+// bootstrap CI (see metrics.go). No value is marked best: a small gap may
+// only mean the agent learned nothing on train. The CSV form is tidy.
+//
+// It returns an error if s has no gap for the point, day and metric.
+func GapTable(s *Summary, point string, day int, metric string) (*Table, error) {
+	cells, runs := indexCells(s.Gaps, point, day, metric)
+	if len(cells) == 0 {
+		return nil, fmt.Errorf("results: no generalization gaps for point %q, day %d, metric %q", point, day, metric)
+	}
+	t := &Table{
+		Name:       "gap_" + metric,
+		Title:      fmt.Sprintf("Generalization gap of %s at day %d%s", metric, day, pointSuffix(s, point)),
+		TidyHeader: []string{"point", "day", "metric", "split", "agent", "n", "mean", "median", "iqm", "lo", "hi"},
+	}
+	t.fillGrid(s, cells, func(c Cell) []string {
+		return []string{point, strconv.Itoa(day), metric, c.Split, c.Agent, strconv.Itoa(c.N),
+			formatFloat(c.Mean), formatFloat(c.Median), formatFloat(c.IQM), formatFloat(c.Lo), formatFloat(c.Hi)}
+	})
+	t.Caption = fmt.Sprintf("Generalization gap of %s at day %d%s: per run, the value on %s minus the value on the split (positive: the run does better on what it practised). "+
+		"Rows are splits, columns agents: IQM over runs (N = %s runs per cell) with %s.",
+		metric, day, pointClause(s, point), s.TrainSplit, runs, ciMethod(s))
+	return t, nil
+}
+
+// fillGrid fills t with a row per split and a column per agent of cells,
+// signed, and the tidy rows given by tidy.
+func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []string) {
+	has := func(a, sp string) bool { _, ok := cells[cellKey{a, sp}]; return ok }
+	var splits []string
+	for _, sp := range s.Splits {
+		if len(agentsWith(s.Agents, []string{sp}, has)) > 0 {
+			splits = append(splits, sp)
+		}
+	}
+	agents := agentsWith(s.Agents, splits, has)
+	t.Header = append([]string{"split"}, agents...)
+	for _, sp := range splits {
+		row := []string{sp}
+		for _, a := range agents {
+			v := "–"
+			if c, ok := cells[cellKey{a, sp}]; ok {
+				v = formatCI(c.IQM, c.Lo, c.Hi, true)
+				t.TidyRows = append(t.TidyRows, tidy(c))
+			}
+			row = append(row, v)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+}
+
+// TransferTable returns the forgetting and transfer table of one metric at
+// one point and day, a column per agent: rows "ACC", "BWT" and "FWT" (GEM's
+// average accuracy, backward and forward transfer, when s has them), then
+// a row "forgetting: S" per split S (see metrics.go for the definitions).
+// Each cell is the IQM over runs with its bootstrap CI. For a metric where
+// higher is better, the best agent per row is marked: the largest ACC, BWT
+// and FWT, the smallest forgetting. The CSV form is tidy, one row per
+// (quantity, agent).
+//
+// It returns an error if s has neither transfer nor forgetting for the
+// point, day and metric.
+func TransferTable(s *Summary, point string, day int, metric string) (*Table, error) {
+	type row struct {
+		label, quantity, splits string
+		dir                     int
+		cells                   map[string]Cell // by agent
+	}
+	var rows []row
+	var runs countRange
+	descr := map[string]string{
+		TransferACC: "ACC",
+		TransferBWT: "BWT",
+		TransferFWT: "FWT",
+	}
+	for _, kind := range []string{TransferACC, TransferBWT, TransferFWT} {
+		r := row{quantity: kind, dir: 1, cells: map[string]Cell{}}
+		for _, tr := range s.Transfer {
+			if tr.Point == point && tr.Day == day && tr.Metric == metric && tr.Kind == kind {
+				r.cells[tr.Agent] = Cell{Point: point, Day: day, Agent: tr.Agent, Metric: metric, N: tr.N,
+					Mean: tr.Mean, Median: tr.Median, IQM: tr.IQM, Lo: tr.Lo, Hi: tr.Hi}
+				r.splits = strings.Join(tr.Splits, " ")
+				r.label = fmt.Sprintf("%s (%s)", descr[kind], splitList(tr.Splits))
+				runs.add(tr.N)
+			}
+		}
+		if len(r.cells) > 0 {
+			rows = append(rows, r)
+		}
+	}
+	forgetting, fr := indexCells(s.Forgetting, point, day, metric)
+	if len(forgetting) > 0 {
+		runs.add(fr.min)
+		runs.add(fr.max)
+	}
+	for _, sp := range s.Splits {
+		r := row{label: "forgetting: " + sp, quantity: "forgetting", splits: sp, dir: -1, cells: map[string]Cell{}}
+		for _, a := range s.Agents {
+			if c, ok := forgetting[cellKey{a, sp}]; ok {
+				r.cells[a] = c
+			}
+		}
+		if len(r.cells) > 0 {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("results: no forgetting or transfer for point %q, day %d, metric %q", point, day, metric)
+	}
+	var agents []string
+	for _, a := range s.Agents {
+		for _, r := range rows {
+			if _, ok := r.cells[a]; ok {
+				agents = append(agents, a)
+				break
+			}
+		}
+	}
+	t := &Table{
+		Name:       "transfer_" + metric,
+		Title:      fmt.Sprintf("Forgetting and transfer of %s at day %d%s", metric, day, pointSuffix(s, point)),
+		Header:     append([]string{"quantity"}, agents...),
+		BestScope:  "row",
+		TidyHeader: []string{"quantity", "point", "day", "metric", "splits", "agent", "n", "mean", "median", "iqm", "lo", "hi", "best"},
+	}
+	for _, r := range rows {
+		out := []string{r.label}
+		vals := make([]float64, len(agents))
+		for k, a := range agents {
+			vals[k] = math.NaN()
+			v := "–"
+			if c, ok := r.cells[a]; ok {
+				v = formatCI(c.IQM, c.Lo, c.Hi, r.quantity != TransferACC)
+				vals[k] = c.IQM
+			}
+			out = append(out, v)
+		}
+		best := make([]bool, len(out))
+		if metricSign(metric) > 0 {
+			copy(best[1:], markBest(vals, r.dir))
+		}
+		for k, a := range agents {
+			if c, ok := r.cells[a]; ok {
+				t.TidyRows = append(t.TidyRows, []string{r.quantity, point, strconv.Itoa(day), metric, r.splits, a,
+					strconv.Itoa(c.N), formatFloat(c.Mean), formatFloat(c.Median), formatFloat(c.IQM),
+					formatFloat(c.Lo), formatFloat(c.Hi), strconv.FormatBool(best[k+1])})
+			}
+		}
+		t.Rows = append(t.Rows, out)
+		t.Best = append(t.Best, best)
+	}
+	first := "the first checkpoint"
+	if len(s.Days) > 0 {
+		first = fmt.Sprintf("day %d", s.Days[0])
+	}
+	t.Caption = fmt.Sprintf("Forgetting and transfer of %s at day %d%s, per run: "+
+		"ACC is the mean over splits of the value at day %d (GEM average accuracy); "+
+		"BWT the mean over prior splits of the value at day %d minus the value at %s (negative: forgotten); "+
+		"FWT the same over held-out splits (positive: transferred); "+
+		"forgetting on a split is the best value at an earlier checkpoint minus the value at day %d (positive: lost). "+
+		"Columns are agents: IQM over runs (N = %s runs per cell) with %s.",
+		metric, day, pointClause(s, point), day, day, first, day, runs, ciMethod(s))
+	return t, nil
+}
+
+// splitList names a list of splits briefly: all of them if there are at
+// most three, else their number.
+func splitList(splits []string) string {
+	if len(splits) <= 3 {
+		return strings.Join(splits, ", ")
+	}
+	return fmt.Sprintf("%d splits", len(splits))
+}
+
+// PITable returns the probability-of-improvement table of one metric at one
+// point and day: a row per split and a last row averaging over the held-out
+// splits, a column "P(A > baseline)" per compared agent. Each cell is the
+// probability that a run of the agent scores higher than a run of the
+// baseline (ties count one half) over the seeds both have, with its
+// percentile-bootstrap CI resampling runs (see ProbImprovementCI and PI).
+// No value is marked best. The CSV form is tidy.
+//
+// It returns an error if s has no difference for the point, day and
+// metric (there is no baseline).
+func PITable(s *Summary, point string, day int, metric string) (*Table, error) {
+	diffs := make(map[cellKey]Diff)
+	var pairs countRange
+	var baseline string
+	for _, d := range s.Diffs {
+		if d.Point == point && d.Day == day && d.Metric == metric {
+			diffs[cellKey{d.Agent, d.Split}] = d
+			pairs.add(d.N)
+			baseline = d.Baseline
+		}
+	}
+	if len(diffs) == 0 {
+		return nil, fmt.Errorf("results: no probabilities of improvement for point %q, day %d, metric %q (no baseline?)", point, day, metric)
+	}
+	has := func(a, sp string) bool { _, ok := diffs[cellKey{a, sp}]; return ok }
+	var splits []string
+	for _, sp := range s.Splits {
+		if len(agentsWith(s.Agents, []string{sp}, has)) > 0 {
+			splits = append(splits, sp)
+		}
+	}
+	agents := agentsWith(s.Agents, splits, has)
+	t := &Table{
+		Name:       "pi_" + metric,
+		Title:      fmt.Sprintf("Probability of improvement over %s, %s at day %d%s", baseline, metric, day, pointSuffix(s, point)),
+		Header:     []string{"split"},
+		TidyHeader: []string{"scope", "point", "day", "metric", "split", "agent", "baseline", "n", "p", "lo", "hi"},
+	}
+	for _, a := range agents {
+		t.Header = append(t.Header, fmt.Sprintf("P(%s > %s)", a, baseline))
+	}
+	for _, sp := range splits {
+		row := []string{sp}
+		for _, a := range agents {
+			v := "–"
+			if d, ok := diffs[cellKey{a, sp}]; ok {
+				v = formatCI(d.ProbImprovement, d.ProbLo, d.ProbHi, false)
+				t.TidyRows = append(t.TidyRows, []string{"split", point, strconv.Itoa(day), metric, sp, a, baseline,
+					strconv.Itoa(d.N), formatFloat(d.ProbImprovement), formatFloat(d.ProbLo), formatFloat(d.ProbHi)})
+			}
+			row = append(row, v)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	var avgSplits []string
+	avg := []string{""}
+	found := false
+	for _, a := range agents {
+		v := "–"
+		for _, p := range s.PIs {
+			if p.Point == point && p.Day == day && p.Metric == metric && p.Agent == a {
+				v = formatCI(p.P, p.Lo, p.Hi, false)
+				avgSplits = p.Splits
+				found = true
+				t.TidyRows = append(t.TidyRows, []string{"mean", point, strconv.Itoa(day), metric, strings.Join(p.Splits, " "), a, baseline,
+					strconv.Itoa(p.N), formatFloat(p.P), formatFloat(p.Lo), formatFloat(p.Hi)})
+			}
+		}
+		avg = append(avg, v)
+	}
+	if found {
+		avg[0] = fmt.Sprintf("mean over held-out (%s)", splitList(avgSplits))
+		t.Rows = append(t.Rows, avg)
+	}
+	t.Caption = fmt.Sprintf("Probability of improvement of %s at day %d%s: the probability that a run of the agent scores higher than a run of %s "+
+		"(Mann-Whitney U/(N·M), ties count ½), over the seeds both have (N = %s per split)",
+		metric, day, pointClause(s, point), baseline, pairs)
+	if found {
+		t.Caption += "; the last row averages it over the held-out splits"
+	}
+	t.Caption += fmt.Sprintf(". %s%% percentile-bootstrap CIs (%d resamples) resample each agent's runs independently, keeping a run's splits together.",
+		levelPercent(s.Level), s.resamples())
+	return t, nil
+}
+
+// ciMethod states the interval method of s for captions.
+func ciMethod(s *Summary) string {
+	return fmt.Sprintf("%s%% percentile-bootstrap CI over runs (%d resamples)", levelPercent(s.Level), s.resamples())
+}
+
+// pointClause names the point in a caption when there is more than one or
+// it is not the default.
+func pointClause(s *Summary, point string) string {
+	if point == "default" && len(s.Points) <= 1 {
+		return ""
+	}
+	return ", point " + point
+}
+
+// formatCI formats a point estimate and its interval with two decimals,
+// with explicit signs if signed, or "–" for a NaN estimate. A value that
+// rounds to zero is written without a minus sign.
+func formatCI(point, lo, hi float64, signed bool) string {
+	if math.IsNaN(point) {
+		return "–"
+	}
+	f := "%.2f"
+	if signed {
+		f = "%+.2f"
+	}
+	num := func(v float64) string {
+		out := fmt.Sprintf(f, v)
+		if out == "-0.00" { // a tiny negative value shows as zero
+			out = fmt.Sprintf(f, 0.0)
+		}
+		return out
+	}
+	return num(point) + " [" + num(lo) + ", " + num(hi) + "]"
 }
 
 // levelPercent formats a confidence level as a percentage, 95 if unset.

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/grindbench/grindbench/results"
+)
+
+// cmdReport regenerates a results folder's summary, tables, plots and
+// report page from its records alone.
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", "DIR [--resamples N]", stderr)
+	resamples := fs.Int("resamples", 0, "bootstrap resamples per CI (default: the manifest's)")
+	quiet := fs.Bool("quiet", false, "print nothing on success")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return badInput(fmt.Errorf("want exactly one results folder DIR, got %d", len(pos)))
+	}
+	if *resamples < 0 {
+		return badInput(fmt.Errorf("--resamples %d: must be positive (0 means the manifest's)", *resamples))
+	}
+	dir := pos[0]
+	if st, err := os.Stat(dir); err != nil {
+		return badInput(fmt.Errorf("results folder: %w", err))
+	} else if !st.IsDir() {
+		return badInput(fmt.Errorf("%s is not a folder", dir))
+	}
+	// Unreadable or missing records are bad input; a failure to write the
+	// outputs is not.
+	recs, err := results.ReadRuns(dir)
+	if err != nil {
+		return badInput(err)
+	}
+	for _, d := range recs.Damaged {
+		fmt.Fprintf(stderr, "grind report: damaged run %s left out: %s: %s\n", d.Key, d.Path, d.Err)
+	}
+	if len(recs.Checkpoints) == 0 {
+		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run?", dir, results.RunsDir))
+	}
+	built, err := results.Build(dir, results.BuildOptions{Resamples: *resamples})
+	if err != nil {
+		return err
+	}
+	page, err := results.WriteReport(dir, built)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(stdout, "%s: rebuilt from %s\n", dir, filepath.Join(dir, results.RunsDir, "*.jsonl"))
+		printFiles(stdout, dir, append(built.Files, page))
+		fmt.Fprintf(stdout, "\nOpen %s in a browser.\n", page)
+	}
+	if len(recs.Damaged) > 0 {
+		// The rest is built; the exit code still says something is wrong.
+		return fmt.Errorf("%d damaged record files left out of every aggregate (listed above and in %s); rerun the same `grind run` to restore them", len(recs.Damaged), page)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// writeResults writes a results folder: a manifest and one run file per
+// (agent, seed) with checkpoints from fakeRecords and attempts.
+func writeResults(t *testing.T, dir string, agents []string, splits []string, seeds, days int) {
+	t.Helper()
+	slopes := []float64{0.02, 0.02, 0.08}
+	recs := fakeRecords(agents, slopes[:len(agents)], splits, seeds, days)
+	byRun := map[string]*Encoder{}
+	counts := map[string][2]int{}
+	var keys []string
+	key := func(agent string, seed int) string { return "default__" + agent + "__s000" + string(rune('0'+seed)) }
+	enc := func(k string) *Encoder {
+		if byRun[k] == nil {
+			byRun[k] = NewEncoder()
+			keys = append(keys, k)
+		}
+		return byRun[k]
+	}
+	for _, r := range recs {
+		k := key(r.Agent, r.Seed)
+		r.Run, r.Experiment, r.Family = k, "fixture", "skills"
+		if err := enc(k).Write(r); err != nil {
+			t.Fatal(err)
+		}
+		c := counts[k]
+		c[0]++
+		counts[k] = c
+	}
+	for _, agent := range agents {
+		for seed := range seeds {
+			k := key(agent, seed)
+			for day := 1; day < days; day++ {
+				for slot := range 16 {
+					succ := 0.0
+					if agent != agents[0] && (slot+seed+day)%4 == 0 {
+						succ = 1
+					}
+					a := Attempt{Header: Header{Schema: SchemaVersion, Kind: KindAttempt, Run: k, Experiment: "fixture", Point: "default",
+						Family: "skills", Agent: agent, Seed: seed, Day: day}, Slot: slot, Success: succ, Verdict: "pass"}
+					if err := enc(k).Write(a); err != nil {
+						t.Fatal(err)
+					}
+					c := counts[k]
+					c[1]++
+					counts[k] = c
+				}
+			}
+		}
+	}
+	for _, k := range keys {
+		end := End{Header: Header{Schema: SchemaVersion, Kind: KindEnd, Run: k, Experiment: "fixture", Point: "default"},
+			Checkpoints: counts[k][0], Attempts: counts[k][1]}
+		if err := byRun[k].Write(end); err != nil {
+			t.Fatal(err)
+		}
+		writeTestFile(t, RunPath(dir, k), byRun[k].Bytes())
+	}
+	m := &Manifest{Schema: SchemaVersion, Experiment: "fixture", Points: []string{"default"},
+		Agents: agents, Baseline: agents[1], Resamples: 100}
+	if err := WriteJSONAtomic(filepath.Join(dir, ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAll(t *testing.T, files []string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = b
+	}
+	return out
+}
+
+func TestBuild(t *testing.T) {
+	dir := t.TempDir()
+	writeResults(t, dir, []string{"frozen", "frozen-tuned", "rlvr"}, []string{"train", "inspan", "pretrain"}, 5, 3)
+	// Leftovers of an earlier layout are removed; other files stay.
+	writeTestFile(t, filepath.Join(dir, "plots", "old", "stale.png"), []byte("x"))
+	writeTestFile(t, filepath.Join(dir, "plots", "old.pdf"), []byte("x"))
+	writeTestFile(t, filepath.Join(dir, "tables", "stale.md"), []byte("x"))
+	writeTestFile(t, filepath.Join(dir, "plots", "notes.json"), []byte("{}"))
+
+	opt := BuildOptions{PlotFormats: []string{".svg"}} // PNG and PDF: see TestPlots
+	b, err := Build(dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := readAll(t, b.Files)
+
+	for _, p := range []string{"plots/old/stale.png", "plots/old", "plots/old.pdf", "tables/stale.md"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s not removed", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "plots", "notes.json")); err != nil {
+		t.Error("a file Build does not write was removed")
+	}
+
+	// Every file listed once; tables and figures listed in Files.
+	rel := func(f string) string { r, _ := filepath.Rel(dir, f); return filepath.ToSlash(r) }
+	seen := map[string]bool{}
+	for _, f := range b.Files {
+		if seen[f] {
+			t.Errorf("%s listed twice", f)
+		}
+		seen[f] = true
+	}
+	if rel(b.Files[0]) != "summary.csv" {
+		t.Errorf("first file %s", b.Files[0])
+	}
+	var names []string
+	for _, f := range b.Figures {
+		names = append(names, f.Name)
+		if f.Title == "" || f.Caption == "" || f.Section == "" || !strings.HasSuffix(f.Path, ".svg") || len(f.Files) != 1 {
+			t.Errorf("figure %+v", f)
+		}
+		for _, x := range f.Files {
+			if !seen[x] {
+				t.Errorf("figure file %s not in Files", x)
+			}
+		}
+	}
+	wantFigures := []string{
+		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain", "session_success",
+		"gap_success_greedy", "forgetting/frozen", "forgetting/frozen-tuned", "forgetting/rlvr",
+		"profiles/train", "profiles/held-out", "reward_vs_success",
+	}
+	if !slices.Equal(names, wantFigures) {
+		t.Errorf("figures %q, want %q", names, wantFigures)
+	}
+	var tables []string
+	for _, tf := range b.Tables {
+		tables = append(tables, tf.Name)
+		if tf.Table == nil || !strings.HasSuffix(tf.Path, ".md") || len(tf.Files) != 4 || !strings.Contains(tf.Caption, "percentile-bootstrap") {
+			t.Errorf("table %+v", tf)
+		}
+		if !strings.Contains(tf.Caption, "100 resamples") {
+			t.Errorf("table %s caption does not state the manifest's resamples: %q", tf.Name, tf.Caption)
+		}
+	}
+	wantTables := []string{"splits_success_greedy", "splits_success_sampled", "splits_step_acc_greedy", "splits_verdict_reward",
+		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy"}
+	if !slices.Equal(tables, wantTables) {
+		t.Errorf("tables %q, want %q", tables, wantTables)
+	}
+	if !strings.Contains(b.Headline, "success_greedy at day 2") || !strings.Contains(b.Headline, "rlvr − frozen-tuned") {
+		t.Errorf("headline:\n%s", b.Headline)
+	}
+
+	// A second Build writes the same files, byte for byte: tables and
+	// CSV, and the SVG figures too.
+	b2, err := Build(dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b.Files, b2.Files) {
+		t.Fatalf("file lists differ:\n%q\n%q", b.Files, b2.Files)
+	}
+	for f, data := range readAll(t, b2.Files) {
+		if !bytes.Equal(data, first[f]) {
+			t.Errorf("%s differs between two Builds", rel(f))
+		}
+	}
+}
+
+func TestBuildWithoutBaselineOrAttempts(t *testing.T) {
+	dir := t.TempDir()
+	writeResults(t, dir, []string{"a", "b"}, []string{"heldout"}, 3, 1)
+	m, _ := ReadManifest(dir)
+	m.Baseline = ""
+	if err := WriteJSONAtomic(filepath.Join(dir, ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(dir, BuildOptions{PlotFormats: []string{".svg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One checkpoint, no train split, no baseline, no attempts: only what
+	// the data support.
+	var names []string
+	for _, f := range b.Figures {
+		names = append(names, f.Name)
+	}
+	if want := []string{"splits_success_greedy", "curves/heldout", "profiles/held-out", "reward_vs_success"}; !slices.Equal(names, want) {
+		t.Errorf("figures %q, want %q", names, want)
+	}
+	for _, tf := range b.Tables {
+		if strings.HasPrefix(tf.Name, "pi_") || strings.HasPrefix(tf.Name, "gap_") {
+			t.Errorf("table %s without a baseline or train split", tf.Name)
+		}
+	}
+	if b.Sessions != nil {
+		t.Error("session summary without attempts")
+	}
+}
+
+func TestBuildScatterWithMeasured(t *testing.T) {
+	dir := t.TempDir()
+	writeResults(t, dir, []string{"frozen", "frozen-tuned", "rlvr"}, []string{"train"}, 3, 2)
+	b, err := Build(dir, BuildOptions{PlotFormats: []string{".svg"}, Measured: []EnvMeasure{{Point: "default", V: 0.7, G: 0.4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range b.Figures {
+		if f.Section == SectionEnvs {
+			names = append(names, f.Name)
+		}
+	}
+	if !slices.Equal(names, []string{"vg_frozen", "vg_rlvr"}) {
+		t.Errorf("scatters %q", names)
+	}
+}

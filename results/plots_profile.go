@@ -1,0 +1,81 @@
+package results
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+)
+
+// ProfileThresholds returns the thresholds of a performance profile of
+// metric: 101 evenly spaced values from 0 to 1 for a metric in [0, 1],
+// else 101 values spanning lo to hi.
+func ProfileThresholds(metric string, lo, hi float64) []float64 {
+	if unitInterval(metric) {
+		lo, hi = 0, 1
+	}
+	tau := make([]float64, 101)
+	for i := range tau {
+		tau[i] = lo + (hi-lo)*float64(i)/100
+	}
+	return tau
+}
+
+// PlotProfiles draws performance profiles of metric at one point and day
+// (Agarwal et al., 2021): for each agent, the fraction of runs whose score
+// exceeds a threshold τ, against τ, with a pointwise percentile-bootstrap
+// band over runs (see Summary.Profile). With several splits, each run
+// counts the fraction of those splits on which it exceeds τ, so every
+// split weighs the same; label names the splits in the title (for example
+// "train" or "13 held-out splits"). A curve further up and right is
+// better. The figure is 6x4 inches, written to every path.
+//
+// It returns an error if no agent has values.
+func PlotProfiles(s *Summary, point string, day int, metric string, splits []string, label string, paths ...string) error {
+	tau := ProfileThresholds(metric, 0, 1)
+	if !unitInterval(metric) {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, c := range s.Cells {
+			if c.Point == point && c.Day == day && c.Metric == metric {
+				lo, hi = math.Min(lo, c.Lo), math.Max(hi, c.Hi)
+			}
+		}
+		tau = ProfileThresholds(metric, lo, hi)
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Performance profile on %s at day %d%s, %s%% band", label, day, pointSuffix(s, point), levelPercent(s.Level))
+	p.X.Label.Text = "threshold τ on " + metricLabel(metric)
+	p.Y.Label.Text = "fraction of runs scoring above τ"
+	if len(splits) > 1 {
+		p.Y.Label.Text = "fraction of runs × splits above τ"
+	}
+	p.Add(plotter.NewGrid())
+	var legend []legendEntry
+	var same coincide
+	for i, agent := range s.Agents {
+		pr := s.Profile(point, day, agent, metric, splits, tau)
+		if pr.N == 0 {
+			continue
+		}
+		line := make(plotter.XYs, len(tau))
+		lo := make(plotter.XYs, len(tau))
+		hi := make(plotter.XYs, len(tau))
+		for t, b := range pr.Band {
+			line[t] = plotter.XY{X: tau[t], Y: b.Point}
+			lo[t] = plotter.XY{X: tau[t], Y: b.Lo}
+			hi[t] = plotter.XY{X: tau[t], Y: b.Hi}
+		}
+		thumbs, err := curve(p, styleOf(i), line, lo, hi, false)
+		if err != nil {
+			return fmt.Errorf("results: profile of %s: %w", agent, err)
+		}
+		legend = append(legend, legendEntry{same.label(agent, line), thumbs})
+	}
+	if len(legend) == 0 {
+		return fmt.Errorf("results: no runs for a profile at point %q, day %d, metric %q", point, day, metric)
+	}
+	p.Y.Min, p.Y.Max = -0.02, 1.02
+	p.X.Min, p.X.Max = tau[0], tau[len(tau)-1]
+	return withLegend(p, legend).save(paths...)
+}

@@ -1,0 +1,928 @@
+package results
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ReportFile is the name of the report page inside a results folder.
+const ReportFile = "report.html"
+
+// WriteReport writes dir/report.html: one self-contained page (inline CSS,
+// images embedded as data: URIs, no scripts and no external requests) that
+// shows the experiment's question and how to read it, every table and plot
+// that Build wrote (built.Files), the pretraining accuracy of the base
+// model, failed runs if any, the config as given with its --set overrides
+// and resolved values, and the provenance recorded in the manifest (code
+// and Go version, platform, config hash, seeds, agents, and a content hash
+// per run, checked against the record files).
+//
+// Tables come from their Markdown versions (caption and cells), or from
+// their CSV versions when a table has no Markdown file. A plot is embedded
+// once, as PNG when Build wrote one, else as SVG; other formats are listed.
+// The page holds no timestamp: the same folder gives the same bytes. It
+// returns the path written.
+func WriteReport(dir string, built *Built) (string, error) {
+	if built == nil {
+		return "", errors.New("results: WriteReport needs the outputs of Build")
+	}
+	m, err := ReadManifest(dir)
+	hasManifest := err == nil
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	if m == nil {
+		m = &Manifest{}
+	}
+	page, err := newReportPage(dir, m, built)
+	if err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	page.HasManifest = hasManifest
+	var buf bytes.Buffer
+	if err := reportTemplate.Execute(&buf, page); err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	path := filepath.Join(dir, ReportFile)
+	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// reportPage is what the template shows.
+type reportPage struct {
+	Title         string
+	HasManifest   bool
+	M             *Manifest
+	Seeds         string
+	Points        string
+	RunCounts     string
+	Failed        []RunEntry
+	Runs          []reportRun
+	HashIssues    int
+	Pretrain      *reportTable
+	PretrainSeeds *reportTable
+	Sections      []reportSection
+	Other         []string // files shown neither as a table nor as a plot
+
+	ids      map[string]int // HTML ids given out, for uniqueID
+	Resolved string
+	Sweep    []string
+	Days     string
+	Splits   string
+}
+
+// reportSection groups the tables and figures of one Build section.
+type reportSection struct {
+	ID     string
+	Title  string
+	Tables []reportTable
+	Plots  []reportPlot
+	Wide   bool // a single figure, shown full width
+}
+
+// reportTable is one table. Rows are already formatted; Align holds a
+// CSS class per column ("l" or "r").
+type reportTable struct {
+	ID      string
+	Section string
+	Title   string
+	Caption template.HTML
+	Source  string // files it comes from, relative to the folder
+	Header  []string
+	Align   []string
+	Rows    [][]template.HTML
+}
+
+// reportPlot is one embedded figure.
+type reportPlot struct {
+	ID      string
+	Section string
+	Title   string
+	Caption string
+	Source  string
+	Src     template.HTMLAttr // src="data:...": base64 needs no escaping, and html/template would write each '+' as &#43;
+}
+
+// reportRun is one manifest run with its hash checked against its file.
+type reportRun struct {
+	RunEntry
+	Check string // "ok", "differs", "missing" or "" when there is nothing to check
+}
+
+func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
+	p := &reportPage{M: m, Title: "grindbench report", ids: map[string]int{}}
+	if m.Experiment != "" {
+		p.Title += ": " + m.Experiment
+	}
+	p.Seeds = seedRange(m.Seeds)
+	p.Points = strings.Join(m.Points, ", ")
+	for _, a := range m.Sweep {
+		vals := make([]string, len(a.Values))
+		for i, v := range a.Values {
+			vals[i] = fmt.Sprint(v)
+		}
+		p.Sweep = append(p.Sweep, a.Key+" = ["+strings.Join(vals, ", ")+"]")
+	}
+	if s := built.Summary; s != nil {
+		days := make([]string, len(s.Days))
+		for i, d := range s.Days {
+			days[i] = strconv.Itoa(d)
+		}
+		p.Days = strings.Join(days, ", ")
+		p.Splits = strings.Join(s.Splits, ", ")
+	}
+	if len(m.Resolved) > 0 {
+		var b bytes.Buffer
+		if err := json.Indent(&b, m.Resolved, "", "  "); err == nil {
+			p.Resolved = b.String()
+		}
+	}
+
+	var done, failed, pending int
+	for _, r := range m.Runs {
+		rr := reportRun{RunEntry: r}
+		switch r.Status {
+		case "done":
+			done++
+		case "failed":
+			failed++
+			p.Failed = append(p.Failed, r)
+		default:
+			pending++
+		}
+		if r.Hash != "" {
+			switch h, err := HashFile(RunPath(dir, r.Key)); {
+			case err != nil:
+				rr.Check = "missing"
+			case h == r.Hash:
+				rr.Check = "ok"
+			default:
+				rr.Check = "differs"
+			}
+			if rr.Check != "ok" {
+				p.HashIssues++
+			}
+		}
+		p.Runs = append(p.Runs, rr)
+	}
+	// A damaged record file counts as a failed run: its records are in no
+	// aggregate.
+	byKey := map[string]RunEntry{}
+	for _, r := range m.Runs {
+		byKey[r.Key] = r
+	}
+	for _, d := range built.Damaged {
+		e, ok := byKey[d.Key]
+		if !ok {
+			e = RunEntry{Key: d.Key}
+		}
+		if e.Status == "done" {
+			done--
+		}
+		e.Status, e.Error = "damaged", "damaged record file "+d.Path+": "+d.Err
+		p.Failed = append(p.Failed, e)
+		failed++
+	}
+	p.RunCounts = fmt.Sprintf("%d runs: %d done, %d failed or damaged, %d pending", len(m.Runs), done, failed, pending)
+	p.Pretrain, p.PretrainSeeds = pretrainTables(m.Pretrain)
+
+	tables, plots, err := p.outputs(dir, built)
+	if err != nil {
+		return nil, err
+	}
+	p.Sections = p.sections(tables, plots)
+	return p, nil
+}
+
+// sectionOrder is the order of Build's sections on the page; sections it
+// does not list follow in order of appearance.
+var sectionOrder = []string{
+	SectionHeadline, SectionCurves, SectionSession, SectionGap, SectionForgetting,
+	SectionImprovement, SectionProfiles, SectionReward, SectionEnvs,
+}
+
+// Sections of outputs Build gave no metadata for.
+const (
+	reportTablesSection = "Tables"
+	reportPlotsSection  = "Figures"
+)
+
+// uniqueID returns an HTML id for name, distinct from every id given out.
+func (p *reportPage) uniqueID(prefix, name string) string {
+	id := prefix + "-" + htmlID(name)
+	p.ids[id]++
+	if n := p.ids[id]; n > 1 {
+		id += "-" + strconv.Itoa(n)
+	}
+	return id
+}
+
+// rel returns f relative to dir, with forward slashes.
+func rel(dir, f string) string {
+	if r, err := filepath.Rel(dir, f); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(f)
+}
+
+// outputs collects the tables and figures Build wrote: those it described
+// (Built.Tables and Built.Figures) with their titles, captions and
+// sections, then any other file of Built.Files by its name.
+func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportPlot, error) {
+	var (
+		tables  []reportTable
+		plots   []reportPlot
+		covered = map[string]bool{}
+	)
+	sources := func(files []string) string {
+		rs := make([]string, len(files))
+		for i, f := range files {
+			rs[i] = rel(dir, f)
+			covered[f] = true
+		}
+		return strings.Join(rs, ", ")
+	}
+	for _, tf := range built.Tables {
+		source := sources(tf.Files)
+		var t reportTable
+		switch {
+		case tf.Table != nil:
+			t = tableOf(tf.Table)
+		case tf.Path != "":
+			data, err := os.ReadFile(tf.Path)
+			if err != nil {
+				return nil, nil, err
+			}
+			ts := parseMarkdownTables(string(data))
+			if len(ts) == 0 {
+				continue
+			}
+			t = ts[0]
+		default:
+			continue
+		}
+		if tf.Caption != "" {
+			t.Caption = template.HTML(template.HTMLEscapeString(tf.Caption))
+		}
+		t.Title = cmp.Or(tf.Title, t.Title, tf.Name)
+		t.Section = cmp.Or(tf.Section, reportTablesSection)
+		t.ID, t.Source = p.uniqueID("table", tf.Name), source
+		tables = append(tables, t)
+	}
+	for _, f := range built.Figures {
+		source := sources(f.Files)
+		src, err := embedImage(f.Files)
+		if err != nil {
+			return nil, nil, err
+		}
+		if src == "" { // no PNG or SVG: list the files instead
+			for _, file := range f.Files {
+				p.Other = append(p.Other, rel(dir, file))
+			}
+			continue
+		}
+		plots = append(plots, reportPlot{
+			ID: p.uniqueID("plot", f.Name), Section: cmp.Or(f.Section, reportPlotsSection),
+			Title: cmp.Or(f.Title, f.Name), Caption: f.Caption, Source: source, Src: src,
+		})
+	}
+	var rest []string
+	for _, f := range built.Files {
+		if !covered[f] {
+			rest = append(rest, f)
+		}
+	}
+	t, pl, err := p.addFiles(dir, rest)
+	return append(tables, t...), append(plots, pl...), err
+}
+
+// sections groups tables and figures by section, in sectionOrder and
+// then order of appearance, each section's tables before its figures.
+func (p *reportPage) sections(tables []reportTable, plots []reportPlot) []reportSection {
+	var out []reportSection
+	index := map[string]int{}
+	get := func(title string) *reportSection {
+		i, ok := index[title]
+		if !ok {
+			i = len(out)
+			index[title] = i
+			out = append(out, reportSection{Title: title})
+		}
+		return &out[i]
+	}
+	for _, t := range tables {
+		sec := get(t.Section)
+		sec.Tables = append(sec.Tables, t)
+	}
+	for _, pl := range plots {
+		sec := get(pl.Section)
+		sec.Plots = append(sec.Plots, pl)
+	}
+	rank := func(title string) int {
+		if i := slices.Index(sectionOrder, title); i >= 0 {
+			return i
+		}
+		return len(sectionOrder)
+	}
+	slices.SortStableFunc(out, func(a, b reportSection) int { return rank(a.Title) - rank(b.Title) })
+	for i := range out {
+		out[i].ID = p.uniqueID("sec", out[i].Title)
+		out[i].Wide = len(out[i].Plots) == 1
+	}
+	return out
+}
+
+// tableOf renders a Table: cells escaped, best cells in bold, the first
+// column left-aligned and the others right-aligned.
+func tableOf(t *Table) reportTable {
+	rt := reportTable{Title: t.Title, Header: t.Header}
+	for i := range t.Header {
+		a := "r"
+		if i == 0 {
+			a = "l"
+		}
+		rt.Align = append(rt.Align, a)
+	}
+	for i, row := range t.Rows {
+		cells := make([]template.HTML, len(row))
+		for j, c := range row {
+			h := template.HTMLEscapeString(c)
+			if t.best(i, j) {
+				h = "<strong>" + h + "</strong>"
+			}
+			cells[j] = template.HTML(h)
+		}
+		rt.Rows = append(rt.Rows, cells)
+	}
+	return rt
+}
+
+// embedImage returns the src attribute of an <img> showing the first PNG
+// among files, else the first SVG; "" if there is neither.
+func embedImage(files []string) (template.HTMLAttr, error) {
+	for _, want := range []struct{ ext, mime string }{{".png", "image/png"}, {".svg", "image/svg+xml"}} {
+		for _, f := range files {
+			if strings.EqualFold(filepath.Ext(f), want.ext) {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return "", err
+				}
+				return template.HTMLAttr(`src="data:` + want.mime + ";base64," + base64.StdEncoding.EncodeToString(data) + `"`), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// addFiles sorts files Build did not describe into tables, plots and
+// others, keeping their order, and names them by their paths.
+func (p *reportPage) addFiles(dir string, files []string) ([]reportTable, []reportPlot, error) {
+	var (
+		tables []reportTable
+		plots  []reportPlot
+	)
+	// Index the files written per stem (path without extension).
+	byStem := map[string][]string{}
+	var stems []string
+	for _, f := range files {
+		stem := strings.TrimSuffix(f, filepath.Ext(f))
+		if _, ok := byStem[stem]; !ok {
+			stems = append(stems, stem)
+		}
+		byStem[stem] = append(byStem[stem], f)
+	}
+	for _, stem := range stems {
+		fs := byStem[stem]
+		exts := make([]string, len(fs))
+		rs := make([]string, len(fs))
+		for i, f := range fs {
+			exts[i] = strings.ToLower(filepath.Ext(f))
+			rs[i] = rel(dir, f)
+		}
+		r := rel(dir, stem)
+		source := strings.Join(rs, ", ")
+		switch {
+		case slices.Contains(exts, ".md"):
+			data, err := os.ReadFile(stem + ".md")
+			if err != nil {
+				return nil, nil, err
+			}
+			for i, t := range parseMarkdownTables(string(data)) {
+				t.ID, t.Section, t.Source = p.uniqueID("table", r), reportTablesSection, source
+				if t.Title == "" {
+					t.Title = fileTitle(r)
+					if i > 0 {
+						t.Title += fmt.Sprintf(" (%d)", i+1)
+					}
+				}
+				tables = append(tables, t)
+			}
+		case slices.Contains(exts, ".csv") && isTableFile(r):
+			data, err := os.ReadFile(stem + ".csv")
+			if err != nil {
+				return nil, nil, err
+			}
+			t, err := csvTable(data)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s.csv: %w", stem, err)
+			}
+			t.ID, t.Section, t.Title, t.Source = p.uniqueID("table", r), reportTablesSection, fileTitle(r), source
+			tables = append(tables, *t)
+		case slices.Contains(exts, ".png") || slices.Contains(exts, ".svg"):
+			src, err := embedImage(fs)
+			if err != nil {
+				return nil, nil, err
+			}
+			section := reportPlotsSection
+			if d := filepath.ToSlash(filepath.Dir(r)); d != "plots" && d != "." {
+				section = groupTitle(strings.TrimPrefix(d, "plots/"))
+			}
+			plots = append(plots, reportPlot{ID: p.uniqueID("plot", r), Section: section, Title: plotTitle(r), Source: source, Src: src})
+		default:
+			p.Other = append(p.Other, rs...)
+		}
+	}
+	return tables, plots, nil
+}
+
+// isTableFile reports whether a CSV file is a table (under tables/) rather
+// than a data file such as summary.csv.
+func isTableFile(rel string) bool {
+	return strings.HasPrefix(rel, "tables/")
+}
+
+// fileTitle turns a file's path relative to the folder into a title:
+// "tables/success_greedy" -> "success_greedy".
+func fileTitle(rel string) string {
+	rel = strings.TrimPrefix(rel, "tables/")
+	rel = strings.TrimPrefix(rel, "plots/")
+	return rel
+}
+
+// plotTitle derives a plot's title from its path when Build gave none:
+// "plots/splits_<metric>" is a bar chart per split, "plots/curves/<split>"
+// a learning curve; anything else is named by its path.
+func plotTitle(rel string) string {
+	name := fileTitle(rel)
+	switch {
+	case strings.HasPrefix(name, "curves/"):
+		return "Learning curves: " + strings.TrimPrefix(name, "curves/")
+	case strings.HasPrefix(name, "splits_"):
+		return strings.TrimPrefix(name, "splits_") + " per split"
+	}
+	return name
+}
+
+// htmlID maps a name to a string safe as an HTML id and URL fragment.
+func htmlID(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// seedRange formats seeds compactly: "0–19 (20 seeds)" for a contiguous
+// run, else the list.
+func seedRange(seeds []int) string {
+	switch len(seeds) {
+	case 0:
+		return ""
+	case 1:
+		return strconv.Itoa(seeds[0]) + " (1 seed)"
+	}
+	contiguous := true
+	for i := 1; i < len(seeds); i++ {
+		if seeds[i] != seeds[i-1]+1 {
+			contiguous = false
+			break
+		}
+	}
+	if contiguous {
+		return fmt.Sprintf("%d–%d (%d seeds)", seeds[0], seeds[len(seeds)-1], len(seeds))
+	}
+	parts := make([]string, len(seeds))
+	for i, s := range seeds {
+		parts[i] = strconv.Itoa(s)
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" (%d seeds)", len(seeds))
+}
+
+// pretrainTables shows the base model's accuracy: a summary per point
+// (mean and range over seeds) and the per-seed detail.
+func pretrainTables(entries []PretrainEntry) (summary, detail *reportTable) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
+	txt := func(s string) template.HTML { return template.HTML(template.HTMLEscapeString(s)) }
+	summary = &reportTable{
+		ID:     "pretrain",
+		Title:  "The pretrained base model",
+		Header: []string{"point", "seeds", "pretrain step accuracy", "job success", "job step accuracy", "tasks per split", "pretraining tasks"},
+		Align:  []string{"l", "r", "r", "r", "r", "r", "r"},
+		Caption: "Greedy accuracy of the base model before the job: per-step accuracy on its pretraining skills (pretrain split), " +
+			"success and per-step accuracy on the job's train split. Mean over seeds [min, max].",
+	}
+	detail = &reportTable{
+		ID:     "pretrain-seeds",
+		Title:  "Per seed",
+		Header: []string{"point", "seed", "pretrain step accuracy", "job success", "job step accuracy", "tasks per split", "pretraining tasks"},
+		Align:  []string{"l", "r", "r", "r", "r", "r", "r"},
+	}
+	type acc struct{ sum, lo, hi float64 }
+	var (
+		stats [3]acc
+		n     int
+		tasks [2]countRange
+	)
+	flush := func(point string) {
+		row := []template.HTML{txt(point), txt(strconv.Itoa(n))}
+		for _, a := range stats {
+			row = append(row, txt(fmt.Sprintf("%s [%s, %s]", f(a.sum/float64(n)), f(a.lo), f(a.hi))))
+		}
+		row = append(row, txt(tasks[0].String()), txt(tasks[1].String()))
+		summary.Rows = append(summary.Rows, row)
+		stats, n, tasks = [3]acc{}, 0, [2]countRange{}
+	}
+	for i, e := range entries {
+		if i > 0 && e.Point != entries[i-1].Point {
+			flush(entries[i-1].Point)
+		}
+		detail.Rows = append(detail.Rows, []template.HTML{
+			txt(e.Point), txt(strconv.Itoa(e.Seed)), txt(f(e.PretrainAcc)), txt(f(e.JobSuccess)), txt(f(e.JobStepAcc)),
+			txt(strconv.Itoa(e.EvaluatedOn)), txt(strconv.Itoa(e.PretrainTask)),
+		})
+		for j, x := range []float64{e.PretrainAcc, e.JobSuccess, e.JobStepAcc} {
+			if n == 0 {
+				stats[j] = acc{x, x, x}
+			} else {
+				stats[j] = acc{stats[j].sum + x, min(stats[j].lo, x), max(stats[j].hi, x)}
+			}
+		}
+		tasks[0].add(e.EvaluatedOn)
+		tasks[1].add(e.PretrainTask)
+		n++
+	}
+	flush(entries[len(entries)-1].Point)
+	return summary, detail
+}
+
+// parseMarkdownTables reads the pipe tables of a Markdown document. The
+// text before each table (up to the previous table) is its caption, and a
+// heading ("# ...") there its title.
+// A document with no table gives one table-less entry holding the text as
+// its caption, so nothing Build wrote is dropped.
+func parseMarkdownTables(doc string) []reportTable {
+	var (
+		out     []reportTable
+		caption []string
+		title   string
+		cur     *reportTable
+	)
+	flush := func() {
+		if cur != nil {
+			out = append(out, *cur)
+			cur = nil
+		}
+	}
+	lines := strings.Split(strings.ReplaceAll(doc, "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		isRow := strings.HasPrefix(line, "|")
+		switch {
+		case isRow && cur == nil && i+1 < len(lines) && isAlignRow(strings.TrimSpace(lines[i+1])):
+			cur = &reportTable{Title: title, Caption: inlineMarkdown(strings.Join(caption, " "))}
+			caption, title = nil, ""
+			cur.Header = splitRow(line)
+			for _, a := range splitRow(strings.TrimSpace(lines[i+1])) {
+				cl := "l"
+				if strings.HasSuffix(a, ":") {
+					cl = "r"
+					if strings.HasPrefix(a, ":") {
+						cl = "c"
+					}
+				}
+				cur.Align = append(cur.Align, cl)
+			}
+			i++
+		case isRow && cur != nil:
+			cells := splitRow(line)
+			row := make([]template.HTML, len(cells))
+			for j, c := range cells {
+				row[j] = inlineMarkdown(c)
+			}
+			cur.Rows = append(cur.Rows, row)
+		case strings.HasPrefix(line, "#"):
+			flush()
+			title = strings.TrimSpace(strings.TrimLeft(line, "#"))
+		default:
+			flush()
+			if line != "" {
+				caption = append(caption, line)
+			}
+		}
+	}
+	flush()
+	if len(out) == 0 && (len(caption) > 0 || title != "") {
+		out = append(out, reportTable{Title: title, Caption: inlineMarkdown(strings.Join(caption, " "))})
+	}
+	return out
+}
+
+// isAlignRow reports whether line is a pipe table's delimiter row, such as
+// "|:---|---:|".
+func isAlignRow(line string) bool {
+	if !strings.HasPrefix(line, "|") {
+		return false
+	}
+	cells := splitRow(line)
+	if len(cells) == 0 {
+		return false
+	}
+	for _, c := range cells {
+		c = strings.Trim(c, ":")
+		if c == "" || strings.Trim(c, "-") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// splitRow splits a pipe table row into trimmed cells, honouring "\|".
+func splitRow(line string) []string {
+	line = strings.TrimSpace(line)
+	line = strings.TrimPrefix(line, "|")
+	if strings.HasSuffix(line, "|") && !strings.HasSuffix(line, `\|`) {
+		line = line[:len(line)-1]
+	}
+	var (
+		cells []string
+		b     strings.Builder
+	)
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '|':
+			b.WriteByte('|')
+			i++
+		case line[i] == '|':
+			cells = append(cells, strings.TrimSpace(b.String()))
+			b.Reset()
+		default:
+			b.WriteByte(line[i])
+		}
+	}
+	return append(cells, strings.TrimSpace(b.String()))
+}
+
+// inlineMarkdown renders the inline Markdown tables use (**bold**,
+// *italic*, `code`) as HTML, escaping everything else.
+func inlineMarkdown(s string) template.HTML {
+	var b strings.Builder
+	for len(s) > 0 {
+		var tag, delim string
+		switch {
+		case strings.HasPrefix(s, "**"):
+			tag, delim = "strong", "**"
+		case strings.HasPrefix(s, "`"):
+			tag, delim = "code", "`"
+		case strings.HasPrefix(s, "*") && len(s) > 1 && s[1] != ' ':
+			tag, delim = "em", "*"
+		}
+		if tag != "" {
+			if end := strings.Index(s[len(delim):], delim); end > 0 {
+				inner := s[len(delim) : len(delim)+end]
+				b.WriteString("<" + tag + ">" + template.HTMLEscapeString(inner) + "</" + tag + ">")
+				s = s[2*len(delim)+end:]
+				continue
+			}
+		}
+		n := strings.IndexAny(s[1:], "*`")
+		if n < 0 {
+			n = len(s)
+		} else {
+			n++
+		}
+		b.WriteString(template.HTMLEscapeString(s[:n]))
+		s = s[n:]
+	}
+	return template.HTML(b.String())
+}
+
+// csvTable reads a CSV table: a header row, then data rows; the first
+// column left-aligned, the others right-aligned.
+func csvTable(data []byte) (*reportTable, error) {
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	t := &reportTable{}
+	if len(recs) == 0 {
+		return t, nil
+	}
+	t.Header = recs[0]
+	for i := range t.Header {
+		if i == 0 {
+			t.Align = append(t.Align, "l")
+		} else {
+			t.Align = append(t.Align, "r")
+		}
+	}
+	for _, r := range recs[1:] {
+		row := make([]template.HTML, len(r))
+		for j, c := range r {
+			row[j] = template.HTML(template.HTMLEscapeString(c))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+// AlignOf returns the CSS class of column i, for the template.
+func (t reportTable) AlignOf(i int) string {
+	if i < len(t.Align) {
+		return t.Align[i]
+	}
+	return "l"
+}
+
+var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
+
+// groupTitle names a folder of plots Build gave no section for.
+func groupTitle(group string) string {
+	return reportPlotsSection + ": " + group
+}
+
+// reportHTML is the page. It has no script: everything that folds is a
+// <details> element.
+const reportHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+:root { --fg: #1b1f23; --muted: #57606a; --line: #d0d7de; --bg-alt: #f6f8fa; --accent: #0072b2; --bad: #b35806; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Liberation Sans", Arial, sans-serif; color: var(--fg); background: #fff; }
+main { max-width: 1280px; margin: 0 auto; padding: 24px 28px 64px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 40px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 24px 0 6px; }
+p { margin: 6px 0; }
+.muted { color: var(--muted); }
+nav { margin: 12px 0 0; font-size: 14px; }
+nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
+.question { font-size: 18px; margin: 16px 0 6px; }
+.reading { background: var(--bg-alt); border-left: 4px solid var(--accent); padding: 8px 14px; margin: 8px 0; }
+.warn { background: #fff4e5; border-left: 4px solid var(--bad); padding: 8px 14px; margin: 12px 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 13.5px; margin: 6px 0 4px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th { background: var(--bg-alt); font-weight: 600; border-bottom: 2px solid var(--line); }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.l, th.l { text-align: left; }
+td.c, th.c { text-align: center; }
+tbody tr:hover { background: #eef6fc; }
+.caption { font-size: 13.5px; color: var(--muted); max-width: 110ch; }
+.source { font-size: 12px; color: var(--muted); font-family: ui-monospace, "Liberation Mono", monospace; }
+.figs { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px 24px; }
+figure { margin: 0; }
+figure img { display: block; width: 100%; max-width: 760px; height: auto; border: 1px solid var(--line); }
+.figs.main { grid-template-columns: 1fr; }
+.figs.main img { max-width: 840px; }
+figcaption { font-size: 13.5px; margin-top: 4px; }
+dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: 6px 0; }
+dl.kv dt { color: var(--muted); }
+dl.kv dd { margin: 0; font-family: ui-monospace, "Liberation Mono", monospace; font-size: 13.5px; overflow-wrap: break-word; }
+pre { background: var(--bg-alt); padding: 10px 14px; overflow-x: auto; font-size: 12.5px; line-height: 1.4; border: 1px solid var(--line); }
+pre.wrap { white-space: pre-wrap; overflow-wrap: break-word; }
+details { margin: 8px 0; }
+summary { cursor: pointer; color: var(--accent); }
+.bad { color: var(--bad); font-weight: 600; }
+code { font-family: ui-monospace, "Liberation Mono", monospace; font-size: 0.95em; }
+</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+<p class="muted">{{if .M.ConfigFile}}Config <code>{{.M.ConfigFile}}</code>{{end}}{{if .RunCounts}}{{if .M.ConfigFile}} · {{end}}{{.RunCounts}}{{end}}{{if .Seeds}} · seeds {{.Seeds}}{{end}}</p>
+<nav>
+<a href="#question">Question</a>{{range .Sections}}<a href="#{{.ID}}">{{.Title}}</a>{{end}}{{if .Pretrain}}<a href="#pretraining">Pretraining</a>{{end}}{{if .Failed}}<a href="#failed">Failed runs</a>{{end}}<a href="#config">Config</a><a href="#provenance">Provenance</a>
+</nav>
+{{if not .HasManifest}}<p class="warn">This folder has no manifest.json: question, config and provenance are unknown.</p>{{end}}
+{{if .Failed}}<p class="warn"><strong>{{len .Failed}} run(s) failed</strong> and are missing from every aggregate: see <a href="#failed">Failed runs</a>.</p>{{end}}
+{{if .HashIssues}}<p class="warn"><strong>{{.HashIssues}} record file(s)</strong> do not match the hash in the manifest: see <a href="#provenance">Provenance</a>.</p>{{end}}
+
+<section id="question">
+<h2>Question</h2>
+{{if .M.Question}}<p class="question">{{.M.Question}}</p>{{else}}<p class="muted">The config states no question.</p>{{end}}
+{{if .M.Reading}}<div class="reading"><strong>How to read it.</strong> {{.M.Reading}}</div>{{end}}
+<dl class="kv">
+{{if .M.Agents}}<dt>agents</dt><dd>{{range $i, $a := .M.Agents}}{{if $i}}, {{end}}{{$a}}{{end}}{{if .M.Baseline}} (baseline {{.M.Baseline}}){{end}}</dd>{{end}}
+{{if .Points}}<dt>sweep points</dt><dd>{{.Points}}</dd>{{end}}
+{{range .Sweep}}<dt>sweep axis</dt><dd>{{.}}</dd>{{end}}
+{{if .Splits}}<dt>splits</dt><dd>{{.Splits}}</dd>{{end}}
+{{if .Days}}<dt>checkpoints (day)</dt><dd>{{.Days}}</dd>{{end}}
+{{if .M.Resamples}}<dt>bootstrap resamples</dt><dd>{{.M.Resamples}}</dd>{{end}}
+</dl>
+</section>
+
+{{range .Sections}}
+<section id="{{.ID}}">
+<h2>{{.Title}}</h2>
+{{range .Tables}}{{template "table" .}}{{end}}
+{{if .Plots}}<div class="figs{{if .Wide}} main{{end}}">
+{{range .Plots}}<figure id="{{.ID}}">
+<img {{.Src}} alt="{{.Title}}">
+<figcaption><strong>{{.Title}}.</strong>{{if .Caption}} {{.Caption}}{{end}} <span class="source">{{.Source}}</span></figcaption>
+</figure>
+{{end}}</div>{{end}}
+</section>
+{{end}}
+
+{{with .Pretrain}}
+<section id="pretraining">
+<h2>Pretraining</h2>
+{{template "table" .}}
+{{with $.PretrainSeeds}}<details><summary>Per seed ({{len .Rows}} rows)</summary>
+{{template "table" .}}</details>{{end}}
+</section>
+{{end}}
+
+{{if .Failed}}
+<section id="failed">
+<h2>Failed runs</h2>
+<div class="scroll"><table>
+<thead><tr><th class="l">run</th><th class="l">point</th><th class="l">agent</th><th class="r">seed</th><th class="l">error</th></tr></thead>
+<tbody>
+{{range .Failed}}<tr><td class="l"><code>{{.Key}}</code></td><td class="l">{{.Point}}</td><td class="l">{{.Agent}}</td><td class="r">{{.Seed}}</td><td class="l bad">{{.Error}}</td></tr>
+{{end}}</tbody>
+</table></div>
+</section>
+{{end}}
+
+<section id="config">
+<h2>Config</h2>
+{{if .M.ConfigFile}}<p>As given in <code>{{.M.ConfigFile}}</code>{{if .M.Sets}}, then overridden by:{{else}}, with no --set overrides.{{end}}</p>{{end}}
+{{if .M.Sets}}<pre>{{range .M.Sets}}--set {{.}}
+{{end}}</pre>{{end}}
+{{if .M.ConfigText}}<pre class="wrap">{{.M.ConfigText}}</pre>{{end}}
+{{if .Resolved}}<details><summary>Resolved config of every point (JSON)</summary><pre>{{.Resolved}}</pre></details>{{end}}
+</section>
+
+<section id="provenance">
+<h2>Provenance</h2>
+<dl class="kv">
+{{if .M.Experiment}}<dt>experiment</dt><dd>{{.M.Experiment}}</dd>{{end}}
+{{if .M.CodeVersion}}<dt>code version</dt><dd>{{.M.CodeVersion}}</dd>{{end}}
+{{if .M.GoVersion}}<dt>Go version</dt><dd>{{.M.GoVersion}}</dd>{{end}}
+{{if .M.GOOS}}<dt>GOOS/GOARCH</dt><dd>{{.M.GOOS}}/{{.M.GOARCH}}</dd>{{end}}
+{{if .M.ConfigHash}}<dt>config hash</dt><dd>{{.M.ConfigHash}}</dd>{{end}}
+{{if .M.Shard}}<dt>shard</dt><dd>{{.M.Shard}} (this folder holds one shard of the sweep)</dd>{{end}}
+{{if .M.Schema}}<dt>record schema</dt><dd>{{.M.Schema}}</dd>{{end}}
+{{if .Seeds}}<dt>seeds</dt><dd>{{.Seeds}}</dd>{{end}}
+{{if .M.Agents}}<dt>agents</dt><dd>{{range $i, $a := .M.Agents}}{{if $i}}, {{end}}{{$a}}{{end}}</dd>{{end}}
+{{if .RunCounts}}<dt>runs</dt><dd>{{.RunCounts}}</dd>{{end}}
+</dl>
+{{if .Runs}}<details><summary>Per-run content hashes ({{len .Runs}} runs{{if .HashIssues}}, <span class="bad">{{.HashIssues}} not matching</span>{{else}}, all match their record files{{end}})</summary>
+<div class="scroll"><table>
+<thead><tr><th class="l">run</th><th class="l">status</th><th class="l">sha256 of runs/&lt;run&gt;.jsonl</th><th class="l">file</th></tr></thead>
+<tbody>
+{{range .Runs}}<tr><td class="l"><code>{{.Key}}</code></td><td class="l">{{.Status}}</td><td class="l"><code>{{.Hash}}</code></td><td class="l{{if and .Check (ne .Check "ok")}} bad{{end}}">{{.Check}}</td></tr>
+{{end}}</tbody>
+</table></div>
+</details>{{end}}
+{{if .Other}}<details><summary>Other files in this folder ({{len .Other}})</summary><pre>{{range .Other}}{{.}}
+{{end}}</pre></details>{{end}}
+</section>
+</main>
+</body>
+</html>
+{{define "table"}}<div class="table" id="{{.ID}}">
+<h3>{{.Title}}</h3>
+{{if .Caption}}<p class="caption">{{.Caption}}</p>{{end}}
+{{if .Header}}<div class="scroll"><table>
+<thead><tr>{{range $i, $h := .Header}}<th class="{{$.AlignOf $i}}">{{$h}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td class="{{$.AlignOf $i}}">{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>{{end}}
+{{if .Source}}<p class="source">{{.Source}}</p>{{end}}
+</div>
+{{end}}`

@@ -1,0 +1,127 @@
+package results
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Column documents one column of the record files (runs/*.jsonl).
+type Column struct {
+	Kind string `json:"kind"` // "all" for header columns, else the record kind that has it
+	Name string `json:"name"` // JSON key
+	Type string `json:"type"` // JSON type: integer, number or string
+	Doc  string `json:"doc"`  // meaning, with units or range
+}
+
+// KindAll marks a column that every record kind has (the Header).
+const KindAll = "all"
+
+// columnDocs is the meaning of every record column, keyed "kind.name"
+// (kind "all" for the header every record has). Schema reads the columns
+// themselves from the struct tags of Header, Checkpoint, Attempt and End,
+// so a new field without an entry here shows up with an empty meaning and
+// fails TestSchemaDocumented.
+var columnDocs = map[string]string{
+	// Header.
+	"all.schema":     "record format version; this build reads version " + strconv.Itoa(SchemaVersion),
+	"all.kind":       "record kind: checkpoint, attempt or end",
+	"all.run":        "stable run key <point>__<agent>__s<seed>; names the run's file runs/<run>.jsonl",
+	"all.experiment": "experiment name from the config",
+	"all.point":      "sweep point label (\"default\" without a [sweep])",
+	"all.family":     "environment family (e.g. skills)",
+	"all.agent":      "agent name from the config's [[agent]] table",
+	"all.seed":       "seed of the run; agents at the same seed see the same tasks and noise (pair on it)",
+	"all.day":        "checkpoint: days completed (0 = before the job); attempt: the day of the attempt, from 1",
+
+	// Checkpoint.
+	"checkpoint.split":            "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, ...)",
+	"checkpoint.tasks":            "tasks evaluated on this split at this checkpoint",
+	"checkpoint.success_greedy":   "fraction of tasks fully solved with greedy actions, in [0, 1]",
+	"checkpoint.score_greedy":     "mean partial credit with greedy actions, in [0, 1]",
+	"checkpoint.step_acc_greedy":  "fraction of correct steps with greedy actions, in [0, 1]",
+	"checkpoint.success_sampled":  "fraction of tasks fully solved with sampled actions, in [0, 1]",
+	"checkpoint.score_sampled":    "mean partial credit with sampled actions, in [0, 1]",
+	"checkpoint.step_acc_sampled": "fraction of correct steps with sampled actions, in [0, 1]",
+	"checkpoint.verdict_reward":   "mean verdict on sampled attempts that got one, in [0, 1]: what a learner would believe (compare with success_sampled to expose hacking)",
+	"checkpoint.verdict_coverage": "fraction of sampled attempts that got a verdict, in [0, 1]",
+	"checkpoint.shared_mass":      "squared norm of the policy's shared (bilinear, generalizing) channel",
+	"checkpoint.memorizing_mass":  "squared norm of the policy's per-skill-identity (memorizing) channel",
+	"checkpoint.temperature":      "softmax temperature of the policy",
+	"checkpoint.attempts":         "cumulative real attempts up to this checkpoint (compute)",
+	"checkpoint.env_steps":        "cumulative environment steps up to this checkpoint (compute)",
+	"checkpoint.verifier_calls":   "cumulative real verifier calls up to this checkpoint (compute)",
+	"checkpoint.grad_steps":       "cumulative gradient steps up to this checkpoint (compute)",
+
+	// Attempt.
+	"attempt.session": "session within the day, from 0",
+	"attempt.slot":    "task slot within the session, from 0",
+	"attempt.member":  "rollout within the parallel group, from 0",
+	"attempt.task":    "task index in the job's train pool",
+	"attempt.success": "true outcome, never shown to the agent: 1 if every step was correct, else 0",
+	"attempt.score":   "true partial credit of the attempt, in [0, 1]",
+	"attempt.verdict": "what the verifier told the agent: pass, fail or none (none is not a fail)",
+
+	// End.
+	"end.checkpoints": "last record of every run file: the number of checkpoint records before it (a file without it was truncated)",
+	"end.attempts":    "last record of every run file: the number of attempt records before it",
+}
+
+// schemaKinds lists the record structs in the order Schema documents them.
+var schemaKinds = []struct {
+	kind string
+	typ  reflect.Type
+}{
+	{KindAll, reflect.TypeFor[Header]()},
+	{KindCheckpoint, reflect.TypeFor[Checkpoint]()},
+	{KindAttempt, reflect.TypeFor[Attempt]()},
+	{KindEnd, reflect.TypeFor[End]()},
+}
+
+// Schema lists every record column: first the header columns every record
+// has (kind "all"), then those of checkpoint, attempt and end records, each
+// in struct order. A name may recur under two kinds (checkpoint.attempts
+// counts compute, end.attempts records). It is derived from the record types' JSON
+// tags, so it always matches what the files hold.
+func Schema() []Column {
+	var cols []Column
+	for _, k := range schemaKinds {
+		for i := range k.typ.NumField() {
+			f := k.typ.Field(i)
+			if f.Anonymous || !f.IsExported() {
+				continue // the embedded Header is listed once, as "all"
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			cols = append(cols, Column{Kind: k.kind, Name: name, Type: jsonType(f.Type), Doc: columnDocs[k.kind+"."+name]})
+		}
+	}
+	return cols
+}
+
+// jsonType names the JSON type a Go field encodes to.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array of " + jsonType(t.Elem())
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Pointer:
+		return jsonType(t.Elem()) + " or null"
+	}
+	return "any"
+}
