@@ -5,7 +5,7 @@ BENCH   ?= .
 COUNT   ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: help build test test-race test-long bench bench-compare mem run vet fmt check clean
+.PHONY: help build test test-race test-long bench bench-compare mem run vet fmt check clean baseline smoke
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -62,3 +62,14 @@ check: vet test-race ## everything CI checks
 
 clean: ## remove build and run outputs
 	rm -rf $(BIN) out
+
+baseline: build ## regenerate the CI regression baseline (testdata/baseline/smoke); commit it with the reason
+	rm -rf testdata/baseline/smoke
+	$(BIN) run smoke --quiet --out testdata/baseline/smoke
+	rm -rf testdata/baseline/smoke/plots testdata/baseline/smoke/tables testdata/baseline/smoke/report.html
+	@echo "baseline regenerated: commit testdata/baseline/smoke and say in the message why the numbers moved"
+
+smoke: build ## run the smoke experiment and compare it with the committed baseline (what CI does)
+	rm -rf out/smoke
+	$(BIN) run smoke --quiet --out out/smoke
+	$(BIN) compare testdata/baseline/smoke out/smoke
