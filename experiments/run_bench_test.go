@@ -119,7 +119,9 @@ func runSteps(tb testing.TB, exp *Experiment, dir string) (job, eval, pretrain i
 // record files and the manifest; not the summary, tables and plots that
 // grind run builds afterwards with results.Build). One op is the whole
 // sweep. steps/s counts every env step runSteps counts (job + eval +
-// pretrain) per second of the op; job-steps/s counts job attempts alone.
+// pretrain) per second of the op, steps/op how many that is (constant
+// unless the harness changes what a run does); job-steps/s counts job
+// attempts alone.
 // Compare steps/s at workers=1 with BenchmarkLoopRLVR in agents for the
 // harness's own overhead.
 func BenchmarkRunSmall(b *testing.B) {
@@ -153,6 +155,7 @@ func BenchmarkRunSmall(b *testing.B) {
 			n := float64(b.N)
 			b.ReportMetric(n*float64(job+eval+pretrain)/sec, "steps/s")
 			b.ReportMetric(n*float64(job)/sec, "job-steps/s")
+			b.ReportMetric(float64(job+eval+pretrain), "steps/op")
 		})
 	}
 }

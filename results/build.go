@@ -124,7 +124,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		m = &Manifest{}
 	}
 	// A damaged record file is named and left out; the rest is built.
-	recs, err := ReadRuns(dir)
+	recs, err := ReadRunsWith(dir, ReadOptions{FoldAttempts: true})
 	if err != nil {
 		return nil, err
 	}

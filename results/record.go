@@ -58,6 +58,10 @@ type Attempt struct {
 	Success float64 `json:"success"` // 1 if every step was correct
 	Score   float64 `json:"score"`   // partial credit
 	Verdict string  `json:"verdict"` // pass, fail or none
+
+	// Folded is set only in memory, by ReadOptions.FoldAttempts: the number
+	// of attempts whose Success and Score are summed here.
+	Folded int `json:"-"`
 }
 
 // End closes every run file: a file without it, or whose counts disagree

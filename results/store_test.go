@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -106,5 +107,39 @@ func TestReadRunsNamesDamagedFiles(t *testing.T) {
 	var de *DamagedError
 	if !errors.As(err, &de) || len(de.Runs) != len(want) || !strings.Contains(err.Error(), "truncated-line.jsonl") {
 		t.Fatalf("ReadDir: want a DamagedError naming the files, got %v", err)
+	}
+}
+
+// Folding attempts per slot keeps the within-session summary bit for bit.
+func TestFoldedAttemptsSummarizeTheSame(t *testing.T) {
+	var atts []Attempt
+	for seed := 0; seed < 4; seed++ {
+		for day := 1; day <= 2; day++ {
+			for slot := 0; slot < 10; slot++ {
+				for m := 0; m < 3; m++ {
+					s := float64((seed*7 + day*3 + slot*5 + m) % 3 / 2) // a 0/1 pattern
+					atts = append(atts, Attempt{Header: Header{Schema: 1, Kind: KindAttempt, Run: "r", Point: "default", Agent: "a", Seed: seed, Day: day},
+						Slot: slot, Member: m, Success: s, Score: s / 2, Verdict: "pass"})
+				}
+			}
+		}
+	}
+	var folded []Attempt
+	for seed := 0; seed < 4; seed++ {
+		var run []Attempt
+		for _, a := range atts {
+			if a.Seed == seed {
+				run = append(run, a)
+			}
+		}
+		folded = append(folded, foldAttempts(run)...)
+	}
+	if len(folded) != len(atts)/3 {
+		t.Fatalf("folded %d attempts into %d, want %d", len(atts), len(folded), len(atts)/3)
+	}
+	opt := SummaryOptions{Resamples: 200, Seed: 3}
+	a, b := SummarizeAttempts(atts, opt, 2), SummarizeAttempts(folded, opt, 2)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("the session summary of folded attempts differs from the raw one")
 	}
 }

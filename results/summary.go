@@ -909,7 +909,7 @@ func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSumm
 			sums[k] = s
 		}
 		s.sum += a.Success
-		s.n++
+		s.n += max(1, a.Folded) // Success of a folded attempt is a sum
 	}
 	// Per stratum, the runs' values in seed order.
 	type run struct {

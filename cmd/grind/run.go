@@ -91,6 +91,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(res.Runs) == 0 {
+		// More shards than runs: this shard has nothing to do.
+		fmt.Fprintf(stdout, "%s: shard %s of this sweep has no runs; nothing written\n", exp.Config.Experiment, shard)
+		return nil
+	}
 	built, err := results.Build(*out, results.BuildOptions{})
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
