@@ -56,6 +56,9 @@ type TableFile struct {
 	Table   *Table   // the table itself, to render it in another format
 }
 
+// ErrNoRecords is Build's error for a folder with no usable run records.
+var ErrNoRecords = errors.New("no checkpoint records")
+
 // Built lists what Build wrote.
 type Built struct {
 	Damaged  []DamagedRun // record files left out because they could not be read
@@ -129,7 +132,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		return nil, err
 	}
 	if len(recs.Checkpoints) == 0 {
-		return nil, fmt.Errorf("%s: no checkpoint records under %s", dir, RunsDir)
+		return nil, fmt.Errorf("%s: %w under %s", dir, ErrNoRecords, RunsDir)
 	}
 	if opt.Resamples == 0 {
 		opt.Resamples = m.Resamples

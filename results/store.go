@@ -171,6 +171,7 @@ func ReadRunsWith(dir string, opt ReadOptions) (*Records, error) {
 	}
 	sort.Strings(paths)
 	out := &Records{Hashes: map[string]string{}}
+	in := interner{}
 	for _, p := range paths {
 		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
 		data, err := os.ReadFile(p)
@@ -187,10 +188,21 @@ func ReadRunsWith(dir string, opt ReadOptions) (*Records, error) {
 			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
 			continue
 		}
-		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
 		if opt.FoldAttempts {
 			run.Attempts = foldAttempts(run.Attempts)
 		}
+		// Every record repeats its run's names: share one copy of each so
+		// memory grows with the numbers, not with the text.
+		for i := range run.Checkpoints {
+			c := &run.Checkpoints[i]
+			in.header(&c.Header)
+			c.Split = in.str(c.Split)
+		}
+		for i := range run.Attempts {
+			in.header(&run.Attempts[i].Header)
+			run.Attempts[i].Verdict = in.str(run.Attempts[i].Verdict)
+		}
+		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
 		out.Attempts = append(out.Attempts, run.Attempts...)
 		sum := sha256.Sum256(data)
 		out.Runs = append(out.Runs, key)
@@ -341,4 +353,20 @@ func foldAttempts(atts []Attempt) []Attempt {
 		out[i].Folded++
 	}
 	return out
+}
+
+// interner keeps one copy of each distinct string.
+type interner map[string]string
+
+func (in interner) str(s string) string {
+	if t, ok := in[s]; ok {
+		return t
+	}
+	in[s] = s
+	return s
+}
+
+func (in interner) header(h *Header) {
+	h.Kind, h.Run, h.Experiment = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment)
+	h.Point, h.Family, h.Agent = in.str(h.Point), in.str(h.Family), in.str(h.Agent)
 }

@@ -3,8 +3,8 @@ package results
 import (
 	"errors"
 	"os"
-	"reflect"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,19 +34,17 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	// Unreadable or missing records are bad input; a failure to write the
 	// outputs is not.
-	recs, err := results.ReadRuns(dir)
-	if err != nil {
-		return badInput(err)
-	}
-	for _, d := range recs.Damaged {
-		fmt.Fprintf(stderr, "grind report: damaged run %s left out: %s: %s\n", d.Key, d.Path, d.Err)
-	}
-	if len(recs.Checkpoints) == 0 {
-		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run?", dir, results.RunsDir))
+	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); err != nil {
+		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run? %w", dir, results.RunsDir, err))
 	}
 	built, err := results.Build(dir, results.BuildOptions{Resamples: *resamples})
-	if err != nil {
+	if errors.Is(err, results.ErrNoRecords) {
+		return badInput(err)
+	} else if err != nil {
 		return err
+	}
+	for _, d := range built.Damaged {
+		fmt.Fprintf(stderr, "grind report: damaged run %s left out: %s: %s\n", d.Key, d.Path, d.Err)
 	}
 	page, err := results.WriteReport(dir, built)
 	if err != nil {
@@ -56,9 +55,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		printFiles(stdout, dir, append(built.Files, page))
 		fmt.Fprintf(stdout, "\nOpen %s in a browser.\n", page)
 	}
-	if len(recs.Damaged) > 0 {
+	if len(built.Damaged) > 0 {
 		// The rest is built; the exit code still says something is wrong.
-		return fmt.Errorf("%d damaged record files left out of every aggregate (listed above and in %s); rerun the same `grind run` to restore them", len(recs.Damaged), page)
+		return fmt.Errorf("%d damaged record files left out of every aggregate (listed above and in %s); rerun the same `grind run` to restore them", len(built.Damaged), page)
 	}
 	return nil
 }
