@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -172,7 +173,7 @@ func ReadRunsWith(dir string, opt ReadOptions) (*Records, error) {
 	sort.Strings(paths)
 	out := &Records{Hashes: map[string]string{}}
 	in := interner{}
-	for _, p := range paths {
+	for i, p := range paths {
 		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -201,6 +202,13 @@ func ReadRunsWith(dir string, opt ReadOptions) (*Records, error) {
 		for i := range run.Attempts {
 			in.header(&run.Attempts[i].Header)
 			run.Attempts[i].Verdict = in.str(run.Attempts[i].Verdict)
+		}
+		if len(out.Runs) == 0 {
+			// Runs of one folder are alike: size the slices once from the
+			// first, rather than let doubling copies dominate peak memory.
+			left := len(paths) - i
+			out.Checkpoints = slices.Grow(out.Checkpoints, left*len(run.Checkpoints))
+			out.Attempts = slices.Grow(out.Attempts, left*len(run.Attempts))
 		}
 		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
 		out.Attempts = append(out.Attempts, run.Attempts...)
