@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -298,9 +300,43 @@ func CodeVersion() string {
 		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			return bi.Main.Version
 		}
+		// `go run` does not stamp VCS information: ask git, when the
+		// working folder is a checkout of this module.
+		if v := gitVersion(bi.Main.Path); v != "" {
+			return v
+		}
 		return "unknown"
 	}
 	return rev + mod
+}
+
+var gitVersionOnce = sync.OnceValue(func() [2]string {
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return [2]string{}
+	}
+	gomod, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(top)), "go.mod"))
+	if err != nil {
+		return [2]string{}
+	}
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return [2]string{}
+	}
+	v := strings.TrimSpace(string(rev))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		v += "+modified"
+	}
+	return [2]string{string(gomod), v}
+})
+
+// gitVersion returns the checkout's revision if its go.mod declares module.
+func gitVersion(module string) string {
+	g := gitVersionOnce()
+	if module == "" || !strings.Contains(g[0], "module "+module+"\n") {
+		return ""
+	}
+	return g[1]
 }
 
 func writeManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
