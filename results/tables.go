@@ -730,7 +730,9 @@ func formatCI(point, lo, hi float64, signed bool) string {
 	}
 	num := func(v float64) string {
 		out := fmt.Sprintf(f, v)
-		if out == "-0.00" { // a tiny negative value shows as zero
+		// Negative zero prints as zero; a tiny negative value keeps its
+		// sign, so an interval that excludes 0 never looks as if it held it.
+		if out == "-0.00" && !(v < 0) {
 			out = fmt.Sprintf(f, 0.0)
 		}
 		return out
