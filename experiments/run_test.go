@@ -263,6 +263,8 @@ mechanisms = ["rlvr"]
 	stepAcc := func(c *results.Checkpoint) float64 { return c.StepAccGreedy }
 	requireZeroInCI(t, "rlvr (bias on) - frozen at outspan@1, step accuracy",
 		finalValues(recs, "rlvr", "outspan@1", stepAcc), finalValues(recs, "frozen", "outspan@1", stepAcc))
+	requireZeroInCI(t, "rlvr (bias on) - frozen at outspan@1, success",
+		finalValues(recs, "rlvr", "outspan@1", successGreedy), finalValues(recs, "frozen", "outspan@1", successGreedy))
 	for _, agent := range []string{"frozen", "rlvr"} {
 		requireZeroInCI(t, agent+": outspan@0 - inspan",
 			finalValues(recs, agent, "outspan@0", successGreedy), finalValues(recs, agent, "inspan", successGreedy))
