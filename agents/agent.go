@@ -180,7 +180,7 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	return Choose(a.logits, a.probs, greedy, key)
 }
 
-// Transcript returns the agent's group transcript, cleared for a group of
+// BeginGroup returns the agent's group transcript, cleared for a group of
 // size n.
 func (a *Agent) BeginGroup(n int) *Transcript {
 	a.tr.Reset(n)

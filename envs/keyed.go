@@ -32,7 +32,6 @@ var (
 	PurposeAct        = PurposeOf("act")
 	PurposeTie        = PurposeOf("tie")
 	PurposeSchedule   = PurposeOf("schedule")
-	PurposeFlake      = PurposeOf("flake")
 )
 
 // Mix returns a well-spread 64-bit hash of x (splitmix64's finalizer).

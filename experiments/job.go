@@ -278,12 +278,7 @@ func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h re
 			return nil, err
 		}
 	}
-	h.Kind = results.KindEnd
-	end := results.End{Header: h, Checkpoints: (cfg.Job.Days + 1) * len(w.splits)}
-	if cfg.Job.RecordAttempts {
-		end.Attempts = cfg.Job.Days * cfg.Job.Sessions * cfg.Job.Tasks * cfg.Env.Grind.GroupSize
-	}
-	if err := enc.Write(&end); err != nil {
+	if err := enc.End(h); err != nil {
 		return nil, err
 	}
 	return enc.Bytes(), nil

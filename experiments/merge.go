@@ -114,7 +114,7 @@ func Merge(dir string, shards []string) (*results.Manifest, error) {
 			}
 		}
 	}
-	m, err := writeManifest(dir, exp, Shard{}, runs, failed, pretrains)
+	m, err := buildManifest(dir, exp, Shard{}, runs, failed, pretrains)
 	if err != nil {
 		return nil, err
 	}

@@ -340,6 +340,15 @@ func gitVersion(module string) string {
 }
 
 func writeManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
+	m, err := buildManifest(dir, exp, shard, runs, failed, pretrains)
+	if err != nil {
+		return nil, err
+	}
+	return m, results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
+}
+
+// buildManifest describes the folder's runs as they stand on disk.
+func buildManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
 	c := &exp.Config
 	m := &results.Manifest{
 		Schema: results.SchemaVersion, Experiment: c.Experiment, Question: c.Question, Reading: c.Reading,
@@ -403,5 +412,5 @@ func writeManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, fai
 	for _, k := range keys {
 		m.Pretrain = append(m.Pretrain, pretrains[k])
 	}
-	return m, results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
+	return m, nil
 }

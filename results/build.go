@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -127,12 +126,6 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if m == nil {
 		m = &Manifest{}
 	}
-	// Reading records makes much short-lived garbage next to a large live
-	// set; a tighter GC target keeps peak memory near the live set (the
-	// cost is a few more collections, well under a second at 10x the
-	// default sweep).
-	defer debug.SetGCPercent(debug.SetGCPercent(25))
-
 	// A damaged record file is named and left out; the rest is built.
 	recs, err := ReadRunsWith(dir, ReadOptions{FoldAttempts: true})
 	if err != nil {

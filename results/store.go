@@ -84,10 +84,12 @@ func WriteJSONAtomic(path string, v any) error {
 	return WriteFileAtomic(path, append(b, '\n'))
 }
 
-// Encoder writes records as JSON lines into a buffer.
+// Encoder writes records as JSON lines into a buffer and counts them, so
+// that End can close a run with counts the reader checks.
 type Encoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf                   bytes.Buffer
+	enc                   *json.Encoder
+	checkpoints, attempts int
 }
 
 // NewEncoder returns an empty record encoder.
@@ -98,7 +100,21 @@ func NewEncoder() *Encoder {
 }
 
 // Write appends one record.
-func (e *Encoder) Write(rec any) error { return e.enc.Encode(rec) }
+func (e *Encoder) Write(rec any) error {
+	switch rec.(type) {
+	case *Checkpoint, Checkpoint:
+		e.checkpoints++
+	case *Attempt, Attempt:
+		e.attempts++
+	}
+	return e.enc.Encode(rec)
+}
+
+// End appends the end record of run h, counting the records written so far.
+func (e *Encoder) End(h Header) error {
+	h.Kind = KindEnd
+	return e.enc.Encode(&End{Header: h, Checkpoints: e.checkpoints, Attempts: e.attempts})
+}
 
 // Bytes returns everything written so far.
 func (e *Encoder) Bytes() []byte { return e.buf.Bytes() }

@@ -31,7 +31,8 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if _, err := results.Build(*out, results.BuildOptions{}); err != nil {
+	// The merged folder gets every output an unsharded run writes.
+	if _, _, err := writeOutputs(*out, results.BuildOptions{}); err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
 	done, failed := 0, 0

@@ -37,7 +37,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); err != nil {
 		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run? %w", dir, results.RunsDir, err))
 	}
-	built, err := results.Build(dir, results.BuildOptions{Resamples: *resamples})
+	built, page, err := writeOutputs(dir, results.BuildOptions{Resamples: *resamples})
 	if errors.Is(err, results.ErrNoRecords) {
 		return badInput(err)
 	} else if err != nil {
@@ -45,10 +45,6 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, d := range built.Damaged {
 		fmt.Fprintf(stderr, "grind report: damaged run %s left out: %s: %s\n", d.Key, d.Path, d.Err)
-	}
-	page, err := results.WriteReport(dir, built)
-	if err != nil {
-		return err
 	}
 	if !*quiet {
 		fmt.Fprintf(stdout, "%s: rebuilt from %s\n", dir, filepath.Join(dir, results.RunsDir, "*.jsonl"))

@@ -96,11 +96,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: shard %s of this sweep has no runs; nothing written\n", exp.Config.Experiment, shard)
 		return nil
 	}
-	built, err := results.Build(*out, results.BuildOptions{})
-	if err != nil {
-		return fmt.Errorf("outputs: %w", err)
-	}
-	page, err := results.WriteReport(*out, built)
+	built, page, err := writeOutputs(*out, results.BuildOptions{})
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
