@@ -20,3 +20,21 @@ func Knobs(c *Config) []KnobValue {
 	w.walk(reflect.ValueOf(&cc).Elem(), keyPath{})
 	return out
 }
+
+// KnobMap returns every knob of c keyed by knob path, the paths `grind
+// config --defaults` lists with an agent's name for <name>. Its values
+// encode as typed JSON: numbers, bools, strings and arrays, an empty list
+// as [] rather than null. encoding/json writes a map's keys sorted, so the
+// encoding is deterministic.
+func KnobMap(c *Config) map[string]any {
+	ks := Knobs(c)
+	m := make(map[string]any, len(ks))
+	for _, k := range ks {
+		v := k.Value
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.IsNil() {
+			v = reflect.MakeSlice(rv.Type(), 0, 0).Interface()
+		}
+		m[k.Path] = v
+	}
+	return m
+}

@@ -357,9 +357,9 @@ func buildManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, fai
 		CodeVersion: CodeVersion(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 		Shard: shard.String(),
 	}
-	resolved := make([]map[string]any, len(exp.Points))
+	resolved := make([]results.ResolvedPoint, len(exp.Points))
 	for i, p := range exp.Points {
-		resolved[i] = map[string]any{"point": p.Label, "config": p.Config}
+		resolved[i] = results.ResolvedPoint{Point: p.Label, Config: KnobMap(&p.Config)}
 		m.Points = append(m.Points, p.Label)
 	}
 	b, err := json.Marshal(resolved)

@@ -21,7 +21,7 @@ type Manifest struct {
 	ConfigHash  string          `json:"config_hash"`
 	ConfigText  string          `json:"config_text"`     // the config file as given
 	Sets        []string        `json:"sets"`            // --set overrides
-	Resolved    json.RawMessage `json:"resolved"`        // every point's resolved config
+	Resolved    json.RawMessage `json:"resolved"`        // every point's resolved config: a []ResolvedPoint
 	Shard       string          `json:"shard,omitempty"` // "I/N" for one shard of a sweep; empty for a whole sweep
 	Sweep       []SweepAxis     `json:"sweep"`
 	Points      []string        `json:"points"`
@@ -35,6 +35,27 @@ type Manifest struct {
 	GOARCH      string          `json:"goarch"`
 	Runs        []RunEntry      `json:"runs"`
 	Pretrain    []PretrainEntry `json:"pretrain"`
+}
+
+// ResolvedPoint is one sweep point's resolved config in Manifest.Resolved.
+// Config is keyed by knob path, as --set, [sweep] and `grind config` name
+// knobs (env.verifier.false_positive, agent.<name>.rlvr.lr), with every
+// knob's value as JSON; its keys are written sorted.
+type ResolvedPoint struct {
+	Point  string         `json:"point"`
+	Config map[string]any `json:"config"`
+}
+
+// ResolvedPoints decodes Resolved.
+func (m *Manifest) ResolvedPoints() ([]ResolvedPoint, error) {
+	if len(m.Resolved) == 0 {
+		return nil, nil
+	}
+	var pts []ResolvedPoint
+	if err := json.Unmarshal(m.Resolved, &pts); err != nil {
+		return nil, fmt.Errorf("manifest resolved config: %w", err)
+	}
+	return pts, nil
 }
 
 // SweepAxis is one [sweep] key and its values.

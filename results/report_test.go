@@ -74,7 +74,7 @@ func reportFixture(t *testing.T) (string, *Built) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resolved, _ := json.Marshal([]map[string]any{{"point": "default", "config": map[string]any{"Seeds": 2}}})
+	resolved, _ := json.Marshal([]ResolvedPoint{{Point: "default", Config: map[string]any{"seeds": 2, "env.verifier.coverage": 0.5}}})
 	m := &Manifest{
 		Schema: SchemaVersion, Experiment: "fixture",
 		Question:   "Does <b>it</b> work?",
@@ -157,6 +157,7 @@ func TestWriteReportGolden(t *testing.T) {
 		"0.850 [0.800, 0.900]",                      // pretraining mean [min, max]
 		"differs",                                   // hash check of the changed run
 		"env.verifier.coverage = [0.5, 1]",          // sweep axis
+		"&#34;env.verifier.coverage&#34;: 0.5",      // resolved config, by knob path
 		"abc123", "go1.99", "linux/amd64", "c0ffee", "0–1 (2 seeds)",
 		"summary.csv", // listed among other files
 		"1/2 (this folder holds one shard",
