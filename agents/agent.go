@@ -2,15 +2,14 @@ package agents
 
 import (
 	"fmt"
-	"sort"
-	"strings"
-	"sync"
+	"slices"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/registry"
 )
 
 // Config describes one agent: a name, the mechanisms it composes, its
-// policy's channels, and each mechanism's knobs.
+// policy model, and each mechanism's knobs.
 type Config struct {
 	Name       string
 	Mechanisms []string
@@ -29,124 +28,56 @@ type Compute struct {
 	GradSteps     int64 `json:"grad_steps"`     // per-step parameter updates
 }
 
-// Harness is what the job protocol offers mechanisms that need to act
-// outside the job's own attempts.
-type Harness interface {
-	// TrainPassRate runs n attempts at the job's training tasks with policy p
-	// (sampled actions) and returns the mean verdict reward over the
-	// attempts that got a verdict, and how many did. It counts into the
-	// agent's compute.
-	TrainPassRate(p *Policy, n int) (rate float64, covered int)
-}
-
-// Mechanism is one learning mechanism. It takes part in the job through the
-// optional hook interfaces below.
-type Mechanism interface{ Name() string }
-
-// JobStarter is called once, before the first day.
-type JobStarter interface {
-	StartJob(a *Agent, h Harness) error
-}
-
-// GroupLearner learns from a group of attempts at one task and their
-// verdicts (VerdictNone where none arrived).
-type GroupLearner interface {
-	LearnGroup(a *Agent, g *Transcript, verdicts []envs.Verdict)
-}
-
-// SessionEnder is called when a session ends: consolidation and dreaming
-// live here.
-type SessionEnder interface {
-	EndSession(a *Agent, h Harness) error
-}
-
-// MechanismFactory describes one registered mechanism.
-type MechanismFactory struct {
-	Name string
-	Doc  string
-	// Learns is true for mechanisms that change the policy.
-	Learns bool
-	// NewConfig returns a pointer to the mechanism's knobs with defaults, or
-	// nil when it has none.
-	NewConfig func() any
-	// New builds the mechanism from the knobs NewConfig made (nil if none).
-	New func(cfg any) (Mechanism, error)
-}
-
-var (
-	mechMu   sync.RWMutex
-	mechRegs = map[string]MechanismFactory{}
-)
-
-// RegisterMechanism adds a mechanism. It panics on a duplicate name.
-func RegisterMechanism(f MechanismFactory) {
-	mechMu.Lock()
-	defer mechMu.Unlock()
-	if _, dup := mechRegs[f.Name]; dup {
-		panic("agents: mechanism registered twice: " + f.Name)
-	}
-	mechRegs[f.Name] = f
-}
-
-// LookupMechanism returns the mechanism registered under name.
-func LookupMechanism(name string) (MechanismFactory, error) {
-	mechMu.RLock()
-	defer mechMu.RUnlock()
-	f, ok := mechRegs[name]
-	if !ok {
-		return MechanismFactory{}, fmt.Errorf("unknown mechanism %q (known: %s)", name, strings.Join(mechanismNamesLocked(), ", "))
-	}
-	return f, nil
-}
-
-// MechanismNames lists registered mechanisms in sorted order.
-func MechanismNames() []string {
-	mechMu.RLock()
-	defer mechMu.RUnlock()
-	return mechanismNamesLocked()
-}
-
-func mechanismNamesLocked() []string {
-	out := make([]string, 0, len(mechRegs))
-	for n := range mechRegs {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Agent is a policy plus the mechanisms that change it. An Agent is used by
-// one goroutine.
+// Agent is a model's weights plus the mechanisms that change them. It holds
+//
+//   - Weights, the model it learns in;
+//   - Base, its own copy of the pretrained base model, never written;
+//   - an optional context delta: parameters added to the weights while a
+//     session lasts. Acting and evaluation go through Acting(), which is
+//     the weights plus the context, so in-session learning changes what the
+//     agent does without touching its weights;
+//   - a session log of the session's tasks, transcripts, verdicts and
+//     arrival times, for mechanisms that replay or consolidate a session.
+//
+// An Agent is used by one goroutine.
 type Agent struct {
 	Name    string
-	Policy  *Policy // the weights the agent acts with
-	Base    *Policy // the pretrained base model; shared, never written
+	Weights Model
+	Base    Model
 	Compute Compute
+	Log     *SessionLog
 
 	mechs  []Mechanism
 	learns bool
-	tr     *Transcript
-	logits []float64
-	probs  []float64
-	scr    []float64 // scratch for mechanisms, length A
-	scr2   []float64
+	logs   bool
+
+	ctx    []float64 // context delta; nil when there is none
+	acting Model     // weights + context, valid while !dirty
+	dirty  bool
+
+	logits, probs []float64
 }
 
-// New builds an agent from its config around a pretrained base policy. The
-// agent's weights start as a copy of base with cfg's channels and
-// temperature.
-func New(cfg Config, base *Policy, maxGroup int) (*Agent, error) {
-	p := base.Clone()
-	p.Cfg = cfg.Policy
-	s := base.Spec
-	a := &Agent{
-		Name: cfg.Name, Policy: p, Base: base,
-		tr:     NewTranscript(s, maxGroup),
-		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions),
-		scr: make([]float64, s.Actions), scr2: make([]float64, s.Actions),
-	}
+// New builds an agent from its config around a pretrained base model: its
+// weights start as a copy of base's parameters in the model cfg.Policy
+// names, with cfg.Policy's knobs and temperature. seed keys the model's
+// construction (its parameters are then overwritten by base's).
+func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 	if len(cfg.Mechanisms) == 0 {
 		return nil, fmt.Errorf("agent %q: no mechanisms", cfg.Name)
+	}
+	s := base.Spec()
+	w, err := NewModel(s, cfg.Policy, seed)
+	if err != nil {
+		return nil, fmt.Errorf("agent %q: %w", cfg.Name, err)
+	}
+	if len(w.Params()) != len(base.Params()) {
+		return nil, fmt.Errorf("agent %q: model %s has %d parameters, its pretrained base %d", cfg.Name, cfg.Policy.Model, len(w.Params()), len(base.Params()))
+	}
+	copy(w.Params(), base.Params())
+	a := &Agent{
+		Name: cfg.Name, Weights: w, Base: base.Clone(),
+		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions),
 	}
 	for _, name := range cfg.Mechanisms {
 		f, err := LookupMechanism(name)
@@ -166,118 +97,316 @@ func New(cfg Config, base *Policy, maxGroup int) (*Agent, error) {
 		}
 		a.mechs = append(a.mechs, m)
 		a.learns = a.learns || f.Learns
+		a.logs = a.logs || usesLog(m)
+	}
+	if a.logs {
+		a.Log = NewSessionLog(s)
 	}
 	return a, nil
 }
 
-// Learns reports whether any of the agent's mechanisms changes its policy.
+// Learns reports whether any of the agent's mechanisms changes its weights.
 func (a *Agent) Learns() bool { return a.learns }
+
+// Logs reports whether the job must record the agent's attempts in its
+// session log: some mechanism takes part after acting.
+func (a *Agent) Logs() bool { return a.logs }
+
+// Acting is the model the agent acts and is evaluated with: its weights,
+// plus the context delta while there is one.
+func (a *Agent) Acting() Model {
+	if a.ctx == nil {
+		return a.Weights
+	}
+	if a.dirty || a.acting == nil {
+		if a.acting == nil {
+			a.acting = a.Weights.Clone()
+		}
+		dst, w := a.acting.Params(), a.Weights.Params()
+		for i := range dst {
+			dst[i] = w[i] + a.ctx[i]
+		}
+		a.acting.SetTemperature(a.Weights.Temperature())
+		a.dirty = false
+	}
+	return a.acting
+}
+
+// Context returns the context delta, or nil when the agent has none.
+// Mechanisms that write it must call ContextChanged afterwards.
+func (a *Agent) Context() []float64 { return a.ctx }
+
+// SetContext starts (or replaces) the context delta with a copy of delta.
+func (a *Agent) SetContext(delta []float64) {
+	if len(delta) != len(a.Weights.Params()) {
+		panic(fmt.Sprintf("agents: context delta of %d values for %d parameters", len(delta), len(a.Weights.Params())))
+	}
+	if a.ctx == nil {
+		a.ctx = make([]float64, len(delta))
+	}
+	copy(a.ctx, delta)
+	a.dirty = true
+}
+
+// ContextChanged tells the agent its context delta was written in place.
+func (a *Agent) ContextChanged() { a.dirty = true }
+
+// clearContext drops the context: from now on the agent acts with its
+// weights alone, exactly.
+func (a *Agent) clearContext() {
+	a.ctx = nil
+	a.dirty = true
+}
 
 // Act returns the agent's action on o. key identifies the step (seed, task,
 // attempt, step); greedy picks the argmax, otherwise a sample.
 func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
-	a.Policy.Logits(a.logits, o)
+	a.Acting().Logits(a.logits, o)
 	return Choose(a.logits, a.probs, greedy, key)
 }
 
-// BeginGroup returns the agent's group transcript, cleared for a group of
-// size n.
-func (a *Agent) BeginGroup(n int) *Transcript {
-	a.tr.Reset(n)
-	return a.tr
+// Finite reports a weight that is not a finite number.
+func (a *Agent) Finite() error { return Finite(a.Weights) }
+
+// The phases. The job runs them in this fixed order; within a phase,
+// mechanisms run in the order the agent's config lists them:
+//
+//	StartJob       once, before the first day
+//	Learn          each time feedback (a group's verdicts) arrives
+//	EndSession     at the end of each session, context still present
+//	  (the context is cleared)
+//	ContextCleared right after, the context gone
+//	Overnight      once a day, after the day's last session
+//	EndDay         after overnight, before the day's checkpoint
+//
+// After each phase the agent's acting model is rebuilt from whatever the
+// phase wrote, so mechanisms never keep it in sync by hand.
+
+// Feedback is what arrives when verdicts do: the attempts they judge (in
+// the agent's session log, when it keeps one), the task, and the verdicts
+// (VerdictNone where none arrived). New kinds of feedback (per-step
+// verdicts, retries) are new fields, not new signatures.
+type Feedback struct {
+	Task     *envs.Task
+	Attempts []int          // session-log indices of the judged attempts, one per verdict
+	Verdicts []envs.Verdict // one per attempt
+	Sent     float64        // simulated time the attempts ended
+	Arrived  float64        // simulated time the verdicts arrived
 }
 
-// EndGroup hands the group's transcript and verdicts to every learning
-// mechanism.
-func (a *Agent) EndGroup(verdicts []envs.Verdict) {
-	for _, m := range a.mechs {
-		if l, ok := m.(GroupLearner); ok {
-			l.LearnGroup(a, a.tr, verdicts)
-		}
+// Harness is what the job offers mechanisms beyond their own attempts.
+// Everything it does is charged to the agent's compute and, where it takes
+// simulated time, to the clock.
+type Harness interface {
+	// Now is the simulated time.
+	Now() float64
+	// PassRate runs n sampled attempts of m at the job's training tasks
+	// and returns the mean verdict reward over the attempts that got a
+	// verdict, and how many did. The tasks and keys are the same on every
+	// call, so candidates meet the same noise.
+	PassRate(m Model, n int) (rate float64, covered int)
+	// Replay re-poses task t and runs one sampled attempt of m at it,
+	// calling visit on every step, and returns the real verifier's
+	// verdict. Re-posing a task needs resets: without them it is an error.
+	Replay(m Model, t *envs.Task, key uint64, visit func(o *envs.Obs, action int)) (envs.Verdict, error)
+	// Pose runs one attempt of m at t without asking the verifier (for
+	// learning that needs none), calling visit on every step. It needs
+	// resets too.
+	Pose(m Model, t *envs.Task, key uint64, visit func(o *envs.Obs, action int)) error
+	// Demonstrate walks t with the correct action at every step: a
+	// privileged demonstration, for arms labelled as such.
+	Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int))
+}
+
+// Mechanism is one learning mechanism. It takes part in the job through
+// the phase interfaces below.
+type Mechanism interface{ Name() string }
+
+// JobStarter runs once, before the first day.
+type JobStarter interface {
+	StartJob(a *Agent, h Harness) error
+}
+
+// Learner learns from feedback as it arrives.
+type Learner interface {
+	Learn(a *Agent, fb *Feedback)
+}
+
+// SessionEnder runs at the end of a session, while the context is present:
+// consolidation lives here.
+type SessionEnder interface {
+	EndSession(a *Agent, h Harness) error
+}
+
+// ContextClearer runs right after the context is cleared.
+type ContextClearer interface {
+	ContextCleared(a *Agent, h Harness) error
+}
+
+// OvernightRunner runs once a day after its last session: dreaming lives
+// here.
+type OvernightRunner interface {
+	Overnight(a *Agent, h Harness) error
+}
+
+// DayEnder runs after overnight, before the day's checkpoint.
+type DayEnder interface {
+	EndDay(a *Agent, h Harness) error
+}
+
+// usesLog reports whether m takes part after acting, and so needs the
+// session log.
+func usesLog(m Mechanism) bool {
+	switch m.(type) {
+	case Learner, SessionEnder, ContextClearer, OvernightRunner, DayEnder:
+		return true
 	}
+	return false
 }
 
-// StartJob runs every mechanism's before-the-job hook.
+// StartJob runs the StartJob phase.
 func (a *Agent) StartJob(h Harness) error {
-	for _, m := range a.mechs {
-		if s, ok := m.(JobStarter); ok {
-			if err := s.StartJob(a, h); err != nil {
-				return fmt.Errorf("%s: %w", m.Name(), err)
-			}
+	return a.phase(func(m Mechanism) error {
+		if p, ok := m.(JobStarter); ok {
+			return p.StartJob(a, h)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-// EndSession runs every mechanism's end-of-session hook.
+// Learn hands feedback to every Learner.
+func (a *Agent) Learn(fb *Feedback) {
+	for _, m := range a.mechs {
+		if l, ok := m.(Learner); ok {
+			l.Learn(a, fb)
+		}
+	}
+	a.dirty = true
+}
+
+// EndSession runs the EndSession phase, clears the context, runs the
+// ContextCleared phase and resets the session log.
 func (a *Agent) EndSession(h Harness) error {
+	err := a.phase(func(m Mechanism) error {
+		if p, ok := m.(SessionEnder); ok {
+			return p.EndSession(a, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.clearContext()
+	if err := a.phase(func(m Mechanism) error {
+		if p, ok := m.(ContextClearer); ok {
+			return p.ContextCleared(a, h)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if a.Log != nil {
+		a.Log.Reset()
+	}
+	return nil
+}
+
+// Overnight runs the Overnight phase.
+func (a *Agent) Overnight(h Harness) error {
+	return a.phase(func(m Mechanism) error {
+		if p, ok := m.(OvernightRunner); ok {
+			return p.Overnight(a, h)
+		}
+		return nil
+	})
+}
+
+// EndDay runs the EndDay phase.
+func (a *Agent) EndDay(h Harness) error {
+	return a.phase(func(m Mechanism) error {
+		if p, ok := m.(DayEnder); ok {
+			return p.EndDay(a, h)
+		}
+		return nil
+	})
+}
+
+func (a *Agent) phase(run func(Mechanism) error) error {
+	defer func() { a.dirty = true }()
 	for _, m := range a.mechs {
-		if s, ok := m.(SessionEnder); ok {
-			if err := s.EndSession(a, h); err != nil {
-				return fmt.Errorf("%s: %w", m.Name(), err)
-			}
+		if err := run(m); err != nil {
+			return fmt.Errorf("%s: %w", m.Name(), err)
 		}
 	}
 	return nil
 }
 
-// Transcript holds a group's attempts: the observations the agent saw and
-// the actions it took, in preallocated buffers.
-type Transcript struct {
-	spec    envs.Spec
-	members int
-	lens    []int
-	xs      []float64
-	descs   []float64
-	ids     []int
-	acts    []int
-	obs     envs.Obs // view handed out by Step
+// KnobError is a rule about one knob of a mechanism's or model's knob
+// struct, returned by its Validate method so that validation names the knob.
+type KnobError struct {
+	Knob string // the knob's toml name
+	Msg  string
 }
 
-// NewTranscript returns a transcript for groups of up to maxGroup attempts.
-func NewTranscript(s envs.Spec, maxGroup int) *Transcript {
-	n := maxGroup * s.MaxLen
-	return &Transcript{
-		spec: s, lens: make([]int, maxGroup),
-		xs: make([]float64, n*s.XDim), descs: make([]float64, n*s.DescDim),
-		ids: make([]int, n), acts: make([]int, n),
+func (e *KnobError) Error() string { return e.Knob + ": " + e.Msg }
+
+// MechanismFactory describes one registered mechanism.
+type MechanismFactory struct {
+	Name string
+	Doc  string
+	// Learns is true for mechanisms that change the weights.
+	Learns bool
+	// Requires lists mechanisms the agent must also list; Excludes those it
+	// must not; ExcludesLearners forbids every mechanism that learns.
+	// Validation asks these, so the rules live with the mechanism.
+	Requires         []string
+	Excludes         []string
+	ExcludesLearners bool
+	// NewConfig returns a pointer to the mechanism's knobs with defaults, or
+	// nil when it has none.
+	NewConfig func() any
+	// New builds the mechanism from the knobs NewConfig made (nil if none).
+	New func(cfg any) (Mechanism, error)
+}
+
+var mechanisms = registry.New[MechanismFactory]("mechanism")
+
+// RegisterMechanism adds a mechanism. It panics on a duplicate name.
+func RegisterMechanism(f MechanismFactory) { mechanisms.Register(f.Name, f) }
+
+// LookupMechanism returns the mechanism registered under name.
+func LookupMechanism(name string) (MechanismFactory, error) { return mechanisms.Lookup(name) }
+
+// MechanismNames lists registered mechanisms in sorted order.
+func MechanismNames() []string { return mechanisms.Names() }
+
+// CheckComposition reports why the mechanisms listed together cannot be
+// composed, one message each, naming the mechanisms involved: unknown names
+// are left to the caller.
+func CheckComposition(names []string) []string {
+	var out []string
+	for _, n := range names {
+		f, err := LookupMechanism(n)
+		if err != nil {
+			continue
+		}
+		for _, r := range f.Requires {
+			if !slices.Contains(names, r) {
+				out = append(out, fmt.Sprintf("%q needs %q: add %q to the agent's mechanisms, or drop %q", n, r, r, n))
+			}
+		}
+		for _, x := range f.Excludes {
+			if slices.Contains(names, x) {
+				out = append(out, fmt.Sprintf("%q cannot be composed with %q: drop one of them", n, x))
+			}
+		}
+		if f.ExcludesLearners {
+			for _, o := range names {
+				if g, err := LookupMechanism(o); err == nil && g.Learns && o != n {
+					out = append(out, fmt.Sprintf("%s means the agent never learns, but %q learns: drop %q to let the agent learn, or drop %q to keep it %s", n, o, n, o, n))
+				}
+			}
+		}
 	}
-}
-
-// Reset clears the transcript for a group of n attempts.
-func (t *Transcript) Reset(n int) {
-	if n > len(t.lens) {
-		panic(fmt.Sprintf("agents: group of %d exceeds transcript capacity %d", n, len(t.lens)))
-	}
-	t.members = n
-	clear(t.lens[:n])
-}
-
-// Members is the group size.
-func (t *Transcript) Members() int { return t.members }
-
-// Len is the number of steps recorded for member m.
-func (t *Transcript) Len(m int) int { return t.lens[m] }
-
-// Record appends a step (observation and action) to member m's attempt.
-func (t *Transcript) Record(m int, o *envs.Obs, action int) {
-	k := m*t.spec.MaxLen + t.lens[m]
-	d, K := t.spec.XDim, t.spec.DescDim
-	copy(t.xs[k*d:(k+1)*d], o.X)
-	copy(t.descs[k*K:(k+1)*K], o.Desc)
-	t.ids[k] = o.ID
-	t.acts[k] = action
-	t.lens[m]++
-}
-
-// Step returns step s of member m: an observation view valid until the
-// next call, and the action taken.
-func (t *Transcript) Step(m, s int) (*envs.Obs, int) {
-	k := m*t.spec.MaxLen + s
-	d, K := t.spec.XDim, t.spec.DescDim
-	t.obs.X = t.xs[k*d : (k+1)*d]
-	t.obs.Desc = t.descs[k*K : (k+1)*K]
-	t.obs.ID = t.ids[k]
-	t.obs.Step = s
-	return &t.obs, t.acts[k]
+	return out
 }

@@ -7,9 +7,10 @@ import (
 
 func init() {
 	RegisterMechanism(MechanismFactory{
-		Name: "frozen",
-		Doc:  "the pretrained base model; no learning",
-		New:  func(any) (Mechanism, error) { return frozen{}, nil },
+		Name:             "frozen",
+		Doc:              "the pretrained base model; no learning",
+		ExcludesLearners: true,
+		New:              func(any) (Mechanism, error) { return frozen{}, nil },
 	})
 	RegisterMechanism(MechanismFactory{
 		Name: "frozen-tuned",
@@ -45,10 +46,11 @@ func (*frozenTuned) Name() string { return "frozen-tuned" }
 // job's training tasks. Ties go to the candidate nearest temperature 1 (on a
 // log scale), so an uninformative verifier leaves the base model unchanged.
 func (m *frozenTuned) StartJob(a *Agent, h Harness) error {
-	bestRate, bestT := math.Inf(-1), a.Policy.Cfg.Temperature
+	w := a.Weights
+	bestRate, bestT := math.Inf(-1), w.Temperature()
 	for _, t := range m.cfg.Temperatures {
-		a.Policy.Cfg.Temperature = t
-		rate, covered := h.TrainPassRate(a.Policy, m.cfg.Attempts)
+		w.SetTemperature(t)
+		rate, covered := h.PassRate(w, m.cfg.Attempts)
 		if covered == 0 {
 			continue
 		}
@@ -56,6 +58,6 @@ func (m *frozenTuned) StartJob(a *Agent, h Harness) error {
 			bestRate, bestT = rate, t
 		}
 	}
-	a.Policy.Cfg.Temperature = bestT
+	w.SetTemperature(bestT)
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 // loopGroup is the group size of the hot-loop fixture (the headline's).
 const loopGroup = 4
 
-// loop is the hot loop on the default skills shape: env step plus agent act,
-// and (when learning) the rlvr update on a group of loopGroup attempts with
-// perfect verdicts. BenchmarkLoop* time it; TestLoopAllocatesNothing asserts
-// it allocates nothing.
+// loop is the hot loop: env step plus agent act, and (when learning) the
+// rlvr update on a group of loopGroup attempts with perfect verdicts.
+// BenchmarkLoop* time it; TestLoopAllocatesNothing asserts it allocates
+// nothing.
 type loop struct {
 	a        *agents.Agent
 	pool     []envs.Task
@@ -21,25 +21,38 @@ type loop struct {
 	obs      envs.Obs
 	ver      envs.VerifierConfig
 	verdicts []envs.Verdict
+	attempts []int
+	fb       agents.Feedback
 }
 
-// newLoop builds the fixture for an agent with the single mechanism mech.
-func newLoop(tb testing.TB, mech string) *loop {
+// newLoop builds the fixture on the default skills family for an agent
+// with the single mechanism mech and the named model.
+func newLoop(tb testing.TB, mech, model string) *loop {
 	tb.Helper()
 	f, err := envs.NewSkills(envs.DefaultSkills(), 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	base, err := agents.Pretrain(f, agents.PretrainConfig{Tasks: 200, LR: 0.1})
+	return newLoopOn(tb, f, mech, model)
+}
+
+func newLoopOn(tb testing.TB, f envs.Family, mech, model string) *loop {
+	tb.Helper()
+	fac, err := agents.LookupModel(model)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := agents.New(agents.Config{Name: mech, Mechanisms: []string{mech}, Policy: agents.DefaultPolicy()}, base, loopGroup)
+	pol := agents.PolicyConfig{Model: model, Temperature: 1, Knobs: fac.NewConfig()}
+	base, err := agents.Pretrain(f, agents.PretrainConfig{Tasks: 200, LR: 0.1}, pol, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := agents.New(agents.Config{Name: mech, Mechanisms: []string{mech}, Policy: pol}, base, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	l := &loop{a: a, env: f.NewEnv(), obs: envs.NewObs(f.Spec()), ver: envs.DefaultVerifier(),
-		verdicts: make([]envs.Verdict, loopGroup)}
+		verdicts: make([]envs.Verdict, loopGroup), attempts: make([]int, loopGroup)}
 	for i := 0; i < 64; i++ {
 		t, err := f.Task(envs.SplitTrain, i)
 		if err != nil {
@@ -54,14 +67,22 @@ func newLoop(tb testing.TB, mech string) *loop {
 // and returns the env steps it took.
 func (l *loop) group(i int) int {
 	t := &l.pool[i%len(l.pool)]
-	tr := l.a.BeginGroup(loopGroup)
+	log := l.a.Log
+	if log != nil {
+		log.Reset()
+	}
 	steps := 0
 	for m := 0; m < loopGroup; m++ {
 		key := envs.Key(uint64(i), uint64(m))
 		l.env.Reset(t, &l.obs)
+		if log != nil {
+			l.attempts[m] = log.Begin(t, m)
+		}
 		for s := uint64(0); ; s++ {
 			act := l.a.Act(&l.obs, false, envs.Key(key, s))
-			tr.Record(m, &l.obs, act)
+			if log != nil {
+				log.Record(&l.obs, act)
+			}
 			steps++
 			if l.env.Step(act, &l.obs).Done {
 				break
@@ -69,14 +90,16 @@ func (l *loop) group(i int) int {
 		}
 		l.verdicts[m] = l.ver.Judge(l.env.Outcome(), key)
 	}
-	l.a.EndGroup(l.verdicts)
+	if l.a.Learns() {
+		l.fb = agents.Feedback{Task: t, Attempts: l.attempts, Verdicts: l.verdicts}
+		l.a.Learn(&l.fb)
+	}
 	return steps
 }
 
 // benchLoop measures the hot loop; one op is one group. It reports env steps
 // per second.
-func benchLoop(b *testing.B, mech string) {
-	l := newLoop(b, mech)
+func benchLoop(b *testing.B, l *loop) {
 	steps := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -86,17 +109,35 @@ func benchLoop(b *testing.B, mech string) {
 	b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "steps/s")
 }
 
-func BenchmarkLoopRLVR(b *testing.B)   { benchLoop(b, "rlvr") }
-func BenchmarkLoopFrozen(b *testing.B) { benchLoop(b, "frozen") }
+func BenchmarkLoopRLVR(b *testing.B)    { benchLoop(b, newLoop(b, "rlvr", "bilinear")) }
+func BenchmarkLoopRLVRMLP(b *testing.B) { benchLoop(b, newLoop(b, "rlvr", "mlp")) }
+func BenchmarkLoopFrozen(b *testing.B)  { benchLoop(b, newLoop(b, "frozen", "bilinear")) }
+
+func newBanditLoop(tb testing.TB, model string) *loop {
+	f, err := envs.NewBandit(envs.DefaultBandit(), 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return newLoopOn(tb, f, "rlvr", model)
+}
+
+func BenchmarkLoopRLVRBandit(b *testing.B)    { benchLoop(b, newBanditLoop(b, "bilinear")) }
+func BenchmarkLoopRLVRBanditMLP(b *testing.B) { benchLoop(b, newBanditLoop(b, "mlp")) }
 
 // The step + act + update loop must not allocate: not a timed test, so it may
 // assert.
 func TestLoopAllocatesNothing(t *testing.T) {
-	for _, mech := range []string{"rlvr", "frozen"} {
-		l := newLoop(t, mech)
+	for _, c := range []struct{ mech, model string }{{"rlvr", "bilinear"}, {"rlvr", "mlp"}, {"frozen", "bilinear"}, {"bandit", "bilinear"}, {"bandit", "mlp"}} {
+		var l *loop
+		if c.mech == "bandit" { // rlvr on the bandit family
+			l = newBanditLoop(t, c.model)
+		} else {
+			l = newLoop(t, c.mech, c.model)
+		}
 		i := 0
-		if n := testing.AllocsPerRun(200, func() { l.group(i); i++ }); n != 0 {
-			t.Errorf("%s: the step + act + update loop allocates %v times per group, want 0", mech, n)
+		l.group(i) // the log's buffers grow to a group's size once
+		if n := testing.AllocsPerRun(200, func() { i++; l.group(i) }); n != 0 {
+			t.Errorf("%s/%s: the step + act + update loop allocates %v times per group, want 0", c.mech, c.model, n)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // realistic inputs without stepping the environment.
 func benchObs(tb testing.TB, l *loop, n int) []envs.Obs {
 	tb.Helper()
-	s := l.a.Policy.Spec
+	s := l.a.Weights.Spec()
 	out := make([]envs.Obs, 0, n)
 	for i := 0; len(out) < n; i++ {
 		l.env.Reset(&l.pool[i%len(l.pool)], &l.obs)
@@ -28,7 +28,7 @@ func benchObs(tb testing.TB, l *loop, n int) []envs.Obs {
 	return out
 }
 
-// BenchmarkAct measures the agent's action alone: Policy.Logits plus Choose
+// BenchmarkAct measures the agent's action alone: Model.Logits plus Choose
 // on the default skills shape with every policy channel on, sampled (what
 // the job does) and greedy (what evaluation does). One op is one action.
 func BenchmarkAct(b *testing.B) {
@@ -37,11 +37,11 @@ func BenchmarkAct(b *testing.B) {
 		greedy bool
 	}{{"sampled", false}, {"greedy", true}} {
 		b.Run(mode.name, func(b *testing.B) {
-			l := newLoop(b, "rlvr")
+			l := newLoop(b, "rlvr", "bilinear")
 			obs := benchObs(b, l, 256)
-			p := l.a.Policy
-			logits := make([]float64, p.Spec.Actions)
-			probs := make([]float64, p.Spec.Actions)
+			p := l.a.Weights
+			logits := make([]float64, p.Spec().Actions)
+			probs := make([]float64, p.Spec().Actions)
 			sum := 0
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -57,37 +57,38 @@ func BenchmarkAct(b *testing.B) {
 	}
 }
 
-// BenchmarkUpdateRLVR measures the rlvr update alone: LearnGroup (through
-// Agent.EndGroup) on one recorded group of 4 attempts at a default skills
-// task, 16 steps in all. Verdicts are two passes and two fails, swapped on
-// every other op so the updates cancel and the weights stay bounded however
-// long the benchmark runs. One op is one group update; grad-steps/s counts
-// per-step parameter updates.
+// BenchmarkUpdateRLVR measures the rlvr update alone: Agent.Learn on one
+// logged group of 4 attempts at a default skills task, 16 steps in all.
+// Verdicts are two passes and two fails, swapped on every other op so the
+// updates cancel and the weights stay bounded however long the benchmark
+// runs. One op is one group update; grad-steps/s counts per-step parameter
+// updates.
 func BenchmarkUpdateRLVR(b *testing.B) {
-	l := newLoop(b, "rlvr")
-	tr := l.a.BeginGroup(loopGroup)
+	l := newLoop(b, "rlvr", "bilinear")
+	attempts := make([]int, loopGroup)
 	for m := 0; m < loopGroup; m++ {
 		l.env.Reset(&l.pool[0], &l.obs)
+		attempts[m] = l.a.Log.Begin(&l.pool[0], m)
 		for s := uint64(0); ; s++ {
 			act := l.a.Act(&l.obs, false, envs.Key(uint64(m), s))
-			tr.Record(m, &l.obs, act)
+			l.a.Log.Record(&l.obs, act)
 			if l.env.Step(act, &l.obs).Done {
 				break
 			}
 		}
 	}
-	verdicts := [2][]envs.Verdict{
-		{envs.VerdictPass, envs.VerdictFail, envs.VerdictFail, envs.VerdictPass},
-		{envs.VerdictFail, envs.VerdictPass, envs.VerdictPass, envs.VerdictFail},
+	fbs := [2]agents.Feedback{
+		{Attempts: attempts, Verdicts: []envs.Verdict{envs.VerdictPass, envs.VerdictFail, envs.VerdictFail, envs.VerdictPass}},
+		{Attempts: attempts, Verdicts: []envs.Verdict{envs.VerdictFail, envs.VerdictPass, envs.VerdictPass, envs.VerdictFail}},
 	}
 	start := l.a.Compute.GradSteps
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		l.a.EndGroup(verdicts[i&1])
+		l.a.Learn(&fbs[i&1])
 	}
 	b.ReportMetric(float64(l.a.Compute.GradSteps-start)/b.Elapsed().Seconds(), "grad-steps/s")
-	if err := l.a.Policy.Finite(); err != nil {
+	if err := l.a.Finite(); err != nil {
 		b.Fatal(err)
 	}
 }

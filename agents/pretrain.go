@@ -15,19 +15,48 @@ type PretrainConfig struct {
 // DefaultPretrain returns the default pretraining budget.
 func DefaultPretrain() PretrainConfig { return PretrainConfig{Tasks: 4000, LR: 0.1} }
 
-// Pretrain fits the base model by supervised learning on demonstrations of
+// PretrainKey names the base model an agent with this policy starts from:
+// agents whose keys agree share one pretrained base at a seed.
+func PretrainKey(policy PolicyConfig) (string, error) {
+	f, err := LookupModel(policy.Model)
+	if err != nil {
+		return "", err
+	}
+	knobs := policy.Knobs
+	if knobs == nil {
+		knobs = f.NewConfig()
+	}
+	return fmt.Sprintf("%s %+v", policy.Model, f.PretrainKnobs(knobs)), nil
+}
+
+// Pretrain fits a base model by supervised learning on demonstrations of
 // the family's pretraining split (privileged: it uses the correct actions).
-// It trains the shared and bias channels only: the base model is a general
-// model and knows no identities. Tasks come from indices at or above
+// The model is the one policy names, with its factory's pretraining knobs,
+// at temperature 1. The base model is a general model and knows no
+// identities: every index channel reads as "none" (-1) while it learns, so
+// memorizing terms stay as built. Tasks come from indices at or above
 // envs.PrivateIndex, so evaluation never sees them. The result depends only
-// on the family (and so the seed) and cfg.
-func Pretrain(f envs.Family, cfg PretrainConfig) (*Policy, error) {
+// on the family (and so the seed), cfg, the model and seed.
+func Pretrain(f envs.Family, cfg PretrainConfig, policy PolicyConfig, seed uint64) (Model, error) {
+	fac, err := LookupModel(policy.Model)
+	if err != nil {
+		return nil, fmt.Errorf("pretrain: %w", err)
+	}
+	knobs := policy.Knobs
+	if knobs == nil {
+		knobs = fac.NewConfig()
+	}
 	s := f.Spec()
-	p := NewPolicy(s, PolicyConfig{Bilinear: true, Bias: true, Temperature: 1})
+	m, err := NewModel(s, PolicyConfig{Model: policy.Model, Temperature: 1, Knobs: fac.PretrainKnobs(knobs)}, seed)
+	if err != nil {
+		return nil, fmt.Errorf("pretrain: %w", err)
+	}
 	env := f.NewEnv()
 	obs := envs.NewObs(s)
+	indices := s.Indices()
 	logits := make([]float64, s.Actions)
 	coef := make([]float64, s.Actions)
+	p := m.Params()
 	for i := 0; i < cfg.Tasks; i++ {
 		t, err := f.Task(envs.SplitPretrain, envs.PrivateIndex+i)
 		if err != nil {
@@ -36,7 +65,10 @@ func Pretrain(f envs.Family, cfg PretrainConfig) (*Policy, error) {
 		env.Reset(&t, &obs)
 		for {
 			want := env.Correct()
-			p.Logits(logits, &obs)
+			for _, ch := range indices {
+				obs.Index[ch] = -1
+			}
+			m.Logits(logits, &obs)
 			Softmax(coef, logits)
 			for a := range coef {
 				ind := 0.0
@@ -45,15 +77,14 @@ func Pretrain(f envs.Family, cfg PretrainConfig) (*Policy, error) {
 				}
 				coef[a] = cfg.LR * (ind - coef[a])
 			}
-			p.AddGrad(&obs, coef)
+			m.AddLogitGrad(p, &obs, coef)
 			if env.Step(want, &obs).Done {
 				break
 			}
 		}
 	}
-	if err := p.Finite(); err != nil {
+	if err := Finite(m); err != nil {
 		return nil, fmt.Errorf("pretrain diverged: %w", err)
 	}
-	p.Cfg = DefaultPolicy()
-	return p, nil
+	return m, nil
 }

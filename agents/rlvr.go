@@ -3,8 +3,7 @@ package agents
 import (
 	"fmt"
 	"math"
-
-	"github.com/grindbench/grindbench/envs"
+	"strconv"
 )
 
 func init() {
@@ -32,6 +31,14 @@ type RLVRConfig struct {
 	NormalizeStd bool    `toml:"normalize_std" doc:"divide group-relative advantages by the group's standard deviation"`
 }
 
+// Validate reports knobs that contradict one another.
+func (c *RLVRConfig) Validate() error {
+	if c.KL > 0 && c.LR == 0 {
+		return &KnobError{Knob: "kl", Msg: fmt.Sprintf("a KL penalty (kl = %s) on an agent that does not learn: with rlvr.lr = 0 there are no updates for the penalty to act on. Set rlvr.lr > 0, or kl = 0.0", strconv.FormatFloat(c.KL, 'g', -1, 64))}
+	}
+	return nil
+}
+
 // DefaultRLVR returns rlvr's defaults.
 func DefaultRLVR() RLVRConfig {
 	return RLVRConfig{LR: 0.5, BaselineRate: 0.05, BaselineInit: 0}
@@ -41,15 +48,25 @@ type rlvr struct {
 	cfg      RLVRConfig
 	baseline float64
 	adv      []float64
+	// scratch, sized on first use
+	logits, probs, coef, base []float64
 }
 
 func (*rlvr) Name() string { return "rlvr" }
 
-// LearnGroup applies one REINFORCE update per attempt that got a verdict.
+func (m *rlvr) scratch(A int) {
+	if len(m.logits) != A {
+		m.logits, m.probs = make([]float64, A), make([]float64, A)
+		m.coef, m.base = make([]float64, A), make([]float64, A)
+	}
+}
+
+// Learn applies one REINFORCE update per attempt that got a verdict.
 // Attempts without a verdict contribute nothing: a missing verdict is not a
 // reward of 0.
-func (m *rlvr) LearnGroup(a *Agent, g *Transcript, verdicts []envs.Verdict) {
-	n := g.Members()
+func (m *rlvr) Learn(a *Agent, fb *Feedback) {
+	verdicts := fb.Verdicts
+	n := len(verdicts)
 	if cap(m.adv) < n {
 		m.adv = make([]float64, n)
 	}
@@ -85,49 +102,35 @@ func (m *rlvr) LearnGroup(a *Agent, g *Transcript, verdicts []envs.Verdict) {
 		adv[0] = r - m.baseline
 		m.baseline += m.cfg.BaselineRate * (r - m.baseline)
 	}
-	inv := 1 / a.Policy.Cfg.Temperature
+	w := a.Weights
+	m.scratch(w.Spec().Actions)
+	inv := 1 / w.Temperature()
+	log := a.Log
 	for i := 0; i < n; i++ {
 		if math.IsNaN(adv[i]) || (adv[i] == 0 && m.cfg.KL == 0) {
 			continue
 		}
-		steps := g.Len(i)
+		at := fb.Attempts[i]
+		steps := log.Steps(at)
 		scale := m.cfg.LR * inv / float64(steps)
 		for s := 0; s < steps; s++ {
-			o, act := g.Step(i, s)
-			a.Policy.Logits(a.logits, o)
-			Softmax(a.probs, a.logits)
-			for k := range a.scr {
+			o, act := log.Step(at, s)
+			w.Logits(m.logits, o)
+			Softmax(m.probs, m.logits)
+			for k := range m.coef {
 				ind := 0.0
 				if k == act {
 					ind = 1
 				}
-				a.scr[k] = scale * adv[i] * (ind - a.probs[k])
+				m.coef[k] = scale * adv[i] * (ind - m.probs[k])
 			}
 			if m.cfg.KL > 0 {
-				addKLGrad(a, o, scale*m.cfg.KL)
+				a.Base.Logits(m.base, o)
+				Softmax(m.base, m.base)
+				SubKLGrad(m.coef, m.probs, m.base, scale*m.cfg.KL)
 			}
-			a.Policy.AddGrad(o, a.scr)
+			w.AddLogitGrad(w.Params(), o, m.coef)
 			a.Compute.GradSteps++
 		}
-	}
-}
-
-// addKLGrad subtracts w times the gradient of KL(pi || pi_base) with respect
-// to the logits from a.scr; a.probs must hold pi at o.
-func addKLGrad(a *Agent, o *envs.Obs, w float64) {
-	a.Base.Logits(a.scr2, o)
-	Softmax(a.scr2, a.scr2)
-	kl := 0.0
-	for k, p := range a.probs {
-		if p > 0 {
-			kl += p * math.Log(p/a.scr2[k])
-		}
-	}
-	for k, p := range a.probs {
-		g := 0.0
-		if p > 0 {
-			g = p * (math.Log(p/a.scr2[k]) - kl)
-		}
-		a.scr[k] -= w * g
 	}
 }

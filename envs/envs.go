@@ -2,41 +2,136 @@ package envs
 
 import (
 	"fmt"
-	"sort"
-	"strings"
-	"sync"
+
+	"github.com/grindbench/grindbench/internal/registry"
 )
 
-// Spec is the shape of a family's observations and actions. Every family
-// speaks the same observation language: a context vector X, a description
-// vector Desc of the situation's skill, and that skill's identity ID.
-type Spec struct {
-	Actions int // number of discrete actions, A
-	XDim    int // context dimensions, d
-	DescDim int // description dimensions, K
-	NumIDs  int // number of distinct identities (size of the per-ID channel)
-	MaxLen  int // longest attempt, in steps, over every split
+// ChannelKind says how an observation channel is encoded.
+type ChannelKind uint8
+
+const (
+	// Dense is a vector of Size float64 values.
+	Dense ChannelKind = iota
+	// Index is one integer in [0, Size), or -1 for none: an identity, a
+	// token, a cell. A model that wants it one-hot encodes it itself.
+	Index
+)
+
+func (k ChannelKind) String() string {
+	if k == Index {
+		return "index"
+	}
+	return "dense"
 }
 
-// Obs is one observation. Its slices are owned by the caller and written in
-// place by Env.Reset and Env.Step.
+// Channel is one named part of an observation, declared by a family.
+type Channel struct {
+	Name string
+	Kind ChannelKind
+	Size int // Dense: the vector's length; Index: the number of values
+	Doc  string
+}
+
+// Spec is the shape of a family's observations and actions: its named
+// observation channels, in a fixed order, and a discrete action set.
+// Models are built from the channels a family declares, so a family with a
+// grid view or integer tokens declares those and needs no other shape.
+type Spec struct {
+	Actions  int // number of discrete actions, A
+	MaxLen   int // longest attempt, in steps, over every split
+	Channels []Channel
+}
+
+// Channel returns the position of the channel called name, or -1.
+func (s Spec) Channel(name string) int {
+	for i, c := range s.Channels {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Dense lists the positions of the dense channels, in order.
+func (s Spec) Dense() []int { return s.kind(Dense) }
+
+// Indices lists the positions of the index channels, in order.
+func (s Spec) Indices() []int { return s.kind(Index) }
+
+func (s Spec) kind(k ChannelKind) []int {
+	var out []int
+	for i, c := range s.Channels {
+		if c.Kind == k {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// DenseSize is the total length of the dense channels.
+func (s Spec) DenseSize() int {
+	n := 0
+	for _, c := range s.Channels {
+		if c.Kind == Dense {
+			n += c.Size
+		}
+	}
+	return n
+}
+
+// Validate reports a spec no model could be built from.
+func (s Spec) Validate() error {
+	if s.Actions < 2 {
+		return fmt.Errorf("spec: %d actions: need at least 2", s.Actions)
+	}
+	if s.MaxLen < 1 {
+		return fmt.Errorf("spec: max_len %d: need at least 1", s.MaxLen)
+	}
+	if len(s.Channels) == 0 {
+		return fmt.Errorf("spec: no observation channels")
+	}
+	seen := map[string]bool{}
+	for _, c := range s.Channels {
+		switch {
+		case c.Name == "" || seen[c.Name]:
+			return fmt.Errorf("spec: channel name %q is empty or repeated", c.Name)
+		case c.Size < 1:
+			return fmt.Errorf("spec: channel %s has size %d", c.Name, c.Size)
+		case c.Kind != Dense && c.Kind != Index:
+			return fmt.Errorf("spec: channel %s has unknown kind %d", c.Name, c.Kind)
+		}
+		seen[c.Name] = true
+	}
+	return nil
+}
+
+// Obs is one observation: a buffer per declared channel, owned by the
+// caller and written in place by Env.Reset and Env.Step. Dense[i] is the
+// vector of channel i (nil for an index channel); Index[i] is the value of
+// channel i (unused for a dense one).
 type Obs struct {
-	X    []float64
-	Desc []float64
-	ID   int // identity of the current skill; -1 for none
-	Step int // index of the step this observation asks about
+	Dense [][]float64
+	Index []int
+	Step  int // index of the step this observation asks about
 }
 
 // NewObs returns an observation with buffers sized for s.
 func NewObs(s Spec) Obs {
-	return Obs{X: make([]float64, s.XDim), Desc: make([]float64, s.DescDim)}
+	o := Obs{Dense: make([][]float64, len(s.Channels)), Index: make([]int, len(s.Channels))}
+	for i, c := range s.Channels {
+		if c.Kind == Dense {
+			o.Dense[i] = make([]float64, c.Size)
+		}
+	}
+	return o
 }
 
 // CopyFrom copies o into dst's buffers (which must be sized alike).
 func (dst *Obs) CopyFrom(o *Obs) {
-	copy(dst.X, o.X)
-	copy(dst.Desc, o.Desc)
-	dst.ID = o.ID
+	for i, v := range o.Dense {
+		copy(dst.Dense[i], v)
+	}
+	copy(dst.Index, o.Index)
 	dst.Step = o.Step
 }
 
@@ -88,8 +183,11 @@ type Family interface {
 	Spec() Spec
 	// Splits lists the splits this instance offers, in a fixed order.
 	Splits() []string
-	// Task returns task i of a split. Tasks at indices >= PrivateIndex are
-	// reserved for pretraining data and never evaluated.
+	// Task returns task i of a split. For a split with a finite pool
+	// (PoolSize > 0), indices from FreshIndex on are fresh instances drawn
+	// like the pool's but never equal to any of them (for jobs without
+	// resets). Tasks at indices >= PrivateIndex are reserved for
+	// pretraining data and never evaluated.
 	Task(split string, i int) (Task, error)
 	// PoolSize is the number of distinct tasks in a split (0: unbounded).
 	PoolSize(split string) int
@@ -102,8 +200,13 @@ type Family interface {
 	CheckDisjoint(n int) error
 }
 
-// PrivateIndex is the first task index reserved for pretraining data.
-const PrivateIndex = 1 << 30
+// Task index ranges. [0, PoolSize) is a split's pool; [FreshIndex,
+// PrivateIndex) are fresh instances of a pooled split, each attempted at
+// most once when resets are off; from PrivateIndex on, pretraining data.
+const (
+	FreshIndex   = 1 << 29
+	PrivateIndex = 1 << 30
+)
 
 // Well-known split names.
 const (
@@ -123,45 +226,14 @@ type Factory struct {
 	New func(cfg any, seed uint64) (Family, error)
 }
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Factory{}
-)
+var families = registry.New[Factory]("family")
 
 // Register adds a family. It panics on a duplicate name: that is a
 // programming error.
-func Register(f Factory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[f.Name]; dup {
-		panic("envs: family registered twice: " + f.Name)
-	}
-	registry[f.Name] = f
-}
+func Register(f Factory) { families.Register(f.Name, f) }
 
 // Lookup returns the family registered under name.
-func Lookup(name string) (Factory, error) {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	f, ok := registry[name]
-	if !ok {
-		return Factory{}, fmt.Errorf("unknown family %q (known: %s)", name, strings.Join(namesLocked(), ", "))
-	}
-	return f, nil
-}
+func Lookup(name string) (Factory, error) { return families.Lookup(name) }
 
 // Names lists the registered families in sorted order.
-func Names() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	return namesLocked()
-}
-
-func namesLocked() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return families.Names() }

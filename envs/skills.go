@@ -105,6 +105,13 @@ func (c SkillsConfig) Validate() error {
 
 func countSequences(skills, length int) float64 { return math.Pow(float64(skills), float64(length)) }
 
+// The skills family's observation channels, in its Spec's order.
+const (
+	skillsX = iota
+	skillsDesc
+	skillsID
+)
+
 type skill struct {
 	desc  []float64 // K
 	theta []float64 // A x d, row-major
@@ -244,7 +251,11 @@ func NewSkills(c SkillsConfig, seed uint64) (*Skills, error) {
 	for _, k := range c.Longer {
 		maxLen = max(maxLen, k*c.Length)
 	}
-	f.spec = Spec{Actions: A, XDim: d, DescDim: K, NumIDs: len(f.skills), MaxLen: maxLen}
+	f.spec = Spec{Actions: A, MaxLen: maxLen, Channels: []Channel{
+		skillsX:    {Name: "x", Kind: Dense, Size: d, Doc: "the step's context, norm sqrt(d), chained from the last step and action"},
+		skillsDesc: {Name: "desc", Kind: Dense, Size: K, Doc: "the unit description c of the step's skill"},
+		skillsID:   {Name: "id", Kind: Index, Size: len(f.skills), Doc: "the step's skill identity"},
+	}}
 	return f, nil
 }
 
@@ -301,10 +312,15 @@ func (f *Skills) Task(split string, i int) (Task, error) {
 	var seq []int
 	switch {
 	case split == SplitTrain:
-		if i >= f.cfg.TrainTasks && i < PrivateIndex {
+		if i >= f.cfg.TrainTasks && i < FreshIndex {
 			return Task{}, fmt.Errorf("skills: train task %d is outside the job's pool of %d", i, f.cfg.TrainTasks)
 		}
+		// Pool instances cycle through the job's sequences; fresh ones (for
+		// jobs without resets) draw one, with a start state of their own.
 		seq = f.seqs[i%len(f.seqs)]
+		if i >= FreshIndex && i < PrivateIndex {
+			seq = f.seqs[rng.IntN(len(f.seqs))]
+		}
 	case split == "compose":
 		train := f.groups[SplitTrain]
 		for {
@@ -447,9 +463,9 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 func (e *skillsEnv) observe(obs *Obs) {
 	id := e.task.seq[e.step]
 	s := &e.f.skills[id]
-	copy(obs.X, e.x)
-	copy(obs.Desc, s.desc)
-	obs.ID = id
+	copy(obs.Dense[skillsX], e.x)
+	copy(obs.Dense[skillsDesc], s.desc)
+	obs.Index[skillsID] = id
 	obs.Step = e.step
 	d := len(e.x)
 	best, bestV := 0, math.Inf(-1)

@@ -33,7 +33,7 @@ func TestSkillsSplits(t *testing.T) {
 
 func TestSkillsContextNormAndDeterminism(t *testing.T) {
 	f := newTestSkills(t, nil)
-	d := float64(f.Spec().XDim)
+	d := float64(f.Spec().Channels[skillsX].Size)
 	run := func(split string, i int) []float64 {
 		task, err := f.Task(split, i)
 		if err != nil {
@@ -44,10 +44,10 @@ func TestSkillsContextNormAndDeterminism(t *testing.T) {
 		env.Reset(&task, &obs)
 		var trace []float64
 		for step := 0; ; step++ {
-			if n := math.Sqrt(dot(obs.X, obs.X)); math.Abs(n-math.Sqrt(d)) > 1e-9 {
+			if n := math.Sqrt(dot(obs.Dense[skillsX], obs.Dense[skillsX])); math.Abs(n-math.Sqrt(d)) > 1e-9 {
 				t.Fatalf("%s task %d step %d: |x| = %v, want sqrt(d) = %v", split, i, step, n, math.Sqrt(d))
 			}
-			trace = append(trace, obs.X...)
+			trace = append(trace, obs.Dense[skillsX]...)
 			if env.Step(step%f.Spec().Actions, &obs).Done {
 				break
 			}

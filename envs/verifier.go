@@ -83,24 +83,3 @@ func (v VerifierConfig) Judge(o Outcome, attemptKey uint64) Verdict {
 	}
 	return VerdictFail
 }
-
-// GrindConfig holds the grindability knobs the harness applies to every
-// family.
-type GrindConfig struct {
-	Resets    bool `toml:"resets" doc:"whether an identical task instance can be attempted again"`
-	GroupSize int  `toml:"group_size" range:"1,256" doc:"parallel rollouts per task instance (needs resets)"`
-}
-
-// DefaultGrind allows resets and runs one rollout per task.
-func DefaultGrind() GrindConfig { return GrindConfig{Resets: true, GroupSize: 1} }
-
-// Validate reports inconsistent grindability knobs.
-func (g GrindConfig) Validate() error {
-	if g.GroupSize < 1 {
-		return fmt.Errorf("grind.group_size = %d: must be at least 1", g.GroupSize)
-	}
-	if g.GroupSize > 1 && !g.Resets {
-		return fmt.Errorf("grind.group_size = %d needs grind.resets = true: parallel rollouts of one instance need an identical reset: set resets = true, or group_size = 1", g.GroupSize)
-	}
-	return nil
-}

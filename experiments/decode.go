@@ -61,6 +61,8 @@ func (d *decoder) table(v reflect.Value, m map[string]any, kp keyPath) {
 		d.env(v.Addr().Interface().(*EnvConfig), m, kp)
 	case agentType:
 		d.agent(v.Addr().Interface().(*agents.Config), m, kp, false)
+	case policyType:
+		d.policy(v.Addr().Interface().(*agents.PolicyConfig), m, kp)
 	default:
 		d.fields(v, m, kp)
 	}
@@ -114,6 +116,27 @@ func (d *decoder) env(e *EnvConfig, m map[string]any, kp keyPath) {
 		}
 	}
 	d.fields(reflect.ValueOf(e).Elem(), m, kp, skip...)
+}
+
+// policy decodes [agent.policy]: model first, since it decides which knobs
+// the rest of the table may hold.
+func (d *decoder) policy(p *agents.PolicyConfig, m map[string]any, kp keyPath) {
+	skip := []string{"model"}
+	if raw, ok := m["model"]; ok {
+		mkp := kp.add("model")
+		x, err := convert(reflect.TypeFor[string](), raw)
+		if err != nil {
+			d.errorf(mkp, "%v", err)
+		} else if name := x.String(); name != p.Model || p.Knobs == nil {
+			f, err := agents.LookupModel(name)
+			if err != nil {
+				d.errorf(mkp, "unknown model %s (known: %s)%s", shortQuote(name), strings.Join(agents.ModelNames(), ", "), didYouMean(name, agents.ModelNames()))
+			} else {
+				p.Model, p.Knobs = name, f.NewConfig()
+			}
+		}
+	}
+	d.fields(reflect.ValueOf(p).Elem(), m, kp, skip...)
 }
 
 // agents decodes the [[agent]] array, replacing any agents c has.
@@ -320,7 +343,8 @@ func (d *decoder) target(c *Config, path string) (target, bool) {
 		d.errorf(kp, "agent names cannot be changed by --set or [sweep]: a name is the agent's address; add another [[agent]] instead")
 		return target{}, false
 	case parent.Type() == agentType && last == "mechanisms",
-		parent.Type() == envType && last == "family":
+		parent.Type() == envType && last == "family",
+		parent.Type() == policyType && last == "model":
 		t.wrap = last
 	}
 	return t, true

@@ -93,6 +93,7 @@ var (
 	configType = reflect.TypeFor[Config]()
 	envType    = reflect.TypeFor[EnvConfig]()
 	agentType  = reflect.TypeFor[agents.Config]()
+	policyType = reflect.TypeFor[agents.PolicyConfig]()
 )
 
 // node is one child of a table: a knob or a nested table.
@@ -153,7 +154,7 @@ func plainSegment(seg string) bool {
 const (
 	agentNameTag  = `doc:"agent name: lowercase letters, digits, '-' and '_'; names its result files"`
 	agentMechsTag = `doc:"mechanisms the agent composes, in order; each may have a table [agent.<mechanism>] of knobs"`
-	agentPolTag   = `doc:"the agent's policy channels"`
+	agentPolTag   = `doc:"the agent's policy model, its temperature and the model's knobs"`
 )
 
 // agentSeg is how messages name agent i: by name when it is usable as a
@@ -206,6 +207,13 @@ func children(v reflect.Value) []node {
 		out = append(out, node{disp: []string{name}, v: v.Field(i), tag: f.Tag})
 	}
 	switch t {
+	case policyType:
+		// The model's knobs sit in the policy table itself, beside model
+		// and temperature.
+		p := v.Addr().Interface().(*agents.PolicyConfig)
+		if kv := knobValue(p.Knobs); kv.IsValid() {
+			out = append(out, children(kv)...)
+		}
 	case envType:
 		e := v.Addr().Interface().(*EnvConfig)
 		if kv := knobValue(e.Knobs); kv.IsValid() {
@@ -710,6 +718,19 @@ func copyConfig(c *Config) Config {
 	return deepCopy(reflect.ValueOf(c).Elem()).Interface().(Config)
 }
 
+// knobTags returns the toml names of a knob struct's fields.
+func knobTags(k any) map[string]bool {
+	out := map[string]bool{}
+	if kv := knobValue(k); kv.IsValid() {
+		for i := range kv.NumField() {
+			if tag := kv.Type().Field(i).Tag.Get("toml"); tag != "" && tag != "-" {
+				out[tag] = true
+			}
+		}
+	}
+	return out
+}
+
 // KnobDoc documents one knob for `grind config --defaults`.
 type KnobDoc struct {
 	Path    string // knob path, as in [sweep] and --set; agents appear as agent.<name>
@@ -717,6 +738,9 @@ type KnobDoc struct {
 	Default string // default value, in TOML
 	Range   string // allowed values; empty when any value of the type is allowed
 	Doc     string
+	// Model is the policy model whose knob this is ("" for every other
+	// knob): such knobs sit in [agent.policy] only when model names it.
+	Model string
 }
 
 // KnobDocs lists every knob: the defaults of Default(), every registered
@@ -746,6 +770,24 @@ func KnobDocs() []KnobDoc {
 	agent := agents.Config{Policy: agents.DefaultPolicy()}
 	prefix := keyPath{disp: []string{"agent", "<name>"}}
 	w.walk(reflect.ValueOf(&agent).Elem(), prefix)
+	// Model knobs sit in [agent.policy] beside model and temperature; each
+	// doc says which model it belongs to.
+	for i := range docs {
+		if rest, ok := strings.CutPrefix(docs[i].Path, "agent.<name>.policy."); ok && knobTags(agent.Policy.Knobs)[rest] {
+			docs[i].Model = agent.Policy.Model
+		}
+	}
+	for _, name := range agents.ModelNames() {
+		if f, err := agents.LookupModel(name); err == nil && name != agent.Policy.Model {
+			first := len(docs)
+			if kv := knobValue(f.NewConfig()); kv.IsValid() {
+				w.walk(kv, prefix.add("policy"))
+			}
+			for i := first; i < len(docs); i++ {
+				docs[i].Model = name
+			}
+		}
+	}
 	for _, name := range agents.MechanismNames() {
 		if f, err := agents.LookupMechanism(name); err == nil && f.NewConfig != nil {
 			if kv := knobValue(f.NewConfig()); kv.IsValid() {
@@ -759,6 +801,8 @@ func KnobDocs() []KnobDoc {
 			docs[i].Range = "one of: " + strings.Join(envs.Names(), ", ")
 		case "agent.<name>.mechanisms":
 			docs[i].Range = "each one of: " + strings.Join(agents.MechanismNames(), ", ")
+		case "agent.<name>.policy.model":
+			docs[i].Range = "one of: " + strings.Join(agents.ModelNames(), ", ")
 		}
 	}
 	sort.SliceStable(docs, func(i, j int) bool { return docs[i].Path < docs[j].Path })

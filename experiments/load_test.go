@@ -100,8 +100,8 @@ func TestParseValid(t *testing.T) {
 	if rc := r.Knobs["rlvr"].(*agents.RLVRConfig); rc.LR != 0.25 || rc.KL != 0.1 || rc.BaselineRate != agents.DefaultRLVR().BaselineRate {
 		t.Errorf("rlvr knobs = %+v", *rc)
 	}
-	if want := agents.DefaultPolicy(); r.Policy.IDChannel || r.Policy.Bias != want.Bias || r.Policy.Temperature != want.Temperature {
-		t.Errorf("rlvr policy = %+v", r.Policy)
+	if k := r.Policy.Knobs.(*agents.BilinearConfig); r.Policy.Model != "bilinear" || k.IDChannel || !k.Bias || r.Policy.Temperature != agents.DefaultPolicy().Temperature {
+		t.Errorf("rlvr policy = %+v %+v", r.Policy, r.Policy.Knobs)
 	}
 	if len(exp.Points) != 1 || exp.Points[0].Label != "default" || len(exp.Sweep) != 0 {
 		t.Errorf("points = %+v, want one point labelled default", exp.Points)
@@ -348,7 +348,7 @@ func TestSet(t *testing.T) {
 	if rc := r.Knobs["rlvr"].(*agents.RLVRConfig); rc.LR != 0.25 {
 		t.Errorf("setting mechanisms lost the rlvr knobs: %+v", *rc)
 	}
-	if p := c.Agents[1].Policy; p.Temperature != 2 || !p.Bias {
+	if p := c.Agents[1].Policy; p.Temperature != 2 || !p.Knobs.(*agents.BilinearConfig).Bias {
 		t.Errorf("policy table overlay = %+v", p)
 	}
 }
@@ -458,8 +458,8 @@ func TestKnobDocs(t *testing.T) {
 	src := "experiment = \"docs\"\n[[agent]]\nname = \"a\"\nmechanisms = " + formatTOML(reflect.ValueOf(mechs)) + "\n"
 	var sets []string
 	for _, d := range docs {
-		if strings.HasSuffix(d.Path, ".name") || strings.HasSuffix(d.Path, ".mechanisms") {
-			continue
+		if strings.HasSuffix(d.Path, ".name") || strings.HasSuffix(d.Path, ".mechanisms") || d.Model != "" && d.Model != agents.DefaultPolicy().Model {
+			continue // another model's knobs are tested below
 		}
 		if segs := strings.Split(d.Path, "."); d.Path == "experiment" ||
 			segs[0] == "env" && !slices.Contains([]string{"family", "verifier", "grind", Default().Env.Family}, segs[1]) {
@@ -469,6 +469,29 @@ func TestKnobDocs(t *testing.T) {
 	}
 	if _, err := Parse("docs.toml", []byte(src), sets); err != nil {
 		t.Error(err)
+	}
+	// Each model's knobs can be set once the model is chosen, and only then.
+	for _, model := range agents.ModelNames() {
+		sets := []string{"agent.a.policy.model=\"" + model + "\""}
+		var other []string
+		for _, d := range docs {
+			path := strings.Replace(d.Path, "<name>", "a", 1) + "=" + d.Default
+			switch d.Model {
+			case model:
+				sets = append(sets, path)
+			case "":
+			default:
+				other = append(other, path)
+			}
+		}
+		if _, err := Parse("docs.toml", []byte(src), sets); err != nil {
+			t.Errorf("model %s: %v", model, err)
+		}
+		for _, o := range other {
+			if _, err := Parse("docs.toml", []byte(src), append(sets[:1:1], o)); err == nil {
+				t.Errorf("model %s accepted another model's knob %s", model, o)
+			}
+		}
 	}
 }
 

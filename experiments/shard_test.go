@@ -186,7 +186,7 @@ func (*nanInjector) Name() string { return "nan-injector" }
 func (m *nanInjector) EndSession(a *agents.Agent, _ agents.Harness) error {
 	m.sessions++
 	if m.sessions == 2 {
-		a.Policy.W[0] = math.NaN()
+		a.Weights.Params()[0] = math.NaN()
 	}
 	return nil
 }

@@ -191,15 +191,8 @@ func rawValue(raw map[string]any, loc []string) (any, bool) {
 // frozen agent that learns, a KL penalty on an agent whose updates are
 // switched off. The rules between mechanisms live here, and only here.
 func (v *validator) conflicts(a *agents.Config, akp keyPath) {
-	if slices.Contains(a.Mechanisms, "frozen") {
-		for _, m := range a.Mechanisms {
-			if f, err := agents.LookupMechanism(m); err == nil && f.Learns {
-				v.errorf(akp.add("mechanisms"), false, "frozen means the agent never learns, but %q learns: drop \"frozen\" to let the agent learn, or drop %q to keep it frozen", m, m)
-			}
-		}
-	}
-	if r, ok := a.Knobs["rlvr"].(*agents.RLVRConfig); ok && slices.Contains(a.Mechanisms, "rlvr") && r.KL > 0 && r.LR == 0 {
-		v.errorf(akp.add("rlvr").add("kl"), false, "a KL penalty (kl = %s) on an agent that does not learn: with rlvr.lr = 0 there are no updates for the penalty to act on. Set rlvr.lr > 0, or kl = 0.0", formatTOML(reflect.ValueOf(r.KL)))
+	for _, msg := range agents.CheckComposition(a.Mechanisms) {
+		v.errorf(akp.add("mechanisms"), false, "%s", msg)
 	}
 }
 
@@ -223,7 +216,12 @@ func (v *validator) check(t reflect.Value, kp keyPath) bool {
 	if val, has := t.Addr().Interface().(interface{ Validate() error }); has {
 		if err := val.Validate(); err != nil {
 			for _, e := range unjoin(err) {
-				v.errorf(kp, true, "%v", e)
+				// A rule about one knob names that knob.
+				if ke, ok := e.(*agents.KnobError); ok {
+					v.errorf(kp.add(ke.Knob), false, "%s", ke.Msg)
+				} else {
+					v.errorf(kp, true, "%v", e)
+				}
 			}
 			return false
 		}

@@ -50,15 +50,17 @@ func printDefaults(w io.Writer, asJSON bool) error {
 			Default string `json:"default"`
 			Range   string `json:"range,omitempty"`
 			Doc     string `json:"doc"`
+			Model   string `json:"model,omitempty"`
 		}
 		out := make([]knob, len(docs))
 		for i, d := range docs {
-			out[i] = knob{d.Path, d.Type, d.Default, d.Range, d.Doc}
+			out[i] = knob{d.Path, d.Type, d.Default, d.Range, d.Doc, d.Model}
 		}
 		return writeJSON(w, out)
 	}
 	fmt.Fprintln(w, "Every knob, as [sweep] and --set name it. <name> is an agent's name; env.<family>")
-	fmt.Fprintln(w, "and agent.<name>.<mechanism> tables apply when that family or mechanism is chosen.")
+	fmt.Fprintln(w, "and agent.<name>.<mechanism> tables apply when that family or mechanism is chosen;")
+	fmt.Fprintln(w, "a policy knob marked (model M) applies when agent.<name>.policy.model = M.")
 	fmt.Fprintln(w, "Defaults are TOML values; RANGE is inclusive; \"-\" means any value of the type.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -68,7 +70,11 @@ func printDefaults(w io.Writer, asJSON bool) error {
 		if r == "" {
 			r = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Path, d.Type, d.Default, r, d.Doc)
+		doc := d.Doc
+		if d.Model != "" {
+			doc = "(model " + d.Model + ") " + doc
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Path, d.Type, d.Default, r, doc)
 	}
 	return tw.Flush()
 }
@@ -119,9 +125,7 @@ func printResolvedJSON(w io.Writer, exp *experiments.Experiment) error {
 				pt.Assign[a.Key] = a.Value
 			}
 		}
-		for _, k := range experiments.Knobs(&p.Config) {
-			pt.Config[k.Path] = k.Value
-		}
+		pt.Config = experiments.KnobMap(&p.Config)
 		out.Points = append(out.Points, pt)
 	}
 	return writeJSON(w, out)

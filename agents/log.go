@@ -1,0 +1,98 @@
+package agents
+
+import "github.com/grindbench/grindbench/envs"
+
+// SessionLog is an agent's record of its session: every attempt's task,
+// the observations it saw and the actions it took, and the verdict with
+// its arrival time once it came. Its buffers grow to the longest session
+// and are reused, so a job records without allocating after its first
+// session.
+type SessionLog struct {
+	spec    envs.Spec
+	dense   []int // dense channel positions
+	stride  int   // dense values per step
+	index   []int // index channel positions
+	entries []LogEntry
+	vals    []float64 // dense values, stride per step
+	idx     []int     // index values, len(index) per step
+	acts    []int
+	obs     envs.Obs // view handed out by Step
+}
+
+// LogEntry is one attempt in the log.
+type LogEntry struct {
+	Task    *envs.Task
+	Member  int          // rollout within its group
+	Verdict envs.Verdict // VerdictNone until (and unless) one arrives
+	Ended   float64      // simulated time the attempt ended
+	Arrived float64      // simulated time its verdict arrived; 0 before
+	first   int          // index of its first step
+	steps   int
+}
+
+// NewSessionLog returns an empty log for spec.
+func NewSessionLog(s envs.Spec) *SessionLog {
+	l := &SessionLog{spec: s, dense: s.Dense(), stride: s.DenseSize(), index: s.Indices()}
+	l.obs = envs.Obs{Dense: make([][]float64, len(s.Channels)), Index: make([]int, len(s.Channels))}
+	return l
+}
+
+// Reset empties the log, keeping its buffers.
+func (l *SessionLog) Reset() {
+	l.entries = l.entries[:0]
+	l.vals = l.vals[:0]
+	l.idx = l.idx[:0]
+	l.acts = l.acts[:0]
+}
+
+// Len is the number of attempts logged.
+func (l *SessionLog) Len() int { return len(l.entries) }
+
+// Begin starts attempt member at task t and returns its index.
+func (l *SessionLog) Begin(t *envs.Task, member int) int {
+	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.acts)})
+	return len(l.entries) - 1
+}
+
+// Record appends a step (observation and action) to the attempt begun last.
+func (l *SessionLog) Record(o *envs.Obs, action int) {
+	for _, ch := range l.dense {
+		l.vals = append(l.vals, o.Dense[ch]...)
+	}
+	for _, ch := range l.index {
+		l.idx = append(l.idx, o.Index[ch])
+	}
+	l.acts = append(l.acts, action)
+	l.entries[len(l.entries)-1].steps++
+}
+
+// End marks attempt i ended at time t.
+func (l *SessionLog) End(i int, t float64) { l.entries[i].Ended = t }
+
+// Judge stores attempt i's verdict and its arrival time.
+func (l *SessionLog) Judge(i int, v envs.Verdict, arrived float64) {
+	l.entries[i].Verdict, l.entries[i].Arrived = v, arrived
+}
+
+// Entry returns attempt i.
+func (l *SessionLog) Entry(i int) LogEntry { return l.entries[i] }
+
+// Steps is the number of steps of attempt i.
+func (l *SessionLog) Steps(i int) int { return l.entries[i].steps }
+
+// Step returns step s of attempt i: an observation view valid until the
+// next call, and the action taken.
+func (l *SessionLog) Step(i, s int) (*envs.Obs, int) {
+	k := l.entries[i].first + s
+	off := k * l.stride
+	for _, ch := range l.dense {
+		n := l.spec.Channels[ch].Size
+		l.obs.Dense[ch] = l.vals[off : off+n]
+		off += n
+	}
+	for j, ch := range l.index {
+		l.obs.Index[ch] = l.idx[k*len(l.index)+j]
+	}
+	l.obs.Step = s
+	return &l.obs, l.acts[k]
+}
