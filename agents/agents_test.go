@@ -311,3 +311,39 @@ func TestCheckComposition(t *testing.T) {
 		t.Fatalf("frozen with rlvr: %v", msgs)
 	}
 }
+
+// rlvr's step is the mean over the group: a group of 8 made of four copies
+// of a (pass, fail) pair moves the weights exactly as the pair alone does,
+// where a summed update would move them 4 times as far.
+func TestRLVRStepIndependentOfGroupSize(t *testing.T) {
+	o := testObs()
+	step := func(g int) []float64 {
+		a := newTestAgent(t, RLVRConfig{LR: 0.5})
+		before := append([]float64(nil), a.Weights.Params()...)
+		acts := make([]int, g)
+		verdicts := make([]envs.Verdict, g)
+		for i := range g {
+			acts[i] = 1 + i%2
+			verdicts[i] = envs.VerdictPass
+			if i%2 == 1 {
+				verdicts[i] = envs.VerdictFail
+			}
+		}
+		feed(a, o, acts, verdicts)
+		for i, p := range a.Weights.Params() {
+			before[i] = p - before[i]
+		}
+		return before
+	}
+	d2, d8 := step(2), step(8)
+	norm := 0.0
+	for i := range d2 {
+		norm += d2[i] * d2[i]
+		if math.Abs(d2[i]-d8[i]) > 1e-12 {
+			t.Fatalf("param %d moved %v with group 2, %v with group 8", i, d2[i], d8[i])
+		}
+	}
+	if norm == 0 {
+		t.Fatal("the group did not move the weights: the test would be vacuous")
+	}
+}

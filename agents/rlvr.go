@@ -50,20 +50,28 @@ type rlvr struct {
 	adv      []float64
 	// scratch, sized on first use
 	logits, probs, coef, base []float64
+	grad                      []float64
 }
 
 func (*rlvr) Name() string { return "rlvr" }
 
-func (m *rlvr) scratch(A int) {
+func (m *rlvr) scratch(A, params int) {
 	if len(m.logits) != A {
 		m.logits, m.probs = make([]float64, A), make([]float64, A)
 		m.coef, m.base = make([]float64, A), make([]float64, A)
 	}
+	if len(m.grad) != params {
+		m.grad = make([]float64, params)
+	}
 }
 
-// Learn applies one REINFORCE update per attempt that got a verdict.
-// Attempts without a verdict contribute nothing: a missing verdict is not a
-// reward of 0.
+// Learn applies one policy-gradient step per group: the mean over the
+// group's members of each member's REINFORCE gradient (its advantage times
+// the mean over its steps of grad log pi), taken at the weights as they
+// were before the step, as group-relative methods (GRPO) do. The mean is
+// over all group_size members, so the step size does not grow with the
+// group; members without a verdict contribute nothing: a missing verdict
+// is not a reward of 0.
 func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	verdicts := fb.Verdicts
 	n := len(verdicts)
@@ -103,16 +111,19 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		m.baseline += m.cfg.BaselineRate * (r - m.baseline)
 	}
 	w := a.Weights
-	m.scratch(w.Spec().Actions)
+	m.scratch(w.Spec().Actions, len(w.Params()))
+	clear(m.grad)
 	inv := 1 / w.Temperature()
 	log := a.Log
+	stepped := false
 	for i := 0; i < n; i++ {
 		if math.IsNaN(adv[i]) || (adv[i] == 0 && m.cfg.KL == 0) {
 			continue
 		}
+		stepped = true
 		at := fb.Attempts[i]
 		steps := log.Steps(at)
-		scale := m.cfg.LR * inv / float64(steps)
+		scale := m.cfg.LR * inv / float64(steps) / float64(n)
 		for s := 0; s < steps; s++ {
 			o, act := log.Step(at, s)
 			w.Logits(m.logits, o)
@@ -129,8 +140,14 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 				Softmax(m.base, m.base)
 				SubKLGrad(m.coef, m.probs, m.base, scale*m.cfg.KL)
 			}
-			w.AddLogitGrad(w.Params(), o, m.coef)
+			w.AddLogitGrad(m.grad, o, m.coef)
 			a.Compute.GradSteps++
+		}
+	}
+	if stepped {
+		p := w.Params()
+		for k, g := range m.grad {
+			p[k] += g
 		}
 	}
 }
