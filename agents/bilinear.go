@@ -10,7 +10,7 @@ import (
 func init() {
 	RegisterModel(ModelFactory{
 		Name:      "bilinear",
-		Doc:       "softmax over bilinear terms x (x) c, per-identity terms x (x) onehot(id) and a per-action bias, built from the family's channels (DESIGN 3.1)",
+		Doc:       "softmax over bilinear terms x (x) c, per-identity terms x (x) onehot(id) and a per-action bias, built from the family's channels (docs/science.md)",
 		NewConfig: func() any { c := DefaultBilinear(); return &c },
 		New: func(s envs.Spec, knobs any, _ uint64) (Model, error) {
 			c, ok := knobs.(*BilinearConfig)

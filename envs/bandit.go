@@ -27,7 +27,7 @@ import (
 func init() {
 	Register(Factory{
 		Name:      "bandit",
-		Doc:       "contextual bandit with closed-form expected reward under any fixed policy: the sanity family (DESIGN 3.2)",
+		Doc:       "contextual bandit with closed-form expected reward under any fixed policy: the sanity family (docs/science.md)",
 		NewConfig: func() any { c := DefaultBandit(); return &c },
 		New: func(cfg any, seed uint64) (Family, error) {
 			c, ok := cfg.(*BanditConfig)

@@ -22,7 +22,7 @@ import (
 func init() {
 	Register(Factory{
 		Name:      "skills",
-		Doc:       "compositional skills over a latent linear basis: the flagship family (DESIGN 3.1)",
+		Doc:       "compositional skills over a latent linear basis: the flagship family (docs/science.md)",
 		NewConfig: func() any { c := DefaultSkills(); return &c },
 		New: func(cfg any, seed uint64) (Family, error) {
 			c, ok := cfg.(*SkillsConfig)
