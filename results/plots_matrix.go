@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/grindbench/grindbench/results/stats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -27,7 +28,7 @@ func (s *Summary) ChangeMatrix(point, agent, metric string) [][]float64 {
 					vals = append(vals, d)
 				}
 			}
-			out[j][k] = IQM(vals)
+			out[j][k] = stats.IQM(vals)
 		}
 	}
 	return out

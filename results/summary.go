@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/grindbench/grindbench/results/stats"
 )
 
 // Metrics are the checkpoint metrics that Summarize aggregates, in the
@@ -129,9 +131,9 @@ type Cell struct {
 // by seed over the N seeds present in both. Mean is the mean paired
 // difference Agent - Baseline, and Lo and Hi bound its percentile-bootstrap
 // confidence interval (resampling pairs). ProbImprovement is the
-// probability that Agent's run beats Baseline's run (see ProbImprovement)
+// probability that Agent's run beats Baseline's run (see stats.ProbImprovement)
 // over the same seeds, and ProbLo and ProbHi bound its percentile-bootstrap
-// interval (resampling each agent's runs, see ProbImprovementCI).
+// interval (resampling each agent's runs, see stats.ProbImprovementCI).
 type Diff struct {
 	Point, Split    string
 	Day             int
@@ -168,10 +170,10 @@ type Transfer struct {
 
 // PI is the probability of improvement of Agent over Baseline on one metric
 // at one point and checkpoint, averaged over the held-out Splits (the
-// strata): the mean over splits of ProbImprovement of the two agents' runs
+// strata): the mean over splits of stats.ProbImprovement of the two agents' runs
 // at the seeds both have, with a percentile-bootstrap CI that resamples
 // each agent's runs, keeping a run's splits together (see
-// AvgProbImprovementCI). N is the number of runs of both agents.
+// stats.AvgProbImprovementCI). N is the number of runs of both agents.
 type PI struct {
 	Point                   string
 	Day                     int
@@ -351,12 +353,12 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 			return
 		}
 		c.N = len(vals)
-		c.Mean, c.Median = Mean(vals), Median(vals)
+		c.Mean, c.Median = stats.Mean(vals), stats.Median(vals)
 		i := len(*dst)
 		*dst = append(*dst, c)
 		seed := cellSeed(opt.Seed, kind, c.Point, c.Split, c.Day, c.Agent, "", c.Metric)
 		tasks = append(tasks, func() {
-			ci := BootstrapCI(vals, IQM, opt.Level, opt.Resamples, seed)
+			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
 			(*dst)[i].IQM, (*dst)[i].Lo, (*dst)[i].Hi = ci.Point, ci.Lo, ci.Hi
 		})
 	}
@@ -392,13 +394,13 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						s.Diffs = append(s.Diffs, Diff{
 							Point: point, Split: split, Day: day,
 							Agent: agent, Baseline: opt.Baseline, Metric: m,
-							N: len(x), ProbImprovement: ProbImprovement(x, y),
+							N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
 						})
 						seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
 						piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
 						tasks = append(tasks, func() {
-							d := PairedDiff(x, y, opt.Level, opt.Resamples, seed)
-							pi := ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
+							d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
+							pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
 							s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
 							s.Diffs[i].ProbLo, s.Diffs[i].ProbHi = pi.Lo, pi.Hi
 						})
@@ -478,11 +480,11 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						i := len(s.Transfer)
 						s.Transfer = append(s.Transfer, Transfer{
 							Point: point, Day: day, Agent: agent, Metric: m, Kind: kd.kind,
-							Splits: names(kd.splits), N: len(vals), Mean: Mean(vals), Median: Median(vals),
+							Splits: names(kd.splits), N: len(vals), Mean: stats.Mean(vals), Median: stats.Median(vals),
 						})
 						seed := cellSeed(opt.Seed, kd.kind, point, "", day, agent, "", m)
 						tasks = append(tasks, func() {
-							ci := BootstrapCI(vals, IQM, opt.Level, opt.Resamples, seed)
+							ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
 							s.Transfer[i].IQM, s.Transfer[i].Lo, s.Transfer[i].Hi = ci.Point, ci.Lo, ci.Hi
 						})
 					}
@@ -527,7 +529,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						s.PIs = append(s.PIs, PI{Point: point, Day: day, Agent: agent, Baseline: opt.Baseline, Metric: m, Splits: splits})
 						seed := cellSeed(opt.Seed, "pi_mean", point, "", day, agent, opt.Baseline, m)
 						tasks = append(tasks, func() {
-							ci := AvgProbImprovementCI(x, y, opt.Level, opt.Resamples, seed)
+							ci := stats.AvgProbImprovementCI(x, y, opt.Level, opt.Resamples, seed)
 							s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = ci.N, ci.Point, ci.Lo, ci.Hi
 						})
 					}
@@ -663,7 +665,7 @@ func (s *Summary) RunValues(point, split string, day int, agent, metric string) 
 // Profile is a performance profile of one agent: for each threshold Tau[t],
 // Band[t].Point is the fraction of runs whose Metric exceeds it, pooled
 // over Splits (each run contributes the fraction of its splits above the
-// threshold), and Band[t].Lo and Hi bound it pointwise (see ProfileCI). N
+// threshold), and Band[t].Lo and Hi bound it pointwise (see stats.ProfileCI). N
 // is the number of runs.
 type Profile struct {
 	Point         string
@@ -672,7 +674,7 @@ type Profile struct {
 	Splits        []string
 	N             int
 	Tau           []float64
-	Band          []Interval
+	Band          []stats.Interval
 }
 
 // Profile returns the performance profile of agent on metric at one point
@@ -696,7 +698,7 @@ func (s *Summary) Profile(point string, day int, agent, metric string, splits []
 		}
 	}
 	seed := cellSeed(s.Seed, "profile", point, strings.Join(splits, "\x00"), day, agent, "", metric)
-	pr.Band = ProfileCI(nil, runs, tau, s.level(), s.resamples(), seed)
+	pr.Band = stats.ProfileCI(nil, runs, tau, s.level(), s.resamples(), seed)
 	if len(pr.Band) > 0 {
 		pr.N = pr.Band[0].N
 	}
@@ -944,14 +946,25 @@ func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSumm
 			SlotLo: lo, SlotHi: hi,
 			X:    float64(k.day-1) + (float64(k.session)+float64(lo+hi)/2/float64(slots))/float64(sessions),
 			N:    len(vals),
-			Mean: Mean(vals), Median: Median(vals),
+			Mean: stats.Mean(vals), Median: stats.Median(vals),
 		})
 		seed := cellSeed(opt.Seed, "session", point, strconv.Itoa(k.session)+"/"+strconv.Itoa(k.bin), k.day, ss.Agents[k.agent], "", "success")
 		tasks = append(tasks, func() {
-			ci := BootstrapCI(vals, IQM, opt.Level, opt.Resamples, seed)
+			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
 			ss.Points[i].IQM, ss.Points[i].Lo, ss.Points[i].Hi = ci.Point, ci.Lo, ci.Hi
 		})
 	}
 	parallelDo(tasks)
 	return ss
+}
+
+// checkBootstrap panics on bootstrap settings that package stats rejects,
+// so that Summarize fails early even when it has nothing to resample.
+func checkBootstrap(level float64, resamples int) {
+	if !(level > 0 && level < 1) {
+		panic("results: bootstrap level not in (0, 1)")
+	}
+	if resamples < 1 {
+		panic("results: bootstrap resamples < 1")
+	}
 }

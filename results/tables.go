@@ -623,7 +623,7 @@ func splitList(splits []string) string {
 // splits, a column "P(A > baseline)" per compared agent. Each cell is the
 // probability that a run of the agent scores higher than a run of the
 // baseline (ties count one half) over the seeds both have, with its
-// percentile-bootstrap CI resampling runs (see ProbImprovementCI and PI).
+// percentile-bootstrap CI resampling runs (see stats.ProbImprovementCI and PI).
 // No value is marked best. The CSV form is tidy.
 //
 // It returns an error if s has no difference for the point, day and
