@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/grindbench/grindbench/results"
+	"github.com/grindbench/grindbench/results/stats"
 )
 
 // smallConfig is a fast experiment for tests; extra is appended verbatim.
@@ -173,10 +174,10 @@ func paired(a, b map[int]float64) (x, y []float64) {
 func successGreedy(c *results.Checkpoint) float64 { return c.SuccessGreedy }
 
 // requireZeroInCI fails unless the 95% paired-bootstrap CI of a-b holds 0.
-func requireZeroInCI(t *testing.T, what string, a, b map[int]float64) results.Interval {
+func requireZeroInCI(t *testing.T, what string, a, b map[int]float64) stats.Interval {
 	t.Helper()
 	x, y := paired(a, b)
-	ci := results.PairedDiff(x, y, 0.95, 4000, 11)
+	ci := stats.PairedDiff(x, y, 0.95, 4000, 11)
 	if ci.N < 10 || !(ci.Lo <= 0 && 0 <= ci.Hi) {
 		t.Errorf("%s: paired difference %.4f [%.4f, %.4f] over %d seeds excludes 0", what, ci.Point, ci.Lo, ci.Hi, ci.N)
 	}
@@ -258,7 +259,7 @@ mechanisms = ["rlvr"]
 	tr := finalValues(recs, "rlvr-nobias", "train", successGreedy)
 	base := finalValues(recs, "frozen-nobias", "train", successGreedy)
 	x, y := paired(tr, base)
-	if d := results.PairedDiff(x, y, 0.95, 2000, 3); !(d.Lo > 0) {
+	if d := stats.PairedDiff(x, y, 0.95, 2000, 3); !(d.Lo > 0) {
 		t.Fatalf("rlvr did not learn the job (train gain %v): the outspan@1 check would be vacuous", d)
 	}
 	stepAcc := func(c *results.Checkpoint) float64 { return c.StepAccGreedy }

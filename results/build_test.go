@@ -135,9 +135,9 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	wantFigures := []string{
-		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain", "session_success",
+		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain",
 		"gap_success_greedy", "forgetting/frozen", "forgetting/frozen-tuned", "forgetting/rlvr",
-		"profiles/train", "profiles/held-out", "reward_vs_success",
+		"profiles/train", "profiles/held-out", "session_success", "reward_vs_success",
 	}
 	if !slices.Equal(names, wantFigures) {
 		t.Errorf("figures %q, want %q", names, wantFigures)
@@ -145,14 +145,15 @@ func TestBuild(t *testing.T) {
 	var tables []string
 	for _, tf := range b.Tables {
 		tables = append(tables, tf.Name)
-		if tf.Table == nil || !strings.HasSuffix(tf.Path, ".md") || len(tf.Files) != 4 || !strings.Contains(tf.Caption, "percentile-bootstrap") {
+		if tf.Table == nil || !strings.HasSuffix(tf.Files[0], ".md") || len(tf.Files) != 4 || !strings.Contains(tf.Table.Caption, "percentile-bootstrap") {
 			t.Errorf("table %+v", tf)
+			continue
 		}
-		if !strings.Contains(tf.Caption, "100 resamples") {
-			t.Errorf("table %s caption does not state the manifest's resamples: %q", tf.Name, tf.Caption)
+		if !strings.Contains(tf.Table.Caption, "100 resamples") {
+			t.Errorf("table %s caption does not state the manifest's resamples: %q", tf.Name, tf.Table.Caption)
 		}
 	}
-	wantTables := []string{"splits_success_greedy", "splits_success_sampled", "splits_step_acc_greedy", "splits_verdict_reward",
+	wantTables := []string{"splits_success_greedy", "splits_step_acc_greedy", "splits_success_sampled", "splits_verdict_reward",
 		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy"}
 	if !slices.Equal(tables, wantTables) {
 		t.Errorf("tables %q, want %q", tables, wantTables)

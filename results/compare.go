@@ -10,13 +10,13 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"math/bits"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/grindbench/grindbench/results/stats"
 )
 
 // This file compares two results folders metric by metric for regression
@@ -24,99 +24,6 @@ import (
 // metric) cell present in both, the difference NEW − BASE with a bootstrap
 // CI and the probability of improvement, a permutation p-value, Holm's
 // correction across all cells and a minimum effect size.
-
-// MetricDirection says which way a metric improves.
-type MetricDirection int
-
-// Metric directions.
-const (
-	// NoDirection marks a diagnostic (a weight norm, a compute counter):
-	// a significant change is reported as "changed", never as a
-	// regression or an improvement.
-	NoDirection MetricDirection = iota
-	HigherIsBetter
-	LowerIsBetter
-)
-
-// String returns "higher", "lower" or "none".
-func (d MetricDirection) String() string {
-	switch d {
-	case HigherIsBetter:
-		return "higher"
-	case LowerIsBetter:
-		return "lower"
-	}
-	return "none"
-}
-
-// orient returns x signed so that a positive value is better.
-func (d MetricDirection) orient(x float64) float64 {
-	if d == LowerIsBetter {
-		return -x
-	}
-	return x
-}
-
-// MetricInfo describes one metric that Compare can compare.
-type MetricInfo struct {
-	Name      string
-	Direction MetricDirection
-	Doc       string
-}
-
-// CompareMetrics is the table of every metric Compare knows, with its
-// direction: the numeric columns of a checkpoint record, and forgetting,
-// which is derived from a run's earlier checkpoints.
-var CompareMetrics = []MetricInfo{
-	{"success_greedy", HigherIsBetter, "fraction of tasks fully solved, greedy actions"},
-	{"success_sampled", HigherIsBetter, "fraction of tasks fully solved, sampled actions"},
-	{"score_greedy", HigherIsBetter, "mean partial credit, greedy"},
-	{"score_sampled", HigherIsBetter, "mean partial credit, sampled"},
-	{"step_acc_greedy", HigherIsBetter, "fraction of correct steps, greedy"},
-	{"step_acc_sampled", HigherIsBetter, "fraction of correct steps, sampled"},
-	{"verdict_reward", HigherIsBetter, "mean verdict on sampled attempts; can rise while true success falls when a loophole is exploited: read it beside success"},
-	{"forgetting", LowerIsBetter, "max over the run's earlier checkpoints of success_greedy minus success_greedy now, per split (DESIGN 6); undefined at day 0"},
-	{"verdict_coverage", NoDirection, "fraction of sampled attempts that got a verdict: a property of the verifier"},
-	{"shared_mass", NoDirection, "squared norm of the shared (bilinear) channel"},
-	{"memorizing_mass", NoDirection, "squared norm of the per-identity channel"},
-	{"temperature", NoDirection, "softmax temperature"},
-	{"tasks", NoDirection, "tasks evaluated"},
-	{"attempts", NoDirection, "cumulative real attempts (compute)"},
-	{"env_steps", NoDirection, "cumulative environment steps (compute)"},
-	{"verifier_calls", NoDirection, "cumulative real verifier calls (compute)"},
-	{"grad_steps", NoDirection, "cumulative gradient steps (compute)"},
-}
-
-// DefaultCompareMetrics are the metrics compared when none are named.
-var DefaultCompareMetrics = []string{"success_greedy", "success_sampled", "score_greedy", "step_acc_greedy"}
-
-// LookupMetric returns the entry of CompareMetrics with the given name.
-func LookupMetric(name string) (MetricInfo, bool) {
-	for _, m := range CompareMetrics {
-		if m.Name == name {
-			return m, true
-		}
-	}
-	return MetricInfo{}, false
-}
-
-// cmpCheckpointValue returns a numeric column of c by its JSON name, for
-// every name in CompareMetrics but forgetting.
-func cmpCheckpointValue(c *Checkpoint, metric string) float64 {
-	switch metric {
-	case "tasks":
-		return float64(c.Tasks)
-	case "attempts":
-		return float64(c.Attempts)
-	case "env_steps":
-		return float64(c.EnvSteps)
-	case "verifier_calls":
-		return float64(c.VerifierCalls)
-	case "grad_steps":
-		return float64(c.GradSteps)
-	}
-	return MetricValue(c, metric)
-}
 
 // Defaults of CompareOptions.
 const (
@@ -130,7 +37,7 @@ const (
 // each folder's last checkpoint). DefaultCompareOptions gives the settings
 // of grind compare.
 type CompareOptions struct {
-	Metrics []string // names in CompareMetrics; DefaultCompareMetrics if empty
+	Metrics []string // names in the metric table (Metrics); DefaultCompareMetrics() if empty
 
 	// MinEffect is the smallest absolute difference, in the metric's
 	// units, that can count as a regression or an improvement.
@@ -165,18 +72,18 @@ func DefaultCompareOptions() CompareOptions {
 	return CompareOptions{MinEffect: DefaultMinEffect, Seed: 1}
 }
 
-func (o CompareOptions) resolve() (CompareOptions, []MetricInfo, error) {
+func (o CompareOptions) resolve() (CompareOptions, []Metric, error) {
 	names := o.Metrics
 	if len(names) == 0 {
-		names = DefaultCompareMetrics
+		names = DefaultCompareMetrics()
 	}
 	o.Metrics = nil
-	var infos []MetricInfo
+	var infos []Metric
 	for _, n := range names {
 		info, ok := LookupMetric(n)
 		if !ok {
-			known := make([]string, len(CompareMetrics))
-			for i, m := range CompareMetrics {
+			known := make([]string, len(metricTable))
+			for i, m := range metricTable {
 				known[i] = m.Name
 			}
 			return o, nil, fmt.Errorf("unknown metric %q (known: %s)", n, strings.Join(known, ", "))
@@ -240,15 +147,15 @@ type CompareKey struct {
 // seed see the same tasks and noise, so the cell compares the NBase = NNew
 // matched pairs, leaving out the larger side's extra seeds: Diff is the
 // mean paired difference, its CI resamples pairs, and P comes from a
-// sign-flip test (SignFlipTest). Otherwise, with disjoint or partly
+// sign-flip test (stats.SignFlipTest). Otherwise, with disjoint or partly
 // overlapping seeds, every run is used: Diff is the difference of the
-// means, its CI resamples each side independently (UnpairedDiff), and P
-// comes from a permutation test of the difference of means
-// (PermutationTest). Either way the CI is a percentile bootstrap and P is
-// two-sided.
+// means, its CI resamples each side independently (stats.UnpairedDiff),
+// and P comes from a permutation test of the difference of means
+// (stats.PermutationTest). Either way the CI is a percentile bootstrap and
+// P is two-sided.
 type CompareCell struct {
 	CompareKey
-	Direction MetricDirection
+	Direction Direction
 	Paired    bool
 	NBase     int     // BASE runs used
 	NNew      int     // NEW runs used
@@ -390,8 +297,8 @@ func Compare(base, next *Records, opt CompareOptions) (*Comparison, error) {
 	for _, id := range sorted {
 		for _, info := range infos {
 			key := CompareKey{id.point, id.agent, id.split, info.Name}
-			b := sides[0].values(id, info.Name)
-			n := sides[1].values(id, info.Name)
+			b := sides[0].values(id, info)
+			n := sides[1].values(id, info)
 			switch {
 			case len(b) > 0 && len(n) > 0:
 				c.Cells = append(c.Cells, cmpCell(key, info.Direction, b, n, opt))
@@ -411,7 +318,7 @@ func Compare(base, next *Records, opt CompareOptions) (*Comparison, error) {
 	for i := range c.Cells {
 		p[i] = c.Cells[i].P
 	}
-	HolmAdjust(p, p)
+	stats.HolmAdjust(p, p)
 	family, minP := 0, math.Inf(1)
 	for i := range c.Cells {
 		cell := &c.Cells[i]
@@ -464,7 +371,7 @@ func (c *Comparison) notes(family int, minP float64) {
 
 // cmpCell computes one cell's statistics, before Holm's correction.
 // b and n are sorted by seed.
-func cmpCell(key CompareKey, dir MetricDirection, b, n []cmpValue, opt CompareOptions) CompareCell {
+func cmpCell(key CompareKey, dir Direction, b, n []cmpValue, opt CompareOptions) CompareCell {
 	c := CompareCell{CompareKey: key, Direction: dir}
 	ciSeed := cmpSeed(opt.Seed, "ci", key)
 	testSeed := cmpSeed(opt.Seed, "test", key)
@@ -478,24 +385,24 @@ func cmpCell(key CompareKey, dir MetricDirection, b, n []cmpValue, opt CompareOp
 		for i := range x {
 			d[i] = x[i] - y[i]
 		}
-		ci := BootstrapCI(d, Mean, opt.Level, opt.Resamples, ciSeed)
+		ci := stats.BootstrapCI(d, stats.Mean, opt.Level, opt.Resamples, ciSeed)
 		c.Diff, c.Lo, c.Hi = ci.Point, ci.Lo, ci.Hi
-		c.P = SignFlipTest(d, opt.Permutations, testSeed)
-		c.MinP = cmpMinSignFlipP(len(d), opt.Permutations)
+		c.P = stats.SignFlipTest(d, opt.Permutations, testSeed)
+		c.MinP = stats.MinSignFlipP(len(d), opt.Permutations)
 	} else {
 		x, y = cmpValues(n), cmpValues(b)
-		ci := UnpairedDiff(x, y, opt.Level, opt.Resamples, ciSeed)
+		ci := stats.UnpairedDiff(x, y, opt.Level, opt.Resamples, ciSeed)
 		c.Diff, c.Lo, c.Hi = ci.Point, ci.Lo, ci.Hi
-		c.P = PermutationTest(x, y, opt.Permutations, testSeed)
-		c.MinP = cmpMinPermutationP(len(x), len(y), opt.Permutations)
+		c.P = stats.PermutationTest(x, y, opt.Permutations, testSeed)
+		c.MinP = stats.MinPermutationP(len(x), len(y), opt.Permutations)
 	}
 	c.NNew, c.NBase = len(x), len(y)
-	c.New, c.Base = Mean(x), Mean(y)
+	c.New, c.Base = stats.Mean(x), stats.Mean(y)
 	switch dir {
 	case HigherIsBetter:
-		c.ProbImprovement = ProbImprovement(x, y)
+		c.ProbImprovement = stats.ProbImprovement(x, y)
 	case LowerIsBetter:
-		c.ProbImprovement = ProbImprovement(y, x)
+		c.ProbImprovement = stats.ProbImprovement(y, x)
 	default:
 		c.ProbImprovement = math.NaN()
 	}
@@ -550,12 +457,13 @@ type cmpSide struct {
 	day  map[string]int               // point -> compared day
 	last int                          // the largest compared day
 	at   map[cmpStratum][]*Checkpoint // records at day, sorted by seed, one per seed
-	// prevBest is each run split's best success_greedy before day.
-	prevBest map[cmpRunSplit]float64
+	// before holds each run split's records before its compared day, in
+	// record order, for forgetting.
+	before map[cmpRunSplit][]*Checkpoint
 }
 
 func newCmpSide(r *Records, day map[string]int) *cmpSide {
-	s := &cmpSide{day: day, at: make(map[cmpStratum][]*Checkpoint), prevBest: make(map[cmpRunSplit]float64)}
+	s := &cmpSide{day: day, at: make(map[cmpStratum][]*Checkpoint), before: make(map[cmpRunSplit][]*Checkpoint)}
 	seen := make(map[cmpRunSplit]bool)
 	for i := range r.Checkpoints {
 		c := &r.Checkpoints[i]
@@ -565,10 +473,8 @@ func newCmpSide(r *Records, day map[string]int) *cmpSide {
 		case c.Day == d && !seen[rs]:
 			seen[rs] = true
 			s.at[id] = append(s.at[id], c)
-		case c.Day < d && !math.IsNaN(c.SuccessGreedy):
-			if best, ok := s.prevBest[rs]; !ok || c.SuccessGreedy > best {
-				s.prevBest[rs] = c.SuccessGreedy
-			}
+		case c.Day < d:
+			s.before[rs] = append(s.before[rs], c)
 		}
 	}
 	for _, cs := range s.at {
@@ -577,19 +483,30 @@ func newCmpSide(r *Records, day map[string]int) *cmpSide {
 	return s
 }
 
-// values returns the non-NaN values of metric in stratum id, by seed.
-func (s *cmpSide) values(id cmpStratum, metric string) []cmpValue {
+// values returns the non-NaN values of metric m in stratum id, by seed. A
+// derived metric (forgetting) is the best value of its column at an
+// earlier checkpoint of the run split minus the value now; a run split
+// with no earlier value has none.
+func (s *cmpSide) values(id cmpStratum, m Metric) []cmpValue {
+	value := m.Value
+	if value == nil {
+		value = metricValue(m.ForgettingOf)
+	}
 	var out []cmpValue
 	for _, c := range s.at[id] {
-		var v float64
-		if metric == "forgetting" {
-			best, ok := s.prevBest[cmpRunSplit{id, c.Seed}]
+		v := value(c)
+		if m.Value == nil {
+			var best float64
+			ok := false
+			for _, e := range s.before[cmpRunSplit{id, c.Seed}] {
+				if x := value(e); !math.IsNaN(x) && (!ok || x > best) {
+					best, ok = x, true
+				}
+			}
 			if !ok {
 				continue
 			}
-			v = best - c.SuccessGreedy
-		} else {
-			v = cmpCheckpointValue(c, metric)
+			v = best - v
 		}
 		if !math.IsNaN(v) {
 			out = append(out, cmpValue{c.Seed, v})
@@ -939,237 +856,4 @@ func (c *Comparison) writeCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// Tests and intervals.
-
-// HolmAdjust writes into dst the p-values p adjusted by Holm's step-down
-// procedure, and returns dst: with the m non-NaN p-values in ascending
-// order p(1) <= ... <= p(m), the adjusted value of p(i) is
-// max over j <= i of min(1, (m-j+1) p(j)). Rejecting every hypothesis whose
-// adjusted p-value is at most alpha controls the family-wise error rate at
-// alpha. NaN p-values are not part of the family and stay NaN. dst may be
-// p. HolmAdjust panics if len(dst) != len(p).
-func HolmAdjust(dst, p []float64) []float64 {
-	if len(dst) != len(p) {
-		panic("results: HolmAdjust destination length mismatch")
-	}
-	idx := make([]int, 0, len(p))
-	for i, v := range p {
-		if !math.IsNaN(v) {
-			idx = append(idx, i)
-		}
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(p[a], p[b]) })
-	adj := make([]float64, len(idx))
-	m := len(idx)
-	run := 0.0
-	for k, i := range idx {
-		run = math.Max(run, math.Min(1, float64(m-k)*p[i]))
-		adj[k] = run
-	}
-	for i := range dst {
-		if math.IsNaN(p[i]) {
-			dst[i] = math.NaN()
-		}
-	}
-	for k, i := range idx {
-		dst[i] = adj[k]
-	}
-	return dst
-}
-
-// cmpTestStream is the second PCG seed word of the permutation tests.
-const cmpTestStream = 0xbb67ae8584caa73b
-
-// cmpGeq reports whether |t| >= obs up to rounding: relabelled sums are
-// computed in other orders than the observed one.
-func cmpGeq(t, obs, scale float64) bool { return math.Abs(t) >= obs-1e-9*scale }
-
-// SignFlipTest returns the two-sided p-value of the sign-flip permutation
-// test that paired differences d are symmetric about 0, with the statistic
-// |sum(d)| (equivalently |mean(d)|). If 2^len(d) <= permutations the test
-// is exact: the fraction of the 2^n sign vectors whose statistic reaches
-// the observed one. Otherwise it draws permutations random sign vectors
-// from a PCG source seeded with seed and returns (1+k)/(permutations+1),
-// where k counts the draws reaching the observed statistic. All-zero d
-// gives 1; an empty d gives NaN. It panics if permutations < 1.
-func SignFlipTest(d []float64, permutations int, seed uint64) float64 {
-	if permutations < 1 {
-		panic("results: permutations < 1")
-	}
-	n := len(d)
-	if n == 0 {
-		return math.NaN()
-	}
-	// A sign vector flipping the subset F gives sum(d) - 2 sum(d[F]), so
-	// only the flipped values need adding.
-	var total, scale float64
-	for _, v := range d {
-		total += v
-		scale += math.Abs(v)
-	}
-	obs := math.Abs(total)
-	if n < 62 && 1<<n <= permutations {
-		k := 0
-		for mask := range uint64(1) << n {
-			var f float64
-			for m := mask; m != 0; m &= m - 1 {
-				f += d[bits.TrailingZeros64(m)]
-			}
-			if cmpGeq(total-2*f, obs, scale) {
-				k++
-			}
-		}
-		return float64(k) / float64(int(1)<<n)
-	}
-	rnd := rand.New(rand.NewPCG(seed, cmpTestStream))
-	k := 0
-	for range permutations {
-		var f float64
-		for w := 0; w < n; w += 64 {
-			m := rnd.Uint64()
-			if rest := n - w; rest < 64 {
-				m &= 1<<rest - 1
-			}
-			for ; m != 0; m &= m - 1 {
-				f += d[w+bits.TrailingZeros64(m)]
-			}
-		}
-		if cmpGeq(total-2*f, obs, scale) {
-			k++
-		}
-	}
-	return float64(1+k) / float64(permutations+1)
-}
-
-// PermutationTest returns the two-sided p-value of the permutation test
-// that x and y come from the same distribution, with the statistic
-// |mean(x) − mean(y)|: the values are pooled and relabelled into groups of
-// len(x) and len(y). If the number of relabellings C(n, len(x)) is at most
-// permutations the test is exact (the fraction of all relabellings whose
-// statistic reaches the observed one); otherwise it draws permutations
-// random relabellings from a PCG source seeded with seed and returns
-// (1+k)/(permutations+1). It returns NaN if x or y is empty and panics if
-// permutations < 1.
-func PermutationTest(x, y []float64, permutations int, seed uint64) float64 {
-	if permutations < 1 {
-		panic("results: permutations < 1")
-	}
-	nx, ny := len(x), len(y)
-	if nx == 0 || ny == 0 {
-		return math.NaN()
-	}
-	pool := append(slices.Clone(x), y...)
-	var total, scale float64
-	for _, v := range pool {
-		total += v
-		scale = math.Max(scale, math.Abs(v))
-	}
-	stat := func(sx float64) float64 { return sx/float64(nx) - (total-sx)/float64(ny) }
-	var sx float64
-	for _, v := range x {
-		sx += v
-	}
-	obs := math.Abs(stat(sx))
-
-	if c := cmpBinomial(nx+ny, nx, permutations); c <= permutations {
-		// Enumerate the nx-subsets of the pool in lexicographic order.
-		idx := make([]int, nx)
-		for i := range idx {
-			idx[i] = i
-		}
-		k := 0
-		for {
-			var s float64
-			for _, i := range idx {
-				s += pool[i]
-			}
-			if cmpGeq(stat(s), obs, scale) {
-				k++
-			}
-			i := nx - 1
-			for i >= 0 && idx[i] == ny+i {
-				i--
-			}
-			if i < 0 {
-				break
-			}
-			idx[i]++
-			for j := i + 1; j < nx; j++ {
-				idx[j] = idx[j-1] + 1
-			}
-		}
-		return float64(k) / float64(c)
-	}
-	rnd := rand.New(rand.NewPCG(seed, cmpTestStream))
-	n := nx + ny
-	k := 0
-	for range permutations {
-		var s float64
-		for i := range nx { // a partial Fisher-Yates shuffle picks a uniform nx-subset
-			j := i + rnd.IntN(n-i)
-			pool[i], pool[j] = pool[j], pool[i]
-			s += pool[i]
-		}
-		if cmpGeq(stat(s), obs, scale) {
-			k++
-		}
-	}
-	return float64(1+k) / float64(permutations+1)
-}
-
-// cmpBinomial returns C(n, k), or limit+1 if it exceeds limit.
-func cmpBinomial(n, k, limit int) int {
-	k = min(k, n-k)
-	c := 1
-	for i := 1; i <= k; i++ {
-		c = c * (n - k + i) / i // C(n-k+i, i): exact, increasing in i
-		if c > limit {
-			return limit + 1
-		}
-	}
-	return c
-}
-
-// cmpMinSignFlipP is the smallest p-value SignFlipTest can return for n
-// distinct nonzero differences.
-func cmpMinSignFlipP(n, permutations int) float64 {
-	if n < 62 && 1<<n <= permutations {
-		return math.Min(1, 2/float64(int(1)<<n))
-	}
-	return 1 / float64(permutations+1)
-}
-
-// cmpMinPermutationP is the smallest p-value PermutationTest can return for
-// nx and ny distinct values.
-func cmpMinPermutationP(nx, ny, permutations int) float64 {
-	if c := cmpBinomial(nx+ny, nx, permutations); c <= permutations {
-		if nx == ny {
-			return math.Min(1, 2/float64(c)) // a relabelling and its mirror image tie
-		}
-		return 1 / float64(c)
-	}
-	return 1 / float64(permutations+1)
-}
-
-// UnpairedDiff returns mean(x) − mean(y) with a percentile-bootstrap
-// confidence interval at level that resamples x and y independently (each
-// from its own stream, both keyed by seed; see BootstrapCI for the method).
-// N is len(x)+len(y). If either sample is empty every field but N is NaN.
-// It panics if level is not in (0, 1) or resamples < 1.
-func UnpairedDiff(x, y []float64, level float64, resamples int, seed uint64) Interval {
-	checkBootstrap(level, resamples)
-	n := len(x) + len(y)
-	if len(x) == 0 || len(y) == 0 {
-		return Interval{Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), N: n}
-	}
-	rx := BootstrapReplicates(make([]float64, resamples), x, Mean, seed)
-	ry := BootstrapReplicates(make([]float64, resamples), y, Mean, seed^0x3c6ef372fe94f82b)
-	for i := range rx {
-		rx[i] -= ry[i]
-	}
-	slices.Sort(rx)
-	lo, hi := percentileBounds(rx, level)
-	return Interval{Point: Mean(x) - Mean(y), Lo: lo, Hi: hi, N: n}
 }

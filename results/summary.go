@@ -12,50 +12,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/grindbench/grindbench/results/stats"
 )
-
-// Metrics are the checkpoint metrics that Summarize aggregates, in the
-// order in which they appear in a Summary.
-var Metrics = []string{
-	"success_greedy",
-	"score_greedy",
-	"step_acc_greedy",
-	"success_sampled",
-	"score_sampled",
-	"verdict_reward",
-}
-
-// MetricValue returns the value of the named metric in c. The names are the
-// JSON names of Checkpoint's float64 fields: every name in Metrics, and
-// also step_acc_sampled, verdict_coverage, shared_mass, memorizing_mass and
-// temperature. MetricValue panics on any other name.
-func MetricValue(c *Checkpoint, metric string) float64 {
-	switch metric {
-	case "success_greedy":
-		return c.SuccessGreedy
-	case "score_greedy":
-		return c.ScoreGreedy
-	case "step_acc_greedy":
-		return c.StepAccGreedy
-	case "success_sampled":
-		return c.SuccessSampled
-	case "score_sampled":
-		return c.ScoreSampled
-	case "step_acc_sampled":
-		return c.StepAccSampled
-	case "verdict_reward":
-		return c.VerdictReward
-	case "verdict_coverage":
-		return c.VerdictCovered
-	case "shared_mass":
-		return c.SharedMass
-	case "memorizing_mass":
-		return c.MemorizingMass
-	case "temperature":
-		return c.Temperature
-	}
-	panic("results: unknown metric " + strconv.Quote(metric))
-}
 
 // SummaryOptions configures Summarize.
 type SummaryOptions struct {
@@ -129,9 +88,9 @@ type Cell struct {
 // by seed over the N seeds present in both. Mean is the mean paired
 // difference Agent - Baseline, and Lo and Hi bound its percentile-bootstrap
 // confidence interval (resampling pairs). ProbImprovement is the
-// probability that Agent's run beats Baseline's run (see ProbImprovement)
+// probability that Agent's run beats Baseline's run (see stats.ProbImprovement)
 // over the same seeds, and ProbLo and ProbHi bound its percentile-bootstrap
-// interval (resampling each agent's runs, see ProbImprovementCI).
+// interval (resampling each agent's runs, see stats.ProbImprovementCI).
 type Diff struct {
 	Point, Split    string
 	Day             int
@@ -168,10 +127,10 @@ type Transfer struct {
 
 // PI is the probability of improvement of Agent over Baseline on one metric
 // at one point and checkpoint, averaged over the held-out Splits (the
-// strata): the mean over splits of ProbImprovement of the two agents' runs
+// strata): the mean over splits of stats.ProbImprovement of the two agents' runs
 // at the seeds both have, with a percentile-bootstrap CI that resamples
 // each agent's runs, keeping a run's splits together (see
-// AvgProbImprovementCI). N is the number of runs of both agents.
+// stats.AvgProbImprovementCI). N is the number of runs of both agents.
 type PI struct {
 	Point                   string
 	Day                     int
@@ -188,7 +147,7 @@ type PI struct {
 // config), then other agents in order of first appearance; Points and
 // Splits are in order of first appearance; Days are ascending. Cells, Diffs,
 // Gaps and Forgetting are ordered by point, split, day and agent in those
-// orders, then by metric in the order of Metrics; Transfer by point, day,
+// orders, then by metric in the order of the metric table; Transfer by point, day,
 // agent, metric and kind (acc, bwt, fwt); PIs by point, day, agent, metric.
 type Summary struct {
 	Cells      []Cell
@@ -226,10 +185,11 @@ type runData struct {
 	at   []*Checkpoint
 }
 
-// value returns metric m at split j and day index k, NaN if missing.
-func (r *runData) value(j, k, days int, m string) float64 {
+// value returns the metric read by m at split j and day index k, NaN if
+// missing.
+func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 	if c := r.at[j*days+k]; c != nil {
-		return MetricValue(c, m)
+		return m(c)
 	}
 	return math.NaN()
 }
@@ -237,7 +197,8 @@ func (r *runData) value(j, k, days int, m string) float64 {
 // Summarize aggregates checkpoint records over runs.
 //
 // Runs are grouped into strata (Point, Split, Day); within a stratum each
-// run, one per agent per seed, contributes one value per metric in Metrics.
+// run, one per agent per seed, contributes one value per metric the metric
+// table marks Summarized.
 // The records are expected to come from one experiment: if a (point, split,
 // day, agent, seed) occurs more than once, the first record is used. NaN
 // values are left out (a run with a NaN metric does not count towards that
@@ -248,7 +209,8 @@ func (r *runData) value(j, k, days int, m string) float64 {
 // give no Diff. PIs average the probability of improvement over the
 // held-out splits at each point and checkpoint.
 //
-// For each metric in DerivedMetrics it also aggregates, per run: the
+// For each of those metrics with a direction (not verdict_reward: a learner's
+// belief is no score to transfer or forget) it also aggregates, per run: the
 // generalization gap to every non-train split at every checkpoint (if the
 // train split has records), forgetting on every split at every checkpoint
 // after the first, and average accuracy, backward transfer (if there are
@@ -262,6 +224,7 @@ func (r *runData) value(j, k, days int, m string) float64 {
 func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 	opt = opt.withDefaults()
 	checkBootstrap(opt.Level, opt.Resamples)
+	metrics, derived := summaryMetrics(), derivedMetrics()
 	s := &Summary{Level: opt.Level, Resamples: opt.Resamples, Seed: opt.Seed, Baseline: opt.Baseline}
 	agentIdx := make(map[string]int)
 	pointIdx := make(map[string]int)
@@ -351,12 +314,12 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 			return
 		}
 		c.N = len(vals)
-		c.Mean, c.Median = Mean(vals), Median(vals)
+		c.Mean, c.Median = stats.Mean(vals), stats.Median(vals)
 		i := len(*dst)
 		*dst = append(*dst, c)
 		seed := cellSeed(opt.Seed, kind, c.Point, c.Split, c.Day, c.Agent, "", c.Metric)
 		tasks = append(tasks, func() {
-			ci := BootstrapCI(vals, IQM, opt.Level, opt.Resamples, seed)
+			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
 			(*dst)[i].IQM, (*dst)[i].Lo, (*dst)[i].Hi = ci.Point, ci.Lo, ci.Hi
 		})
 	}
@@ -376,15 +339,17 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 		for j, split := range s.Splits {
 			for k, day := range s.Days {
 				for a, agent := range s.Agents {
-					for _, m := range Metrics {
-						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, m) })
+					for _, mt := range metrics {
+						m, v := mt.Name, mt.Value
+						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, v) })
 						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell")
 					}
 					if !hasBaseline || a == baseline {
 						continue
 					}
-					for _, m := range Metrics {
-						x, y := pairBySeed(byRun[p][a], byRun[p][baseline], func(r *runData) float64 { return r.value(j, k, nd, m) })
+					for _, mt := range metrics {
+						m, v := mt.Name, mt.Value
+						x, y := pairBySeed(byRun[p][a], byRun[p][baseline], func(r *runData) float64 { return r.value(j, k, nd, v) })
 						if len(x) == 0 {
 							continue
 						}
@@ -392,13 +357,13 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						s.Diffs = append(s.Diffs, Diff{
 							Point: point, Split: split, Day: day,
 							Agent: agent, Baseline: opt.Baseline, Metric: m,
-							N: len(x), ProbImprovement: ProbImprovement(x, y),
+							N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
 						})
 						seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
 						piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
 						tasks = append(tasks, func() {
-							d := PairedDiff(x, y, opt.Level, opt.Resamples, seed)
-							pi := ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
+							d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
+							pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
 							s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
 							s.Diffs[i].ProbLo, s.Diffs[i].ProbHi = pi.Lo, pi.Hi
 						})
@@ -413,11 +378,12 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 		for j, split := range s.Splits {
 			for k, day := range s.Days {
 				for a, agent := range s.Agents {
-					for _, m := range DerivedMetrics {
+					for _, mt := range derived {
+						m, v := mt.Name, mt.Value
 						id := Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}
 						if train >= 0 && j != train {
 							vals := collect(p, a, func(r *runData) float64 {
-								return Gap(r.value(train, k, nd, m), r.value(j, k, nd, m))
+								return Gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
 							aggregate(&s.Gaps, id, vals, "gap")
 						}
@@ -425,7 +391,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 							series := make([]float64, k+1)
 							vals := collect(p, a, func(r *runData) float64 {
 								for l := range series {
-									series[l] = r.value(j, l, nd, m)
+									series[l] = r.value(j, l, nd, v)
 								}
 								return Forgetting(series, k)
 							})
@@ -456,7 +422,8 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 	for p, point := range s.Points {
 		for k, day := range s.Days {
 			for a, agent := range s.Agents {
-				for _, m := range DerivedMetrics {
+				for _, mt := range derived {
+					m, v := mt.Name, mt.Value
 					for _, kd := range kinds {
 						if len(kd.splits) == 0 || (k == 0 && kd.kind != TransferACC) {
 							continue
@@ -465,7 +432,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						then := make([]float64, len(kd.splits))
 						vals := collect(p, a, func(r *runData) float64 {
 							for i, j := range kd.splits {
-								now[i], then[i] = r.value(j, k, nd, m), r.value(j, 0, nd, m)
+								now[i], then[i] = r.value(j, k, nd, v), r.value(j, 0, nd, v)
 							}
 							if kd.kind == TransferACC {
 								return AverageAccuracy(now)
@@ -478,11 +445,11 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						i := len(s.Transfer)
 						s.Transfer = append(s.Transfer, Transfer{
 							Point: point, Day: day, Agent: agent, Metric: m, Kind: kd.kind,
-							Splits: names(kd.splits), N: len(vals), Mean: Mean(vals), Median: Median(vals),
+							Splits: names(kd.splits), N: len(vals), Mean: stats.Mean(vals), Median: stats.Median(vals),
 						})
 						seed := cellSeed(opt.Seed, kd.kind, point, "", day, agent, "", m)
 						tasks = append(tasks, func() {
-							ci := BootstrapCI(vals, IQM, opt.Level, opt.Resamples, seed)
+							ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
 							s.Transfer[i].IQM, s.Transfer[i].Lo, s.Transfer[i].Hi = ci.Point, ci.Lo, ci.Hi
 						})
 					}
@@ -503,7 +470,8 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 					if len(seeds) == 0 {
 						continue
 					}
-					for _, m := range DerivedMetrics {
+					for _, mt := range derived {
+						m, v := mt.Name, mt.Value
 						x := make([][]float64, len(heldOut))
 						y := make([][]float64, len(heldOut))
 						var splits []string
@@ -512,8 +480,8 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 							y[h] = make([]float64, len(seeds))
 							paired := false
 							for i, pr := range seeds {
-								x[h][i] = pr[0].value(j, k, nd, m)
-								y[h][i] = pr[1].value(j, k, nd, m)
+								x[h][i] = pr[0].value(j, k, nd, v)
+								y[h][i] = pr[1].value(j, k, nd, v)
 								paired = paired || (!math.IsNaN(x[h][i]) && !math.IsNaN(y[h][i]))
 							}
 							if paired {
@@ -527,7 +495,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						s.PIs = append(s.PIs, PI{Point: point, Day: day, Agent: agent, Baseline: opt.Baseline, Metric: m, Splits: splits})
 						seed := cellSeed(opt.Seed, "pi_mean", point, "", day, agent, opt.Baseline, m)
 						tasks = append(tasks, func() {
-							ci := AvgProbImprovementCI(x, y, opt.Level, opt.Resamples, seed)
+							ci := stats.AvgProbImprovementCI(x, y, opt.Level, opt.Resamples, seed)
 							s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = ci.N, ci.Point, ci.Lo, ci.Hi
 						})
 					}
@@ -651,8 +619,9 @@ func (s *Summary) RunValues(point, split string, day int, agent, metric string) 
 	if j < 0 || k < 0 {
 		return nil, nil
 	}
+	value := metricValue(metric)
 	for _, r := range s.runs[pointAgent{point, agent}] {
-		if v := r.value(j, k, len(s.Days), metric); !math.IsNaN(v) {
+		if v := r.value(j, k, len(s.Days), value); !math.IsNaN(v) {
 			seeds = append(seeds, r.seed)
 			vals = append(vals, v)
 		}
@@ -663,7 +632,7 @@ func (s *Summary) RunValues(point, split string, day int, agent, metric string) 
 // Profile is a performance profile of one agent: for each threshold Tau[t],
 // Band[t].Point is the fraction of runs whose Metric exceeds it, pooled
 // over Splits (each run contributes the fraction of its splits above the
-// threshold), and Band[t].Lo and Hi bound it pointwise (see ProfileCI). N
+// threshold), and Band[t].Lo and Hi bound it pointwise (see stats.ProfileCI). N
 // is the number of runs.
 type Profile struct {
 	Point         string
@@ -672,7 +641,7 @@ type Profile struct {
 	Splits        []string
 	N             int
 	Tau           []float64
-	Band          []Interval
+	Band          []stats.Interval
 }
 
 // Profile returns the performance profile of agent on metric at one point
@@ -682,6 +651,7 @@ type Profile struct {
 func (s *Summary) Profile(point string, day int, agent, metric string, splits []string, tau []float64) Profile {
 	pr := Profile{Point: point, Day: day, Agent: agent, Metric: metric, Splits: splits, Tau: tau}
 	k := slices.Index(s.Days, day)
+	value := metricValue(metric)
 	var runs [][]float64
 	if k >= 0 {
 		for _, r := range s.runs[pointAgent{point, agent}] {
@@ -689,14 +659,14 @@ func (s *Summary) Profile(point string, day int, agent, metric string, splits []
 			for i, sp := range splits {
 				v[i] = math.NaN()
 				if j := slices.Index(s.Splits, sp); j >= 0 {
-					v[i] = r.value(j, k, len(s.Days), metric)
+					v[i] = r.value(j, k, len(s.Days), value)
 				}
 			}
 			runs = append(runs, v)
 		}
 	}
 	seed := cellSeed(s.Seed, "profile", point, strings.Join(splits, "\x00"), day, agent, "", metric)
-	pr.Band = ProfileCI(nil, runs, tau, s.level(), s.resamples(), seed)
+	pr.Band = stats.ProfileCI(nil, runs, tau, s.level(), s.resamples(), seed)
 	if len(pr.Band) > 0 {
 		pr.N = pr.Band[0].N
 	}
@@ -944,14 +914,25 @@ func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSumm
 			SlotLo: lo, SlotHi: hi,
 			X:    float64(k.day-1) + (float64(k.session)+float64(lo+hi)/2/float64(slots))/float64(sessions),
 			N:    len(vals),
-			Mean: Mean(vals), Median: Median(vals),
+			Mean: stats.Mean(vals), Median: stats.Median(vals),
 		})
 		seed := cellSeed(opt.Seed, "session", point, strconv.Itoa(k.session)+"/"+strconv.Itoa(k.bin), k.day, ss.Agents[k.agent], "", "success")
 		tasks = append(tasks, func() {
-			ci := BootstrapCI(vals, IQM, opt.Level, opt.Resamples, seed)
+			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
 			ss.Points[i].IQM, ss.Points[i].Lo, ss.Points[i].Hi = ci.Point, ci.Lo, ci.Hi
 		})
 	}
 	parallelDo(tasks)
 	return ss
+}
+
+// checkBootstrap panics on bootstrap settings that package stats rejects,
+// so that Summarize fails early even when it has nothing to resample.
+func checkBootstrap(level float64, resamples int) {
+	if !(level > 0 && level < 1) {
+		panic("results: bootstrap level not in (0, 1)")
+	}
+	if resamples < 1 {
+		panic("results: bootstrap resamples < 1")
+	}
 }

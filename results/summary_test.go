@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grindbench/grindbench/results/stats"
 )
 
 // fakeRecords returns checkpoint records for agents over seeds, splits and
@@ -53,10 +55,10 @@ func TestSummarizeOrderAndCells(t *testing.T) {
 		!slices.Equal(s.Points, []string{"default"}) || !slices.Equal(s.Days, []int{0, 1, 2}) {
 		t.Fatalf("orders: %v %v %v %v", s.Agents, s.Splits, s.Points, s.Days)
 	}
-	if want := 2 * 2 * 3 * len(Metrics); len(s.Cells) != want {
+	if want := 2 * 2 * 3 * len(summaryMetrics()); len(s.Cells) != want {
 		t.Errorf("%d cells, want %d", len(s.Cells), want)
 	}
-	if want := 1 * 2 * 3 * len(Metrics); len(s.Diffs) != want {
+	if want := 1 * 2 * 3 * len(summaryMetrics()); len(s.Diffs) != want {
 		t.Errorf("%d diffs, want %d", len(s.Diffs), want)
 	}
 	if s.Level != 0.95 {
@@ -74,8 +76,8 @@ func TestSummarizeOrderAndCells(t *testing.T) {
 	if !ok {
 		t.Fatal("missing cell")
 	}
-	if c.N != 6 || c.Mean != Mean(vals) || c.Median != Median(vals) || c.IQM != IQM(vals) {
-		t.Errorf("cell %+v, want N=6 mean %v median %v IQM %v", c, Mean(vals), Median(vals), IQM(vals))
+	if c.N != 6 || c.Mean != stats.Mean(vals) || c.Median != stats.Median(vals) || c.IQM != stats.IQM(vals) {
+		t.Errorf("cell %+v, want N=6 mean %v median %v IQM %v", c, stats.Mean(vals), stats.Median(vals), stats.IQM(vals))
 	}
 	if !(c.Lo <= c.IQM && c.IQM <= c.Hi) {
 		t.Errorf("IQM outside its CI: %+v", c)
@@ -90,8 +92,8 @@ func TestSummarizeOrderAndCells(t *testing.T) {
 }
 
 func cellLess(s *Summary, a, b Cell) bool {
-	ka := []int{slices.Index(s.Points, a.Point), slices.Index(s.Splits, a.Split), a.Day, slices.Index(s.Agents, a.Agent), slices.Index(Metrics, a.Metric)}
-	kb := []int{slices.Index(s.Points, b.Point), slices.Index(s.Splits, b.Split), b.Day, slices.Index(s.Agents, b.Agent), slices.Index(Metrics, b.Metric)}
+	ka := []int{slices.Index(s.Points, a.Point), slices.Index(s.Splits, a.Split), a.Day, slices.Index(s.Agents, a.Agent), slices.IndexFunc(summaryMetrics(), func(m Metric) bool { return m.Name == a.Metric })}
+	kb := []int{slices.Index(s.Points, b.Point), slices.Index(s.Splits, b.Split), b.Day, slices.Index(s.Agents, b.Agent), slices.IndexFunc(summaryMetrics(), func(m Metric) bool { return m.Name == b.Metric })}
 	return slices.Compare(ka, kb) < 0
 }
 
@@ -228,7 +230,7 @@ func valuesOf(recs []Checkpoint, split string, day int, agent, metric string) ma
 	for i := range recs {
 		r := &recs[i]
 		if r.Split == split && r.Day == day && r.Agent == agent {
-			out[r.Seed] = MetricValue(r, metric)
+			out[r.Seed] = metricValue(metric)(r)
 		}
 	}
 	return out
@@ -251,8 +253,8 @@ func TestSummarizeDerived(t *testing.T) {
 		want = append(want, train[seed]-held[seed])
 	}
 	g, ok := s.Gap("default", "heldout", 2, "rlvr", m)
-	if !ok || g.N != 6 || g.IQM != IQM(want) || g.Mean != Mean(want) || !(g.Lo <= g.IQM && g.IQM <= g.Hi) {
-		t.Errorf("gap %+v, want IQM %v", g, IQM(want))
+	if !ok || g.N != 6 || g.IQM != stats.IQM(want) || g.Mean != stats.Mean(want) || !(g.Lo <= g.IQM && g.IQM <= g.Hi) {
+		t.Errorf("gap %+v, want IQM %v", g, stats.IQM(want))
 	}
 	if _, ok := s.Gap("default", "train", 2, "rlvr", m); ok {
 		t.Error("a gap of train to itself")
@@ -270,8 +272,8 @@ func TestSummarizeDerived(t *testing.T) {
 			f = c
 		}
 	}
-	if f.N != 6 || f.IQM != IQM(want) {
-		t.Errorf("forgetting %+v, want IQM %v", f, IQM(want))
+	if f.N != 6 || f.IQM != stats.IQM(want) {
+		t.Errorf("forgetting %+v, want IQM %v", f, stats.IQM(want))
 	}
 	for _, c := range s.Forgetting {
 		if c.Day == 0 {
@@ -294,8 +296,8 @@ func TestSummarizeDerived(t *testing.T) {
 		fwt = append(fwt, held[seed]-h0[seed])
 	}
 	for kind, w := range map[string][]float64{TransferACC: acc, TransferBWT: bwt, TransferFWT: fwt} {
-		if math.Abs(tr[kind].IQM-IQM(w)) > 1e-12 || tr[kind].N != 6 {
-			t.Errorf("%s: %+v, want IQM %v", kind, tr[kind], IQM(w))
+		if math.Abs(tr[kind].IQM-stats.IQM(w)) > 1e-12 || tr[kind].N != 6 {
+			t.Errorf("%s: %+v, want IQM %v", kind, tr[kind], stats.IQM(w))
 		}
 	}
 	if !slices.Equal(tr[TransferFWT].Splits, []string{"heldout"}) || !slices.Equal(tr[TransferACC].Splits, splits) {
@@ -309,7 +311,7 @@ func TestSummarizeDerived(t *testing.T) {
 	for seed := range 6 {
 		xs, ys = append(xs, x[seed]), append(ys, y[seed])
 	}
-	if d.ProbImprovement != ProbImprovement(xs, ys) || !(d.ProbLo <= d.ProbImprovement && d.ProbImprovement <= d.ProbHi) {
+	if d.ProbImprovement != stats.ProbImprovement(xs, ys) || !(d.ProbLo <= d.ProbImprovement && d.ProbImprovement <= d.ProbHi) {
 		t.Errorf("diff PI %+v", d)
 	}
 	var pi PI

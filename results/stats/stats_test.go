@@ -1,10 +1,9 @@
-package results
+package stats
 
 import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"testing"
 )
 
@@ -51,23 +50,33 @@ func TestIQM(t *testing.T) {
 }
 
 func TestMeanMedian(t *testing.T) {
-	x := []float64{4, 1, 3, 2}
-	if got := Mean(x); got != 2.5 {
-		t.Errorf("Mean = %v, want 2.5", got)
-	}
-	if got := Median(x); got != 2.5 {
-		t.Errorf("Median even = %v, want 2.5", got)
-	}
-	if got := Median([]float64{5, 1, 3}); got != 3 {
-		t.Errorf("Median odd = %v, want 3", got)
-	}
-	if !slices.Equal(x, []float64{4, 1, 3, 2}) {
-		t.Error("Median modified its input")
-	}
-	if !math.IsNaN(Mean(nil)) || !math.IsNaN(Median(nil)) {
-		t.Error("Mean or Median of nil is not NaN")
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name         string
+		x            []float64
+		mean, median float64
+	}{
+		{"even", []float64{4, 1, 3, 2}, 2.5, 2.5},
+		{"odd", []float64{5, 1, 3}, 3, 3},
+		{"single", []float64{0.25}, 0.25, 0.25},
+		{"skewed", []float64{0, 0, 0, 10}, 2.5, 0},
+		{"empty", nil, nan, nan},
+	} {
+		x := slices.Clone(tc.x)
+		if got := Mean(x); !same(got, tc.mean) {
+			t.Errorf("%s: Mean(%v) = %v, want %v", tc.name, tc.x, got, tc.mean)
+		}
+		if got := Median(x); !same(got, tc.median) {
+			t.Errorf("%s: Median(%v) = %v, want %v", tc.name, tc.x, got, tc.median)
+		}
+		if !slices.Equal(x, tc.x) {
+			t.Errorf("%s: Mean or Median modified its input", tc.name)
+		}
 	}
 }
+
+// same reports whether a and b are equal or both NaN.
+func same(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
 func sample(n int, seed uint64) []float64 {
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -203,24 +212,6 @@ func TestProbImprovement(t *testing.T) {
 	}
 }
 
-func BenchmarkBootstrapCI(b *testing.B) {
-	for _, n := range []int{10, 100} {
-		x := sample(n, 1)
-		b.Run("IQM/n="+strconv.Itoa(n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				BootstrapCI(x, IQM, 0.95, 2000, 1)
-			}
-		})
-		b.Run("Mean/n="+strconv.Itoa(n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				BootstrapCI(x, Mean, 0.95, 2000, 1)
-			}
-		})
-	}
-}
-
 func TestDrawCountsMatchesIntN(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 7, 8, 10, 20, 50, 1000} {
 		counts := make([]int, n)
@@ -315,50 +306,24 @@ func TestProfileCI(t *testing.T) {
 	}
 }
 
-func TestDerivedQuantities(t *testing.T) {
-	// Forgetting: best earlier value minus now; NaN skipped.
-	a := []float64{0.5, 0.8, math.NaN(), 0.6, 0.9}
-	for _, tc := range []struct {
-		k    int
-		want float64
-	}{{1, -0.3}, {3, 0.8 - 0.6}, {4, 0.8 - 0.9}} {
-		if got := Forgetting(a, tc.k); math.Abs(got-tc.want) > 1e-15 {
-			t.Errorf("Forgetting(k=%d) = %v, want %v", tc.k, got, tc.want)
-		}
+func TestUnpairedDiff(t *testing.T) {
+	x := []float64{0.5, 0.6, 0.7, 0.8}
+	y := []float64{0.1, 0.2, 0.3}
+	ci := UnpairedDiff(x, y, 0.95, 2000, 9)
+	if math.Abs(ci.Point-(0.65-0.2)) > 1e-12 || ci.N != 7 || !(ci.Lo < ci.Point && ci.Point < ci.Hi) {
+		t.Errorf("UnpairedDiff = %+v", ci)
 	}
-	if !math.IsNaN(Forgetting(a, 0)) || !math.IsNaN(Forgetting(a, 2)) {
-		t.Error("Forgetting without an earlier value or with a NaN now is not NaN")
+	if again := UnpairedDiff(x, y, 0.95, 2000, 9); again != ci {
+		t.Errorf("not deterministic: %+v vs %+v", ci, again)
 	}
-	if got := Gap(0.75, 0.25); got != 0.5 {
-		t.Errorf("Gap = %v", got)
+	// The CI is no wider than the range of possible differences of means.
+	if ci.Lo < 0.5-0.3 || ci.Hi > 0.8-0.1 {
+		t.Errorf("CI [%v, %v] outside the possible range", ci.Lo, ci.Hi)
 	}
-	if got := AverageAccuracy([]float64{0.2, 0.4, 0.9}); math.Abs(got-0.5) > 1e-15 {
-		t.Errorf("AverageAccuracy = %v", got)
+	if c := UnpairedDiff([]float64{2, 2}, []float64{2}, 0.95, 100, 1); c.Point != 0 || c.Lo != 0 || c.Hi != 0 {
+		t.Errorf("constant samples: %+v", c)
 	}
-	if !math.IsNaN(AverageAccuracy([]float64{0.2, math.NaN()})) || !math.IsNaN(AverageAccuracy(nil)) {
-		t.Error("AverageAccuracy with a missing split is not NaN")
-	}
-	if got := MeanChange([]float64{0.5, 0.2}, []float64{0.8, 0.1}); math.Abs(got-(-0.1)) > 1e-15 {
-		t.Errorf("MeanChange = %v, want -0.1", got)
-	}
-}
-
-func BenchmarkProbImprovementCI(b *testing.B) {
-	x, y := sample(20, 1), sample(20, 2)
-	b.ReportAllocs()
-	for b.Loop() {
-		ProbImprovementCI(x, y, 0.95, 2000, 1)
-	}
-}
-
-func BenchmarkProfileCI(b *testing.B) {
-	runs := make([][]float64, 20)
-	for i := range runs {
-		runs[i] = sample(14, uint64(i))
-	}
-	tau := ProfileThresholds("success_greedy", 0, 1)
-	b.ReportAllocs()
-	for b.Loop() {
-		ProfileCI(nil, runs, tau, 0.95, 2000, 1)
+	if c := UnpairedDiff(nil, y, 0.95, 100, 1); !math.IsNaN(c.Point) {
+		t.Errorf("empty: %+v", c)
 	}
 }
