@@ -272,7 +272,7 @@ mechanisms = ["rlvr"]
 	// not asserted (with the group-mean update of rlvr it came out
 	// -0.0039 [-0.0088, -0.0003] over these 24 seeds).
 	x, y = paired(finalValues(recs, "rlvr", "outspan@1", successGreedy), finalValues(recs, "frozen", "outspan@1", successGreedy))
-	t.Logf("rlvr (bias on) - frozen at outspan@1, success: %v (a finding, not a calibration)", results.PairedDiff(x, y, 0.95, 2000, 3))
+	t.Logf("rlvr (bias on) - frozen at outspan@1, success: %v (a finding, not a calibration)", stats.PairedDiff(x, y, 0.95, 2000, 3))
 	for _, agent := range []string{"frozen", "rlvr"} {
 		requireZeroInCI(t, agent+": outspan@0 - inspan",
 			finalValues(recs, agent, "outspan@0", successGreedy), finalValues(recs, agent, "inspan", successGreedy))

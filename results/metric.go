@@ -144,12 +144,12 @@ var metricTable = []Metric{
 	{
 		Name: "shared_mass", Value: func(c *Checkpoint) float64 { return c.SharedMass },
 		Direction: NoDirection, Unit: "squared norm", Min: 0, Max: unbounded,
-		Doc: "squared norm of the policy's shared (bilinear, generalizing) channel",
+		Doc: "squared norm of the policy model's shared terms, those that generalize across situations (skills with the bilinear model: the x (x) c channel)",
 	},
 	{
 		Name: "memorizing_mass", Value: func(c *Checkpoint) float64 { return c.MemorizingMass },
 		Direction: NoDirection, Unit: "squared norm", Min: 0, Max: unbounded,
-		Doc: "squared norm of the policy's per-skill-identity (memorizing) channel",
+		Doc: "squared norm of the policy model's memorizing terms, keyed by an identity a new situation does not share (bilinear: x (x) onehot(id))",
 	},
 	{
 		Name: "temperature", Value: func(c *Checkpoint) float64 { return c.Temperature },

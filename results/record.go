@@ -38,8 +38,8 @@ type Checkpoint struct {
 	StepAccSampled float64 `json:"step_acc_sampled"`
 	VerdictReward  float64 `json:"verdict_reward"`   // mean verdict on sampled attempts that got one: what a learner would believe
 	VerdictCovered float64 `json:"verdict_coverage"` // fraction of sampled attempts that got a verdict
-	SharedMass     float64 `json:"shared_mass"`      // squared norm of the shared (bilinear) channel
-	MemorizingMass float64 `json:"memorizing_mass"`  // squared norm of the per-identity channel
+	SharedMass     float64 `json:"shared_mass"`      // squared norm of the model's shared terms (skills, bilinear: the x (x) c channel)
+	MemorizingMass float64 `json:"memorizing_mass"`  // squared norm of its memorizing terms (per-identity weights)
 	Temperature    float64 `json:"temperature"`
 	Attempts       int64   `json:"attempts"`       // cumulative compute at this checkpoint
 	EnvSteps       int64   `json:"env_steps"`      //
