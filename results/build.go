@@ -70,11 +70,9 @@ type Built struct {
 	Headline string          // the main table as plain text, for the terminal
 }
 
-// HeadlineMetric is the metric of the main table and plots.
+// HeadlineMetric is the metric of the main table and plots, and of the
+// generalization-gap, transfer and probability-of-improvement tables.
 const HeadlineMetric = "success_greedy"
-
-// tableMetrics get a split table each.
-var tableMetrics = []string{"success_greedy", "success_sampled", "step_acc_greedy", "verdict_reward"}
 
 // defaultPlotFormats are the formats of every figure.
 var defaultPlotFormats = []string{".png", ".svg", ".pdf"}
@@ -241,8 +239,8 @@ func (w *builder) tables(point, sub string, day int) error {
 		w.b.Tables = append(w.b.Tables, tf)
 		return nil
 	}
-	for _, metric := range tableMetrics {
-		t, err := SplitTable(s, point, day, metric)
+	for _, m := range metricsWhere(func(m Metric) bool { return m.Tabulated }) {
+		t, err := SplitTable(s, point, day, m.Name)
 		if err != nil {
 			continue // no data for this metric
 		}
@@ -284,13 +282,50 @@ func (w *builder) figure(name, section, title, caption string, draw func(paths .
 	w.jobs = append(w.jobs, figureJob{index: len(w.b.Figures) - 1, draw: draw})
 }
 
-// figures queues every figure of one point that its data support.
+// figures queues every figure of one point that its data support: those
+// of each metric the metric table marks Plotted, then the within-session
+// curves and verdict reward against true success.
 func (w *builder) figures(point, sub string, day int) {
+	for _, m := range metricsWhere(func(m Metric) bool { return m.Plotted }) {
+		w.metricFigures(point, sub, day, m.Name)
+	}
 	s := w.b.Summary
 	ci := fmt.Sprintf("IQM over runs with %s", ciMethod(s))
 	name := func(parts ...string) string { return filepath.Join(append([]string{sub}, parts...)...) }
 	where := pointClause(s, point)
-	m := HeadlineMetric
+	if ss := w.b.Sessions; ss != nil && ss.Slots[point] > 0 {
+		w.figure(name("session_success"), SectionSession,
+			fmt.Sprintf("True success per real attempt during the job%s", pointSuffix(s, point)),
+			fmt.Sprintf("True success of every real job attempt (recorded online, never shown to the agent)%s, averaged per run over bins of %d task slots and all rollouts, against time in the job in days: IQM over runs with %s%% percentile-bootstrap CI over runs (%d resamples). Whole days mark session boundaries, where in-session context is cleared.",
+				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
+			func(paths ...string) error { return PlotSessionCurves(ss, point, paths...) })
+	}
+	if split := rewardSplit(s); split != "" && (hasSplit(s, point, split, "verdict_reward") || hasSplit(s, point, split, "success_sampled")) {
+		w.figure(name("reward_vs_success"), SectionReward,
+			fmt.Sprintf("Verdict reward vs true success on %s%s", split, pointSuffix(s, point)),
+			fmt.Sprintf("Per agent, the mean verdict a learner received (dashed, hollow markers) and the true success of the same sampled attempts (solid) on %s%s at every checkpoint: %s (bands). A verdict reward above true success that grows over time is reward hacking; with an exact verifier the lines coincide.", split, where, ci),
+			func(paths ...string) error { return PlotRewardVsSuccess(s, point, split, paths...) })
+	}
+}
+
+// metricFigures queues the figures of metric m at one point: bars per
+// split, learning curves, generalization-gap bars, forgetting matrices and
+// performance profiles. Those of HeadlineMetric sit directly under plots/
+// (or the point's folder), those of another metric in a folder named
+// after it.
+func (w *builder) metricFigures(point, sub string, day int, m string) {
+	s := w.b.Summary
+	ci := fmt.Sprintf("IQM over runs with %s", ciMethod(s))
+	folder := []string{sub}
+	if m != HeadlineMetric {
+		folder = append(folder, safeName(m))
+	}
+	name := func(parts ...string) string { return filepath.Join(append(slices.Clone(folder), parts...)...) }
+	where := pointClause(s, point)
+	what := "" // titles name a metric other than the headline's
+	if m != HeadlineMetric {
+		what = m + ": "
+	}
 
 	if hasCells(s, point, day, m) {
 		w.figure(name("splits_"+m), SectionHeadline,
@@ -303,20 +338,13 @@ func (w *builder) figures(point, sub string, day int) {
 			continue
 		}
 		w.figure(name("curves", safeName(split)), SectionCurves,
-			fmt.Sprintf("Learning curve on %s%s", split, pointSuffix(s, point)),
+			what+fmt.Sprintf("Learning curve on %s%s", split, pointSuffix(s, point)),
 			fmt.Sprintf("%s on %s%s at every checkpoint (day 0 is before the job): %s (bands). Agents whose curves coincide are told apart by marker and dash pattern.", m, split, where, ci),
 			func(paths ...string) error { return PlotLearningCurves(s, point, split, m, paths...) })
 	}
-	if ss := w.b.Sessions; ss != nil && ss.Slots[point] > 0 {
-		w.figure(name("session_success"), SectionSession,
-			fmt.Sprintf("True success per real attempt during the job%s", pointSuffix(s, point)),
-			fmt.Sprintf("True success of every real job attempt (recorded online, never shown to the agent)%s, averaged per run over bins of %d task slots and all rollouts, against time in the job in days: IQM over runs with %s%% percentile-bootstrap CI over runs (%d resamples). Whole days mark session boundaries, where in-session context is cleared.",
-				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
-			func(paths ...string) error { return PlotSessionCurves(ss, point, paths...) })
-	}
 	if hasGaps(s, point, day, m) {
 		w.figure(name("gap_"+m), SectionGap,
-			fmt.Sprintf("Generalization gap at day %d%s", day, pointSuffix(s, point)),
+			what+fmt.Sprintf("Generalization gap at day %d%s", day, pointSuffix(s, point)),
 			fmt.Sprintf("Generalization gap of %s at day %d%s: per run, the value on %s minus the value on each other split (above zero: better on what it practised), %s (whiskers).", m, day, where, s.TrainSplit, ci),
 			func(paths ...string) error { return PlotGapBars(s, point, day, m, paths...) })
 	}
@@ -326,14 +354,14 @@ func (w *builder) figures(point, sub string, day int) {
 				continue
 			}
 			w.figure(name("forgetting", safeName(agent)), SectionForgetting,
-				fmt.Sprintf("Forgetting matrix of %s%s", agent, pointSuffix(s, point)),
+				what+fmt.Sprintf("Forgetting matrix of %s%s", agent, pointSuffix(s, point)),
 				fmt.Sprintf("%s of %s%s per split (rows) and checkpoint (columns). Numbers: IQM over runs. Colour: IQM over runs of each run's change since day %d, on a scale shared by every agent (vermillion: lost, blue: gained).", m, agent, where, s.Days[0]),
 				func(paths ...string) error { return PlotForgettingMatrix(s, point, agent, m, paths...) })
 		}
 	}
 	if s.TrainSplit != "" && hasSplit(s, point, s.TrainSplit, m) {
 		w.figure(name("profiles", "train"), SectionProfiles,
-			fmt.Sprintf("Performance profile on %s at day %d%s", s.TrainSplit, day, pointSuffix(s, point)),
+			what+fmt.Sprintf("Performance profile on %s at day %d%s", s.TrainSplit, day, pointSuffix(s, point)),
 			fmt.Sprintf("Fraction of runs whose %s on %s at day %d%s exceeds each threshold τ, per agent, with a pointwise %s%% percentile-bootstrap band over runs (%d resamples).", m, s.TrainSplit, day, where, levelPercent(s.Level), s.resamples()),
 			func(paths ...string) error {
 				return PlotProfiles(s, point, day, m, []string{s.TrainSplit}, s.TrainSplit, paths...)
@@ -346,15 +374,9 @@ func (w *builder) figures(point, sub string, day int) {
 			label = held[0]
 		}
 		w.figure(name("profiles", "held-out"), SectionProfiles,
-			fmt.Sprintf("Performance profile on held-out splits at day %d%s", day, pointSuffix(s, point)),
+			what+fmt.Sprintf("Performance profile on held-out splits at day %d%s", day, pointSuffix(s, point)),
 			fmt.Sprintf("Fraction of (run, split) pairs whose %s at day %d%s exceeds each threshold τ, pooling the held-out splits (%s) with equal weight, per agent, with a pointwise %s%% percentile-bootstrap band resampling runs (%d resamples).", m, day, where, strings.Join(held, ", "), levelPercent(s.Level), s.resamples()),
 			func(paths ...string) error { return PlotProfiles(s, point, day, m, held, label, paths...) })
-	}
-	if split := rewardSplit(s); split != "" && (hasSplit(s, point, split, "verdict_reward") || hasSplit(s, point, split, "success_sampled")) {
-		w.figure(name("reward_vs_success"), SectionReward,
-			fmt.Sprintf("Verdict reward vs true success on %s%s", split, pointSuffix(s, point)),
-			fmt.Sprintf("Per agent, the mean verdict a learner received (dashed, hollow markers) and the true success of the same sampled attempts (solid) on %s%s at every checkpoint: %s (bands). A verdict reward above true success that grows over time is reward hacking; with an exact verifier the lines coincide.", split, where, ci),
-			func(paths ...string) error { return PlotRewardVsSuccess(s, point, split, paths...) })
 	}
 }
 

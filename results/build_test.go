@@ -135,9 +135,9 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	wantFigures := []string{
-		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain", "session_success",
+		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain",
 		"gap_success_greedy", "forgetting/frozen", "forgetting/frozen-tuned", "forgetting/rlvr",
-		"profiles/train", "profiles/held-out", "reward_vs_success",
+		"profiles/train", "profiles/held-out", "session_success", "reward_vs_success",
 	}
 	if !slices.Equal(names, wantFigures) {
 		t.Errorf("figures %q, want %q", names, wantFigures)
@@ -152,7 +152,7 @@ func TestBuild(t *testing.T) {
 			t.Errorf("table %s caption does not state the manifest's resamples: %q", tf.Name, tf.Caption)
 		}
 	}
-	wantTables := []string{"splits_success_greedy", "splits_success_sampled", "splits_step_acc_greedy", "splits_verdict_reward",
+	wantTables := []string{"splits_success_greedy", "splits_step_acc_greedy", "splits_success_sampled", "splits_verdict_reward",
 		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy"}
 	if !slices.Equal(tables, wantTables) {
 		t.Errorf("tables %q, want %q", tables, wantTables)

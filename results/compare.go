@@ -25,99 +25,6 @@ import (
 // CI and the probability of improvement, a permutation p-value, Holm's
 // correction across all cells and a minimum effect size.
 
-// MetricDirection says which way a metric improves.
-type MetricDirection int
-
-// Metric directions.
-const (
-	// NoDirection marks a diagnostic (a weight norm, a compute counter):
-	// a significant change is reported as "changed", never as a
-	// regression or an improvement.
-	NoDirection MetricDirection = iota
-	HigherIsBetter
-	LowerIsBetter
-)
-
-// String returns "higher", "lower" or "none".
-func (d MetricDirection) String() string {
-	switch d {
-	case HigherIsBetter:
-		return "higher"
-	case LowerIsBetter:
-		return "lower"
-	}
-	return "none"
-}
-
-// orient returns x signed so that a positive value is better.
-func (d MetricDirection) orient(x float64) float64 {
-	if d == LowerIsBetter {
-		return -x
-	}
-	return x
-}
-
-// MetricInfo describes one metric that Compare can compare.
-type MetricInfo struct {
-	Name      string
-	Direction MetricDirection
-	Doc       string
-}
-
-// CompareMetrics is the table of every metric Compare knows, with its
-// direction: the numeric columns of a checkpoint record, and forgetting,
-// which is derived from a run's earlier checkpoints.
-var CompareMetrics = []MetricInfo{
-	{"success_greedy", HigherIsBetter, "fraction of tasks fully solved, greedy actions"},
-	{"success_sampled", HigherIsBetter, "fraction of tasks fully solved, sampled actions"},
-	{"score_greedy", HigherIsBetter, "mean partial credit, greedy"},
-	{"score_sampled", HigherIsBetter, "mean partial credit, sampled"},
-	{"step_acc_greedy", HigherIsBetter, "fraction of correct steps, greedy"},
-	{"step_acc_sampled", HigherIsBetter, "fraction of correct steps, sampled"},
-	{"verdict_reward", HigherIsBetter, "mean verdict on sampled attempts; can rise while true success falls when a loophole is exploited: read it beside success"},
-	{"forgetting", LowerIsBetter, "max over the run's earlier checkpoints of success_greedy minus success_greedy now, per split (DESIGN 6); undefined at day 0"},
-	{"verdict_coverage", NoDirection, "fraction of sampled attempts that got a verdict: a property of the verifier"},
-	{"shared_mass", NoDirection, "squared norm of the shared (bilinear) channel"},
-	{"memorizing_mass", NoDirection, "squared norm of the per-identity channel"},
-	{"temperature", NoDirection, "softmax temperature"},
-	{"tasks", NoDirection, "tasks evaluated"},
-	{"attempts", NoDirection, "cumulative real attempts (compute)"},
-	{"env_steps", NoDirection, "cumulative environment steps (compute)"},
-	{"verifier_calls", NoDirection, "cumulative real verifier calls (compute)"},
-	{"grad_steps", NoDirection, "cumulative gradient steps (compute)"},
-}
-
-// DefaultCompareMetrics are the metrics compared when none are named.
-var DefaultCompareMetrics = []string{"success_greedy", "success_sampled", "score_greedy", "step_acc_greedy"}
-
-// LookupMetric returns the entry of CompareMetrics with the given name.
-func LookupMetric(name string) (MetricInfo, bool) {
-	for _, m := range CompareMetrics {
-		if m.Name == name {
-			return m, true
-		}
-	}
-	return MetricInfo{}, false
-}
-
-// cmpCheckpointValue returns a numeric column of c by its JSON name, for
-// every name in CompareMetrics but forgetting.
-func cmpCheckpointValue(c *Checkpoint, metric string) float64 {
-	switch metric {
-	case "tasks":
-		return float64(c.Tasks)
-	case "attempts":
-		return float64(c.Attempts)
-	case "env_steps":
-		return float64(c.EnvSteps)
-	case "verifier_calls":
-		return float64(c.VerifierCalls)
-	case "grad_steps":
-		return float64(c.GradSteps)
-	}
-	return MetricValue(c, metric)
-}
-
 // Defaults of CompareOptions.
 const (
 	DefaultMinEffect    = 0.02
@@ -130,7 +37,7 @@ const (
 // each folder's last checkpoint). DefaultCompareOptions gives the settings
 // of grind compare.
 type CompareOptions struct {
-	Metrics []string // names in CompareMetrics; DefaultCompareMetrics if empty
+	Metrics []string // names in the metric table (Metrics); DefaultCompareMetrics() if empty
 
 	// MinEffect is the smallest absolute difference, in the metric's
 	// units, that can count as a regression or an improvement.
@@ -165,18 +72,18 @@ func DefaultCompareOptions() CompareOptions {
 	return CompareOptions{MinEffect: DefaultMinEffect, Seed: 1}
 }
 
-func (o CompareOptions) resolve() (CompareOptions, []MetricInfo, error) {
+func (o CompareOptions) resolve() (CompareOptions, []Metric, error) {
 	names := o.Metrics
 	if len(names) == 0 {
-		names = DefaultCompareMetrics
+		names = DefaultCompareMetrics()
 	}
 	o.Metrics = nil
-	var infos []MetricInfo
+	var infos []Metric
 	for _, n := range names {
 		info, ok := LookupMetric(n)
 		if !ok {
-			known := make([]string, len(CompareMetrics))
-			for i, m := range CompareMetrics {
+			known := make([]string, len(metricTable))
+			for i, m := range metricTable {
 				known[i] = m.Name
 			}
 			return o, nil, fmt.Errorf("unknown metric %q (known: %s)", n, strings.Join(known, ", "))
@@ -248,7 +155,7 @@ type CompareKey struct {
 // P is two-sided.
 type CompareCell struct {
 	CompareKey
-	Direction MetricDirection
+	Direction Direction
 	Paired    bool
 	NBase     int     // BASE runs used
 	NNew      int     // NEW runs used
@@ -390,8 +297,8 @@ func Compare(base, next *Records, opt CompareOptions) (*Comparison, error) {
 	for _, id := range sorted {
 		for _, info := range infos {
 			key := CompareKey{id.point, id.agent, id.split, info.Name}
-			b := sides[0].values(id, info.Name)
-			n := sides[1].values(id, info.Name)
+			b := sides[0].values(id, info)
+			n := sides[1].values(id, info)
 			switch {
 			case len(b) > 0 && len(n) > 0:
 				c.Cells = append(c.Cells, cmpCell(key, info.Direction, b, n, opt))
@@ -464,7 +371,7 @@ func (c *Comparison) notes(family int, minP float64) {
 
 // cmpCell computes one cell's statistics, before Holm's correction.
 // b and n are sorted by seed.
-func cmpCell(key CompareKey, dir MetricDirection, b, n []cmpValue, opt CompareOptions) CompareCell {
+func cmpCell(key CompareKey, dir Direction, b, n []cmpValue, opt CompareOptions) CompareCell {
 	c := CompareCell{CompareKey: key, Direction: dir}
 	ciSeed := cmpSeed(opt.Seed, "ci", key)
 	testSeed := cmpSeed(opt.Seed, "test", key)
@@ -550,12 +457,13 @@ type cmpSide struct {
 	day  map[string]int               // point -> compared day
 	last int                          // the largest compared day
 	at   map[cmpStratum][]*Checkpoint // records at day, sorted by seed, one per seed
-	// prevBest is each run split's best success_greedy before day.
-	prevBest map[cmpRunSplit]float64
+	// before holds each run split's records before its compared day, in
+	// record order, for forgetting.
+	before map[cmpRunSplit][]*Checkpoint
 }
 
 func newCmpSide(r *Records, day map[string]int) *cmpSide {
-	s := &cmpSide{day: day, at: make(map[cmpStratum][]*Checkpoint), prevBest: make(map[cmpRunSplit]float64)}
+	s := &cmpSide{day: day, at: make(map[cmpStratum][]*Checkpoint), before: make(map[cmpRunSplit][]*Checkpoint)}
 	seen := make(map[cmpRunSplit]bool)
 	for i := range r.Checkpoints {
 		c := &r.Checkpoints[i]
@@ -565,10 +473,8 @@ func newCmpSide(r *Records, day map[string]int) *cmpSide {
 		case c.Day == d && !seen[rs]:
 			seen[rs] = true
 			s.at[id] = append(s.at[id], c)
-		case c.Day < d && !math.IsNaN(c.SuccessGreedy):
-			if best, ok := s.prevBest[rs]; !ok || c.SuccessGreedy > best {
-				s.prevBest[rs] = c.SuccessGreedy
-			}
+		case c.Day < d:
+			s.before[rs] = append(s.before[rs], c)
 		}
 	}
 	for _, cs := range s.at {
@@ -577,19 +483,30 @@ func newCmpSide(r *Records, day map[string]int) *cmpSide {
 	return s
 }
 
-// values returns the non-NaN values of metric in stratum id, by seed.
-func (s *cmpSide) values(id cmpStratum, metric string) []cmpValue {
+// values returns the non-NaN values of metric m in stratum id, by seed. A
+// derived metric (forgetting) is the best value of its column at an
+// earlier checkpoint of the run split minus the value now; a run split
+// with no earlier value has none.
+func (s *cmpSide) values(id cmpStratum, m Metric) []cmpValue {
+	value := m.Value
+	if value == nil {
+		value = metricValue(m.ForgettingOf)
+	}
 	var out []cmpValue
 	for _, c := range s.at[id] {
-		var v float64
-		if metric == "forgetting" {
-			best, ok := s.prevBest[cmpRunSplit{id, c.Seed}]
+		v := value(c)
+		if m.Value == nil {
+			var best float64
+			ok := false
+			for _, e := range s.before[cmpRunSplit{id, c.Seed}] {
+				if x := value(e); !math.IsNaN(x) && (!ok || x > best) {
+					best, ok = x, true
+				}
+			}
 			if !ok {
 				continue
 			}
-			v = best - c.SuccessGreedy
-		} else {
-			v = cmpCheckpointValue(c, metric)
+			v = best - v
 		}
 		if !math.IsNaN(v) {
 			out = append(out, cmpValue{c.Seed, v})

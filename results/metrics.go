@@ -52,30 +52,6 @@ import "math"
 // cohort, the same definitions apply with a[0] replaced by the checkpoint
 // at which the cohort was learned.
 
-// metricSign returns +1 for a checkpoint metric where higher is
-// better (success, score and step accuracy), and 0 for one with no
-// direction (verdict reward, coverage, channel masses, temperature, and
-// unknown names): a high verdict reward may be reward hacking, not skill.
-func metricSign(metric string) int {
-	switch metric {
-	case "success_greedy", "score_greedy", "step_acc_greedy",
-		"success_sampled", "score_sampled", "step_acc_sampled":
-		return 1
-	}
-	return 0
-}
-
-// DerivedMetrics are the metrics for which Summarize computes generalization
-// gaps, forgetting and transfer: those with a direction, in the order of
-// Metrics.
-var DerivedMetrics = []string{
-	"success_greedy",
-	"score_greedy",
-	"step_acc_greedy",
-	"success_sampled",
-	"score_sampled",
-}
-
 // Gap returns the generalization gap train - heldout of one run at one
 // checkpoint, NaN if either is NaN.
 func Gap(train, heldout float64) float64 { return train - heldout }

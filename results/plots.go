@@ -94,37 +94,6 @@ const (
 	figureMargin = vg.Length(6) // points around the figure
 )
 
-// metricUnits describes what each metric measures, for axis labels.
-var metricUnits = map[string]string{
-	"success_greedy":   "fraction of tasks solved",
-	"success_sampled":  "fraction of tasks solved",
-	"score_greedy":     "mean partial credit",
-	"score_sampled":    "mean partial credit",
-	"step_acc_greedy":  "fraction of correct steps",
-	"step_acc_sampled": "fraction of correct steps",
-	"verdict_reward":   "mean verdict",
-	"verdict_coverage": "fraction with a verdict",
-	"shared_mass":      "squared norm",
-	"memorizing_mass":  "squared norm",
-}
-
-// metricLabel returns an axis label for metric: its name and unit.
-func metricLabel(metric string) string {
-	if u, ok := metricUnits[metric]; ok {
-		return metric + " (" + u + ")"
-	}
-	return metric
-}
-
-// unitInterval reports whether metric lies in [0, 1].
-func unitInterval(metric string) bool {
-	switch metric {
-	case "shared_mass", "memorizing_mass", "temperature":
-		return false
-	}
-	return true
-}
-
 // withAlpha returns c with the given opacity, premultiplied.
 func withAlpha(c color.Color, a uint8) color.Color {
 	r, g, b, _ := c.RGBA()

@@ -19,12 +19,13 @@ func (s *Summary) ChangeMatrix(point, agent, metric string) [][]float64 {
 	out := make([][]float64, len(s.Splits))
 	nd := len(s.Days)
 	runs := s.runs[pointAgent{point, agent}]
+	value := metricValue(metric)
 	for j := range s.Splits {
 		out[j] = make([]float64, nd)
 		for k := range s.Days {
 			var vals []float64
 			for _, r := range runs {
-				if d := r.value(j, k, nd, metric) - r.value(j, 0, nd, metric); !math.IsNaN(d) {
+				if d := r.value(j, k, nd, value) - r.value(j, 0, nd, value); !math.IsNaN(d) {
 					vals = append(vals, d)
 				}
 			}

@@ -9,11 +9,11 @@ import (
 )
 
 // ProfileThresholds returns the thresholds of a performance profile of
-// metric: 101 evenly spaced values from 0 to 1 for a metric in [0, 1],
-// else 101 values spanning lo to hi.
+// metric: 101 evenly spaced values spanning its bounds in the metric table
+// (0 to 1 for a fraction) when both are finite, else spanning lo to hi.
 func ProfileThresholds(metric string, lo, hi float64) []float64 {
-	if unitInterval(metric) {
-		lo, hi = 0, 1
+	if m, ok := LookupMetric(metric); ok && m.bounded() {
+		lo, hi = m.Min, m.Max
 	}
 	tau := make([]float64, 101)
 	for i := range tau {
@@ -34,7 +34,7 @@ func ProfileThresholds(metric string, lo, hi float64) []float64 {
 // It returns an error if no agent has values.
 func PlotProfiles(s *Summary, point string, day int, metric string, splits []string, label string, paths ...string) error {
 	tau := ProfileThresholds(metric, 0, 1)
-	if !unitInterval(metric) {
+	if m, ok := LookupMetric(metric); !ok || !m.bounded() {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, c := range s.Cells {
 			if c.Point == point && c.Day == day && c.Metric == metric {

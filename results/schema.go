@@ -17,11 +17,13 @@ type Column struct {
 // KindAll marks a column that every record kind has (the Header).
 const KindAll = "all"
 
-// columnDocs is the meaning of every record column, keyed "kind.name"
-// (kind "all" for the header every record has). Schema reads the columns
-// themselves from the struct tags of Header, Checkpoint, Attempt and End,
-// so a new field without an entry here shows up with an empty meaning and
-// fails TestSchemaDocumented.
+// columnDocs is the meaning of every record column that is not a metric,
+// keyed "kind.name" (kind "all" for the header every record has); the
+// numeric columns of a checkpoint record are documented in the metric
+// table (metric.go) instead. Schema reads the columns themselves from the
+// struct tags of Header, Checkpoint, Attempt and End, so a new field
+// documented in neither shows up with an empty meaning and fails
+// TestSchemaDocumented.
 var columnDocs = map[string]string{
 	// Header.
 	"all.schema":     "record format version; this build reads version " + strconv.Itoa(SchemaVersion),
@@ -35,23 +37,7 @@ var columnDocs = map[string]string{
 	"all.day":        "checkpoint: days completed (0 = before the job); attempt: the day of the attempt, from 1",
 
 	// Checkpoint.
-	"checkpoint.split":            "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, ...)",
-	"checkpoint.tasks":            "tasks evaluated on this split at this checkpoint",
-	"checkpoint.success_greedy":   "fraction of tasks fully solved with greedy actions, in [0, 1]",
-	"checkpoint.score_greedy":     "mean partial credit with greedy actions, in [0, 1]",
-	"checkpoint.step_acc_greedy":  "fraction of correct steps with greedy actions, in [0, 1]",
-	"checkpoint.success_sampled":  "fraction of tasks fully solved with sampled actions, in [0, 1]",
-	"checkpoint.score_sampled":    "mean partial credit with sampled actions, in [0, 1]",
-	"checkpoint.step_acc_sampled": "fraction of correct steps with sampled actions, in [0, 1]",
-	"checkpoint.verdict_reward":   "mean verdict on sampled attempts that got one, in [0, 1]: what a learner would believe (compare with success_sampled to expose hacking)",
-	"checkpoint.verdict_coverage": "fraction of sampled attempts that got a verdict, in [0, 1]",
-	"checkpoint.shared_mass":      "squared norm of the policy's shared (bilinear, generalizing) channel",
-	"checkpoint.memorizing_mass":  "squared norm of the policy's per-skill-identity (memorizing) channel",
-	"checkpoint.temperature":      "softmax temperature of the policy",
-	"checkpoint.attempts":         "cumulative real attempts up to this checkpoint (compute)",
-	"checkpoint.env_steps":        "cumulative environment steps up to this checkpoint (compute)",
-	"checkpoint.verifier_calls":   "cumulative real verifier calls up to this checkpoint (compute)",
-	"checkpoint.grad_steps":       "cumulative gradient steps up to this checkpoint (compute)",
+	"checkpoint.split": "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, ...)",
 
 	// Attempt.
 	"attempt.session": "session within the day, from 0",
@@ -80,7 +66,8 @@ var schemaKinds = []struct {
 
 // Schema lists every record column: first the header columns every record
 // has (kind "all"), then those of checkpoint, attempt and end records, each
-// in struct order. A name may recur under two kinds (checkpoint.attempts
+// in struct order. A checkpoint metric's meaning comes from the metric
+// table, with its bounds and direction. A name may recur under two kinds (checkpoint.attempts
 // counts compute, end.attempts records). It is derived from the record types' JSON
 // tags, so it always matches what the files hold.
 func Schema() []Column {
@@ -98,7 +85,11 @@ func Schema() []Column {
 			if name == "" {
 				name = f.Name
 			}
-			cols = append(cols, Column{Kind: k.kind, Name: name, Type: jsonType(f.Type), Doc: columnDocs[k.kind+"."+name]})
+			doc := columnDocs[k.kind+"."+name]
+			if m, ok := LookupMetric(name); ok && k.kind == KindCheckpoint && m.Value != nil {
+				doc = m.schemaDoc()
+			}
+			cols = append(cols, Column{Kind: k.kind, Name: name, Type: jsonType(f.Type), Doc: doc})
 		}
 	}
 	return cols

@@ -16,49 +16,6 @@ import (
 	"github.com/grindbench/grindbench/results/stats"
 )
 
-// Metrics are the checkpoint metrics that Summarize aggregates, in the
-// order in which they appear in a Summary.
-var Metrics = []string{
-	"success_greedy",
-	"score_greedy",
-	"step_acc_greedy",
-	"success_sampled",
-	"score_sampled",
-	"verdict_reward",
-}
-
-// MetricValue returns the value of the named metric in c. The names are the
-// JSON names of Checkpoint's float64 fields: every name in Metrics, and
-// also step_acc_sampled, verdict_coverage, shared_mass, memorizing_mass and
-// temperature. MetricValue panics on any other name.
-func MetricValue(c *Checkpoint, metric string) float64 {
-	switch metric {
-	case "success_greedy":
-		return c.SuccessGreedy
-	case "score_greedy":
-		return c.ScoreGreedy
-	case "step_acc_greedy":
-		return c.StepAccGreedy
-	case "success_sampled":
-		return c.SuccessSampled
-	case "score_sampled":
-		return c.ScoreSampled
-	case "step_acc_sampled":
-		return c.StepAccSampled
-	case "verdict_reward":
-		return c.VerdictReward
-	case "verdict_coverage":
-		return c.VerdictCovered
-	case "shared_mass":
-		return c.SharedMass
-	case "memorizing_mass":
-		return c.MemorizingMass
-	case "temperature":
-		return c.Temperature
-	}
-	panic("results: unknown metric " + strconv.Quote(metric))
-}
-
 // SummaryOptions configures Summarize.
 type SummaryOptions struct {
 	Baseline  string  // agent compared against; "" for no differences
@@ -190,7 +147,7 @@ type PI struct {
 // config), then other agents in order of first appearance; Points and
 // Splits are in order of first appearance; Days are ascending. Cells, Diffs,
 // Gaps and Forgetting are ordered by point, split, day and agent in those
-// orders, then by metric in the order of Metrics; Transfer by point, day,
+// orders, then by metric in the order of the metric table; Transfer by point, day,
 // agent, metric and kind (acc, bwt, fwt); PIs by point, day, agent, metric.
 type Summary struct {
 	Cells      []Cell
@@ -228,10 +185,11 @@ type runData struct {
 	at   []*Checkpoint
 }
 
-// value returns metric m at split j and day index k, NaN if missing.
-func (r *runData) value(j, k, days int, m string) float64 {
+// value returns the metric read by m at split j and day index k, NaN if
+// missing.
+func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 	if c := r.at[j*days+k]; c != nil {
-		return MetricValue(c, m)
+		return m(c)
 	}
 	return math.NaN()
 }
@@ -239,7 +197,8 @@ func (r *runData) value(j, k, days int, m string) float64 {
 // Summarize aggregates checkpoint records over runs.
 //
 // Runs are grouped into strata (Point, Split, Day); within a stratum each
-// run, one per agent per seed, contributes one value per metric in Metrics.
+// run, one per agent per seed, contributes one value per metric the metric
+// table marks Summarized.
 // The records are expected to come from one experiment: if a (point, split,
 // day, agent, seed) occurs more than once, the first record is used. NaN
 // values are left out (a run with a NaN metric does not count towards that
@@ -250,7 +209,8 @@ func (r *runData) value(j, k, days int, m string) float64 {
 // give no Diff. PIs average the probability of improvement over the
 // held-out splits at each point and checkpoint.
 //
-// For each metric in DerivedMetrics it also aggregates, per run: the
+// For each of those metrics with a direction (not verdict_reward: a learner's
+// belief is no score to transfer or forget) it also aggregates, per run: the
 // generalization gap to every non-train split at every checkpoint (if the
 // train split has records), forgetting on every split at every checkpoint
 // after the first, and average accuracy, backward transfer (if there are
@@ -264,6 +224,7 @@ func (r *runData) value(j, k, days int, m string) float64 {
 func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 	opt = opt.withDefaults()
 	checkBootstrap(opt.Level, opt.Resamples)
+	metrics, derived := summaryMetrics(), derivedMetrics()
 	s := &Summary{Level: opt.Level, Resamples: opt.Resamples, Seed: opt.Seed, Baseline: opt.Baseline}
 	agentIdx := make(map[string]int)
 	pointIdx := make(map[string]int)
@@ -378,15 +339,17 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 		for j, split := range s.Splits {
 			for k, day := range s.Days {
 				for a, agent := range s.Agents {
-					for _, m := range Metrics {
-						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, m) })
+					for _, mt := range metrics {
+						m, v := mt.Name, mt.Value
+						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, v) })
 						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell")
 					}
 					if !hasBaseline || a == baseline {
 						continue
 					}
-					for _, m := range Metrics {
-						x, y := pairBySeed(byRun[p][a], byRun[p][baseline], func(r *runData) float64 { return r.value(j, k, nd, m) })
+					for _, mt := range metrics {
+						m, v := mt.Name, mt.Value
+						x, y := pairBySeed(byRun[p][a], byRun[p][baseline], func(r *runData) float64 { return r.value(j, k, nd, v) })
 						if len(x) == 0 {
 							continue
 						}
@@ -415,11 +378,12 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 		for j, split := range s.Splits {
 			for k, day := range s.Days {
 				for a, agent := range s.Agents {
-					for _, m := range DerivedMetrics {
+					for _, mt := range derived {
+						m, v := mt.Name, mt.Value
 						id := Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}
 						if train >= 0 && j != train {
 							vals := collect(p, a, func(r *runData) float64 {
-								return Gap(r.value(train, k, nd, m), r.value(j, k, nd, m))
+								return Gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
 							aggregate(&s.Gaps, id, vals, "gap")
 						}
@@ -427,7 +391,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 							series := make([]float64, k+1)
 							vals := collect(p, a, func(r *runData) float64 {
 								for l := range series {
-									series[l] = r.value(j, l, nd, m)
+									series[l] = r.value(j, l, nd, v)
 								}
 								return Forgetting(series, k)
 							})
@@ -458,7 +422,8 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 	for p, point := range s.Points {
 		for k, day := range s.Days {
 			for a, agent := range s.Agents {
-				for _, m := range DerivedMetrics {
+				for _, mt := range derived {
+					m, v := mt.Name, mt.Value
 					for _, kd := range kinds {
 						if len(kd.splits) == 0 || (k == 0 && kd.kind != TransferACC) {
 							continue
@@ -467,7 +432,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						then := make([]float64, len(kd.splits))
 						vals := collect(p, a, func(r *runData) float64 {
 							for i, j := range kd.splits {
-								now[i], then[i] = r.value(j, k, nd, m), r.value(j, 0, nd, m)
+								now[i], then[i] = r.value(j, k, nd, v), r.value(j, 0, nd, v)
 							}
 							if kd.kind == TransferACC {
 								return AverageAccuracy(now)
@@ -505,7 +470,8 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 					if len(seeds) == 0 {
 						continue
 					}
-					for _, m := range DerivedMetrics {
+					for _, mt := range derived {
+						m, v := mt.Name, mt.Value
 						x := make([][]float64, len(heldOut))
 						y := make([][]float64, len(heldOut))
 						var splits []string
@@ -514,8 +480,8 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 							y[h] = make([]float64, len(seeds))
 							paired := false
 							for i, pr := range seeds {
-								x[h][i] = pr[0].value(j, k, nd, m)
-								y[h][i] = pr[1].value(j, k, nd, m)
+								x[h][i] = pr[0].value(j, k, nd, v)
+								y[h][i] = pr[1].value(j, k, nd, v)
 								paired = paired || (!math.IsNaN(x[h][i]) && !math.IsNaN(y[h][i]))
 							}
 							if paired {
@@ -653,8 +619,9 @@ func (s *Summary) RunValues(point, split string, day int, agent, metric string) 
 	if j < 0 || k < 0 {
 		return nil, nil
 	}
+	value := metricValue(metric)
 	for _, r := range s.runs[pointAgent{point, agent}] {
-		if v := r.value(j, k, len(s.Days), metric); !math.IsNaN(v) {
+		if v := r.value(j, k, len(s.Days), value); !math.IsNaN(v) {
 			seeds = append(seeds, r.seed)
 			vals = append(vals, v)
 		}
@@ -684,6 +651,7 @@ type Profile struct {
 func (s *Summary) Profile(point string, day int, agent, metric string, splits []string, tau []float64) Profile {
 	pr := Profile{Point: point, Day: day, Agent: agent, Metric: metric, Splits: splits, Tau: tau}
 	k := slices.Index(s.Days, day)
+	value := metricValue(metric)
 	var runs [][]float64
 	if k >= 0 {
 		for _, r := range s.runs[pointAgent{point, agent}] {
@@ -691,7 +659,7 @@ func (s *Summary) Profile(point string, day int, agent, metric string, splits []
 			for i, sp := range splits {
 				v[i] = math.NaN()
 				if j := slices.Index(s.Splits, sp); j >= 0 {
-					v[i] = r.value(j, k, len(s.Days), metric)
+					v[i] = r.value(j, k, len(s.Days), value)
 				}
 			}
 			runs = append(runs, v)

@@ -55,10 +55,10 @@ func TestSummarizeOrderAndCells(t *testing.T) {
 		!slices.Equal(s.Points, []string{"default"}) || !slices.Equal(s.Days, []int{0, 1, 2}) {
 		t.Fatalf("orders: %v %v %v %v", s.Agents, s.Splits, s.Points, s.Days)
 	}
-	if want := 2 * 2 * 3 * len(Metrics); len(s.Cells) != want {
+	if want := 2 * 2 * 3 * len(summaryMetrics()); len(s.Cells) != want {
 		t.Errorf("%d cells, want %d", len(s.Cells), want)
 	}
-	if want := 1 * 2 * 3 * len(Metrics); len(s.Diffs) != want {
+	if want := 1 * 2 * 3 * len(summaryMetrics()); len(s.Diffs) != want {
 		t.Errorf("%d diffs, want %d", len(s.Diffs), want)
 	}
 	if s.Level != 0.95 {
@@ -92,8 +92,8 @@ func TestSummarizeOrderAndCells(t *testing.T) {
 }
 
 func cellLess(s *Summary, a, b Cell) bool {
-	ka := []int{slices.Index(s.Points, a.Point), slices.Index(s.Splits, a.Split), a.Day, slices.Index(s.Agents, a.Agent), slices.Index(Metrics, a.Metric)}
-	kb := []int{slices.Index(s.Points, b.Point), slices.Index(s.Splits, b.Split), b.Day, slices.Index(s.Agents, b.Agent), slices.Index(Metrics, b.Metric)}
+	ka := []int{slices.Index(s.Points, a.Point), slices.Index(s.Splits, a.Split), a.Day, slices.Index(s.Agents, a.Agent), slices.IndexFunc(summaryMetrics(), func(m Metric) bool { return m.Name == a.Metric })}
+	kb := []int{slices.Index(s.Points, b.Point), slices.Index(s.Splits, b.Split), b.Day, slices.Index(s.Agents, b.Agent), slices.IndexFunc(summaryMetrics(), func(m Metric) bool { return m.Name == b.Metric })}
 	return slices.Compare(ka, kb) < 0
 }
 
@@ -230,7 +230,7 @@ func valuesOf(recs []Checkpoint, split string, day int, agent, metric string) ma
 	for i := range recs {
 		r := &recs[i]
 		if r.Split == split && r.Day == day && r.Agent == agent {
-			out[r.Seed] = MetricValue(r, metric)
+			out[r.Seed] = metricValue(metric)(r)
 		}
 	}
 	return out

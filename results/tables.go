@@ -304,9 +304,9 @@ func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey
 // difference and its CI, formatted "+0.05 [+0.01, +0.09]". Missing cells
 // are "–". Agents and splits keep the order of s, leaving out those with no
 // data. Splits go down the rows so that a table of many splits still fits a
-// terminal. For a metric where higher is better, the agents' best IQM in
-// each row (compared as displayed, to two decimals) is marked; ties are all
-// marked, and a row where every agent ties marks none. The caption states
+// terminal. For a metric with a direction in the metric table, the agents'
+// best IQM in each row (compared as displayed, to two decimals) is marked;
+// ties are all marked, and a row where every agent ties marks none. The caption states
 // the metric, point, day, the number of runs per cell and the method.
 //
 // The CSV form is tidy: one row per cell (kind "cell") and per difference
@@ -365,8 +365,8 @@ func SplitTable(s *Summary, point string, day int, metric string) (*Table, error
 			vals = append(vals, x)
 		}
 		best := make([]bool, len(row))
-		if metricSign(metric) > 0 {
-			copy(best[1:], markBest(vals, 1))
+		if dir := metricDirection(metric).sign(); dir != 0 {
+			copy(best[1:], markBest(vals, dir))
 		}
 		for k, a := range agents {
 			if c, ok := cells[cellKey{a, sp}]; ok {
@@ -501,7 +501,8 @@ func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []s
 // a row "forgetting: S" per split S (see metrics.go for the definitions).
 // Each cell is the IQM over runs with its bootstrap CI. For a metric where
 // higher is better, the best agent per row is marked: the largest ACC, BWT
-// and FWT, the smallest forgetting. The CSV form is tidy, one row per
+// and FWT, the smallest forgetting (the other way round where lower is
+// better; none for a metric with no direction). The CSV form is tidy, one row per
 // (quantity, agent).
 //
 // It returns an error if s has neither transfer nor forgetting for the
@@ -582,8 +583,8 @@ func TransferTable(s *Summary, point string, day int, metric string) (*Table, er
 			out = append(out, v)
 		}
 		best := make([]bool, len(out))
-		if metricSign(metric) > 0 {
-			copy(best[1:], markBest(vals, r.dir))
+		if dir := metricDirection(metric).sign(); dir != 0 {
+			copy(best[1:], markBest(vals, dir*r.dir))
 		}
 		for k, a := range agents {
 			if c, ok := r.cells[a]; ok {

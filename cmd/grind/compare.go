@@ -18,7 +18,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", compareSynopsis, stderr)
 	var metrics multiFlag
 	fs.Var(&metrics, "metric", "metric to compare (repeatable or comma-separated; default "+
-		strings.Join(results.DefaultCompareMetrics, ",")+"); see --list-metrics")
+		strings.Join(results.DefaultCompareMetrics(), ",")+"); see --list-metrics")
 	minEffect := fs.Float64("min-effect", results.DefaultMinEffect, "smallest absolute difference that counts as a regression or improvement")
 	alpha := fs.Float64("alpha", results.DefaultAlpha, "family-wise error rate of the Holm correction over all cells")
 	day := fs.String("day", "last", "checkpoint to compare: last (each folder's last day) or N days completed")
@@ -32,7 +32,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *list {
-		for _, m := range results.CompareMetrics {
+		for _, m := range results.Metrics() {
 			fmt.Fprintf(stdout, "%-17s %-7s %s\n", m.Name, m.Direction, m.Doc)
 		}
 		return nil
