@@ -45,15 +45,13 @@ type Figure struct {
 	Files   []string // every format written, in the order of PlotFormats
 }
 
-// TableFile is one table Build wrote, in every format.
+// TableFile is one table Build wrote, in every format, with the table
+// itself, which the report renders.
 type TableFile struct {
-	Name    string // stable identifier, the path under tables/ without extension
-	Section string
-	Title   string
-	Caption string   // the caption as in the Markdown and LaTeX files
-	Path    string   // the Markdown file
+	Name    string   // stable identifier, the path under tables/ without extension
+	Section string   // the group it belongs to, e.g. "Generalization gap"
 	Files   []string // .md, .tex, .txt and .csv, in that order
-	Table   *Table   // the table itself, to render it in another format
+	Table   *Table
 }
 
 // ErrNoRecords is Build's error for a folder with no usable run records.
@@ -214,7 +212,7 @@ func (w *builder) tables(point, sub string, day int) error {
 	s := w.b.Summary
 	add := func(section string, t *Table) error {
 		name := filepath.ToSlash(filepath.Join(sub, t.Name))
-		tf := TableFile{Name: name, Section: section, Title: t.Title, Caption: t.FullCaption(FormatMarkdown), Table: t}
+		tf := TableFile{Name: name, Section: section, Table: t}
 		var buf bytes.Buffer
 		for _, f := range TableFormats {
 			buf.Reset()
@@ -226,9 +224,6 @@ func (w *builder) tables(point, sub string, day int) error {
 				return err
 			}
 			tf.Files = append(tf.Files, path)
-			if f.Format == FormatMarkdown {
-				tf.Path = path
-			}
 			if f.Format == FormatText && t.Name == "splits_"+HeadlineMetric {
 				if len(s.Points) > 1 {
 					w.b.Headline += "point " + point + "\n"

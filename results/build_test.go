@@ -145,11 +145,12 @@ func TestBuild(t *testing.T) {
 	var tables []string
 	for _, tf := range b.Tables {
 		tables = append(tables, tf.Name)
-		if tf.Table == nil || !strings.HasSuffix(tf.Path, ".md") || len(tf.Files) != 4 || !strings.Contains(tf.Caption, "percentile-bootstrap") {
+		if tf.Table == nil || !strings.HasSuffix(tf.Files[0], ".md") || len(tf.Files) != 4 || !strings.Contains(tf.Table.Caption, "percentile-bootstrap") {
 			t.Errorf("table %+v", tf)
+			continue
 		}
-		if !strings.Contains(tf.Caption, "100 resamples") {
-			t.Errorf("table %s caption does not state the manifest's resamples: %q", tf.Name, tf.Caption)
+		if !strings.Contains(tf.Table.Caption, "100 resamples") {
+			t.Errorf("table %s caption does not state the manifest's resamples: %q", tf.Name, tf.Table.Caption)
 		}
 	}
 	wantTables := []string{"splits_success_greedy", "splits_step_acc_greedy", "splits_success_sampled", "splits_verdict_reward",

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,11 +27,12 @@ const ReportFile = "report.html"
 // and Go version, platform, config hash, seeds, agents, and a content hash
 // per run, checked against the record files).
 //
-// Tables come from their Markdown versions (caption and cells), or from
-// their CSV versions when a table has no Markdown file. A plot is embedded
-// once, as PNG when Build wrote one, else as SVG; other formats are listed.
-// The page holds no timestamp: the same folder gives the same bytes. It
-// returns the path written.
+// Tables are rendered from the tables Build made (built.Tables: title,
+// caption, cells and best cells), never read back from the files it wrote.
+// A plot is embedded once, as PNG when Build wrote one, else as SVG; other
+// formats are listed, and so is every other file Build wrote. The page
+// holds no timestamp: the same folder gives the same bytes. It returns the
+// path written.
 func WriteReport(dir string, built *Built) (string, error) {
 	if built == nil {
 		return "", errors.New("results: WriteReport needs the outputs of Build")
@@ -240,7 +240,8 @@ func rel(dir, f string) string {
 
 // outputs collects the tables and figures Build wrote: those it described
 // (Built.Tables and Built.Figures) with their titles, captions and
-// sections, then any other file of Built.Files by its name.
+// sections, then the images among the other files of Built.Files, named
+// by their paths. The remaining files are listed in p.Other.
 func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportPlot, error) {
 	var (
 		tables  []reportTable
@@ -256,30 +257,14 @@ func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportP
 		return strings.Join(rs, ", ")
 	}
 	for _, tf := range built.Tables {
-		source := sources(tf.Files)
-		var t reportTable
-		switch {
-		case tf.Table != nil:
-			t = tableOf(tf.Table)
-		case tf.Path != "":
-			data, err := os.ReadFile(tf.Path)
-			if err != nil {
-				return nil, nil, err
-			}
-			ts := parseMarkdownTables(string(data))
-			if len(ts) == 0 {
-				continue
-			}
-			t = ts[0]
-		default:
-			continue
+		if tf.Table == nil {
+			continue // nothing to render: its files are listed with the others
 		}
-		if tf.Caption != "" {
-			t.Caption = template.HTML(template.HTMLEscapeString(tf.Caption))
-		}
-		t.Title = cmp.Or(tf.Title, t.Title, tf.Name)
+		t := tableOf(tf.Table)
+		t.Caption = template.HTML(template.HTMLEscapeString(tf.Table.FullCaption(FormatMarkdown)))
+		t.Title = cmp.Or(tf.Table.Title, tf.Name)
 		t.Section = cmp.Or(tf.Section, reportTablesSection)
-		t.ID, t.Source = p.uniqueID("table", tf.Name), source
+		t.ID, t.Source = p.uniqueID("table", tf.Name), sources(tf.Files)
 		tables = append(tables, t)
 	}
 	for _, f := range built.Figures {
@@ -305,8 +290,8 @@ func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportP
 			rest = append(rest, f)
 		}
 	}
-	t, pl, err := p.addFiles(dir, rest)
-	return append(tables, t...), append(plots, pl...), err
+	pl, err := p.addFiles(dir, rest)
+	return tables, append(plots, pl...), err
 }
 
 // sections groups tables and figures by section, in sectionOrder and
@@ -387,13 +372,11 @@ func embedImage(files []string) (template.HTMLAttr, error) {
 	return "", nil
 }
 
-// addFiles sorts files Build did not describe into tables, plots and
-// others, keeping their order, and names them by their paths.
-func (p *reportPage) addFiles(dir string, files []string) ([]reportTable, []reportPlot, error) {
-	var (
-		tables []reportTable
-		plots  []reportPlot
-	)
+// addFiles embeds the images among files Build did not describe, keeping
+// their order and naming them by their paths, and lists the others in
+// p.Other.
+func (p *reportPage) addFiles(dir string, files []string) ([]reportPlot, error) {
+	var plots []reportPlot
 	// Index the files written per stem (path without extension).
 	byStem := map[string][]string{}
 	var stems []string
@@ -406,70 +389,32 @@ func (p *reportPage) addFiles(dir string, files []string) ([]reportTable, []repo
 	}
 	for _, stem := range stems {
 		fs := byStem[stem]
-		exts := make([]string, len(fs))
 		rs := make([]string, len(fs))
 		for i, f := range fs {
-			exts[i] = strings.ToLower(filepath.Ext(f))
 			rs[i] = rel(dir, f)
 		}
-		r := rel(dir, stem)
-		source := strings.Join(rs, ", ")
-		switch {
-		case slices.Contains(exts, ".md"):
-			data, err := os.ReadFile(stem + ".md")
-			if err != nil {
-				return nil, nil, err
-			}
-			for i, t := range parseMarkdownTables(string(data)) {
-				t.ID, t.Section, t.Source = p.uniqueID("table", r), reportTablesSection, source
-				if t.Title == "" {
-					t.Title = fileTitle(r)
-					if i > 0 {
-						t.Title += fmt.Sprintf(" (%d)", i+1)
-					}
-				}
-				tables = append(tables, t)
-			}
-		case slices.Contains(exts, ".csv") && isTableFile(r):
-			data, err := os.ReadFile(stem + ".csv")
-			if err != nil {
-				return nil, nil, err
-			}
-			t, err := csvTable(data)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s.csv: %w", stem, err)
-			}
-			t.ID, t.Section, t.Title, t.Source = p.uniqueID("table", r), reportTablesSection, fileTitle(r), source
-			tables = append(tables, *t)
-		case slices.Contains(exts, ".png") || slices.Contains(exts, ".svg"):
-			src, err := embedImage(fs)
-			if err != nil {
-				return nil, nil, err
-			}
-			section := reportPlotsSection
-			if d := filepath.ToSlash(filepath.Dir(r)); d != "plots" && d != "." {
-				section = groupTitle(strings.TrimPrefix(d, "plots/"))
-			}
-			plots = append(plots, reportPlot{ID: p.uniqueID("plot", r), Section: section, Title: plotTitle(r), Source: source, Src: src})
-		default:
-			p.Other = append(p.Other, rs...)
+		src, err := embedImage(fs)
+		if err != nil {
+			return nil, err
 		}
+		if src == "" {
+			p.Other = append(p.Other, rs...)
+			continue
+		}
+		r := rel(dir, stem)
+		section := reportPlotsSection
+		if d := filepath.ToSlash(filepath.Dir(r)); d != "plots" && d != "." {
+			section = groupTitle(strings.TrimPrefix(d, "plots/"))
+		}
+		plots = append(plots, reportPlot{ID: p.uniqueID("plot", r), Section: section, Title: plotTitle(r), Source: strings.Join(rs, ", "), Src: src})
 	}
-	return tables, plots, nil
+	return plots, nil
 }
 
-// isTableFile reports whether a CSV file is a table (under tables/) rather
-// than a data file such as summary.csv.
-func isTableFile(rel string) bool {
-	return strings.HasPrefix(rel, "tables/")
-}
-
-// fileTitle turns a file's path relative to the folder into a title:
-// "tables/success_greedy" -> "success_greedy".
+// fileTitle turns a plot's path relative to the folder into a title:
+// "plots/curves/train" -> "curves/train".
 func fileTitle(rel string) string {
-	rel = strings.TrimPrefix(rel, "tables/")
-	rel = strings.TrimPrefix(rel, "plots/")
-	return rel
+	return strings.TrimPrefix(rel, "plots/")
 }
 
 // plotTitle derives a plot's title from its path when Build gave none:
@@ -581,176 +526,6 @@ func pretrainTables(entries []PretrainEntry) (summary, detail *reportTable) {
 	}
 	flush(entries[len(entries)-1].Point)
 	return summary, detail
-}
-
-// parseMarkdownTables reads the pipe tables of a Markdown document. The
-// text before each table (up to the previous table) is its caption, and a
-// heading ("# ...") there its title.
-// A document with no table gives one table-less entry holding the text as
-// its caption, so nothing Build wrote is dropped.
-func parseMarkdownTables(doc string) []reportTable {
-	var (
-		out     []reportTable
-		caption []string
-		title   string
-		cur     *reportTable
-	)
-	flush := func() {
-		if cur != nil {
-			out = append(out, *cur)
-			cur = nil
-		}
-	}
-	lines := strings.Split(strings.ReplaceAll(doc, "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimSpace(lines[i])
-		isRow := strings.HasPrefix(line, "|")
-		switch {
-		case isRow && cur == nil && i+1 < len(lines) && isAlignRow(strings.TrimSpace(lines[i+1])):
-			cur = &reportTable{Title: title, Caption: inlineMarkdown(strings.Join(caption, " "))}
-			caption, title = nil, ""
-			cur.Header = splitRow(line)
-			for _, a := range splitRow(strings.TrimSpace(lines[i+1])) {
-				cl := "l"
-				if strings.HasSuffix(a, ":") {
-					cl = "r"
-					if strings.HasPrefix(a, ":") {
-						cl = "c"
-					}
-				}
-				cur.Align = append(cur.Align, cl)
-			}
-			i++
-		case isRow && cur != nil:
-			cells := splitRow(line)
-			row := make([]template.HTML, len(cells))
-			for j, c := range cells {
-				row[j] = inlineMarkdown(c)
-			}
-			cur.Rows = append(cur.Rows, row)
-		case strings.HasPrefix(line, "#"):
-			flush()
-			title = strings.TrimSpace(strings.TrimLeft(line, "#"))
-		default:
-			flush()
-			if line != "" {
-				caption = append(caption, line)
-			}
-		}
-	}
-	flush()
-	if len(out) == 0 && (len(caption) > 0 || title != "") {
-		out = append(out, reportTable{Title: title, Caption: inlineMarkdown(strings.Join(caption, " "))})
-	}
-	return out
-}
-
-// isAlignRow reports whether line is a pipe table's delimiter row, such as
-// "|:---|---:|".
-func isAlignRow(line string) bool {
-	if !strings.HasPrefix(line, "|") {
-		return false
-	}
-	cells := splitRow(line)
-	if len(cells) == 0 {
-		return false
-	}
-	for _, c := range cells {
-		c = strings.Trim(c, ":")
-		if c == "" || strings.Trim(c, "-") != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// splitRow splits a pipe table row into trimmed cells, honouring "\|".
-func splitRow(line string) []string {
-	line = strings.TrimSpace(line)
-	line = strings.TrimPrefix(line, "|")
-	if strings.HasSuffix(line, "|") && !strings.HasSuffix(line, `\|`) {
-		line = line[:len(line)-1]
-	}
-	var (
-		cells []string
-		b     strings.Builder
-	)
-	for i := 0; i < len(line); i++ {
-		switch {
-		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '|':
-			b.WriteByte('|')
-			i++
-		case line[i] == '|':
-			cells = append(cells, strings.TrimSpace(b.String()))
-			b.Reset()
-		default:
-			b.WriteByte(line[i])
-		}
-	}
-	return append(cells, strings.TrimSpace(b.String()))
-}
-
-// inlineMarkdown renders the inline Markdown tables use (**bold**,
-// *italic*, `code`) as HTML, escaping everything else.
-func inlineMarkdown(s string) template.HTML {
-	var b strings.Builder
-	for len(s) > 0 {
-		var tag, delim string
-		switch {
-		case strings.HasPrefix(s, "**"):
-			tag, delim = "strong", "**"
-		case strings.HasPrefix(s, "`"):
-			tag, delim = "code", "`"
-		case strings.HasPrefix(s, "*") && len(s) > 1 && s[1] != ' ':
-			tag, delim = "em", "*"
-		}
-		if tag != "" {
-			if end := strings.Index(s[len(delim):], delim); end > 0 {
-				inner := s[len(delim) : len(delim)+end]
-				b.WriteString("<" + tag + ">" + template.HTMLEscapeString(inner) + "</" + tag + ">")
-				s = s[2*len(delim)+end:]
-				continue
-			}
-		}
-		n := strings.IndexAny(s[1:], "*`")
-		if n < 0 {
-			n = len(s)
-		} else {
-			n++
-		}
-		b.WriteString(template.HTMLEscapeString(s[:n]))
-		s = s[n:]
-	}
-	return template.HTML(b.String())
-}
-
-// csvTable reads a CSV table: a header row, then data rows; the first
-// column left-aligned, the others right-aligned.
-func csvTable(data []byte) (*reportTable, error) {
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	t := &reportTable{}
-	if len(recs) == 0 {
-		return t, nil
-	}
-	t.Header = recs[0]
-	for i := range t.Header {
-		if i == 0 {
-			t.Align = append(t.Align, "l")
-		} else {
-			t.Align = append(t.Align, "r")
-		}
-	}
-	for _, r := range recs[1:] {
-		row := make([]template.HTML, len(r))
-		for j, c := range r {
-			row[j] = template.HTML(template.HTMLEscapeString(c))
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	return t, nil
 }
 
 // AlignOf returns the CSS class of column i, for the template.

@@ -3,7 +3,6 @@ package results
 import (
 	"bytes"
 	"encoding/json"
-	"html/template"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,9 +59,10 @@ func writeTestFile(t *testing.T, path string, data []byte) {
 
 // reportFixture is a results folder made by hand, with one of everything
 // the page shows: a failed run, a run whose file no longer matches its
-// hash, --set overrides, text that needs escaping, a Markdown table with
-// an escaped pipe and bold cell, a CSV-only table, a PNG plot, an SVG-only
-// plot and a data file.
+// hash, --set overrides, text that needs escaping, a table with a pipe,
+// markup and a best cell, a table without caption, a PNG plot, an SVG-only
+// plot and a data file. The tables' files hold text the page must not
+// show: it renders the tables Build hands it.
 func reportFixture(t *testing.T) (string, *Built) {
 	t.Helper()
 	dir := t.TempDir()
@@ -110,10 +110,10 @@ func reportFixture(t *testing.T) (string, *Built) {
 		data []byte
 	}{
 		{"summary.csv", []byte("point,split\ndefault,train\n")},
-		{"tables/success.md", []byte("success at day 1 (N = 1 run per cell).\n\n| split | a | b |\n|:--|--:|--:|\n| train | **0.20** | 0.50 |\n| x \\| y | `<1>` | – |\n")},
-		{"tables/success.txt", []byte("text version\n")},
-		{"tables/success.csv", []byte("split,a,b\ntrain,0.20,0.50\n")},
-		{"tables/only.csv", []byte("metric,value\n\"a, b\",<1>\n")},
+		{"tables/success.md", []byte("not read\n")},
+		{"tables/success.txt", []byte("not read\n")},
+		{"tables/success.csv", []byte("not read\n")},
+		{"tables/only.csv", []byte("not read\n")},
 		{"plots/bars.png", png},
 		{"plots/bars.svg", svg},
 		{"plots/curves/train.svg", svg},
@@ -123,6 +123,24 @@ func reportFixture(t *testing.T) (string, *Built) {
 		p := filepath.Join(dir, filepath.FromSlash(f.path))
 		writeTestFile(t, p, f.data)
 		b.Files = append(b.Files, p)
+	}
+	path := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
+	b.Tables = []TableFile{
+		{
+			Name:  "tables/success",
+			Files: []string{path("tables/success.md"), path("tables/success.txt"), path("tables/success.csv")},
+			Table: &Table{
+				Title: "success", Caption: "success at day 1 (N = 1 run per cell).",
+				Header: []string{"split", "a", "b"},
+				Rows:   [][]string{{"train", "0.20", "0.50"}, {"x | y", "<1>", "–"}},
+				Best:   [][]bool{{false, true, false}},
+			},
+		},
+		{
+			Name:  "tables/only",
+			Files: []string{path("tables/only.csv")},
+			Table: &Table{Title: "only", Header: []string{"metric", "value"}, Rows: [][]string{{"a, b", "<1>"}}},
+		},
 	}
 	return dir, b
 }
@@ -144,19 +162,19 @@ func TestWriteReportGolden(t *testing.T) {
 
 	page := string(got)
 	for _, want := range []string{
-		"Does &lt;b&gt;it&lt;/b&gt; work?",          // escaped question
-		"Read &amp; weep",                           // reading
-		"&lt;/pre&gt;&lt;script&gt;",                // config text escaped
-		"--set job.days=2",                          // overrides
-		"boom &lt;b&gt;",                            // failed run's error
-		`<td class="r"><strong>0.20</strong></td>`,  // bold cell
-		`<td class="l">x | y</td>`,                  // escaped pipe
-		`<td class="r"><code>&lt;1&gt;</code></td>`, // inline code, escaped
-		`<td class="r">&lt;1&gt;</td>`,              // CSV-only table
-		"success at day 1 (N = 1 run per cell).",    // caption
-		"0.850 [0.800, 0.900]",                      // pretraining mean [min, max]
-		"differs",                                   // hash check of the changed run
-		"env.verifier.coverage = [0.5, 1]",          // sweep axis
+		"Does &lt;b&gt;it&lt;/b&gt; work?",         // escaped question
+		"Read &amp; weep",                          // reading
+		"&lt;/pre&gt;&lt;script&gt;",               // config text escaped
+		"--set job.days=2",                         // overrides
+		"boom &lt;b&gt;",                           // failed run's error
+		`<td class="r"><strong>0.20</strong></td>`, // best cell
+		`<td class="l">x | y</td>`,                 // a pipe in a cell
+		`<td class="r">&lt;1&gt;</td>`,             // escaped cell
+		`<td class="l">a, b</td>`,                  // table without caption
+		"success at day 1 (N = 1 run per cell). Best value per row in bold.", // caption
+		"0.850 [0.800, 0.900]",             // pretraining mean [min, max]
+		"differs",                          // hash check of the changed run
+		"env.verifier.coverage = [0.5, 1]", // sweep axis
 		"abc123", "go1.99", "linux/amd64", "c0ffee", "0–1 (2 seeds)",
 		"summary.csv", // listed among other files
 		"1/2 (this folder holds one shard",
@@ -167,6 +185,9 @@ func TestWriteReportGolden(t *testing.T) {
 	}
 	if strings.Contains(page, "<script") || strings.Contains(page, "<b>") {
 		t.Error("page contains unescaped markup from the manifest")
+	}
+	if strings.Contains(page, "not read") {
+		t.Error("the page read a table file back instead of rendering the table it was handed")
 	}
 	if n := strings.Count(page, `src="data:image/png;base64,`); n != 1 {
 		t.Errorf("%d PNG images, want 1 (bars, PNG preferred over its SVG)", n)
@@ -215,9 +236,9 @@ func TestWriteReportMetadata(t *testing.T) {
 	built := &Built{
 		Files: []string{gapMD, gapCSV, bars, barsPDF, onlyPDF, headPNG},
 		Tables: []TableFile{{
-			Name: "gap", Section: SectionGap, Title: "Gap table", Caption: "Gap <caption>. Best value per row in bold.",
-			Path: gapMD, Files: []string{gapMD, gapCSV},
-			Table: &Table{Header: []string{"split", "a", "b"}, Rows: [][]string{{"inspan", "0.1", "0.2 <"}}, Best: [][]bool{{false, false, true}}},
+			Name: "gap", Section: SectionGap, Files: []string{gapMD, gapCSV},
+			Table: &Table{Title: "Gap table", Caption: "Gap <caption>.",
+				Header: []string{"split", "a", "b"}, Rows: [][]string{{"inspan", "0.1", "0.2 <"}}, Best: [][]bool{{false, false, true}}},
 		}},
 		Figures: []Figure{
 			{Name: "gap", Section: SectionGap, Title: "Gap bars", Caption: "Bars & whiskers.", Path: bars, Files: []string{bars, barsPDF}},
@@ -308,116 +329,8 @@ func TestWriteReportErrors(t *testing.T) {
 		t.Error("broken manifest: no error")
 	}
 	dir = t.TempDir()
-	if _, err := WriteReport(dir, &Built{Files: []string{filepath.Join(dir, "tables", "gone.md")}}); err == nil {
-		t.Error("missing table file: no error")
-	}
-}
-
-func TestParseMarkdownTables(t *testing.T) {
-	tests := []struct {
-		name    string
-		doc     string
-		title   []string
-		caption []template.HTML
-		header  [][]string
-		align   [][]string
-		rows    [][][]template.HTML
-	}{
-		{
-			name:    "caption and alignment",
-			doc:     "Cap line one\nline two.\n\n| s | x | y |\n|:--|--:|:-:|\n| a | 1 | 2 |\n",
-			caption: []template.HTML{"Cap line one line two."},
-			header:  [][]string{{"s", "x", "y"}},
-			align:   [][]string{{"l", "r", "c"}},
-			rows:    [][][]template.HTML{{{"a", "1", "2"}}},
-		},
-		{
-			name:    "escaped pipe, inline markup, escaping",
-			doc:     "| k | v |\n|---|---|\n| a \\| b | **<0.5>** |\n",
-			caption: []template.HTML{""},
-			header:  [][]string{{"k", "v"}},
-			align:   [][]string{{"l", "l"}},
-			rows:    [][][]template.HTML{{{"a | b", "<strong>&lt;0.5&gt;</strong>"}}},
-		},
-		{
-			name:    "two tables",
-			doc:     "first\n\n| a |\n|---|\n| 1 |\n\nsecond\n\n| b |\n|---|\n| 2 |\n| 3 |\n",
-			caption: []template.HTML{"first", "second"},
-			header:  [][]string{{"a"}, {"b"}},
-			align:   [][]string{{"l"}, {"l"}},
-			rows:    [][][]template.HTML{{{"1"}}, {{"2"}, {"3"}}},
-		},
-		{
-			name:    "no table",
-			doc:     "just text\nmore\n",
-			caption: []template.HTML{"just text more"},
-			header:  [][]string{nil},
-			align:   [][]string{nil},
-			rows:    [][][]template.HTML{nil},
-		},
-		{
-			name:    "heading as title, markup in caption",
-			doc:     "## Split table\nIQM, **best** in bold & <b>.\n\n| a |\n|---|\n| 1 |\n",
-			title:   []string{"Split table"},
-			caption: []template.HTML{"IQM, <strong>best</strong> in bold &amp; &lt;b&gt;."},
-			header:  [][]string{{"a"}},
-			align:   [][]string{{"l"}},
-			rows:    [][][]template.HTML{{{"1"}}},
-		},
-		{
-			name: "empty",
-			doc:  "",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := parseMarkdownTables(tt.doc)
-			if len(got) != len(tt.caption) {
-				t.Fatalf("%d tables, want %d: %+v", len(got), len(tt.caption), got)
-			}
-			for i, tab := range got {
-				if tt.title != nil && tab.Title != tt.title[i] {
-					t.Errorf("table %d title %q, want %q", i, tab.Title, tt.title[i])
-				}
-				if tab.Caption != tt.caption[i] {
-					t.Errorf("table %d caption %q, want %q", i, tab.Caption, tt.caption[i])
-				}
-				if strings.Join(tab.Header, "|") != strings.Join(tt.header[i], "|") || strings.Join(tab.Align, "|") != strings.Join(tt.align[i], "|") {
-					t.Errorf("table %d header %q align %q, want %q %q", i, tab.Header, tab.Align, tt.header[i], tt.align[i])
-				}
-				if len(tab.Rows) != len(tt.rows[i]) {
-					t.Fatalf("table %d: %d rows, want %d", i, len(tab.Rows), len(tt.rows[i]))
-				}
-				for r, row := range tab.Rows {
-					for c, cell := range row {
-						if cell != tt.rows[i][r][c] {
-							t.Errorf("table %d cell (%d, %d) = %q, want %q", i, r, c, cell, tt.rows[i][r][c])
-						}
-					}
-				}
-			}
-		})
-	}
-}
-
-func TestInlineMarkdown(t *testing.T) {
-	tests := []struct {
-		in   string
-		want template.HTML
-	}{
-		{"plain", "plain"},
-		{"<b>&", "&lt;b&gt;&amp;"},
-		{"**0.71** [0.66, 0.75]", "<strong>0.71</strong> [0.66, 0.75]"},
-		{"`x<y`", "<code>x&lt;y</code>"},
-		{"*em* rest", "<em>em</em> rest"},
-		{"2 * 3 * 4", "2 * 3 * 4"},
-		{"**unclosed", "**unclosed"},
-		{"a*", "a*"},
-	}
-	for _, tt := range tests {
-		if got := inlineMarkdown(tt.in); got != tt.want {
-			t.Errorf("inlineMarkdown(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+	if _, err := WriteReport(dir, &Built{Files: []string{filepath.Join(dir, "plots", "gone.png")}}); err == nil {
+		t.Error("missing plot file: no error")
 	}
 }
 
