@@ -32,7 +32,7 @@ const (
 	DefaultPermutations = 10000
 )
 
-// CompareOptions steers Compare. Zero values take defaults, except
+// CompareOptions steers CompareDirs. Zero values take defaults, except
 // MinEffect (0 is a valid threshold) and the day (the zero value compares
 // each folder's last checkpoint). DefaultCompareOptions gives the settings
 // of grind compare.
@@ -186,7 +186,7 @@ type CompareSide struct {
 	Failed     int    // runs the manifest lists as failed or pending
 }
 
-// Comparison is the result of Compare: cells in a fixed order (point,
+// Comparison is the result of CompareDirs: cells in a fixed order (point,
 // agent, split in the orders described at CompareOptions, then metric in
 // the order of CompareOptions.Metrics).
 type Comparison struct {
@@ -200,11 +200,11 @@ type Comparison struct {
 	Options CompareOptions // as resolved, with defaults filled in
 }
 
-// ErrNothingToCompare is returned (wrapped) by Compare when the two folders
+// ErrNothingToCompare is returned (wrapped) by CompareDirs when the two folders
 // share no cell.
 var ErrNothingToCompare = errors.New("no (point, agent, split, metric) cell has runs in both folders")
 
-// Compare compares the checkpoint records of base and next metric by metric
+// compareRecords compares the checkpoint records of base and next metric by metric
 // (see CompareCell for the statistics), corrects the p-values of all cells
 // together with Holm's step-down procedure, and gives each cell a verdict: a
 // regression if its Holm-adjusted p-value is at most opt.Alpha and it is
@@ -215,7 +215,7 @@ var ErrNothingToCompare = errors.New("no (point, agent, split, metric) cell has 
 // (the first one if a run has several). NaN values are left out. It returns
 // an error if opt is invalid, either side has no checkpoint records or lacks
 // the requested day, or no cell has runs in both (ErrNothingToCompare).
-func Compare(base, next *Records, opt CompareOptions) (*Comparison, error) {
+func compareRecords(base, next *Records, opt CompareOptions) (*Comparison, error) {
 	opt, infos, err := opt.resolve()
 	if err != nil {
 		return nil, err
@@ -560,7 +560,7 @@ func (c *Comparison) withVerdict(v Verdict) []CompareCell {
 }
 
 // CompareDirs reads two results folders (their records, and their manifests
-// if present) and compares them with Compare. The manifests, if opt does
+// if present) and compares them with compareRecords. The manifests, if opt does
 // not set them, give the order of points and agents; the comparison notes
 // runs a manifest lists as failed or pending and differing experiment
 // names. A missing folder or one with no records is an error.
@@ -612,7 +612,7 @@ func CompareDirs(baseDir, newDir string, opt CompareOptions) (*Comparison, error
 			opt.Agents = x.man.Agents
 		}
 	}
-	c, err := Compare(f[0].recs, f[1].recs, opt)
+	c, err := compareRecords(f[0].recs, f[1].recs, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -665,12 +665,12 @@ func (c *Comparison) multiPoint() bool {
 	return false
 }
 
-// Table returns the comparison as a table, one row per cell in order:
+// table returns the comparison as a table, one row per cell in order:
 // point (only if there is more than one point or it is not "default"),
 // agent, split, metric, runs ("N pairs" or "N vs M"), base and new means,
 // diff [CI], PI, p (Holm) and verdict. markdown bolds regressions.
-func (c *Comparison) Table(markdown bool) *Table {
-	t := &Table{}
+func (c *Comparison) table(markdown bool) *table {
+	t := &table{}
 	points := c.multiPoint()
 	if points {
 		t.Header = append(t.Header, "point")
@@ -712,8 +712,8 @@ func cmpFormatP(p float64) string {
 	return strconv.FormatFloat(p, 'g', 2, 64)
 }
 
-// Method returns one paragraph stating how every number was computed.
-func (c *Comparison) Method() string {
+// method returns one paragraph stating how every number was computed.
+func (c *Comparison) method() string {
 	o := c.Options
 	paired := 0
 	for _, cell := range c.Cells {
@@ -732,10 +732,10 @@ func (c *Comparison) Method() string {
 		len(c.Cells), o.Alpha, o.MinEffect)
 }
 
-// Summary returns the one-line verdict, e.g. "2 regressions: rlvr inspan
+// summary returns the one-line verdict, e.g. "2 regressions: rlvr inspan
 // success_greedy -0.120, rlvr train success_greedy -0.300; no improvements;
 // 190 of 192 cells no change." At most ten cells are named per verdict.
-func (c *Comparison) Summary() string {
+func (c *Comparison) summary() string {
 	all := c.multiPoint()
 	list := func(v Verdict, one, many string) string {
 		cells := c.withVerdict(v)
@@ -783,16 +783,13 @@ func (s CompareSide) describe(markdown bool) string {
 	return d + ")"
 }
 
-// WriteMarkdown writes the comparison for a pull request: a heading, the
-// two folders, the method, the table, the summary line and any notes.
-func (c *Comparison) WriteMarkdown(w io.Writer) error { return c.Write(w, FormatMarkdown) }
-
-// WriteText writes the comparison for a terminal, as WriteMarkdown but with
-// a box-drawn table.
-func (c *Comparison) WriteText(w io.Writer) error { return c.Write(w, FormatText) }
-
-// Write writes the comparison as "markdown", "text" or "csv" (one row per
-// cell with every field, floats with six significant digits, for machines).
+// Write writes the comparison in a format:
+//
+//   - "markdown", for a pull request: a heading, the two folders, the
+//     method, the table, the summary line and any notes;
+//   - "text", for a terminal: the same with a box-drawn table;
+//   - "csv", for machines: one row per cell with every field, floats with
+//     six significant digits.
 func (c *Comparison) Write(w io.Writer, format string) error {
 	switch format {
 	case FormatCSV:
@@ -807,11 +804,11 @@ func (c *Comparison) Write(w io.Writer, format string) error {
 		b.WriteString("### grind compare\n\n")
 	}
 	fmt.Fprintf(&b, "BASE %s vs NEW %s.\n\n", c.Base.describe(md), c.New.describe(md))
-	b.WriteString(c.Method() + "\n\n")
+	b.WriteString(c.method() + "\n\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	if err := c.Table(md).Write(w, format); err != nil {
+	if err := c.table(md).Write(w, format); err != nil {
 		return err
 	}
 	b.Reset()
@@ -819,7 +816,7 @@ func (c *Comparison) Write(w io.Writer, format string) error {
 	if md {
 		b.WriteString("**Summary:** ")
 	}
-	b.WriteString(c.Summary() + "\n")
+	b.WriteString(c.summary() + "\n")
 	for _, n := range c.Notes {
 		if md {
 			b.WriteString("\n> " + n + "\n")
@@ -831,15 +828,15 @@ func (c *Comparison) Write(w io.Writer, format string) error {
 	return err
 }
 
-// CompareCSVHeader is the header row of a comparison's CSV.
-var CompareCSVHeader = []string{
+// compareCSVHeader is the header row of a comparison's CSV.
+var compareCSVHeader = []string{
 	"point", "agent", "split", "metric", "direction", "paired", "n_base", "n_new",
 	"base", "new", "diff", "lo", "hi", "level", "prob_improvement", "p", "p_holm", "verdict",
 }
 
 func (c *Comparison) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CompareCSVHeader); err != nil {
+	if err := cw.Write(compareCSVHeader); err != nil {
 		return err
 	}
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

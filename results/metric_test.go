@@ -92,9 +92,9 @@ func TestMetricTableEntries(t *testing.T) {
 			t.Errorf("%s is compared by default but has no direction: it can never regress", m.Name)
 		}
 	}
-	head, ok := LookupMetric(HeadlineMetric)
+	head, ok := LookupMetric(headlineMetric)
 	if !ok || !head.Summarized || !head.Tabulated || !head.Plotted || !head.Compared || head.Direction != HigherIsBetter {
-		t.Errorf("the headline metric %s: %+v", HeadlineMetric, head)
+		t.Errorf("the headline metric %s: %+v", headlineMetric, head)
 	}
 	if m, _ := LookupMetric("forgetting"); m.Direction != LowerIsBetter {
 		t.Error("forgetting should be lower-is-better")
@@ -104,7 +104,7 @@ func TestMetricTableEntries(t *testing.T) {
 	if m, _ := LookupMetric("verdict_reward"); m.Direction != NoDirection || !strings.Contains(m.Doc, "reward hacking") {
 		t.Errorf("verdict_reward: direction %v, doc %q", m.Direction, m.Doc)
 	}
-	if got := DefaultCompareMetrics(); len(got) == 0 || got[0] != HeadlineMetric {
+	if got := DefaultCompareMetrics(); len(got) == 0 || got[0] != headlineMetric {
 		t.Errorf("default compare metrics %q", got)
 	}
 	if !slices.Equal(names(summaryMetrics()), []string{"success_greedy", "score_greedy", "step_acc_greedy", "success_sampled", "score_sampled", "verdict_reward"}) {
@@ -197,7 +197,7 @@ func TestCompareVerdictRewardHasNoDirection(t *testing.T) {
 		c.SuccessSampled -= 0.2
 		c.VerdictReward = c.SuccessSampled + 0.4
 	}
-	c, err := Compare(base, next, CompareOptions{Metrics: []string{"success_sampled", "verdict_reward"}})
+	c, err := compareRecords(base, next, CompareOptions{Metrics: []string{"success_sampled", "verdict_reward"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestBuildPlotsEveryPlottedMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	var extra []string
-	for _, f := range b.Figures {
+	for _, f := range b.figures {
 		if strings.HasPrefix(f.Name, "score_greedy/") {
 			extra = append(extra, f.Name)
 			if !strings.Contains(f.Title, "score_greedy") {

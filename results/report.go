@@ -210,8 +210,8 @@ func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
 // sectionOrder is the order of Build's sections on the page; sections it
 // does not list follow in order of appearance.
 var sectionOrder = []string{
-	SectionHeadline, SectionCurves, SectionSession, SectionGap, SectionForgetting,
-	SectionImprovement, SectionProfiles, SectionReward, SectionEnvs,
+	sectionHeadline, sectionCurves, sectionSession, sectionGap, sectionForgetting,
+	sectionImprovement, sectionProfiles, sectionReward, sectionEnvs,
 }
 
 // Sections of outputs Build gave no metadata for.
@@ -239,7 +239,7 @@ func rel(dir, f string) string {
 }
 
 // outputs collects the tables and figures Build wrote: those it described
-// (Built.Tables and Built.Figures) with their titles, captions and
+// (Built.tables and Built.figures) with their titles, captions and
 // sections, then the images among the other files of Built.Files, named
 // by their paths. The remaining files are listed in p.Other.
 func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportPlot, error) {
@@ -256,18 +256,18 @@ func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportP
 		}
 		return strings.Join(rs, ", ")
 	}
-	for _, tf := range built.Tables {
+	for _, tf := range built.tables {
 		if tf.Table == nil {
 			continue // nothing to render: its files are listed with the others
 		}
 		t := tableOf(tf.Table)
-		t.Caption = template.HTML(template.HTMLEscapeString(tf.Table.FullCaption(FormatMarkdown)))
+		t.Caption = template.HTML(template.HTMLEscapeString(tf.Table.fullCaption(FormatMarkdown)))
 		t.Title = cmp.Or(tf.Table.Title, tf.Name)
 		t.Section = cmp.Or(tf.Section, reportTablesSection)
 		t.ID, t.Source = p.uniqueID("table", tf.Name), sources(tf.Files)
 		tables = append(tables, t)
 	}
-	for _, f := range built.Figures {
+	for _, f := range built.figures {
 		source := sources(f.Files)
 		src, err := embedImage(f.Files)
 		if err != nil {
@@ -330,9 +330,9 @@ func (p *reportPage) sections(tables []reportTable, plots []reportPlot) []report
 	return out
 }
 
-// tableOf renders a Table: cells escaped, best cells in bold, the first
+// tableOf renders a table: cells escaped, best cells in bold, the first
 // column left-aligned and the others right-aligned.
-func tableOf(t *Table) reportTable {
+func tableOf(t *table) reportTable {
 	rt := reportTable{Title: t.Title, Header: t.Header}
 	for i := range t.Header {
 		a := "r"

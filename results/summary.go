@@ -16,8 +16,8 @@ import (
 	"github.com/grindbench/grindbench/results/stats"
 )
 
-// SummaryOptions configures Summarize.
-type SummaryOptions struct {
+// summaryOptions configures summarize.
+type summaryOptions struct {
 	Baseline  string  // agent compared against; "" for no differences
 	Resamples int     // bootstrap resamples (2000 if 0)
 	Level     float64 // confidence level (0.95 if 0)
@@ -48,7 +48,7 @@ const (
 
 var defaultPriorSplits = []string{"pretrain"}
 
-func (o SummaryOptions) withDefaults() SummaryOptions {
+func (o summaryOptions) withDefaults() summaryOptions {
 	if o.Resamples == 0 {
 		o.Resamples = defaultResamples
 	}
@@ -142,7 +142,7 @@ type PI struct {
 
 // Summary holds the aggregates of a set of checkpoint records.
 //
-// Agents lists SummaryOptions.Agents first, in that order, whether or not
+// Agents lists summaryOptions.Agents first, in that order, whether or not
 // they have records (so an agent's index, and colour, is its index in a
 // config), then other agents in order of first appearance; Points and
 // Splits are in order of first appearance; Days are ascending. Cells, Diffs,
@@ -173,7 +173,7 @@ type Summary struct {
 	Resamples int     // bootstrap resamples of every interval
 	Seed      uint64  // base seed of every bootstrap
 
-	runs map[pointAgent][]*runData // for RunValues and Profile
+	runs map[pointAgent][]*runData // for runValues and profile
 }
 
 type pointAgent struct{ point, agent string }
@@ -194,7 +194,7 @@ func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 	return math.NaN()
 }
 
-// Summarize aggregates checkpoint records over runs.
+// summarize aggregates checkpoint records over runs.
 //
 // Runs are grouped into strata (Point, Split, Day); within a stratum each
 // run, one per agent per seed, contributes one value per metric the metric
@@ -220,8 +220,8 @@ func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 //
 // The bootstraps run in parallel on GOMAXPROCS goroutines; each draws from
 // its own seeded stream, so the result does not depend on scheduling.
-// Summarize panics if opt.Level is not in (0, 1) or opt.Resamples < 0.
-func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
+// summarize panics if opt.Level is not in (0, 1) or opt.Resamples < 0.
+func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 	opt = opt.withDefaults()
 	checkBootstrap(opt.Level, opt.Resamples)
 	metrics, derived := summaryMetrics(), derivedMetrics()
@@ -383,7 +383,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						id := Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}
 						if train >= 0 && j != train {
 							vals := collect(p, a, func(r *runData) float64 {
-								return Gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
+								return gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
 							aggregate(&s.Gaps, id, vals, "gap")
 						}
@@ -393,7 +393,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 								for l := range series {
 									series[l] = r.value(j, l, nd, v)
 								}
-								return Forgetting(series, k)
+								return forgetting(series, k)
 							})
 							aggregate(&s.Forgetting, id, vals, "forgetting")
 						}
@@ -435,9 +435,9 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 								now[i], then[i] = r.value(j, k, nd, v), r.value(j, 0, nd, v)
 							}
 							if kd.kind == TransferACC {
-								return AverageAccuracy(now)
+								return averageAccuracy(now)
 							}
-							return MeanChange(now, then)
+							return meanChange(now, then)
 						})
 						if len(vals) == 0 {
 							continue
@@ -573,14 +573,14 @@ func cellSeed(seed uint64, kind, point, split string, day int, agent, baseline, 
 	return h.Sum64()
 }
 
-// Cell returns the cell of the given identity, if s has one.
-func (s *Summary) Cell(point, split string, day int, agent, metric string) (Cell, bool) {
+// cell returns the cell of the given identity, if s has one.
+func (s *Summary) cell(point, split string, day int, agent, metric string) (Cell, bool) {
 	return findCell(s.Cells, point, split, day, agent, metric)
 }
 
-// Gap returns the generalization-gap cell of the given identity, if s has
+// gap returns the generalization-gap cell of the given identity, if s has
 // one.
-func (s *Summary) Gap(point, split string, day int, agent, metric string) (Cell, bool) {
+func (s *Summary) gap(point, split string, day int, agent, metric string) (Cell, bool) {
 	return findCell(s.Gaps, point, split, day, agent, metric)
 }
 
@@ -593,9 +593,9 @@ func findCell(cells []Cell, point, split string, day int, agent, metric string) 
 	return Cell{}, false
 }
 
-// Diff returns the difference of agent against any baseline in the given
+// diff returns the difference of agent against any baseline in the given
 // stratum and metric, if s has one.
-func (s *Summary) Diff(point, split string, day int, agent, metric string) (Diff, bool) {
+func (s *Summary) diff(point, split string, day int, agent, metric string) (Diff, bool) {
 	for _, d := range s.Diffs {
 		if d.Point == point && d.Split == split && d.Day == day && d.Agent == agent && d.Metric == metric {
 			return d, true
@@ -604,17 +604,17 @@ func (s *Summary) Diff(point, split string, day int, agent, metric string) (Diff
 	return Diff{}, false
 }
 
-// LastDay returns the last checkpoint, or 0 if s has none.
-func (s *Summary) LastDay() int {
+// lastDay returns the last checkpoint, or 0 if s has none.
+func (s *Summary) lastDay() int {
 	if len(s.Days) == 0 {
 		return 0
 	}
 	return s.Days[len(s.Days)-1]
 }
 
-// RunValues returns the seeds and values of metric for agent's runs in one
+// runValues returns the seeds and values of metric for agent's runs in one
 // stratum, in seed order, leaving out NaN values.
-func (s *Summary) RunValues(point, split string, day int, agent, metric string) (seeds []int, vals []float64) {
+func (s *Summary) runValues(point, split string, day int, agent, metric string) (seeds []int, vals []float64) {
 	j, k := slices.Index(s.Splits, split), slices.Index(s.Days, day)
 	if j < 0 || k < 0 {
 		return nil, nil
@@ -629,12 +629,12 @@ func (s *Summary) RunValues(point, split string, day int, agent, metric string) 
 	return seeds, vals
 }
 
-// Profile is a performance profile of one agent: for each threshold Tau[t],
+// profileBand is a performance profile of one agent: for each threshold Tau[t],
 // Band[t].Point is the fraction of runs whose Metric exceeds it, pooled
 // over Splits (each run contributes the fraction of its splits above the
 // threshold), and Band[t].Lo and Hi bound it pointwise (see stats.ProfileCI). N
 // is the number of runs.
-type Profile struct {
+type profileBand struct {
 	Point         string
 	Day           int
 	Agent, Metric string
@@ -644,12 +644,12 @@ type Profile struct {
 	Band          []stats.Interval
 }
 
-// Profile returns the performance profile of agent on metric at one point
+// profile returns the performance profile of agent on metric at one point
 // and day over splits, at thresholds tau, with a percentile-bootstrap band
 // over runs at s.Level with s.Resamples resamples, seeded from s.Seed and
 // the profile's identity. N is 0 if the agent has no values there.
-func (s *Summary) Profile(point string, day int, agent, metric string, splits []string, tau []float64) Profile {
-	pr := Profile{Point: point, Day: day, Agent: agent, Metric: metric, Splits: splits, Tau: tau}
+func (s *Summary) profile(point string, day int, agent, metric string, splits []string, tau []float64) profileBand {
+	pr := profileBand{Point: point, Day: day, Agent: agent, Metric: metric, Splits: splits, Tau: tau}
 	k := slices.Index(s.Days, day)
 	value := metricValue(metric)
 	var runs [][]float64
@@ -687,13 +687,13 @@ func (s *Summary) resamples() int {
 	return s.Resamples
 }
 
-// CSVHeader is the header row written by Summary.WriteCSV.
-var CSVHeader = []string{
+// summaryCSVHeader is the header row written by Summary.writeCSV.
+var summaryCSVHeader = []string{
 	"kind", "point", "split", "day", "agent", "baseline", "metric", "n",
 	"mean", "median", "iqm", "lo", "hi", "level", "prob_improvement",
 }
 
-// WriteCSV writes s as summary.csv: a header (CSVHeader), then rows of
+// writeCSV writes s as summary.csv: a header (summaryCSVHeader), then rows of
 // these kinds, each kind in the order of its slice in s:
 //
 //   - "cell" (Cells): mean, median and iqm over runs, lo and hi bound the
@@ -713,9 +713,9 @@ var CSVHeader = []string{
 // Every row has the confidence level. Floats are written with six
 // significant digits (strconv.FormatFloat(v, 'g', 6, 64)) so the output is
 // byte-stable.
-func (s *Summary) WriteCSV(w io.Writer) error {
+func (s *Summary) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
+	if err := cw.Write(summaryCSVHeader); err != nil {
 		return err
 	}
 	level := formatFloat(s.Level)
@@ -774,7 +774,7 @@ func formatFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
-// SessionPoint aggregates the true success of one agent's real attempts in
+// sessionPoint aggregates the true success of one agent's real attempts in
 // one bin of task slots of one session, over runs: each run contributes the
 // mean success of its attempts in the bin (every rollout of every slot), and
 // IQM, Lo and Hi are the IQM over runs and its percentile-bootstrap CI.
@@ -782,7 +782,7 @@ func formatFloat(v float64) string {
 // X places the bin in the job, in days: day d's sessions fill [d-1, d), in
 // equal parts, and the bin sits at the middle of its slots, so checkpoint d
 // (the end of day d) is at X = d.
-type SessionPoint struct {
+type sessionPoint struct {
 	Point, Agent   string
 	Day, Session   int
 	SlotLo, SlotHi int // the bin's slots, [SlotLo, SlotHi)
@@ -792,12 +792,12 @@ type SessionPoint struct {
 	IQM, Lo, Hi    float64
 }
 
-// SessionSummary is the within-session learning curve of every agent: true
+// sessionSummary is the within-session learning curve of every agent: true
 // success per real attempt, as recorded online (never shown to the agent).
 // Points are ordered by point, agent (in the order of Agents), day,
 // session and slot.
-type SessionSummary struct {
-	Points []SessionPoint
+type sessionSummary struct {
+	Points []sessionPoint
 	Agents []string
 	// Per sweep point: sessions per day, task slots per session and slots
 	// per bin, as found in the records.
@@ -806,19 +806,19 @@ type SessionSummary struct {
 	Resamples            int
 }
 
-// SummarizeAttempts aggregates Attempt records into within-session
+// summarizeAttempts aggregates Attempt records into within-session
 // learning curves. bin is the number of task slots per bin; if it is 0 a
 // session is cut into 8 bins (at least one slot each). Each (point, agent,
 // day, session, bin) is a stratum; a run's value there is the mean Success
-// of its attempts in it; Summarize's options give the agent order, level,
+// of its attempts in it; summarize's options give the agent order, level,
 // resamples and seed. It returns nil if there are no attempts.
-func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSummary {
+func summarizeAttempts(atts []Attempt, opt summaryOptions, bin int) *sessionSummary {
 	if len(atts) == 0 {
 		return nil
 	}
 	opt = opt.withDefaults()
 	checkBootstrap(opt.Level, opt.Resamples)
-	ss := &SessionSummary{
+	ss := &sessionSummary{
 		Sessions: map[string]int{}, Slots: map[string]int{}, Bin: map[string]int{},
 		Level: opt.Level, Resamples: opt.Resamples,
 	}
@@ -879,7 +879,7 @@ func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSumm
 			sums[k] = s
 		}
 		s.sum += a.Success
-		s.n += max(1, a.Folded) // Success of a folded attempt is a sum
+		s.n += max(1, a.folded) // Success of a folded attempt is a sum
 	}
 	// Per stratum, the runs' values in seed order.
 	type run struct {
@@ -909,7 +909,7 @@ func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSumm
 		b, slots, sessions := ss.Bin[point], ss.Slots[point], ss.Sessions[point]
 		lo, hi := k.bin*b, min((k.bin+1)*b, slots)
 		i := len(ss.Points)
-		ss.Points = append(ss.Points, SessionPoint{
+		ss.Points = append(ss.Points, sessionPoint{
 			Point: point, Agent: ss.Agents[k.agent], Day: k.day, Session: k.session,
 			SlotLo: lo, SlotHi: hi,
 			X:    float64(k.day-1) + (float64(k.session)+float64(lo+hi)/2/float64(slots))/float64(sessions),
@@ -927,7 +927,7 @@ func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSumm
 }
 
 // checkBootstrap panics on bootstrap settings that package stats rejects,
-// so that Summarize fails early even when it has nothing to resample.
+// so that summarize fails early even when it has nothing to resample.
 func checkBootstrap(level float64, resamples int) {
 	if !(level > 0 && level < 1) {
 		panic("results: bootstrap level not in (0, 1)")

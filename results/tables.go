@@ -14,26 +14,27 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Table formats.
+// Output formats: of Comparison.Write (text, Markdown and CSV), and of the
+// tables Build writes (all four).
 const (
 	FormatText     = "text"
 	FormatMarkdown = "markdown"
-	FormatLaTeX    = "latex"
+	formatLaTeX    = "latex"
 	FormatCSV      = "csv"
 )
 
-// TableFormats lists every table format with its file extension, in the
+// tableFormats lists every table format with its file extension, in the
 // order Build writes them.
-var TableFormats = []struct{ Format, Ext string }{
+var tableFormats = []struct{ Format, Ext string }{
 	{FormatMarkdown, ".md"},
-	{FormatLaTeX, ".tex"},
+	{formatLaTeX, ".tex"},
 	{FormatText, ".txt"},
 	{FormatCSV, ".csv"},
 }
 
-// Table is a grid of formatted cells with a caption, built once and written
+// table is a grid of formatted cells with a caption, built once and written
 // in any of several formats. Its first column holds row labels.
-type Table struct {
+type table struct {
 	Name    string // file stem and LaTeX label, e.g. "splits_success_greedy"
 	Title   string // a short title, e.g. for a report page
 	Caption string // what the table shows and how every number was computed
@@ -54,10 +55,10 @@ type Table struct {
 	TidyRows   [][]string
 }
 
-// FullCaption returns the caption as written in format: Caption followed,
+// fullCaption returns the caption as written in format: Caption followed,
 // if any cell is marked best, by a sentence saying how ("marked *" in
 // text, "in bold" otherwise).
-func (t *Table) FullCaption(format string) string {
+func (t *table) fullCaption(format string) string {
 	if !t.hasBest() {
 		return t.Caption
 	}
@@ -72,7 +73,7 @@ func (t *Table) FullCaption(format string) string {
 	return strings.TrimSpace(t.Caption + fmt.Sprintf(" Best value per %s %s.", scope, how))
 }
 
-func (t *Table) hasBest() bool {
+func (t *table) hasBest() bool {
 	for _, r := range t.Best {
 		for _, b := range r {
 			if b {
@@ -83,7 +84,7 @@ func (t *Table) hasBest() bool {
 	return false
 }
 
-func (t *Table) best(i, j int) bool {
+func (t *table) best(i, j int) bool {
 	return i < len(t.Best) && j < len(t.Best[i]) && t.Best[i][j]
 }
 
@@ -100,11 +101,11 @@ func (t *Table) best(i, j int) bool {
 // characters (box drawing, "−", "–") as narrow whatever the locale, so the
 // output is the same everywhere; note that this sets tablewriter's global
 // East Asian width setting off.
-func (t *Table) Write(w io.Writer, format string) error {
+func (t *table) Write(w io.Writer, format string) error {
 	switch format {
 	case FormatText, FormatMarkdown:
 		return t.writeTablewriter(w, format)
-	case FormatLaTeX:
+	case formatLaTeX:
 		return t.writeLaTeX(w)
 	case FormatCSV:
 		return t.writeCSV(w)
@@ -112,9 +113,9 @@ func (t *Table) Write(w io.Writer, format string) error {
 	return fmt.Errorf("results: unknown table format %q (want text, markdown, latex or csv)", format)
 }
 
-func (t *Table) writeTablewriter(w io.Writer, format string) error {
+func (t *table) writeTablewriter(w io.Writer, format string) error {
 	var r tw.Renderer
-	caption := t.FullCaption(format) + "\n"
+	caption := t.fullCaption(format) + "\n"
 	if format == FormatMarkdown {
 		r = renderer.NewMarkdown()
 		caption += "\n"
@@ -161,7 +162,7 @@ func (t *Table) writeTablewriter(w io.Writer, format string) error {
 
 // markableColumn reports whether any cell of column j may be marked, so
 // that text pads the others of that column to stay aligned.
-func (t *Table) markableColumn(j int) bool {
+func (t *table) markableColumn(j int) bool {
 	for i := range t.Rows {
 		if t.best(i, j) {
 			return true
@@ -187,7 +188,7 @@ func markCell(v string, best bool, format string, pad bool) string {
 
 // writeCSV writes the tidy rows, or else header and rows: a CSV file stays
 // machine-readable, and its caption lives in the other formats.
-func (t *Table) writeCSV(w io.Writer) error {
+func (t *table) writeCSV(w io.Writer) error {
 	header, rows := t.Header, t.Rows
 	if t.TidyHeader != nil {
 		header, rows = t.TidyHeader, t.TidyRows
@@ -206,10 +207,10 @@ func (t *Table) writeCSV(w io.Writer) error {
 // \midrule, \bottomrule; needs \usepackage{booktabs}), the caption above
 // the tabular and a label tab:Name. Text is escaped for LaTeX; best cells
 // are set in \textbf.
-func (t *Table) writeLaTeX(w io.Writer) error {
+func (t *table) writeLaTeX(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("\\begin{table}[htbp]\n\\centering\n\\small\n")
-	fmt.Fprintf(&b, "\\caption{%s}\n", latexEscape(t.FullCaption(FormatLaTeX)))
+	fmt.Fprintf(&b, "\\caption{%s}\n", latexEscape(t.fullCaption(formatLaTeX)))
 	if t.Name != "" {
 		fmt.Fprintf(&b, "\\label{tab:%s}\n", latexLabel(t.Name))
 	}
@@ -271,17 +272,6 @@ func latexLabel(s string) string {
 	}, s)
 }
 
-// WriteSplitTable writes the split table of one metric at one point and day
-// (see SplitTable) in the given format ("text", "markdown", "latex" or
-// "csv").
-func WriteSplitTable(w io.Writer, s *Summary, format string, point string, day int, metric string) error {
-	t, err := SplitTable(s, point, day, metric)
-	if err != nil {
-		return err
-	}
-	return t.Write(w, format)
-}
-
 // tableCells indexes cells by (agent, split) for one point, day and metric.
 type cellKey struct{ agent, split string }
 
@@ -297,7 +287,7 @@ func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey
 	return m, runs
 }
 
-// SplitTable returns a table of one metric at one point and day: a row per
+// splitTable returns a table of one metric at one point and day: a row per
 // split and a column per agent, each cell the IQM over runs with its
 // bootstrap CI, formatted "0.71 [0.66, 0.75]"; then, if s has differences,
 // a column "A − baseline" per compared agent with the paired mean
@@ -313,7 +303,7 @@ func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey
 // (kind "diff"), with n, mean, median, iqm, lo and hi in columns.
 //
 // It returns an error if s has no cell for the point, day and metric.
-func SplitTable(s *Summary, point string, day int, metric string) (*Table, error) {
+func splitTable(s *Summary, point string, day int, metric string) (*table, error) {
 	cells, runs := indexCells(s.Cells, point, day, metric)
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("results: no cells for point %q, day %d, metric %q", point, day, metric)
@@ -342,7 +332,7 @@ func SplitTable(s *Summary, point string, day int, metric string) (*Table, error
 	agents := agentsWith(s.Agents, splits, hasCell)
 	compared := agentsWith(s.Agents, splits, hasDiff)
 
-	t := &Table{
+	t := &table{
 		Name:       "splits_" + metric,
 		Title:      fmt.Sprintf("%s per split at day %d%s", metric, day, pointSuffix(s, point)),
 		Header:     []string{"split"},
@@ -442,19 +432,19 @@ func markBest(vals []float64, dir int) []bool {
 	return best
 }
 
-// GapTable returns the generalization-gap table of one metric at one point
+// gapTable returns the generalization-gap table of one metric at one point
 // and day: a row per split other than the train split, a column per agent,
 // each cell the IQM over runs of the per-run gap train - split with its
 // bootstrap CI (see metrics.go). No value is marked best: a small gap may
 // only mean the agent learned nothing on train. The CSV form is tidy.
 //
 // It returns an error if s has no gap for the point, day and metric.
-func GapTable(s *Summary, point string, day int, metric string) (*Table, error) {
+func gapTable(s *Summary, point string, day int, metric string) (*table, error) {
 	cells, runs := indexCells(s.Gaps, point, day, metric)
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("results: no generalization gaps for point %q, day %d, metric %q", point, day, metric)
 	}
-	t := &Table{
+	t := &table{
 		Name:       "gap_" + metric,
 		Title:      fmt.Sprintf("Generalization gap of %s at day %d%s", metric, day, pointSuffix(s, point)),
 		TidyHeader: []string{"point", "day", "metric", "split", "agent", "n", "mean", "median", "iqm", "lo", "hi"},
@@ -471,7 +461,7 @@ func GapTable(s *Summary, point string, day int, metric string) (*Table, error) 
 
 // fillGrid fills t with a row per split and a column per agent of cells,
 // signed, and the tidy rows given by tidy.
-func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []string) {
+func (t *table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []string) {
 	has := func(a, sp string) bool { _, ok := cells[cellKey{a, sp}]; return ok }
 	var splits []string
 	for _, sp := range s.Splits {
@@ -495,7 +485,7 @@ func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []s
 	}
 }
 
-// TransferTable returns the forgetting and transfer table of one metric at
+// transferTable returns the forgetting and transfer table of one metric at
 // one point and day, a column per agent: rows "ACC", "BWT" and "FWT" (GEM's
 // average accuracy, backward and forward transfer, when s has them), then
 // a row "forgetting: S" per split S (see metrics.go for the definitions).
@@ -507,7 +497,7 @@ func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []s
 //
 // It returns an error if s has neither transfer nor forgetting for the
 // point, day and metric.
-func TransferTable(s *Summary, point string, day int, metric string) (*Table, error) {
+func transferTable(s *Summary, point string, day int, metric string) (*table, error) {
 	type row struct {
 		label, quantity, splits string
 		dir                     int
@@ -563,7 +553,7 @@ func TransferTable(s *Summary, point string, day int, metric string) (*Table, er
 			}
 		}
 	}
-	t := &Table{
+	t := &table{
 		Name:       "transfer_" + metric,
 		Title:      fmt.Sprintf("Forgetting and transfer of %s at day %d%s", metric, day, pointSuffix(s, point)),
 		Header:     append([]string{"quantity"}, agents...),
@@ -619,7 +609,7 @@ func splitList(splits []string) string {
 	return fmt.Sprintf("%d splits", len(splits))
 }
 
-// PITable returns the probability-of-improvement table of one metric at one
+// piTable returns the probability-of-improvement table of one metric at one
 // point and day: a row per split and a last row averaging over the held-out
 // splits, a column "P(A > baseline)" per compared agent. Each cell is the
 // probability that a run of the agent scores higher than a run of the
@@ -629,7 +619,7 @@ func splitList(splits []string) string {
 //
 // It returns an error if s has no difference for the point, day and
 // metric (there is no baseline).
-func PITable(s *Summary, point string, day int, metric string) (*Table, error) {
+func piTable(s *Summary, point string, day int, metric string) (*table, error) {
 	diffs := make(map[cellKey]Diff)
 	var pairs countRange
 	var baseline string
@@ -651,7 +641,7 @@ func PITable(s *Summary, point string, day int, metric string) (*Table, error) {
 		}
 	}
 	agents := agentsWith(s.Agents, splits, has)
-	t := &Table{
+	t := &table{
 		Name:       "pi_" + metric,
 		Title:      fmt.Sprintf("Probability of improvement over %s, %s at day %d%s", baseline, metric, day, pointSuffix(s, point)),
 		Header:     []string{"split"},
