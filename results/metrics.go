@@ -2,7 +2,8 @@ package results
 
 import "math"
 
-// Derived per-run quantities.
+// Derived per-run quantities: the generalization gap, forgetting and
+// transfer of a metric of the metric table (metric.go).
 //
 // Notation: a run is one (point, agent, seed). a[k][j] is the value of a
 // checkpoint metric (for example success_greedy) of one run at checkpoint k
