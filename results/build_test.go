@@ -123,7 +123,7 @@ func TestBuild(t *testing.T) {
 		t.Errorf("first file %s", b.Files[0])
 	}
 	var names []string
-	for _, f := range b.Figures {
+	for _, f := range b.figures {
 		names = append(names, f.Name)
 		if f.Title == "" || f.Caption == "" || f.Section == "" || !strings.HasSuffix(f.Path, ".svg") || len(f.Files) != 1 {
 			t.Errorf("figure %+v", f)
@@ -143,7 +143,7 @@ func TestBuild(t *testing.T) {
 		t.Errorf("figures %q, want %q", names, wantFigures)
 	}
 	var tables []string
-	for _, tf := range b.Tables {
+	for _, tf := range b.tables {
 		tables = append(tables, tf.Name)
 		if tf.Table == nil || !strings.HasSuffix(tf.Files[0], ".md") || len(tf.Files) != 4 || !strings.Contains(tf.Table.Caption, "percentile-bootstrap") {
 			t.Errorf("table %+v", tf)
@@ -193,18 +193,18 @@ func TestBuildWithoutBaselineOrAttempts(t *testing.T) {
 	// One checkpoint, no train split, no baseline, no attempts: only what
 	// the data support.
 	var names []string
-	for _, f := range b.Figures {
+	for _, f := range b.figures {
 		names = append(names, f.Name)
 	}
 	if want := []string{"splits_success_greedy", "curves/heldout", "profiles/held-out", "reward_vs_success"}; !slices.Equal(names, want) {
 		t.Errorf("figures %q, want %q", names, want)
 	}
-	for _, tf := range b.Tables {
+	for _, tf := range b.tables {
 		if strings.HasPrefix(tf.Name, "pi_") || strings.HasPrefix(tf.Name, "gap_") {
 			t.Errorf("table %s without a baseline or train split", tf.Name)
 		}
 	}
-	if b.Sessions != nil {
+	if b.sessions != nil {
 		t.Error("session summary without attempts")
 	}
 }
@@ -217,8 +217,8 @@ func TestBuildScatterWithMeasured(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, f := range b.Figures {
-		if f.Section == SectionEnvs {
+	for _, f := range b.figures {
+		if f.Section == sectionEnvs {
 			names = append(names, f.Name)
 		}
 	}

@@ -2,18 +2,13 @@ package results
 
 import (
 	"cmp"
-	"encoding/binary"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/grindbench/grindbench/results/stats"
@@ -32,7 +27,7 @@ const (
 	DefaultPermutations = 10000
 )
 
-// CompareOptions steers Compare. Zero values take defaults, except
+// CompareOptions steers CompareDirs. Zero values take defaults, except
 // MinEffect (0 is a valid threshold) and the day (the zero value compares
 // each folder's last checkpoint). DefaultCompareOptions gives the settings
 // of grind compare.
@@ -186,7 +181,7 @@ type CompareSide struct {
 	Failed     int    // runs the manifest lists as failed or pending
 }
 
-// Comparison is the result of Compare: cells in a fixed order (point,
+// Comparison is the result of CompareDirs: cells in a fixed order (point,
 // agent, split in the orders described at CompareOptions, then metric in
 // the order of CompareOptions.Metrics).
 type Comparison struct {
@@ -200,11 +195,11 @@ type Comparison struct {
 	Options CompareOptions // as resolved, with defaults filled in
 }
 
-// ErrNothingToCompare is returned (wrapped) by Compare when the two folders
+// ErrNothingToCompare is returned (wrapped) by CompareDirs when the two folders
 // share no cell.
 var ErrNothingToCompare = errors.New("no (point, agent, split, metric) cell has runs in both folders")
 
-// Compare compares the checkpoint records of base and next metric by metric
+// compareRecords compares the checkpoint records of base and next metric by metric
 // (see CompareCell for the statistics), corrects the p-values of all cells
 // together with Holm's step-down procedure, and gives each cell a verdict: a
 // regression if its Holm-adjusted p-value is at most opt.Alpha and it is
@@ -215,7 +210,7 @@ var ErrNothingToCompare = errors.New("no (point, agent, split, metric) cell has 
 // (the first one if a run has several). NaN values are left out. It returns
 // an error if opt is invalid, either side has no checkpoint records or lacks
 // the requested day, or no cell has runs in both (ErrNothingToCompare).
-func Compare(base, next *Records, opt CompareOptions) (*Comparison, error) {
+func compareRecords(base, next *Records, opt CompareOptions) (*Comparison, error) {
 	opt, infos, err := opt.resolve()
 	if err != nil {
 		return nil, err
@@ -369,180 +364,6 @@ func (c *Comparison) notes(family int, minP float64) {
 	}
 }
 
-// cmpCell computes one cell's statistics, before Holm's correction.
-// b and n are sorted by seed.
-func cmpCell(key CompareKey, dir Direction, b, n []cmpValue, opt CompareOptions) CompareCell {
-	c := CompareCell{CompareKey: key, Direction: dir}
-	ciSeed := cmpSeed(opt.Seed, "ci", key)
-	testSeed := cmpSeed(opt.Seed, "test", key)
-
-	var x, y []float64 // NEW, BASE values used
-	pb, pn := cmpPairs(b, n)
-	c.Paired = len(pb) > 0 && (len(pb) == len(b) || len(pn) == len(n))
-	if c.Paired {
-		x, y = pn, pb
-		d := make([]float64, len(x))
-		for i := range x {
-			d[i] = x[i] - y[i]
-		}
-		ci := stats.BootstrapCI(d, stats.Mean, opt.Level, opt.Resamples, ciSeed)
-		c.Diff, c.Lo, c.Hi = ci.Point, ci.Lo, ci.Hi
-		c.P = stats.SignFlipTest(d, opt.Permutations, testSeed)
-		c.MinP = stats.MinSignFlipP(len(d), opt.Permutations)
-	} else {
-		x, y = cmpValues(n), cmpValues(b)
-		ci := stats.UnpairedDiff(x, y, opt.Level, opt.Resamples, ciSeed)
-		c.Diff, c.Lo, c.Hi = ci.Point, ci.Lo, ci.Hi
-		c.P = stats.PermutationTest(x, y, opt.Permutations, testSeed)
-		c.MinP = stats.MinPermutationP(len(x), len(y), opt.Permutations)
-	}
-	c.NNew, c.NBase = len(x), len(y)
-	c.New, c.Base = stats.Mean(x), stats.Mean(y)
-	switch dir {
-	case HigherIsBetter:
-		c.ProbImprovement = stats.ProbImprovement(x, y)
-	case LowerIsBetter:
-		c.ProbImprovement = stats.ProbImprovement(y, x)
-	default:
-		c.ProbImprovement = math.NaN()
-	}
-	return c
-}
-
-// cmpSeed keys a cell's random stream: FNV-1a of the seed, the purpose
-// and the cell's identity.
-func cmpSeed(seed uint64, purpose string, k CompareKey) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], seed)
-	h.Write(b[:])
-	for _, f := range []string{"compare", purpose, k.Point, k.Agent, k.Split, k.Metric} {
-		h.Write([]byte(f))
-		h.Write([]byte{0})
-	}
-	return h.Sum64()
-}
-
-// cmpOrder numbers strings in order of first addition.
-type cmpOrder struct {
-	index map[string]int
-}
-
-func (o *cmpOrder) add(s string) {
-	if o.index == nil {
-		o.index = make(map[string]int)
-	}
-	if _, ok := o.index[s]; !ok {
-		o.index[s] = len(o.index)
-	}
-}
-
-// cmpStratum is a (point, agent, split) cell before the metric.
-type cmpStratum struct{ point, agent, split string }
-
-// cmpRunSplit is one run's split.
-type cmpRunSplit struct {
-	cmpStratum
-	seed int
-}
-
-// cmpValue is one run's value in a cell.
-type cmpValue struct {
-	seed int
-	v    float64
-}
-
-// cmpSide holds one folder's records at the compared day.
-type cmpSide struct {
-	day  map[string]int               // point -> compared day
-	last int                          // the largest compared day
-	at   map[cmpStratum][]*Checkpoint // records at day, sorted by seed, one per seed
-	// before holds each run split's records before its compared day, in
-	// record order, for forgetting.
-	before map[cmpRunSplit][]*Checkpoint
-}
-
-func newCmpSide(r *Records, day map[string]int) *cmpSide {
-	s := &cmpSide{day: day, at: make(map[cmpStratum][]*Checkpoint), before: make(map[cmpRunSplit][]*Checkpoint)}
-	seen := make(map[cmpRunSplit]bool)
-	for i := range r.Checkpoints {
-		c := &r.Checkpoints[i]
-		id := cmpStratum{c.Point, c.Agent, c.Split}
-		rs := cmpRunSplit{id, c.Seed}
-		switch d := day[c.Point]; {
-		case c.Day == d && !seen[rs]:
-			seen[rs] = true
-			s.at[id] = append(s.at[id], c)
-		case c.Day < d:
-			s.before[rs] = append(s.before[rs], c)
-		}
-	}
-	for _, cs := range s.at {
-		slices.SortFunc(cs, func(a, b *Checkpoint) int { return cmp.Compare(a.Seed, b.Seed) })
-	}
-	return s
-}
-
-// values returns the non-NaN values of metric m in stratum id, by seed. A
-// derived metric (forgetting) is the best value of its column at an
-// earlier checkpoint of the run split minus the value now; a run split
-// with no earlier value has none.
-func (s *cmpSide) values(id cmpStratum, m Metric) []cmpValue {
-	value := m.Value
-	if value == nil {
-		value = metricValue(m.ForgettingOf)
-	}
-	var out []cmpValue
-	for _, c := range s.at[id] {
-		v := value(c)
-		if m.Value == nil {
-			var best float64
-			ok := false
-			for _, e := range s.before[cmpRunSplit{id, c.Seed}] {
-				if x := value(e); !math.IsNaN(x) && (!ok || x > best) {
-					best, ok = x, true
-				}
-			}
-			if !ok {
-				continue
-			}
-			v = best - v
-		}
-		if !math.IsNaN(v) {
-			out = append(out, cmpValue{c.Seed, v})
-		}
-	}
-	return out
-}
-
-// cmpPairs returns the values of b and n at the seeds present in both,
-// which are sorted by seed.
-func cmpPairs(b, n []cmpValue) (vb, vn []float64) {
-	i, j := 0, 0
-	for i < len(b) && j < len(n) {
-		switch {
-		case b[i].seed < n[j].seed:
-			i++
-		case b[i].seed > n[j].seed:
-			j++
-		default:
-			vb = append(vb, b[i].v)
-			vn = append(vn, n[j].v)
-			i++
-			j++
-		}
-	}
-	return vb, vn
-}
-
-func cmpValues(s []cmpValue) []float64 {
-	v := make([]float64, len(s))
-	for i := range s {
-		v[i] = s[i].v
-	}
-	return v
-}
-
 // Regressions returns the cells whose verdict is a regression, in order.
 func (c *Comparison) Regressions() []CompareCell { return c.withVerdict(VerdictRegression) }
 
@@ -560,7 +381,7 @@ func (c *Comparison) withVerdict(v Verdict) []CompareCell {
 }
 
 // CompareDirs reads two results folders (their records, and their manifests
-// if present) and compares them with Compare. The manifests, if opt does
+// if present) and compares them with compareRecords. The manifests, if opt does
 // not set them, give the order of points and agents; the comparison notes
 // runs a manifest lists as failed or pending and differing experiment
 // names. A missing folder or one with no records is an error.
@@ -612,7 +433,7 @@ func CompareDirs(baseDir, newDir string, opt CompareOptions) (*Comparison, error
 			opt.Agents = x.man.Agents
 		}
 	}
-	c, err := Compare(f[0].recs, f[1].recs, opt)
+	c, err := compareRecords(f[0].recs, f[1].recs, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -641,219 +462,4 @@ func CompareDirs(baseDir, newDir string, opt CompareOptions) (*Comparison, error
 	}
 	c.Notes = append(c.Notes, failed...)
 	return c, nil
-}
-
-// Output.
-
-// label names a key for the summary line: agent split metric, with the
-// point first when it is not "default" or all is set.
-func (k CompareKey) label(all bool) string {
-	s := k.Agent + " " + k.Split + " " + k.Metric
-	if all || k.Point != "default" {
-		s = k.Point + " " + s
-	}
-	return s
-}
-
-// multiPoint reports whether the output needs a point column.
-func (c *Comparison) multiPoint() bool {
-	for _, cell := range c.Cells {
-		if cell.Point != c.Cells[0].Point || cell.Point != "default" {
-			return true
-		}
-	}
-	return false
-}
-
-// Table returns the comparison as a table, one row per cell in order:
-// point (only if there is more than one point or it is not "default"),
-// agent, split, metric, runs ("N pairs" or "N vs M"), base and new means,
-// diff [CI], PI, p (Holm) and verdict. markdown bolds regressions.
-func (c *Comparison) Table(markdown bool) *Table {
-	t := &Table{}
-	points := c.multiPoint()
-	if points {
-		t.Header = append(t.Header, "point")
-	}
-	t.Header = append(t.Header, "agent", "split", "metric", "runs", "base", "new", "diff [CI]", "PI", "p (Holm)", "verdict")
-	for _, cell := range c.Cells {
-		var row []string
-		if points {
-			row = append(row, cell.Point)
-		}
-		runs := fmt.Sprintf("%d vs %d", cell.NBase, cell.NNew)
-		if cell.Paired {
-			runs = fmt.Sprintf("%d pairs", cell.NNew)
-		}
-		v := string(cell.Verdict)
-		if markdown && cell.Verdict == VerdictRegression {
-			v = "**" + v + "**"
-		}
-		row = append(row, cell.Agent, cell.Split, cell.Metric, runs,
-			fmt.Sprintf("%.3f", cell.Base), fmt.Sprintf("%.3f", cell.New),
-			fmt.Sprintf("%+.3f [%+.3f, %+.3f]", cell.Diff, cell.Lo, cell.Hi),
-			cmpFormatPI(cell.ProbImprovement), cmpFormatP(cell.PHolm), v)
-		t.Rows = append(t.Rows, row)
-	}
-	return t
-}
-
-func cmpFormatPI(p float64) string {
-	if math.IsNaN(p) {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f", p)
-}
-
-func cmpFormatP(p float64) string {
-	if math.IsNaN(p) {
-		return "–"
-	}
-	return strconv.FormatFloat(p, 'g', 2, 64)
-}
-
-// Method returns one paragraph stating how every number was computed.
-func (c *Comparison) Method() string {
-	o := c.Options
-	paired := 0
-	for _, cell := range c.Cells {
-		if cell.Paired {
-			paired++
-		}
-	}
-	return fmt.Sprintf("diff = NEW − BASE of the mean over runs at the compared checkpoint, "+
-		"paired by seed where the same runs exist in both folders (%d of %d cells), else unpaired; "+
-		"%s%% percentile-bootstrap CI (%d resamples; pairs resampled when paired, each side independently otherwise). "+
-		"PI: probability that a NEW run beats a BASE run in the metric's direction. "+
-		"p: two-sided sign-flip test (paired) or permutation test of the difference of means (unpaired), "+
-		"exact up to %d relabellings, else %d seeded random ones; Holm-adjusted over all %d cells. "+
-		"A cell is a regression (improvement) if p (Holm) <= %g and it is worse (better) by more than %g.",
-		paired, len(c.Cells), levelPercent(o.Level), o.Resamples, o.Permutations, o.Permutations,
-		len(c.Cells), o.Alpha, o.MinEffect)
-}
-
-// Summary returns the one-line verdict, e.g. "2 regressions: rlvr inspan
-// success_greedy -0.120, rlvr train success_greedy -0.300; no improvements;
-// 190 of 192 cells no change." At most ten cells are named per verdict.
-func (c *Comparison) Summary() string {
-	all := c.multiPoint()
-	list := func(v Verdict, one, many string) string {
-		cells := c.withVerdict(v)
-		switch len(cells) {
-		case 0:
-			return "no " + many
-		}
-		word := many
-		if len(cells) == 1 {
-			word = one
-		}
-		var names []string
-		for i, cell := range cells {
-			if i == 10 {
-				names = append(names, fmt.Sprintf("and %d more", len(cells)-10))
-				break
-			}
-			names = append(names, fmt.Sprintf("%s %+.3f", cell.label(all), cell.Diff))
-		}
-		return fmt.Sprintf("%d %s: %s", len(cells), word, strings.Join(names, ", "))
-	}
-	parts := []string{
-		list(VerdictRegression, "regression", "regressions"),
-		list(VerdictImprovement, "improvement", "improvements"),
-	}
-	if n := len(c.withVerdict(VerdictChanged)); n > 0 {
-		parts = append(parts, list(VerdictChanged, "change in a metric with no direction", "changes in metrics with no direction"))
-	}
-	parts = append(parts, fmt.Sprintf("%d of %d cells no change", len(c.withVerdict(VerdictNoChange)), len(c.Cells)))
-	return strings.Join(parts, "; ") + "."
-}
-
-func (s CompareSide) describe(markdown bool) string {
-	label := s.Label
-	if label == "" {
-		label = "(records)"
-	}
-	if markdown {
-		label = "`" + label + "`"
-	}
-	d := fmt.Sprintf("%s (%s, %d runs, day %d", label, s.Experiment, s.Runs, s.Day)
-	if s.Failed > 0 {
-		d += fmt.Sprintf(", %d failed", s.Failed)
-	}
-	return d + ")"
-}
-
-// WriteMarkdown writes the comparison for a pull request: a heading, the
-// two folders, the method, the table, the summary line and any notes.
-func (c *Comparison) WriteMarkdown(w io.Writer) error { return c.Write(w, FormatMarkdown) }
-
-// WriteText writes the comparison for a terminal, as WriteMarkdown but with
-// a box-drawn table.
-func (c *Comparison) WriteText(w io.Writer) error { return c.Write(w, FormatText) }
-
-// Write writes the comparison as "markdown", "text" or "csv" (one row per
-// cell with every field, floats with six significant digits, for machines).
-func (c *Comparison) Write(w io.Writer, format string) error {
-	switch format {
-	case FormatCSV:
-		return c.writeCSV(w)
-	case FormatMarkdown, FormatText:
-	default:
-		return fmt.Errorf("results: unknown comparison format %q (want markdown, text or csv)", format)
-	}
-	md := format == FormatMarkdown
-	var b strings.Builder
-	if md {
-		b.WriteString("### grind compare\n\n")
-	}
-	fmt.Fprintf(&b, "BASE %s vs NEW %s.\n\n", c.Base.describe(md), c.New.describe(md))
-	b.WriteString(c.Method() + "\n\n")
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return err
-	}
-	if err := c.Table(md).Write(w, format); err != nil {
-		return err
-	}
-	b.Reset()
-	b.WriteString("\n")
-	if md {
-		b.WriteString("**Summary:** ")
-	}
-	b.WriteString(c.Summary() + "\n")
-	for _, n := range c.Notes {
-		if md {
-			b.WriteString("\n> " + n + "\n")
-		} else {
-			b.WriteString("Note: " + n + "\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// CompareCSVHeader is the header row of a comparison's CSV.
-var CompareCSVHeader = []string{
-	"point", "agent", "split", "metric", "direction", "paired", "n_base", "n_new",
-	"base", "new", "diff", "lo", "hi", "level", "prob_improvement", "p", "p_holm", "verdict",
-}
-
-func (c *Comparison) writeCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CompareCSVHeader); err != nil {
-		return err
-	}
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-	for _, cell := range c.Cells {
-		err := cw.Write([]string{
-			cell.Point, cell.Agent, cell.Split, cell.Metric, cell.Direction.String(),
-			strconv.FormatBool(cell.Paired), strconv.Itoa(cell.NBase), strconv.Itoa(cell.NNew),
-			g(cell.Base), g(cell.New), g(cell.Diff), g(cell.Lo), g(cell.Hi), g(c.Options.Level),
-			g(cell.ProbImprovement), g(cell.P), g(cell.PHolm), string(cell.Verdict),
-		})
-		if err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }

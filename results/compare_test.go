@@ -71,7 +71,7 @@ func TestComparePairing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			next := cmpRecords([]string{"rlvr"}, tc.seeds, splits, 2, v)
-			c, err := Compare(base, next, CompareOptions{Metrics: []string{"success_greedy"}})
+			c, err := compareRecords(base, next, CompareOptions{Metrics: []string{"success_greedy"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestCompareDirections(t *testing.T) {
 	})
 	opt := DefaultCompareOptions()
 	opt.Metrics = []string{"success_greedy", "forgetting", "temperature"}
-	c, err := Compare(base, next, opt)
+	c, err := compareRecords(base, next, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +161,12 @@ func TestCompareDirections(t *testing.T) {
 	if len(reg) != 3 || len(c.Improvements()) != 0 {
 		t.Errorf("%d regressions, %d improvements", len(reg), len(c.Improvements()))
 	}
-	if s := c.Summary(); !strings.HasPrefix(s, "3 regressions: rlvr train success_greedy -0.100") {
+	if s := c.summary(); !strings.HasPrefix(s, "3 regressions: rlvr train success_greedy -0.100") {
 		t.Errorf("summary: %s", s)
 	}
 
 	// Swapping the folders turns the regressions into improvements.
-	back, err := Compare(next, base, opt)
+	back, err := compareRecords(next, base, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestCompareMinEffect(t *testing.T) {
 		minEffect float64
 		want      Verdict
 	}{{0.02, VerdictNoChange}, {0.005, VerdictRegression}, {0, VerdictRegression}} {
-		c, err := Compare(base, next, CompareOptions{Metrics: []string{"success_greedy"}, MinEffect: tc.minEffect})
+		c, err := compareRecords(base, next, CompareOptions{Metrics: []string{"success_greedy"}, MinEffect: tc.minEffect})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,14 +216,14 @@ func TestCompareHolmFamily(t *testing.T) {
 	}
 	splits[0] = "s0"
 	opt := CompareOptions{Metrics: []string{"success_greedy"}, MinEffect: 0.02}
-	few, err := Compare(mk(0, splits[:2]), mk(0.2, splits[:2]), opt)
+	few, err := compareRecords(mk(0, splits[:2]), mk(0.2, splits[:2]), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(few.Regressions()) != 1 || len(few.Notes) != 0 {
 		t.Errorf("2 cells: %d regressions, notes %v", len(few.Regressions()), few.Notes)
 	}
-	many, err := Compare(mk(0, splits), mk(0.2, splits), opt)
+	many, err := compareRecords(mk(0, splits), mk(0.2, splits), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestCompareErrorRates(t *testing.T) {
 				return 0.5 + cmpNoise(tag(side), sp, s, d, 0.05)
 			})
 		}
-		c, err := Compare(mk("base"), mk("new"), CompareOptions{Metrics: []string{"success_greedy"}, Resamples: 100, Seed: uint64(rep)})
+		c, err := compareRecords(mk("base"), mk("new"), CompareOptions{Metrics: []string{"success_greedy"}, Resamples: 100, Seed: uint64(rep)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +292,7 @@ func TestCompareDeterministicAndOrderInvariant(t *testing.T) {
 	base := cmpRecords(agents, cmpSeedRange(0, 10), splits, 2, v)
 	next := cmpRecords(agents, cmpSeedRange(50, 12), splits, 2, v)
 	opt := DefaultCompareOptions()
-	c1, err := Compare(base, next, opt)
+	c1, err := compareRecords(base, next, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,15 +302,15 @@ func TestCompareDeterministicAndOrderInvariant(t *testing.T) {
 		shuffled.Checkpoints[i], shuffled.Checkpoints[j] = shuffled.Checkpoints[j], shuffled.Checkpoints[i]
 	})
 	opt.Agents, opt.Points = agents, []string{"default"} // record order no longer gives it
-	c2, err := Compare(base, &shuffled, opt)
+	c2, err := compareRecords(base, &shuffled, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b1, b2 bytes.Buffer
-	if err := c1.WriteMarkdown(&b1); err != nil {
+	if err := c1.Write(&b1, FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
-	if err := c2.WriteMarkdown(&b2); err != nil {
+	if err := c2.Write(&b2, FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
@@ -329,7 +329,7 @@ func TestCompareDeterministicAndOrderInvariant(t *testing.T) {
 	}
 	// A cell does not depend on which other cells exist.
 	opt.Metrics = []string{"score_greedy"}
-	only, err := Compare(base, next, opt)
+	only, err := compareRecords(base, next, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestCompareLastDayPerPoint(t *testing.T) {
 		r.Checkpoints = keep
 		return r
 	}
-	c, err := Compare(mk(), mk(), CompareOptions{Metrics: []string{"success_greedy"}})
+	c, err := compareRecords(mk(), mk(), CompareOptions{Metrics: []string{"success_greedy"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,11 +374,11 @@ func TestCompareLastDayPerPoint(t *testing.T) {
 			t.Errorf("%s compared at success %v, want %v (its last day)", cell.Point, cell.Base, want)
 		}
 	}
-	if !c.multiPoint() || !strings.HasPrefix(c.Table(false).Header[0], "point") {
+	if !c.multiPoint() || !strings.HasPrefix(c.table(false).Header[0], "point") {
 		t.Error("no point column for a sweep")
 	}
 	// A fixed day must exist somewhere, and compares only points that have it.
-	c, err = Compare(mk(), mk(), CompareOptions{Metrics: []string{"success_greedy"}, FixedDay: true, Day: 2})
+	c, err = compareRecords(mk(), mk(), CompareOptions{Metrics: []string{"success_greedy"}, FixedDay: true, Day: 2})
 	if err != nil || len(c.Cells) != 1 || c.Cells[0].Point != "long" {
 		t.Errorf("day 2: %v, %+v", err, c)
 	}
@@ -404,18 +404,18 @@ func TestCompareErrors(t *testing.T) {
 		{"min effect", recs, recs, CompareOptions{MinEffect: -1}, "minimum effect"},
 		{"min effect NaN", recs, recs, CompareOptions{MinEffect: math.NaN()}, "minimum effect"},
 	} {
-		_, err := Compare(tc.base, tc.next, tc.opt)
+		_, err := compareRecords(tc.base, tc.next, tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	_, err := Compare(recs, other, CompareOptions{})
+	_, err := compareRecords(recs, other, CompareOptions{})
 	if !errors.Is(err, ErrNothingToCompare) {
 		t.Errorf("no overlap: %v is not ErrNothingToCompare", err)
 	}
 	// Cells in one folder only are listed, not compared.
 	both := cmpRecords([]string{"rlvr", "sft"}, cmpSeedRange(0, 3), []string{"train"}, 2, v)
-	c, err := Compare(both, recs, CompareOptions{Metrics: []string{"success_greedy"}})
+	c, err := compareRecords(both, recs, CompareOptions{Metrics: []string{"success_greedy"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +448,7 @@ func goldenComparison(t *testing.T) *Comparison {
 			c.Seed += 100
 		}
 	}
-	c, err := Compare(base, next, CompareOptions{Metrics: []string{"success_greedy", "step_acc_greedy"}, MinEffect: 0.02})
+	c, err := compareRecords(base, next, CompareOptions{Metrics: []string{"success_greedy", "step_acc_greedy"}, MinEffect: 0.02})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +576,7 @@ func BenchmarkCompare(b *testing.B) {
 	opt := DefaultCompareOptions()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Compare(base, next, opt); err != nil {
+		if _, err := compareRecords(base, next, opt); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -593,7 +593,7 @@ func ExampleCompare() {
 			return v
 		})
 	}
-	c, err := Compare(mk(0, "base"), mk(0.1, "new"), DefaultCompareOptions())
+	c, err := compareRecords(mk(0, "base"), mk(0.1, "new"), DefaultCompareOptions())
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -601,7 +601,7 @@ func ExampleCompare() {
 	for _, r := range c.Regressions() {
 		fmt.Printf("%s %s %s: %+.2f [%+.2f, %+.2f], p (Holm) %.3f\n", r.Agent, r.Split, r.Metric, r.Diff, r.Lo, r.Hi, r.PHolm)
 	}
-	fmt.Println(c.Summary())
+	fmt.Println(c.summary())
 	// Output:
 	// rlvr train success_greedy: -0.09 [-0.11, -0.07], p (Holm) 0.004
 	// rlvr train score_greedy: -0.09 [-0.11, -0.07], p (Holm) 0.004

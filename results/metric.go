@@ -8,8 +8,8 @@ import (
 
 // This file is the metric table: the one place that says what each
 // per-run quantity of a checkpoint record is. The schema (grind schema),
-// Summarize, Compare (grind compare), the plots and the tables all read it;
-// TestMetricTableCoversCheckpoint fails when a numeric column of
+// summarize, compareRecords (grind compare), the plots and the tables all
+// read it; TestMetricTableCoversCheckpoint fails when a numeric column of
 // Checkpoint has no entry.
 
 // Direction says which way a metric improves.
@@ -78,7 +78,7 @@ type Metric struct {
 	Min, Max  float64 // bounds of its values; -Inf or +Inf where unbounded
 	Doc       string  // its meaning, without bounds or direction (Schema adds them)
 
-	Summarized bool // Summarize aggregates it; with a direction, also its gaps, forgetting, transfer and PIs
+	Summarized bool // summarize aggregates it; with a direction, also its gaps, forgetting, transfer and PIs
 	Compared   bool // grind compare compares it when no metric is named
 	Tabulated  bool // Build writes a split table of it
 	Plotted    bool // Build draws its figures (requires Summarized)
@@ -224,7 +224,7 @@ func metricsWhere(keep func(Metric) bool) []Metric {
 	return out
 }
 
-// summaryMetrics are the metrics Summarize aggregates, in the order of
+// summaryMetrics are the metrics summarize aggregates, in the order of
 // Summary.Cells.
 func summaryMetrics() []Metric {
 	return metricsWhere(func(m Metric) bool { return m.Summarized })
@@ -232,14 +232,14 @@ func summaryMetrics() []Metric {
 
 // derivedMetrics are the summarized metrics with a direction: those whose
 // generalization gaps, forgetting, transfer and averaged probability of
-// improvement Summarize computes.
+// improvement summarize computes.
 func derivedMetrics() []Metric {
 	return metricsWhere(func(m Metric) bool { return m.Summarized && m.Direction != NoDirection })
 }
 
 // metricValue returns the accessor of a column metric. It panics on a
 // name that is not a column of the table: callers pass names of metrics
-// Summarize aggregates.
+// summarize aggregates.
 func metricValue(name string) func(*Checkpoint) float64 {
 	m, ok := LookupMetric(name)
 	if !ok || m.Value == nil {

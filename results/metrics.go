@@ -2,12 +2,13 @@ package results
 
 import "math"
 
-// Derived per-run quantities.
+// Derived per-run quantities: the generalization gap, forgetting and
+// transfer of a metric of the metric table (metric.go).
 //
 // Notation: a run is one (point, agent, seed). a[k][j] is the value of a
 // checkpoint metric (for example success_greedy) of one run at checkpoint k
 // (k = 0 is the checkpoint before the job, K the last one) on split j.
-// Splits have roles, set by SummaryOptions:
+// Splits have roles, set by summaryOptions:
 //
 //   - the train split (default "train"): the job's skills, practised during
 //     the job;
@@ -52,14 +53,14 @@ import "math"
 // cohort, the same definitions apply with a[0] replaced by the checkpoint
 // at which the cohort was learned.
 
-// Gap returns the generalization gap train - heldout of one run at one
+// gap returns the generalization gap train - heldout of one run at one
 // checkpoint, NaN if either is NaN.
-func Gap(train, heldout float64) float64 { return train - heldout }
+func gap(train, heldout float64) float64 { return train - heldout }
 
-// Forgetting returns max_{l<k} a[l] - a[k] for one run's series a over
+// forgetting returns max_{l<k} a[l] - a[k] for one run's series a over
 // checkpoints on one split, leaving out NaN values. It returns NaN if a[k]
 // is NaN or no earlier value is present. It panics if k is out of range.
-func Forgetting(a []float64, k int) float64 {
+func forgetting(a []float64, k int) float64 {
 	best := math.Inf(-1)
 	for _, v := range a[:k] {
 		if v > best { // false for NaN
@@ -72,10 +73,10 @@ func Forgetting(a []float64, k int) float64 {
 	return best - a[k]
 }
 
-// AverageAccuracy returns GEM's average accuracy: the mean of one run's
+// averageAccuracy returns GEM's average accuracy: the mean of one run's
 // values over splits at one checkpoint, NaN if any is missing (NaN) or
 // there are none.
-func AverageAccuracy(a []float64) float64 {
+func averageAccuracy(a []float64) float64 {
 	if len(a) == 0 {
 		return math.NaN()
 	}
@@ -86,12 +87,12 @@ func AverageAccuracy(a []float64) float64 {
 	return sum / float64(len(a))
 }
 
-// MeanChange returns mean_j (now[j] - then[j]): backward transfer when j runs
+// meanChange returns mean_j (now[j] - then[j]): backward transfer when j runs
 // over prior splits, forward transfer when j runs over held-out splits (see
 // the definitions above), with then the values at checkpoint 0. It returns
 // NaN if any value is NaN or there are none, and panics if the lengths
 // differ.
-func MeanChange(now, then []float64) float64 {
+func meanChange(now, then []float64) float64 {
 	if len(now) != len(then) {
 		panic("results: transfer over different numbers of splits")
 	}

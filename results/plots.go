@@ -26,10 +26,10 @@ import (
 // the format (.png at 200 dpi, .svg, .pdf with embedded fonts, or another
 // format registered with gonum plot, such as .eps).
 
-// OkabeIto is the colour-blind-safe palette of Okabe and Ito (2008),
+// okabeIto is the colour-blind-safe palette of Okabe and Ito (2008),
 // reordered so that the colours hardest to see on white (yellow, black
 // last) come last.
-var OkabeIto = []color.Color{
+var okabeIto = []color.Color{
 	color.RGBA{R: 0x00, G: 0x72, B: 0xB2, A: 0xFF}, // blue
 	color.RGBA{R: 0xE6, G: 0x9F, B: 0x00, A: 0xFF}, // orange
 	color.RGBA{R: 0x00, G: 0x9E, B: 0x73, A: 0xFF}, // bluish green
@@ -40,11 +40,11 @@ var OkabeIto = []color.Color{
 	color.RGBA{R: 0x00, G: 0x00, B: 0x00, A: 0xFF}, // black
 }
 
-// AgentColor returns the colour of the agent at index i of Summary.Agents,
-// cycling through OkabeIto, so an agent has the same colour in every
+// agentColor returns the colour of the agent at index i of Summary.Agents,
+// cycling through okabeIto, so an agent has the same colour in every
 // figure made from one Summary.
-func AgentColor(i int) color.Color {
-	return OkabeIto[i%len(OkabeIto)]
+func agentColor(i int) color.Color {
+	return okabeIto[i%len(okabeIto)]
 }
 
 // agentGlyphs gives each agent a marker shape as well as a colour, so
@@ -77,7 +77,7 @@ type agentStyle struct {
 
 func styleOf(i int) agentStyle {
 	return agentStyle{
-		color:  AgentColor(i),
+		color:  agentColor(i),
 		glyph:  agentGlyphs[i%len(agentGlyphs)],
 		dashes: agentDashes[i%len(agentDashes)],
 		// Earlier agents get slightly larger markers, so that a later

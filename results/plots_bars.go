@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// PlotSplitBars draws grouped bars of metric at one point and day: a group
+// plotSplitBars draws grouped bars of metric at one point and day: a group
 // per split (in the given order), a bar per agent with the IQM over runs
 // and a whisker for its bootstrap CI. Long or many split names are rotated
 // so they stay readable. The legend is drawn beside the axes. The figure is
@@ -18,7 +18,7 @@ import (
 //
 // It returns an error if s has no cell for the point, day and metric in
 // any of splits.
-func PlotSplitBars(s *Summary, point string, day int, metric string, splits []string, paths ...string) error {
+func plotSplitBars(s *Summary, point string, day int, metric string, splits []string, paths ...string) error {
 	if len(splits) == 0 {
 		return fmt.Errorf("results: no splits to plot")
 	}
@@ -26,25 +26,25 @@ func PlotSplitBars(s *Summary, point string, day int, metric string, splits []st
 	p.Title.Text = fmt.Sprintf("%s at day %d%s: IQM over runs, %s%% CI", metric, day, pointSuffix(s, point), levelPercent(s.Level))
 	p.Y.Label.Text = metricLabel(metric)
 	p.X.Label.Text = "split"
-	lookup := func(split, agent string) (Cell, bool) { return s.Cell(point, split, day, agent, metric) }
+	lookup := func(split, agent string) (Cell, bool) { return s.cell(point, split, day, agent, metric) }
 	if err := groupedBars(p, s.Agents, splits, lookup); err != nil {
 		return fmt.Errorf("results: no cells for point %q, day %d, metric %q: %w", point, day, metric, err)
 	}
 	return withLegend(p, barLegend(s.Agents, splits, lookup)).save(paths...)
 }
 
-// PlotGapBars draws the generalization gap of metric at one point and day
+// plotGapBars draws the generalization gap of metric at one point and day
 // (see metrics.go): a group per split other than the train split, a bar
 // per agent with the IQM over runs of the per-run gap train - split and a
 // whisker for its bootstrap CI. Bars above zero mean better on train. The
 // figure is 6x4 inches, written to every path.
 //
 // It returns an error if s has no gap for the point, day and metric.
-func PlotGapBars(s *Summary, point string, day int, metric string, paths ...string) error {
+func plotGapBars(s *Summary, point string, day int, metric string, paths ...string) error {
 	var splits []string
 	for _, sp := range s.Splits {
 		for _, a := range s.Agents {
-			if _, ok := s.Gap(point, sp, day, a, metric); ok {
+			if _, ok := s.gap(point, sp, day, a, metric); ok {
 				splits = append(splits, sp)
 				break
 			}
@@ -57,7 +57,7 @@ func PlotGapBars(s *Summary, point string, day int, metric string, paths ...stri
 	p.Title.Text = fmt.Sprintf("Generalization gap (%s − split), %s at day %d%s", s.TrainSplit, metric, day, pointSuffix(s, point))
 	p.Y.Label.Text = fmt.Sprintf("gap in %s (%s − split)", metric, s.TrainSplit)
 	p.X.Label.Text = fmt.Sprintf("held-out split (IQM over runs, %s%% CI)", levelPercent(s.Level))
-	lookup := func(split, agent string) (Cell, bool) { return s.Gap(point, split, day, agent, metric) }
+	lookup := func(split, agent string) (Cell, bool) { return s.gap(point, split, day, agent, metric) }
 	if err := groupedBars(p, s.Agents, splits, lookup); err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func groupedBars(p *plot.Plot, agents, names []string, lookup func(name, agent s
 		if err != nil {
 			return fmt.Errorf("bars of %s: %w", agent, err)
 		}
-		bars.Color = AgentColor(i)
+		bars.Color = agentColor(i)
 		bars.LineStyle.Color = color.Black
 		bars.LineStyle.Width = vg.Points(0.5)
 		errs.LineStyle = plotter.DefaultLineStyle
@@ -145,7 +145,7 @@ func barLegend(agents, names []string, lookup func(name, agent string) (Cell, bo
 		for _, n := range names {
 			if _, ok := lookup(n, a); ok {
 				sw, _ := plotter.NewPolygon(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 1, Y: 1}})
-				sw.Color = AgentColor(i)
+				sw.Color = agentColor(i)
 				sw.LineStyle.Color = color.Black
 				sw.LineStyle.Width = vg.Points(0.5)
 				out = append(out, legendEntry{a, []plot.Thumbnailer{sw}})

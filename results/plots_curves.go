@@ -29,7 +29,7 @@ func cellSeries(cells []Cell, point, split, agent, metric string) (line, lo, hi 
 	return line, lo, hi
 }
 
-// PlotLearningCurves plots metric against the day (checkpoint) for every
+// plotLearningCurves plots metric against the day (checkpoint) for every
 // agent at one point and split: the IQM over runs as a line with markers,
 // and its bootstrap CI as a shaded band. Each agent has its colour, marker
 // and dash pattern, so curves that coincide stay distinguishable. The
@@ -37,7 +37,7 @@ func cellSeries(cells []Cell, point, split, agent, metric string) (line, lo, hi 
 // 6x4 inches, written to every path.
 //
 // It returns an error if s has no cell for the point, split and metric.
-func PlotLearningCurves(s *Summary, point, split, metric string, paths ...string) error {
+func plotLearningCurves(s *Summary, point, split, metric string, paths ...string) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s on %s%s: IQM over runs, %s%% CI", metric, split, pointSuffix(s, point), levelPercent(s.Level))
 	p.X.Label.Text = "day (checkpoint at the end of the day; 0 = before the job)"
@@ -71,7 +71,7 @@ func PlotLearningCurves(s *Summary, point, split, metric string, paths ...string
 	return withLegend(p, legend).save(paths...)
 }
 
-// PlotRewardVsSuccess plots, for every agent at one point and split, the
+// plotRewardVsSuccess plots, for every agent at one point and split, the
 // verdict reward a learner receives (verdict_reward, dashed, hollow
 // markers) against its true success with the same sampled actions
 // (success_sampled, solid, filled markers) over days, IQM over runs with
@@ -80,7 +80,7 @@ func PlotLearningCurves(s *Summary, point, split, metric string, paths ...string
 // y axis. With an exact verifier the two lines coincide.
 //
 // It returns an error if s has neither metric for the point and split.
-func PlotRewardVsSuccess(s *Summary, point, split string, paths ...string) error {
+func plotRewardVsSuccess(s *Summary, point, split string, paths ...string) error {
 	type agentData struct {
 		i                int
 		succ, slo, shi   plotter.XYs
@@ -160,18 +160,18 @@ func styleThumbs(st agentStyle) []plot.Thumbnailer {
 	return []plot.Thumbnailer{l, g}
 }
 
-// PlotSessionCurves plots the within-session learning curves of one point:
+// plotSessionCurves plots the within-session learning curves of one point:
 // every agent's true success per real attempt (as recorded online, never
-// shown to the agent) against time in the job, from SummarizeAttempts: the
+// shown to the agent) against time in the job, from summarizeAttempts: the
 // IQM over runs of each bin of task slots with its CI band. The x axis is
 // in days, each day's sessions filling the unit interval before the
 // checkpoint that ends it, so a dip at each whole day is a new session
 // starting without the previous session's context. Colours follow
-// agents, the order of ss.Agents (give SummarizeAttempts the Summary's
+// agents, the order of ss.Agents (give summarizeAttempts the Summary's
 // agents so colours match the other figures).
 //
 // It returns an error if ss has no data for the point.
-func PlotSessionCurves(ss *SessionSummary, point string, paths ...string) error {
+func plotSessionCurves(ss *sessionSummary, point string, paths ...string) error {
 	if ss == nil {
 		return fmt.Errorf("results: no attempt records")
 	}

@@ -11,11 +11,11 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// ChangeMatrix returns, for one agent at one point, the IQM over runs of
+// changeMatrix returns, for one agent at one point, the IQM over runs of
 // each run's change of metric since the first checkpoint, per split and
 // day: change[j][k] for s.Splits[j] and s.Days[k], NaN where no run has
-// both values. It is the colour of PlotForgettingMatrix.
-func (s *Summary) ChangeMatrix(point, agent, metric string) [][]float64 {
+// both values. It is the colour of plotForgettingMatrix.
+func (s *Summary) changeMatrix(point, agent, metric string) [][]float64 {
 	out := make([][]float64, len(s.Splits))
 	nd := len(s.Days)
 	runs := s.runs[pointAgent{point, agent}]
@@ -41,7 +41,7 @@ func (s *Summary) ChangeMatrix(point, agent, metric string) [][]float64 {
 func changeLimit(s *Summary, point, metric string) float64 {
 	m := 0.05
 	for _, a := range s.Agents {
-		for _, row := range s.ChangeMatrix(point, a, metric) {
+		for _, row := range s.changeMatrix(point, a, metric) {
 			for _, v := range row {
 				if !math.IsNaN(v) {
 					m = math.Max(m, math.Abs(v))
@@ -52,7 +52,7 @@ func changeLimit(s *Summary, point, metric string) float64 {
 	return math.Ceil(m*20-1e-9) / 20
 }
 
-// PlotForgettingMatrix draws the forgetting matrix of one agent at one
+// plotForgettingMatrix draws the forgetting matrix of one agent at one
 // point: a row per split and a column per checkpoint; each cell is written
 // with the IQM over runs of metric there, and coloured by the IQM over
 // runs of each run's change since the first checkpoint (a diverging
@@ -62,7 +62,7 @@ func changeLimit(s *Summary, point, metric string) float64 {
 // every path.
 //
 // It returns an error if the agent has no cell at the point for metric.
-func PlotForgettingMatrix(s *Summary, point, agent, metric string, paths ...string) error {
+func plotForgettingMatrix(s *Summary, point, agent, metric string, paths ...string) error {
 	nd := len(s.Days)
 	acc := make([][]float64, len(s.Splits))
 	found := false
@@ -72,7 +72,7 @@ func PlotForgettingMatrix(s *Summary, point, agent, metric string, paths ...stri
 		has := false
 		for k, d := range s.Days {
 			acc[j][k] = math.NaN()
-			if c, ok := s.Cell(point, sp, d, agent, metric); ok {
+			if c, ok := s.cell(point, sp, d, agent, metric); ok {
 				acc[j][k] = c.IQM
 				has = true
 			}
@@ -85,7 +85,7 @@ func PlotForgettingMatrix(s *Summary, point, agent, metric string, paths ...stri
 	if !found {
 		return fmt.Errorf("results: no cells for point %q, agent %q, metric %q", point, agent, metric)
 	}
-	change := s.ChangeMatrix(point, agent, metric)
+	change := s.changeMatrix(point, agent, metric)
 	lim := changeLimit(s, point, metric)
 	scale := diverging(-lim, lim)
 

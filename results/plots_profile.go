@@ -8,10 +8,10 @@ import (
 	"gonum.org/v1/plot/plotter"
 )
 
-// ProfileThresholds returns the thresholds of a performance profile of
+// profileThresholds returns the thresholds of a performance profile of
 // metric: 101 evenly spaced values spanning its bounds in the metric table
 // (0 to 1 for a fraction) when both are finite, else spanning lo to hi.
-func ProfileThresholds(metric string, lo, hi float64) []float64 {
+func profileThresholds(metric string, lo, hi float64) []float64 {
 	if m, ok := LookupMetric(metric); ok && m.bounded() {
 		lo, hi = m.Min, m.Max
 	}
@@ -22,18 +22,18 @@ func ProfileThresholds(metric string, lo, hi float64) []float64 {
 	return tau
 }
 
-// PlotProfiles draws performance profiles of metric at one point and day
+// plotProfiles draws performance profiles of metric at one point and day
 // (Agarwal et al., 2021): for each agent, the fraction of runs whose score
 // exceeds a threshold τ, against τ, with a pointwise percentile-bootstrap
-// band over runs (see Summary.Profile). With several splits, each run
+// band over runs (see Summary.profile). With several splits, each run
 // counts the fraction of those splits on which it exceeds τ, so every
 // split weighs the same; label names the splits in the title (for example
 // "train" or "13 held-out splits"). A curve further up and right is
 // better. The figure is 6x4 inches, written to every path.
 //
 // It returns an error if no agent has values.
-func PlotProfiles(s *Summary, point string, day int, metric string, splits []string, label string, paths ...string) error {
-	tau := ProfileThresholds(metric, 0, 1)
+func plotProfiles(s *Summary, point string, day int, metric string, splits []string, label string, paths ...string) error {
+	tau := profileThresholds(metric, 0, 1)
 	if m, ok := LookupMetric(metric); !ok || !m.bounded() {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, c := range s.Cells {
@@ -41,7 +41,7 @@ func PlotProfiles(s *Summary, point string, day int, metric string, splits []str
 				lo, hi = math.Min(lo, c.Lo), math.Max(hi, c.Hi)
 			}
 		}
-		tau = ProfileThresholds(metric, lo, hi)
+		tau = profileThresholds(metric, lo, hi)
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Performance profile on %s at day %d%s, %s%% band", label, day, pointSuffix(s, point), levelPercent(s.Level))
@@ -54,7 +54,7 @@ func PlotProfiles(s *Summary, point string, day int, metric string, splits []str
 	var legend []legendEntry
 	var same coincide
 	for i, agent := range s.Agents {
-		pr := s.Profile(point, day, agent, metric, splits, tau)
+		pr := s.profile(point, day, agent, metric, splits, tau)
 		if pr.N == 0 {
 			continue
 		}

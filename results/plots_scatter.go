@@ -18,30 +18,30 @@ type EnvMeasure struct {
 	V, G  float64
 }
 
-// EnvPoint is one environment placed on the (V, G) plane with an agent's
+// envPoint is one environment placed on the (V, G) plane with an agent's
 // gain there: Gain is a point estimate (for example the paired difference
 // of an agent's success over the baseline) and [Lo, Hi] its confidence
 // interval.
-type EnvPoint struct {
+type envPoint struct {
 	Label        string
 	V, G         float64
 	Gain, Lo, Hi float64
 }
 
-// EnvGains joins measured (V, G) per sweep point with the paired gain of
+// envGains joins measured (V, G) per sweep point with the paired gain of
 // agent over the baseline of s in metric on split at day (Summary.Diffs),
 // in the order of measured. Points without a difference are left out.
-func EnvGains(s *Summary, measured []EnvMeasure, agent, split string, day int, metric string) []EnvPoint {
-	var out []EnvPoint
+func envGains(s *Summary, measured []EnvMeasure, agent, split string, day int, metric string) []envPoint {
+	var out []envPoint
 	for _, m := range measured {
-		if d, ok := s.Diff(m.Point, split, day, agent, metric); ok {
-			out = append(out, EnvPoint{Label: m.Point, V: m.V, G: m.G, Gain: d.Mean, Lo: d.Lo, Hi: d.Hi})
+		if d, ok := s.diff(m.Point, split, day, agent, metric); ok {
+			out = append(out, envPoint{Label: m.Point, V: m.V, G: m.G, Gain: d.Mean, Lo: d.Lo, Hi: d.Hi})
 		}
 	}
 	return out
 }
 
-// PlotEnvScatter draws environments over measured verifiability V (x) and
+// plotEnvScatter draws environments over measured verifiability V (x) and
 // grindability G (y), each a marker coloured by its gain on a diverging
 // colour-blind-safe scale centred on zero (blue: gain, vermillion: loss),
 // with a colour bar. A filled marker's CI excludes zero; a hollow ring's
@@ -50,7 +50,7 @@ func EnvGains(s *Summary, measured []EnvMeasure, agent, split string, day int, m
 // figure is 6x4.5 inches, written to every path.
 //
 // It returns an error if pts is empty.
-func PlotEnvScatter(pts []EnvPoint, title, gainLabel string, paths ...string) error {
+func plotEnvScatter(pts []envPoint, title, gainLabel string, paths ...string) error {
 	if len(pts) == 0 {
 		return fmt.Errorf("results: no environments to plot")
 	}
@@ -96,7 +96,7 @@ func PlotEnvScatter(pts []EnvPoint, title, gainLabel string, paths ...string) er
 // envMarkers draws one marker per environment, filled in its gain's colour
 // if the gain's CI excludes zero, else a ring in that colour.
 type envMarkers struct {
-	pts   []EnvPoint
+	pts   []envPoint
 	scale *colorScale
 }
 

@@ -22,7 +22,7 @@ func plotSummary() *Summary {
 			recs = append(recs, r)
 		}
 	}
-	return Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 200, Seed: 1,
+	return summarize(recs, summaryOptions{Baseline: "base", Resamples: 200, Seed: 1,
 		Agents: []string{"base", "base-tuned", "rlvr", "sft-demo", "rlvr+consolidate"}})
 }
 
@@ -80,17 +80,17 @@ func TestPlots(t *testing.T) {
 		name string
 		draw func(paths ...string) error
 	}{
-		{"curves_heldout", func(p ...string) error { return PlotLearningCurves(s, "default", "heldout", "success_greedy", p...) }},
-		{"bars_day7", func(p ...string) error { return PlotSplitBars(s, "default", 7, "success_greedy", s.Splits, p...) }},
-		{"gap_day7", func(p ...string) error { return PlotGapBars(s, "default", 7, "success_greedy", p...) }},
-		{"forgetting_rlvr", func(p ...string) error { return PlotForgettingMatrix(s, "default", "rlvr", "success_greedy", p...) }},
+		{"curves_heldout", func(p ...string) error { return plotLearningCurves(s, "default", "heldout", "success_greedy", p...) }},
+		{"bars_day7", func(p ...string) error { return plotSplitBars(s, "default", 7, "success_greedy", s.Splits, p...) }},
+		{"gap_day7", func(p ...string) error { return plotGapBars(s, "default", 7, "success_greedy", p...) }},
+		{"forgetting_rlvr", func(p ...string) error { return plotForgettingMatrix(s, "default", "rlvr", "success_greedy", p...) }},
 		{"profile_train", func(p ...string) error {
-			return PlotProfiles(s, "default", 7, "success_greedy", []string{"train"}, "train", p...)
+			return plotProfiles(s, "default", 7, "success_greedy", []string{"train"}, "train", p...)
 		}},
 		{"profile_heldout", func(p ...string) error {
-			return PlotProfiles(s, "default", 7, "success_greedy", s.HeldOutSplits, "2 held-out splits", p...)
+			return plotProfiles(s, "default", 7, "success_greedy", s.HeldOutSplits, "2 held-out splits", p...)
 		}},
-		{"reward_vs_success", func(p ...string) error { return PlotRewardVsSuccess(s, "default", "train", p...) }},
+		{"reward_vs_success", func(p ...string) error { return plotRewardVsSuccess(s, "default", "train", p...) }},
 	} {
 		// Every figure as SVG (fast); the learning curves in every
 		// format (rasterizing is slow under -race).
@@ -114,17 +114,17 @@ func TestPlotErrors(t *testing.T) {
 	s := plotSummary()
 	x := filepath.Join(t.TempDir(), "x.png")
 	for name, err := range map[string]error{
-		"missing split":  PlotLearningCurves(s, "default", "nosuchsplit", "success_greedy", x),
-		"unknown format": PlotLearningCurves(s, "default", "heldout", "success_greedy", x+".unknown"),
-		"no path":        PlotLearningCurves(s, "default", "heldout", "success_greedy"),
-		"missing day":    PlotSplitBars(s, "default", 99, "success_greedy", s.Splits, x),
-		"no splits":      PlotSplitBars(s, "default", 7, "success_greedy", nil, x),
-		"no gaps":        PlotGapBars(s, "default", 99, "success_greedy", x),
-		"missing agent":  PlotForgettingMatrix(s, "default", "nobody", "success_greedy", x),
-		"no profile":     PlotProfiles(s, "default", 99, "success_greedy", []string{"train"}, "train", x),
-		"no reward":      PlotRewardVsSuccess(s, "default", "nosuchsplit", x),
-		"no envs":        PlotEnvScatter(nil, "t", "g", x),
-		"no attempts":    PlotSessionCurves(nil, "default", x),
+		"missing split":  plotLearningCurves(s, "default", "nosuchsplit", "success_greedy", x),
+		"unknown format": plotLearningCurves(s, "default", "heldout", "success_greedy", x+".unknown"),
+		"no path":        plotLearningCurves(s, "default", "heldout", "success_greedy"),
+		"missing day":    plotSplitBars(s, "default", 99, "success_greedy", s.Splits, x),
+		"no splits":      plotSplitBars(s, "default", 7, "success_greedy", nil, x),
+		"no gaps":        plotGapBars(s, "default", 99, "success_greedy", x),
+		"missing agent":  plotForgettingMatrix(s, "default", "nobody", "success_greedy", x),
+		"no profile":     plotProfiles(s, "default", 99, "success_greedy", []string{"train"}, "train", x),
+		"no reward":      plotRewardVsSuccess(s, "default", "nosuchsplit", x),
+		"no envs":        plotEnvScatter(nil, "t", "g", x),
+		"no attempts":    plotSessionCurves(nil, "default", x),
 	} {
 		if err == nil {
 			t.Errorf("%s: no error", name)
@@ -136,14 +136,14 @@ func TestPlotSplitBarsLabels(t *testing.T) {
 	s := plotSummary()
 	dir := plotDir(t)
 	// Short split names stay horizontal.
-	if err := PlotSplitBars(s, "default", 7, "success_greedy", []string{"train", "heldout"}, filepath.Join(dir, "bars_short.svg")); err != nil {
+	if err := plotSplitBars(s, "default", 7, "success_greedy", []string{"train", "heldout"}, filepath.Join(dir, "bars_short.svg")); err != nil {
 		t.Fatal(err)
 	}
 	// Many long split names are rotated.
-	long := Summarize(fakeRecords([]string{"base", "rlvr"}, []float64{0.01, 0.06},
+	long := summarize(fakeRecords([]string{"base", "rlvr"}, []float64{0.01, 0.06},
 		[]string{"train", "heldout-skills", "heldout-long-horizon", "unverified-domain", "drifted-skills", "calibration"}, 5, 2),
-		SummaryOptions{Baseline: "base", Resamples: 100})
-	if err := PlotSplitBars(long, "default", 1, "score_greedy", long.Splits, filepath.Join(dir, "bars_rotated.svg")); err != nil {
+		summaryOptions{Baseline: "base", Resamples: 100})
+	if err := plotSplitBars(long, "default", 1, "score_greedy", long.Splits, filepath.Join(dir, "bars_rotated.svg")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -168,12 +168,12 @@ func TestPlotSessionCurves(t *testing.T) {
 			}
 		}
 	}
-	ss := SummarizeAttempts(atts, SummaryOptions{Agents: []string{"frozen", "context"}, Resamples: 100}, 0)
+	ss := summarizeAttempts(atts, summaryOptions{Agents: []string{"frozen", "context"}, Resamples: 100}, 0)
 	stem := filepath.Join(plotDir(t), "session")
-	if err := PlotSessionCurves(ss, "default", stem+".svg"); err != nil {
+	if err := plotSessionCurves(ss, "default", stem+".svg"); err != nil {
 		t.Fatal(err)
 	}
-	if err := PlotSessionCurves(ss, "other", stem+".png"); err == nil {
+	if err := plotSessionCurves(ss, "other", stem+".png"); err == nil {
 		t.Error("no error for a point without attempts")
 	}
 }
@@ -181,33 +181,33 @@ func TestPlotSessionCurves(t *testing.T) {
 func TestPlotEnvScatter(t *testing.T) {
 	// Synthetic environments on a grid over (V, G), with a gain that needs
 	// both, and CIs that exclude zero only where the gain is large.
-	var pts []EnvPoint
+	var pts []envPoint
 	for _, v := range []float64{0.1, 0.5, 0.9} {
 		for _, g := range []float64{0.1, 0.5, 0.9} {
 			gain := 0.4*v*g - 0.05
-			pts = append(pts, EnvPoint{
+			pts = append(pts, envPoint{
 				Label: "V" + strings.TrimPrefix(formatFloat(v), "0") + " G" + strings.TrimPrefix(formatFloat(g), "0"),
 				V:     v, G: g, Gain: gain, Lo: gain - 0.06, Hi: gain + 0.06,
 			})
 		}
 	}
 	stem := filepath.Join(plotDir(t), "vg_scatter")
-	if err := PlotEnvScatter(pts, "Gain of rlvr over measured (V, G)", "rlvr − frozen-tuned, success on train", formats(stem)...); err != nil {
+	if err := plotEnvScatter(pts, "Gain of rlvr over measured (V, G)", "rlvr − frozen-tuned, success on train", formats(stem)...); err != nil {
 		t.Fatal(err)
 	}
 	checkFigure(t, stem)
 
-	// EnvGains joins measured points with the Summary's differences.
+	// envGains joins measured points with the Summary's differences.
 	s := plotSummary()
-	got := EnvGains(s, []EnvMeasure{{Point: "default", V: 0.8, G: 0.3}, {Point: "absent", V: 0.1, G: 0.1}}, "rlvr", "train", 7, "success_greedy")
-	d, _ := s.Diff("default", "train", 7, "rlvr", "success_greedy")
-	if len(got) != 1 || got[0] != (EnvPoint{Label: "default", V: 0.8, G: 0.3, Gain: d.Mean, Lo: d.Lo, Hi: d.Hi}) {
+	got := envGains(s, []EnvMeasure{{Point: "default", V: 0.8, G: 0.3}, {Point: "absent", V: 0.1, G: 0.1}}, "rlvr", "train", 7, "success_greedy")
+	d, _ := s.diff("default", "train", 7, "rlvr", "success_greedy")
+	if len(got) != 1 || got[0] != (envPoint{Label: "default", V: 0.8, G: 0.3, Gain: d.Mean, Lo: d.Lo, Hi: d.Hi}) {
 		t.Errorf("EnvGains = %+v", got)
 	}
 }
 
 func TestAgentColorStable(t *testing.T) {
-	if AgentColor(0) != OkabeIto[0] || AgentColor(len(OkabeIto)) != OkabeIto[0] || AgentColor(1) == AgentColor(0) {
+	if agentColor(0) != okabeIto[0] || agentColor(len(okabeIto)) != okabeIto[0] || agentColor(1) == agentColor(0) {
 		t.Error("AgentColor does not cycle through the palette by index")
 	}
 	// Neighbouring agents differ in colour, marker and dash pattern.

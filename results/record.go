@@ -59,9 +59,9 @@ type Attempt struct {
 	Score   float64 `json:"score"`   // partial credit
 	Verdict string  `json:"verdict"` // pass, fail or none
 
-	// Folded is set only in memory, by ReadOptions.FoldAttempts: the number
+	// folded is set only in memory, by readOptions.foldAttempts: the number
 	// of attempts whose Success and Score are summed here.
-	Folded int `json:"-"`
+	folded int
 }
 
 // End closes every run file: a file without it, or whose counts disagree

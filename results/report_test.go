@@ -125,11 +125,11 @@ func reportFixture(t *testing.T) (string, *Built) {
 		b.Files = append(b.Files, p)
 	}
 	path := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
-	b.Tables = []TableFile{
+	b.tables = []tableFile{
 		{
 			Name:  "tables/success",
 			Files: []string{path("tables/success.md"), path("tables/success.txt"), path("tables/success.csv")},
-			Table: &Table{
+			Table: &table{
 				Title: "success", Caption: "success at day 1 (N = 1 run per cell).",
 				Header: []string{"split", "a", "b"},
 				Rows:   [][]string{{"train", "0.20", "0.50"}, {"x | y", "<1>", "–"}},
@@ -139,7 +139,7 @@ func reportFixture(t *testing.T) (string, *Built) {
 		{
 			Name:  "tables/only",
 			Files: []string{path("tables/only.csv")},
-			Table: &Table{Title: "only", Header: []string{"metric", "value"}, Rows: [][]string{{"a, b", "<1>"}}},
+			Table: &table{Title: "only", Header: []string{"metric", "value"}, Rows: [][]string{{"a, b", "<1>"}}},
 		},
 	}
 	return dir, b
@@ -236,15 +236,15 @@ func TestWriteReportMetadata(t *testing.T) {
 	headPNG := file("plots/head.png", png)
 	built := &Built{
 		Files: []string{gapMD, gapCSV, bars, barsPDF, onlyPDF, headPNG},
-		Tables: []TableFile{{
-			Name: "gap", Section: SectionGap, Files: []string{gapMD, gapCSV},
-			Table: &Table{Title: "Gap table", Caption: "Gap <caption>.",
+		tables: []tableFile{{
+			Name: "gap", Section: sectionGap, Files: []string{gapMD, gapCSV},
+			Table: &table{Title: "Gap table", Caption: "Gap <caption>.",
 				Header: []string{"split", "a", "b"}, Rows: [][]string{{"inspan", "0.1", "0.2 <"}}, Best: [][]bool{{false, false, true}}},
 		}},
-		Figures: []Figure{
-			{Name: "gap", Section: SectionGap, Title: "Gap bars", Caption: "Bars & whiskers.", Path: bars, Files: []string{bars, barsPDF}},
-			{Name: "other", Section: SectionGap, Title: "PDF only", Path: onlyPDF, Files: []string{onlyPDF}},
-			{Name: "head", Section: SectionHeadline, Title: "Headline bars", Path: headPNG, Files: []string{headPNG}},
+		figures: []figureFile{
+			{Name: "gap", Section: sectionGap, Title: "Gap bars", Caption: "Bars & whiskers.", Path: bars, Files: []string{bars, barsPDF}},
+			{Name: "other", Section: sectionGap, Title: "PDF only", Path: onlyPDF, Files: []string{onlyPDF}},
+			{Name: "head", Section: sectionHeadline, Title: "Headline bars", Path: headPNG, Files: []string{headPNG}},
 		},
 	}
 	path, err := WriteReport(dir, built)

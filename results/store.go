@@ -151,9 +151,9 @@ func (e *DamagedError) Error() string {
 }
 
 // ReadDir reads every run file of results folder dir. A damaged file is an
-// error (a *DamagedError naming every one); use ReadRuns to read the rest.
+// error (a *DamagedError naming every one); Build reads the rest instead.
 func ReadDir(dir string) (*Records, error) {
-	r, err := ReadRuns(dir)
+	r, err := readRuns(dir, readOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -163,22 +163,19 @@ func ReadDir(dir string) (*Records, error) {
 	return r, nil
 }
 
-// ReadRuns reads every intact run file of results folder dir and lists the
-// damaged ones in Records.Damaged instead of failing. A damaged file
-// contributes no records at all: a run is used whole or not at all.
-func ReadRuns(dir string) (*Records, error) { return ReadRunsWith(dir, ReadOptions{}) }
-
-// ReadOptions steers ReadRunsWith.
-type ReadOptions struct {
-	// FoldAttempts keeps one Attempt per (run, day, session, slot), its
-	// Success and Score summed over the group's rollouts and Folded
+// readOptions steers readRuns.
+type readOptions struct {
+	// foldAttempts keeps one Attempt per (run, day, session, slot), its
+	// Success and Score summed over the group's rollouts and folded
 	// counting them, instead of every attempt: what the within-session
 	// curves need, in a fraction of the memory.
-	FoldAttempts bool
+	foldAttempts bool
 }
 
-// ReadRunsWith is ReadRuns with options.
-func ReadRunsWith(dir string, opt ReadOptions) (*Records, error) {
+// readRuns reads every intact run file of results folder dir and lists the
+// damaged ones in Records.Damaged instead of failing. A damaged file
+// contributes no records at all: a run is used whole or not at all.
+func readRuns(dir string, opt readOptions) (*Records, error) {
 	if _, err := os.Stat(filepath.Join(dir, RunsDir)); err != nil {
 		return nil, fmt.Errorf("results folder %s: %w", dir, err)
 	}
@@ -205,7 +202,7 @@ func ReadRunsWith(dir string, opt ReadOptions) (*Records, error) {
 			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
 			continue
 		}
-		if opt.FoldAttempts {
+		if opt.foldAttempts {
 			run.Attempts = foldAttempts(run.Attempts)
 		}
 		// Every record repeats its run's names: share one copy of each so
@@ -368,13 +365,13 @@ func foldAttempts(atts []Attempt) []Attempt {
 		i, ok := idx[k]
 		if !ok {
 			idx[k] = len(out)
-			a.Member, a.Verdict, a.Folded = -1, "", 1
+			a.Member, a.Verdict, a.folded = -1, "", 1
 			out = append(out, a)
 			continue
 		}
 		out[i].Success += a.Success
 		out[i].Score += a.Score
-		out[i].Folded++
+		out[i].folded++
 	}
 	return out
 }

@@ -80,7 +80,7 @@ func TestReadRunsNamesDamagedFiles(t *testing.T) {
 	writeRunFile(t, dir, "old-schema", strings.Replace(cp("old-schema"), `"schema":1`, `"schema":0`, 1), end("old-schema", 1, 0))
 	writeRunFile(t, dir, "after-end", cp("after-end"), end("after-end", 1, 0), cp("after-end"))
 
-	r, err := ReadRuns(dir)
+	r, err := readRuns(dir, readOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +137,8 @@ func TestFoldedAttemptsSummarizeTheSame(t *testing.T) {
 	if len(folded) != len(atts)/3 {
 		t.Fatalf("folded %d attempts into %d, want %d", len(atts), len(folded), len(atts)/3)
 	}
-	opt := SummaryOptions{Resamples: 200, Seed: 3}
-	a, b := SummarizeAttempts(atts, opt, 2), SummarizeAttempts(folded, opt, 2)
+	opt := summaryOptions{Resamples: 200, Seed: 3}
+	a, b := summarizeAttempts(atts, opt, 2), summarizeAttempts(folded, opt, 2)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("the session summary of folded attempts differs from the raw one")
 	}

@@ -2,22 +2,19 @@ package results
 
 import (
 	"encoding/binary"
-	"encoding/csv"
 	"hash/fnv"
-	"io"
 	"math"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/grindbench/grindbench/results/stats"
 )
 
-// SummaryOptions configures Summarize.
-type SummaryOptions struct {
+// summaryOptions configures summarize.
+type summaryOptions struct {
 	Baseline  string  // agent compared against; "" for no differences
 	Resamples int     // bootstrap resamples (2000 if 0)
 	Level     float64 // confidence level (0.95 if 0)
@@ -48,7 +45,7 @@ const (
 
 var defaultPriorSplits = []string{"pretrain"}
 
-func (o SummaryOptions) withDefaults() SummaryOptions {
+func (o summaryOptions) withDefaults() summaryOptions {
 	if o.Resamples == 0 {
 		o.Resamples = defaultResamples
 	}
@@ -142,7 +139,7 @@ type PI struct {
 
 // Summary holds the aggregates of a set of checkpoint records.
 //
-// Agents lists SummaryOptions.Agents first, in that order, whether or not
+// Agents lists summaryOptions.Agents first, in that order, whether or not
 // they have records (so an agent's index, and colour, is its index in a
 // config), then other agents in order of first appearance; Points and
 // Splits are in order of first appearance; Days are ascending. Cells, Diffs,
@@ -173,7 +170,7 @@ type Summary struct {
 	Resamples int     // bootstrap resamples of every interval
 	Seed      uint64  // base seed of every bootstrap
 
-	runs map[pointAgent][]*runData // for RunValues and Profile
+	runs map[pointAgent][]*runData // for profile and changeMatrix
 }
 
 type pointAgent struct{ point, agent string }
@@ -194,7 +191,7 @@ func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 	return math.NaN()
 }
 
-// Summarize aggregates checkpoint records over runs.
+// summarize aggregates checkpoint records over runs.
 //
 // Runs are grouped into strata (Point, Split, Day); within a stratum each
 // run, one per agent per seed, contributes one value per metric the metric
@@ -220,8 +217,8 @@ func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 //
 // The bootstraps run in parallel on GOMAXPROCS goroutines; each draws from
 // its own seeded stream, so the result does not depend on scheduling.
-// Summarize panics if opt.Level is not in (0, 1) or opt.Resamples < 0.
-func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
+// summarize panics if opt.Level is not in (0, 1) or opt.Resamples < 0.
+func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 	opt = opt.withDefaults()
 	checkBootstrap(opt.Level, opt.Resamples)
 	metrics, derived := summaryMetrics(), derivedMetrics()
@@ -383,7 +380,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 						id := Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}
 						if train >= 0 && j != train {
 							vals := collect(p, a, func(r *runData) float64 {
-								return Gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
+								return gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
 							aggregate(&s.Gaps, id, vals, "gap")
 						}
@@ -393,7 +390,7 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 								for l := range series {
 									series[l] = r.value(j, l, nd, v)
 								}
-								return Forgetting(series, k)
+								return forgetting(series, k)
 							})
 							aggregate(&s.Forgetting, id, vals, "forgetting")
 						}
@@ -435,9 +432,9 @@ func Summarize(recs []Checkpoint, opt SummaryOptions) *Summary {
 								now[i], then[i] = r.value(j, k, nd, v), r.value(j, 0, nd, v)
 							}
 							if kd.kind == TransferACC {
-								return AverageAccuracy(now)
+								return averageAccuracy(now)
 							}
-							return MeanChange(now, then)
+							return meanChange(now, then)
 						})
 						if len(vals) == 0 {
 							continue
@@ -573,361 +570,8 @@ func cellSeed(seed uint64, kind, point, split string, day int, agent, baseline, 
 	return h.Sum64()
 }
 
-// Cell returns the cell of the given identity, if s has one.
-func (s *Summary) Cell(point, split string, day int, agent, metric string) (Cell, bool) {
-	return findCell(s.Cells, point, split, day, agent, metric)
-}
-
-// Gap returns the generalization-gap cell of the given identity, if s has
-// one.
-func (s *Summary) Gap(point, split string, day int, agent, metric string) (Cell, bool) {
-	return findCell(s.Gaps, point, split, day, agent, metric)
-}
-
-func findCell(cells []Cell, point, split string, day int, agent, metric string) (Cell, bool) {
-	for _, c := range cells {
-		if c.Point == point && c.Split == split && c.Day == day && c.Agent == agent && c.Metric == metric {
-			return c, true
-		}
-	}
-	return Cell{}, false
-}
-
-// Diff returns the difference of agent against any baseline in the given
-// stratum and metric, if s has one.
-func (s *Summary) Diff(point, split string, day int, agent, metric string) (Diff, bool) {
-	for _, d := range s.Diffs {
-		if d.Point == point && d.Split == split && d.Day == day && d.Agent == agent && d.Metric == metric {
-			return d, true
-		}
-	}
-	return Diff{}, false
-}
-
-// LastDay returns the last checkpoint, or 0 if s has none.
-func (s *Summary) LastDay() int {
-	if len(s.Days) == 0 {
-		return 0
-	}
-	return s.Days[len(s.Days)-1]
-}
-
-// RunValues returns the seeds and values of metric for agent's runs in one
-// stratum, in seed order, leaving out NaN values.
-func (s *Summary) RunValues(point, split string, day int, agent, metric string) (seeds []int, vals []float64) {
-	j, k := slices.Index(s.Splits, split), slices.Index(s.Days, day)
-	if j < 0 || k < 0 {
-		return nil, nil
-	}
-	value := metricValue(metric)
-	for _, r := range s.runs[pointAgent{point, agent}] {
-		if v := r.value(j, k, len(s.Days), value); !math.IsNaN(v) {
-			seeds = append(seeds, r.seed)
-			vals = append(vals, v)
-		}
-	}
-	return seeds, vals
-}
-
-// Profile is a performance profile of one agent: for each threshold Tau[t],
-// Band[t].Point is the fraction of runs whose Metric exceeds it, pooled
-// over Splits (each run contributes the fraction of its splits above the
-// threshold), and Band[t].Lo and Hi bound it pointwise (see stats.ProfileCI). N
-// is the number of runs.
-type Profile struct {
-	Point         string
-	Day           int
-	Agent, Metric string
-	Splits        []string
-	N             int
-	Tau           []float64
-	Band          []stats.Interval
-}
-
-// Profile returns the performance profile of agent on metric at one point
-// and day over splits, at thresholds tau, with a percentile-bootstrap band
-// over runs at s.Level with s.Resamples resamples, seeded from s.Seed and
-// the profile's identity. N is 0 if the agent has no values there.
-func (s *Summary) Profile(point string, day int, agent, metric string, splits []string, tau []float64) Profile {
-	pr := Profile{Point: point, Day: day, Agent: agent, Metric: metric, Splits: splits, Tau: tau}
-	k := slices.Index(s.Days, day)
-	value := metricValue(metric)
-	var runs [][]float64
-	if k >= 0 {
-		for _, r := range s.runs[pointAgent{point, agent}] {
-			v := make([]float64, len(splits))
-			for i, sp := range splits {
-				v[i] = math.NaN()
-				if j := slices.Index(s.Splits, sp); j >= 0 {
-					v[i] = r.value(j, k, len(s.Days), value)
-				}
-			}
-			runs = append(runs, v)
-		}
-	}
-	seed := cellSeed(s.Seed, "profile", point, strings.Join(splits, "\x00"), day, agent, "", metric)
-	pr.Band = stats.ProfileCI(nil, runs, tau, s.level(), s.resamples(), seed)
-	if len(pr.Band) > 0 {
-		pr.N = pr.Band[0].N
-	}
-	return pr
-}
-
-func (s *Summary) level() float64 {
-	if s.Level == 0 {
-		return defaultLevel
-	}
-	return s.Level
-}
-
-func (s *Summary) resamples() int {
-	if s.Resamples == 0 {
-		return defaultResamples
-	}
-	return s.Resamples
-}
-
-// CSVHeader is the header row written by Summary.WriteCSV.
-var CSVHeader = []string{
-	"kind", "point", "split", "day", "agent", "baseline", "metric", "n",
-	"mean", "median", "iqm", "lo", "hi", "level", "prob_improvement",
-}
-
-// WriteCSV writes s as summary.csv: a header (CSVHeader), then rows of
-// these kinds, each kind in the order of its slice in s:
-//
-//   - "cell" (Cells): mean, median and iqm over runs, lo and hi bound the
-//     IQM; baseline and prob_improvement are empty;
-//   - "diff" (Diffs): mean, lo and hi are the paired mean difference agent -
-//     baseline and its bounds, prob_improvement its probability of
-//     improvement; median and iqm are empty;
-//   - "pi" (Diffs): mean, lo and hi are the probability of improvement of
-//     agent over baseline in the stratum and its bounds;
-//   - "gap" (Gaps) and "forgetting" (Forgetting): as "cell", for the
-//     generalization gap train - split and for forgetting;
-//   - "acc", "bwt", "fwt" (Transfer): as "cell", with split "all", "prior"
-//     or "held-out" naming the splits averaged;
-//   - "pi_mean" (PIs): as "pi", averaged over the held-out splits, with
-//     split "held-out".
-//
-// Every row has the confidence level. Floats are written with six
-// significant digits (strconv.FormatFloat(v, 'g', 6, 64)) so the output is
-// byte-stable.
-func (s *Summary) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
-	}
-	level := formatFloat(s.Level)
-	cell := func(kind string, c Cell) []string {
-		return []string{
-			kind, c.Point, c.Split, strconv.Itoa(c.Day), c.Agent, "", c.Metric, strconv.Itoa(c.N),
-			formatFloat(c.Mean), formatFloat(c.Median), formatFloat(c.IQM),
-			formatFloat(c.Lo), formatFloat(c.Hi), level, "",
-		}
-	}
-	var rows [][]string
-	for _, c := range s.Cells {
-		rows = append(rows, cell("cell", c))
-	}
-	for _, d := range s.Diffs {
-		rows = append(rows, []string{
-			"diff", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
-			formatFloat(d.Mean), "", "",
-			formatFloat(d.Lo), formatFloat(d.Hi), level, formatFloat(d.ProbImprovement),
-		})
-	}
-	for _, d := range s.Diffs {
-		rows = append(rows, []string{
-			"pi", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
-			formatFloat(d.ProbImprovement), "", "",
-			formatFloat(d.ProbLo), formatFloat(d.ProbHi), level, formatFloat(d.ProbImprovement),
-		})
-	}
-	for _, c := range s.Gaps {
-		rows = append(rows, cell("gap", c))
-	}
-	for _, c := range s.Forgetting {
-		rows = append(rows, cell("forgetting", c))
-	}
-	groups := map[string]string{TransferACC: "all", TransferBWT: "prior", TransferFWT: "held-out"}
-	for _, t := range s.Transfer {
-		rows = append(rows, cell(t.Kind, Cell{
-			Point: t.Point, Split: groups[t.Kind], Day: t.Day, Agent: t.Agent, Metric: t.Metric,
-			N: t.N, Mean: t.Mean, Median: t.Median, IQM: t.IQM, Lo: t.Lo, Hi: t.Hi,
-		}))
-	}
-	for _, p := range s.PIs {
-		rows = append(rows, []string{
-			"pi_mean", p.Point, "held-out", strconv.Itoa(p.Day), p.Agent, p.Baseline, p.Metric, strconv.Itoa(p.N),
-			formatFloat(p.P), "", "",
-			formatFloat(p.Lo), formatFloat(p.Hi), level, formatFloat(p.P),
-		})
-	}
-	if err := cw.WriteAll(rows); err != nil {
-		return err
-	}
-	return cw.Error()
-}
-
-func formatFloat(v float64) string {
-	return strconv.FormatFloat(v, 'g', 6, 64)
-}
-
-// SessionPoint aggregates the true success of one agent's real attempts in
-// one bin of task slots of one session, over runs: each run contributes the
-// mean success of its attempts in the bin (every rollout of every slot), and
-// IQM, Lo and Hi are the IQM over runs and its percentile-bootstrap CI.
-//
-// X places the bin in the job, in days: day d's sessions fill [d-1, d), in
-// equal parts, and the bin sits at the middle of its slots, so checkpoint d
-// (the end of day d) is at X = d.
-type SessionPoint struct {
-	Point, Agent   string
-	Day, Session   int
-	SlotLo, SlotHi int // the bin's slots, [SlotLo, SlotHi)
-	X              float64
-	N              int
-	Mean, Median   float64
-	IQM, Lo, Hi    float64
-}
-
-// SessionSummary is the within-session learning curve of every agent: true
-// success per real attempt, as recorded online (never shown to the agent).
-// Points are ordered by point, agent (in the order of Agents), day,
-// session and slot.
-type SessionSummary struct {
-	Points []SessionPoint
-	Agents []string
-	// Per sweep point: sessions per day, task slots per session and slots
-	// per bin, as found in the records.
-	Sessions, Slots, Bin map[string]int
-	Level                float64
-	Resamples            int
-}
-
-// SummarizeAttempts aggregates Attempt records into within-session
-// learning curves. bin is the number of task slots per bin; if it is 0 a
-// session is cut into 8 bins (at least one slot each). Each (point, agent,
-// day, session, bin) is a stratum; a run's value there is the mean Success
-// of its attempts in it; Summarize's options give the agent order, level,
-// resamples and seed. It returns nil if there are no attempts.
-func SummarizeAttempts(atts []Attempt, opt SummaryOptions, bin int) *SessionSummary {
-	if len(atts) == 0 {
-		return nil
-	}
-	opt = opt.withDefaults()
-	checkBootstrap(opt.Level, opt.Resamples)
-	ss := &SessionSummary{
-		Sessions: map[string]int{}, Slots: map[string]int{}, Bin: map[string]int{},
-		Level: opt.Level, Resamples: opt.Resamples,
-	}
-	agentIdx := map[string]int{}
-	var points []string
-	for _, a := range opt.Agents {
-		if _, ok := agentIdx[a]; !ok {
-			agentIdx[a] = len(ss.Agents)
-			ss.Agents = append(ss.Agents, a)
-		}
-	}
-	for i := range atts {
-		a := &atts[i]
-		if _, ok := agentIdx[a.Agent]; !ok {
-			agentIdx[a.Agent] = len(ss.Agents)
-			ss.Agents = append(ss.Agents, a.Agent)
-		}
-		if _, ok := ss.Slots[a.Point]; !ok {
-			points = append(points, a.Point)
-		}
-		ss.Slots[a.Point] = max(ss.Slots[a.Point], a.Slot+1)
-		ss.Sessions[a.Point] = max(ss.Sessions[a.Point], a.Session+1)
-	}
-	for _, p := range points {
-		b := bin
-		if b <= 0 {
-			b = max(1, (ss.Slots[p]+7)/8)
-		}
-		ss.Bin[p] = b
-	}
-
-	type key struct {
-		point, agent      int
-		day, session, bin int
-	}
-	type runKey struct {
-		key
-		seed int
-	}
-	type acc struct {
-		sum float64
-		n   int
-	}
-	pointIdx := map[string]int{}
-	for i, p := range points {
-		pointIdx[p] = i
-	}
-	sums := map[runKey]*acc{}
-	for i := range atts {
-		a := &atts[i]
-		if math.IsNaN(a.Success) {
-			continue
-		}
-		k := runKey{key{pointIdx[a.Point], agentIdx[a.Agent], a.Day, a.Session, a.Slot / ss.Bin[a.Point]}, a.Seed}
-		s := sums[k]
-		if s == nil {
-			s = &acc{}
-			sums[k] = s
-		}
-		s.sum += a.Success
-		s.n += max(1, a.Folded) // Success of a folded attempt is a sum
-	}
-	// Per stratum, the runs' values in seed order.
-	type run struct {
-		seed int
-		v    float64
-	}
-	strata := map[key][]run{}
-	for k, s := range sums {
-		strata[k.key] = append(strata[k.key], run{k.seed, s.sum / float64(s.n)})
-	}
-	keys := make([]key, 0, len(strata))
-	for k := range strata {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		return slices.Compare([]int{a.point, a.agent, a.day, a.session, a.bin}, []int{b.point, b.agent, b.day, b.session, b.bin})
-	})
-	var tasks []func()
-	for _, k := range keys {
-		runs := strata[k]
-		slices.SortFunc(runs, func(a, b run) int { return a.seed - b.seed })
-		vals := make([]float64, len(runs))
-		for i, r := range runs {
-			vals[i] = r.v
-		}
-		point := points[k.point]
-		b, slots, sessions := ss.Bin[point], ss.Slots[point], ss.Sessions[point]
-		lo, hi := k.bin*b, min((k.bin+1)*b, slots)
-		i := len(ss.Points)
-		ss.Points = append(ss.Points, SessionPoint{
-			Point: point, Agent: ss.Agents[k.agent], Day: k.day, Session: k.session,
-			SlotLo: lo, SlotHi: hi,
-			X:    float64(k.day-1) + (float64(k.session)+float64(lo+hi)/2/float64(slots))/float64(sessions),
-			N:    len(vals),
-			Mean: stats.Mean(vals), Median: stats.Median(vals),
-		})
-		seed := cellSeed(opt.Seed, "session", point, strconv.Itoa(k.session)+"/"+strconv.Itoa(k.bin), k.day, ss.Agents[k.agent], "", "success")
-		tasks = append(tasks, func() {
-			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
-			ss.Points[i].IQM, ss.Points[i].Lo, ss.Points[i].Hi = ci.Point, ci.Lo, ci.Hi
-		})
-	}
-	parallelDo(tasks)
-	return ss
-}
-
 // checkBootstrap panics on bootstrap settings that package stats rejects,
-// so that Summarize fails early even when it has nothing to resample.
+// so that summarize fails early even when it has nothing to resample.
 func checkBootstrap(level float64, resamples int) {
 	if !(level > 0 && level < 1) {
 		panic("results: bootstrap level not in (0, 1)")

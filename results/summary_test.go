@@ -50,7 +50,7 @@ func fakeRecords(agents []string, slopes []float64, splits []string, seeds, days
 
 func TestSummarizeOrderAndCells(t *testing.T) {
 	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train", "heldout"}, 6, 3)
-	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 500, Seed: 1})
+	s := summarize(recs, summaryOptions{Baseline: "base", Resamples: 500, Seed: 1})
 	if !slices.Equal(s.Agents, []string{"base", "rlvr"}) || !slices.Equal(s.Splits, []string{"train", "heldout"}) ||
 		!slices.Equal(s.Points, []string{"default"}) || !slices.Equal(s.Days, []int{0, 1, 2}) {
 		t.Fatalf("orders: %v %v %v %v", s.Agents, s.Splits, s.Points, s.Days)
@@ -72,7 +72,7 @@ func TestSummarizeOrderAndCells(t *testing.T) {
 			vals = append(vals, r.SuccessGreedy)
 		}
 	}
-	c, ok := s.Cell("default", "heldout", 2, "rlvr", "success_greedy")
+	c, ok := s.cell("default", "heldout", 2, "rlvr", "success_greedy")
 	if !ok {
 		t.Fatal("missing cell")
 	}
@@ -99,24 +99,24 @@ func cellLess(s *Summary, a, b Cell) bool {
 
 func TestSummarizeRecordOrderInvariant(t *testing.T) {
 	recs := fakeRecords([]string{"base", "rlvr", "sft"}, []float64{0.02, 0.08, 0.05}, []string{"train", "heldout"}, 5, 2)
-	opt := SummaryOptions{Baseline: "base", Resamples: 300, Seed: 3}
-	s := Summarize(recs, opt)
+	opt := summaryOptions{Baseline: "base", Resamples: 300, Seed: 3}
+	s := summarize(recs, opt)
 
 	shuffled := slices.Clone(recs)
 	r := rand.New(rand.NewPCG(5, 5))
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	t2 := Summarize(shuffled, opt)
+	t2 := summarize(shuffled, opt)
 	if len(t2.Cells) != len(s.Cells) || len(t2.Diffs) != len(s.Diffs) {
 		t.Fatalf("sizes differ")
 	}
 	for _, c := range s.Cells {
-		c2, ok := t2.Cell(c.Point, c.Split, c.Day, c.Agent, c.Metric)
+		c2, ok := t2.cell(c.Point, c.Split, c.Day, c.Agent, c.Metric)
 		if !ok || c2 != c {
 			t.Errorf("cell differs after shuffling: %+v vs %+v", c, c2)
 		}
 	}
 	for _, d := range s.Diffs {
-		d2, ok := t2.Diff(d.Point, d.Split, d.Day, d.Agent, d.Metric)
+		d2, ok := t2.diff(d.Point, d.Split, d.Day, d.Agent, d.Metric)
 		if !ok || d2 != d {
 			t.Errorf("diff differs after shuffling: %+v vs %+v", d, d2)
 		}
@@ -124,7 +124,7 @@ func TestSummarizeRecordOrderInvariant(t *testing.T) {
 
 	// Another seed moves the intervals but not the point estimates.
 	opt.Seed = 4
-	u := Summarize(recs, opt)
+	u := summarize(recs, opt)
 	moved := false
 	for i, c := range s.Cells {
 		if u.Cells[i].IQM != c.IQM || u.Cells[i].Mean != c.Mean {
@@ -155,44 +155,44 @@ func TestSummarizeDiffs(t *testing.T) {
 	dup.SuccessGreedy = 42
 	recs = append(recs, dup)
 
-	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 200})
-	d, ok := s.Diff("default", "train", 1, "clone", "success_greedy")
+	s := summarize(recs, summaryOptions{Baseline: "base", Resamples: 200})
+	d, ok := s.diff("default", "train", 1, "clone", "success_greedy")
 	if !ok {
 		t.Fatal("missing diff")
 	}
 	if d.N != 7 || d.Mean != 0 || d.Lo != 0 || d.Hi != 0 || d.ProbImprovement != 0.5 || d.Baseline != "base" {
 		t.Errorf("clone diff %+v, want N=7 0 [0, 0] P=0.5", d)
 	}
-	if d, _ := s.Diff("default", "train", 1, "clone", "verdict_reward"); d.N != 6 {
+	if d, _ := s.diff("default", "train", 1, "clone", "verdict_reward"); d.N != 6 {
 		t.Errorf("NaN not left out of the pairs: N=%d", d.N)
 	}
-	if c, _ := s.Cell("default", "train", 1, "clone", "verdict_reward"); c.N != 6 {
+	if c, _ := s.cell("default", "train", 1, "clone", "verdict_reward"); c.N != 6 {
 		t.Errorf("NaN not left out of the cell: N=%d", c.N)
 	}
-	if c, _ := s.Cell("default", "train", 0, "base", "success_greedy"); c.N != 8 || c.Hi > 1 {
+	if c, _ := s.cell("default", "train", 0, "base", "success_greedy"); c.N != 8 || c.Hi > 1 {
 		t.Errorf("duplicate record counted: %+v", c)
 	}
-	d, _ = s.Diff("default", "train", 1, "rlvr", "success_greedy")
+	d, _ = s.diff("default", "train", 1, "rlvr", "success_greedy")
 	if !(d.Mean > 0 && d.Lo > 0 && d.ProbImprovement > 0.5) {
 		t.Errorf("rlvr should beat base on day 1: %+v", d)
 	}
-	if _, ok := s.Diff("default", "train", 1, "base", "success_greedy"); ok {
+	if _, ok := s.diff("default", "train", 1, "base", "success_greedy"); ok {
 		t.Error("baseline compared with itself")
 	}
 
-	if s := Summarize(recs, SummaryOptions{}); len(s.Diffs) != 0 {
+	if s := summarize(recs, summaryOptions{}); len(s.Diffs) != 0 {
 		t.Error("diffs without a baseline")
 	}
 }
 
 func TestSummaryWriteCSV(t *testing.T) {
 	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, []string{"train", "heldout", "pretrain"}, 4, 2)
-	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 200, Seed: 1})
+	s := summarize(recs, summaryOptions{Baseline: "base", Resamples: 200, Seed: 1})
 	var a, b bytes.Buffer
-	if err := s.WriteCSV(&a); err != nil {
+	if err := s.writeCSV(&a); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteCSV(&b); err != nil {
+	if err := s.writeCSV(&b); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
@@ -202,7 +202,7 @@ func TestSummaryWriteCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rows[0], CSVHeader) {
+	if !slices.Equal(rows[0], summaryCSVHeader) {
 		t.Errorf("header %v", rows[0])
 	}
 	want := 1 + len(s.Cells) + 2*len(s.Diffs) + len(s.Gaps) + len(s.Forgetting) + len(s.Transfer) + len(s.PIs)
@@ -239,7 +239,7 @@ func valuesOf(recs []Checkpoint, split string, day int, agent, metric string) ma
 func TestSummarizeDerived(t *testing.T) {
 	splits := []string{"train", "heldout", "pretrain"}
 	recs := fakeRecords([]string{"base", "rlvr"}, []float64{0.02, 0.08}, splits, 6, 3)
-	s := Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 300, Seed: 2})
+	s := summarize(recs, summaryOptions{Baseline: "base", Resamples: 300, Seed: 2})
 	if s.TrainSplit != "train" || !slices.Equal(s.PriorSplits, []string{"pretrain"}) || !slices.Equal(s.HeldOutSplits, []string{"heldout"}) {
 		t.Fatalf("roles: %q %q %q", s.TrainSplit, s.PriorSplits, s.HeldOutSplits)
 	}
@@ -252,11 +252,11 @@ func TestSummarizeDerived(t *testing.T) {
 	for seed := range 6 {
 		want = append(want, train[seed]-held[seed])
 	}
-	g, ok := s.Gap("default", "heldout", 2, "rlvr", m)
+	g, ok := s.gap("default", "heldout", 2, "rlvr", m)
 	if !ok || g.N != 6 || g.IQM != stats.IQM(want) || g.Mean != stats.Mean(want) || !(g.Lo <= g.IQM && g.IQM <= g.Hi) {
 		t.Errorf("gap %+v, want IQM %v", g, stats.IQM(want))
 	}
-	if _, ok := s.Gap("default", "train", 2, "rlvr", m); ok {
+	if _, ok := s.gap("default", "train", 2, "rlvr", m); ok {
 		t.Error("a gap of train to itself")
 	}
 
@@ -305,7 +305,7 @@ func TestSummarizeDerived(t *testing.T) {
 	}
 
 	// Probability of improvement: per stratum in Diffs, averaged over held-out in PIs.
-	d, _ := s.Diff("default", "heldout", 2, "rlvr", m)
+	d, _ := s.diff("default", "heldout", 2, "rlvr", m)
 	x, y := at("heldout", 2), valuesOf(recs, "heldout", 2, "base", m)
 	var xs, ys []float64
 	for seed := range 6 {
@@ -327,7 +327,7 @@ func TestSummarizeDerived(t *testing.T) {
 
 func TestSummarizeAgentsKeepConfigOrder(t *testing.T) {
 	recs := fakeRecords([]string{"b", "a"}, []float64{0.02, 0.08}, []string{"train"}, 3, 2)
-	s := Summarize(recs, SummaryOptions{Agents: []string{"a", "ghost", "b"}, Resamples: 100})
+	s := summarize(recs, summaryOptions{Agents: []string{"a", "ghost", "b"}, Resamples: 100})
 	if !slices.Equal(s.Agents, []string{"a", "ghost", "b"}) {
 		t.Errorf("agents %q: config order, including agents without records", s.Agents)
 	}
@@ -360,7 +360,7 @@ func TestSummarizeAttempts(t *testing.T) {
 			}
 		}
 	}
-	ss := SummarizeAttempts(atts, SummaryOptions{Agents: []string{"learner", "frozen"}, Resamples: 100}, 4)
+	ss := summarizeAttempts(atts, summaryOptions{Agents: []string{"learner", "frozen"}, Resamples: 100}, 4)
 	if !slices.Equal(ss.Agents, []string{"learner", "frozen"}) || ss.Slots["default"] != 8 || ss.Sessions["default"] != 1 || ss.Bin["default"] != 4 {
 		t.Fatalf("%q %v %v %v", ss.Agents, ss.Slots, ss.Sessions, ss.Bin)
 	}
@@ -374,10 +374,10 @@ func TestSummarizeAttempts(t *testing.T) {
 	if q := ss.Points[2]; q.Day != 2 || q.X != 1.25 || q.IQM != 0 {
 		t.Errorf("%+v", q)
 	}
-	if SummarizeAttempts(nil, SummaryOptions{}, 0) != nil {
+	if summarizeAttempts(nil, summaryOptions{}, 0) != nil {
 		t.Error("no attempts, not nil")
 	}
-	if ss := SummarizeAttempts(atts, SummaryOptions{Resamples: 10}, 0); ss.Bin["default"] != 1 {
+	if ss := summarizeAttempts(atts, summaryOptions{Resamples: 10}, 0); ss.Bin["default"] != 1 {
 		t.Errorf("default bin %d, want 1 (8 slots / 8)", ss.Bin["default"])
 	}
 }
@@ -387,6 +387,6 @@ func BenchmarkSummarize(b *testing.B) {
 	recs := fakeRecords([]string{"base", "tuned", "rlvr"}, []float64{0.01, 0.01, 0.06}, []string{"train", "inspan", "longer@2", "pretrain"}, 10, 5)
 	b.ReportAllocs()
 	for b.Loop() {
-		Summarize(recs, SummaryOptions{Baseline: "tuned", Resamples: 1000, Seed: 1})
+		summarize(recs, summaryOptions{Baseline: "tuned", Resamples: 1000, Seed: 1})
 	}
 }

@@ -1,290 +1,20 @@
 package results
 
 import (
-	"encoding/csv"
 	"fmt"
-	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Table formats.
-const (
-	FormatText     = "text"
-	FormatMarkdown = "markdown"
-	FormatLaTeX    = "latex"
-	FormatCSV      = "csv"
-)
+// This file makes the tables Build writes from a Summary, and formats their
+// numbers and captions.
 
-// TableFormats lists every table format with its file extension, in the
-// order Build writes them.
-var TableFormats = []struct{ Format, Ext string }{
-	{FormatMarkdown, ".md"},
-	{FormatLaTeX, ".tex"},
-	{FormatText, ".txt"},
-	{FormatCSV, ".csv"},
-}
-
-// Table is a grid of formatted cells with a caption, built once and written
-// in any of several formats. Its first column holds row labels.
-type Table struct {
-	Name    string // file stem and LaTeX label, e.g. "splits_success_greedy"
-	Title   string // a short title, e.g. for a report page
-	Caption string // what the table shows and how every number was computed
-	Header  []string
-	Rows    [][]string
-
-	// Best, if not nil, has the shape of Rows and marks the cells holding
-	// the best value of their row or column; BestScope says which ("row"
-	// or "column") for the caption. Text marks a best cell with "*",
-	// Markdown and LaTeX set it in bold.
-	Best      [][]bool
-	BestScope string
-
-	// TidyHeader and TidyRows, if set, are what the CSV format writes: one
-	// observation per row, numbers unformatted in separate columns.
-	// Otherwise CSV writes Header and Rows.
-	TidyHeader []string
-	TidyRows   [][]string
-}
-
-// FullCaption returns the caption as written in format: Caption followed,
-// if any cell is marked best, by a sentence saying how ("marked *" in
-// text, "in bold" otherwise).
-func (t *Table) FullCaption(format string) string {
-	if !t.hasBest() {
-		return t.Caption
-	}
-	how := "in bold"
-	if format == FormatText {
-		how = "marked *"
-	}
-	scope := t.BestScope
-	if scope == "" {
-		scope = "row"
-	}
-	return strings.TrimSpace(t.Caption + fmt.Sprintf(" Best value per %s %s.", scope, how))
-}
-
-func (t *Table) hasBest() bool {
-	for _, r := range t.Best {
-		for _, b := range r {
-			if b {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (t *Table) best(i, j int) bool {
-	return i < len(t.Best) && j < len(t.Best[i]) && t.Best[i][j]
-}
-
-// Write writes t to w in the given format:
-//
-//   - "text": a box-drawn table (tablewriter) with the caption above it;
-//   - "markdown": a Markdown table (tablewriter) with the caption as a
-//     paragraph above it;
-//   - "latex": a booktabs table environment with caption and label;
-//   - "csv": the tidy rows if set, else the header and rows, as plain CSV
-//     (no caption).
-//
-// Any other format is an error. Text and Markdown measure ambiguous-width
-// characters (box drawing, "−", "–") as narrow whatever the locale, so the
-// output is the same everywhere; note that this sets tablewriter's global
-// East Asian width setting off.
-func (t *Table) Write(w io.Writer, format string) error {
-	switch format {
-	case FormatText, FormatMarkdown:
-		return t.writeTablewriter(w, format)
-	case FormatLaTeX:
-		return t.writeLaTeX(w)
-	case FormatCSV:
-		return t.writeCSV(w)
-	}
-	return fmt.Errorf("results: unknown table format %q (want text, markdown, latex or csv)", format)
-}
-
-func (t *Table) writeTablewriter(w io.Writer, format string) error {
-	var r tw.Renderer
-	caption := t.FullCaption(format) + "\n"
-	if format == FormatMarkdown {
-		r = renderer.NewMarkdown()
-		caption += "\n"
-	} else {
-		r = renderer.NewBlueprint()
-	}
-	if caption = strings.TrimLeft(caption, "\n"); caption != "" {
-		if _, err := io.WriteString(w, caption); err != nil {
-			return err
-		}
-	}
-	align := make([]tw.Align, len(t.Header))
-	for i := range align {
-		align[i] = tw.AlignRight
-	}
-	if len(align) > 0 {
-		align[0] = tw.AlignLeft
-	}
-	tab := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(r),
-		tablewriter.WithEastAsian(tw.Off),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-	)
-	tab.Header(t.Header)
-	marked := t.hasBest()
-	for i, row := range t.Rows {
-		out := row
-		if marked {
-			out = make([]string, len(row))
-			for j, v := range row {
-				out[j] = markCell(v, t.best(i, j), format, j > 0 && t.markableColumn(j))
-			}
-		}
-		if err := tab.Append(out); err != nil {
-			return err
-		}
-	}
-	return tab.Render()
-}
-
-// markableColumn reports whether any cell of column j may be marked, so
-// that text pads the others of that column to stay aligned.
-func (t *Table) markableColumn(j int) bool {
-	for i := range t.Rows {
-		if t.best(i, j) {
-			return true
-		}
-	}
-	return false
-}
-
-// markCell marks a best cell: bold in Markdown, a trailing "*" in text. In
-// text, other cells of a column with marks get two trailing spaces so that
-// numbers stay aligned.
-func markCell(v string, best bool, format string, pad bool) string {
-	switch {
-	case format == FormatMarkdown && best:
-		return "**" + v + "**"
-	case format == FormatText && best:
-		return v + " *"
-	case format == FormatText && pad:
-		return v + "  "
-	}
-	return v
-}
-
-// writeCSV writes the tidy rows, or else header and rows: a CSV file stays
-// machine-readable, and its caption lives in the other formats.
-func (t *Table) writeCSV(w io.Writer) error {
-	header, rows := t.Header, t.Rows
-	if t.TidyHeader != nil {
-		header, rows = t.TidyHeader, t.TidyRows
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(rows); err != nil {
-		return err
-	}
-	return cw.Error()
-}
-
-// writeLaTeX writes a table environment with booktabs rules (\toprule,
-// \midrule, \bottomrule; needs \usepackage{booktabs}), the caption above
-// the tabular and a label tab:Name. Text is escaped for LaTeX; best cells
-// are set in \textbf.
-func (t *Table) writeLaTeX(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString("\\begin{table}[htbp]\n\\centering\n\\small\n")
-	fmt.Fprintf(&b, "\\caption{%s}\n", latexEscape(t.FullCaption(FormatLaTeX)))
-	if t.Name != "" {
-		fmt.Fprintf(&b, "\\label{tab:%s}\n", latexLabel(t.Name))
-	}
-	spec := strings.Repeat("r", max(len(t.Header)-1, 0))
-	fmt.Fprintf(&b, "\\begin{tabular}{l%s}\n\\toprule\n", spec)
-	row := func(cells []string, i int) {
-		for j, c := range cells {
-			if j > 0 {
-				b.WriteString(" & ")
-			}
-			c = latexEscape(c)
-			if i >= 0 && t.best(i, j) {
-				c = "\\textbf{" + c + "}"
-			}
-			b.WriteString(c)
-		}
-		b.WriteString(" \\\\\n")
-	}
-	row(t.Header, -1)
-	b.WriteString("\\midrule\n")
-	for i, r := range t.Rows {
-		row(r, i)
-	}
-	b.WriteString("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// latexReplacer escapes LaTeX's special characters and maps the few
-// non-ASCII symbols the tables use to LaTeX.
-var latexReplacer = strings.NewReplacer(
-	`\`, `\textbackslash{}`,
-	`&`, `\&`, `%`, `\%`, `$`, `\$`, `#`, `\#`, `_`, `\_`,
-	`{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`,
-	`<`, `\textless{}`, `>`, `\textgreater{}`, `|`, `\textbar{}`,
-	"−", "$-$", "–", "--", "×", `$\times$`, "·", `$\cdot$`, "½", `$\frac{1}{2}$`,
-	"≥", `$\geq$`, "≤", `$\leq$`, "τ", `$\tau$`,
-)
-
-// minusNumber finds a hyphen used as a minus sign before a number.
-var minusNumber = regexp.MustCompile(`(^|[\s\[(,])-([0-9.])`)
-
-// latexEscape escapes s for LaTeX text mode, writing a minus sign before a
-// number as $-$.
-func latexEscape(s string) string {
-	s = minusNumber.ReplaceAllString(s, "${1}\x00${2}")
-	s = latexReplacer.Replace(s)
-	return strings.ReplaceAll(s, "\x00", "$-$")
-}
-
-// latexLabel keeps the characters of s that are safe in a \label.
-func latexLabel(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == ':', r == '.':
-			return r
-		}
-		return '-'
-	}, s)
-}
-
-// WriteSplitTable writes the split table of one metric at one point and day
-// (see SplitTable) in the given format ("text", "markdown", "latex" or
-// "csv").
-func WriteSplitTable(w io.Writer, s *Summary, format string, point string, day int, metric string) error {
-	t, err := SplitTable(s, point, day, metric)
-	if err != nil {
-		return err
-	}
-	return t.Write(w, format)
-}
-
-// tableCells indexes cells by (agent, split) for one point, day and metric.
+// cellKey identifies a cell of one point, day and metric.
 type cellKey struct{ agent, split string }
 
+// indexCells indexes cells by (agent, split) for one point, day and
+// metric, and returns the range of their run counts.
 func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey]Cell, countRange) {
 	m := make(map[cellKey]Cell)
 	var runs countRange
@@ -297,7 +27,7 @@ func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey
 	return m, runs
 }
 
-// SplitTable returns a table of one metric at one point and day: a row per
+// splitTable returns a table of one metric at one point and day: a row per
 // split and a column per agent, each cell the IQM over runs with its
 // bootstrap CI, formatted "0.71 [0.66, 0.75]"; then, if s has differences,
 // a column "A − baseline" per compared agent with the paired mean
@@ -313,7 +43,7 @@ func indexCells(cells []Cell, point string, day int, metric string) (map[cellKey
 // (kind "diff"), with n, mean, median, iqm, lo and hi in columns.
 //
 // It returns an error if s has no cell for the point, day and metric.
-func SplitTable(s *Summary, point string, day int, metric string) (*Table, error) {
+func splitTable(s *Summary, point string, day int, metric string) (*table, error) {
 	cells, runs := indexCells(s.Cells, point, day, metric)
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("results: no cells for point %q, day %d, metric %q", point, day, metric)
@@ -342,7 +72,7 @@ func SplitTable(s *Summary, point string, day int, metric string) (*Table, error
 	agents := agentsWith(s.Agents, splits, hasCell)
 	compared := agentsWith(s.Agents, splits, hasDiff)
 
-	t := &Table{
+	t := &table{
 		Name:       "splits_" + metric,
 		Title:      fmt.Sprintf("%s per split at day %d%s", metric, day, pointSuffix(s, point)),
 		Header:     []string{"split"},
@@ -442,19 +172,19 @@ func markBest(vals []float64, dir int) []bool {
 	return best
 }
 
-// GapTable returns the generalization-gap table of one metric at one point
+// gapTable returns the generalization-gap table of one metric at one point
 // and day: a row per split other than the train split, a column per agent,
 // each cell the IQM over runs of the per-run gap train - split with its
 // bootstrap CI (see metrics.go). No value is marked best: a small gap may
 // only mean the agent learned nothing on train. The CSV form is tidy.
 //
 // It returns an error if s has no gap for the point, day and metric.
-func GapTable(s *Summary, point string, day int, metric string) (*Table, error) {
+func gapTable(s *Summary, point string, day int, metric string) (*table, error) {
 	cells, runs := indexCells(s.Gaps, point, day, metric)
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("results: no generalization gaps for point %q, day %d, metric %q", point, day, metric)
 	}
-	t := &Table{
+	t := &table{
 		Name:       "gap_" + metric,
 		Title:      fmt.Sprintf("Generalization gap of %s at day %d%s", metric, day, pointSuffix(s, point)),
 		TidyHeader: []string{"point", "day", "metric", "split", "agent", "n", "mean", "median", "iqm", "lo", "hi"},
@@ -471,7 +201,7 @@ func GapTable(s *Summary, point string, day int, metric string) (*Table, error) 
 
 // fillGrid fills t with a row per split and a column per agent of cells,
 // signed, and the tidy rows given by tidy.
-func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []string) {
+func (t *table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []string) {
 	has := func(a, sp string) bool { _, ok := cells[cellKey{a, sp}]; return ok }
 	var splits []string
 	for _, sp := range s.Splits {
@@ -495,7 +225,7 @@ func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []s
 	}
 }
 
-// TransferTable returns the forgetting and transfer table of one metric at
+// transferTable returns the forgetting and transfer table of one metric at
 // one point and day, a column per agent: rows "ACC", "BWT" and "FWT" (GEM's
 // average accuracy, backward and forward transfer, when s has them), then
 // a row "forgetting: S" per split S (see metrics.go for the definitions).
@@ -507,7 +237,7 @@ func (t *Table) fillGrid(s *Summary, cells map[cellKey]Cell, tidy func(Cell) []s
 //
 // It returns an error if s has neither transfer nor forgetting for the
 // point, day and metric.
-func TransferTable(s *Summary, point string, day int, metric string) (*Table, error) {
+func transferTable(s *Summary, point string, day int, metric string) (*table, error) {
 	type row struct {
 		label, quantity, splits string
 		dir                     int
@@ -563,7 +293,7 @@ func TransferTable(s *Summary, point string, day int, metric string) (*Table, er
 			}
 		}
 	}
-	t := &Table{
+	t := &table{
 		Name:       "transfer_" + metric,
 		Title:      fmt.Sprintf("Forgetting and transfer of %s at day %d%s", metric, day, pointSuffix(s, point)),
 		Header:     append([]string{"quantity"}, agents...),
@@ -619,7 +349,7 @@ func splitList(splits []string) string {
 	return fmt.Sprintf("%d splits", len(splits))
 }
 
-// PITable returns the probability-of-improvement table of one metric at one
+// piTable returns the probability-of-improvement table of one metric at one
 // point and day: a row per split and a last row averaging over the held-out
 // splits, a column "P(A > baseline)" per compared agent. Each cell is the
 // probability that a run of the agent scores higher than a run of the
@@ -629,7 +359,7 @@ func splitList(splits []string) string {
 //
 // It returns an error if s has no difference for the point, day and
 // metric (there is no baseline).
-func PITable(s *Summary, point string, day int, metric string) (*Table, error) {
+func piTable(s *Summary, point string, day int, metric string) (*table, error) {
 	diffs := make(map[cellKey]Diff)
 	var pairs countRange
 	var baseline string
@@ -651,7 +381,7 @@ func PITable(s *Summary, point string, day int, metric string) (*Table, error) {
 		}
 	}
 	agents := agentsWith(s.Agents, splits, has)
-	t := &Table{
+	t := &table{
 		Name:       "pi_" + metric,
 		Title:      fmt.Sprintf("Probability of improvement over %s, %s at day %d%s", baseline, metric, day, pointSuffix(s, point)),
 		Header:     []string{"split"},

@@ -40,7 +40,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func tableSummary() *Summary {
 	recs := fakeRecords([]string{"base", "rlvr", "sft"}, []float64{0.02, 0.08, 0.05}, []string{"train", "heldout", "long_horizon", "pretrain"}, 10, 3)
-	return Summarize(recs, SummaryOptions{Baseline: "base", Resamples: 500, Seed: 1})
+	return summarize(recs, summaryOptions{Baseline: "base", Resamples: 500, Seed: 1})
 }
 
 // TestTablesGolden writes every table in every format and compares it with
@@ -48,12 +48,12 @@ func tableSummary() *Summary {
 // rewrites them).
 func TestTablesGolden(t *testing.T) {
 	s := tableSummary()
-	for _, mk := range []func(*Summary, string, int, string) (*Table, error){SplitTable, GapTable, TransferTable, PITable} {
+	for _, mk := range []func(*Summary, string, int, string) (*table, error){splitTable, gapTable, transferTable, piTable} {
 		tab, err := mk(s, "default", 2, "success_greedy")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range TableFormats {
+		for _, f := range tableFormats {
 			var buf bytes.Buffer
 			if err := tab.Write(&buf, f.Format); err != nil {
 				t.Fatal(err)
@@ -63,18 +63,9 @@ func TestTablesGolden(t *testing.T) {
 	}
 }
 
-func TestWriteSplitTableGolden(t *testing.T) {
-	s := tableSummary()
-	var buf bytes.Buffer
-	if err := WriteSplitTable(&buf, s, FormatText, "default", 2, "success_greedy"); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "splits_success_greedy.txt", buf.Bytes())
-}
-
 func TestSplitTable(t *testing.T) {
 	s := tableSummary()
-	tab, err := SplitTable(s, "default", 2, "success_greedy")
+	tab, err := splitTable(s, "default", 2, "success_greedy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +75,11 @@ func TestSplitTable(t *testing.T) {
 	if len(tab.Rows) != 4 || tab.Rows[0][0] != "train" || tab.Rows[2][0] != "long_horizon" {
 		t.Errorf("rows %q", tab.Rows)
 	}
-	c, _ := s.Cell("default", "heldout", 2, "rlvr", "success_greedy")
+	c, _ := s.cell("default", "heldout", 2, "rlvr", "success_greedy")
 	if want := formatCI(c.IQM, c.Lo, c.Hi, false); tab.Rows[1][2] != want {
 		t.Errorf("cell %q, want %q", tab.Rows[1][2], want)
 	}
-	d, _ := s.Diff("default", "heldout", 2, "sft", "success_greedy")
+	d, _ := s.diff("default", "heldout", 2, "sft", "success_greedy")
 	if want := formatCI(d.Mean, d.Lo, d.Hi, true); tab.Rows[1][5] != want {
 		t.Errorf("diff cell %q, want %q", tab.Rows[1][5], want)
 	}
@@ -104,10 +95,10 @@ func TestSplitTable(t *testing.T) {
 			t.Errorf("caption %q lacks %q", tab.Caption, want)
 		}
 	}
-	if got := tab.FullCaption(FormatText); !strings.HasSuffix(got, "Best value per row marked *.") {
+	if got := tab.fullCaption(FormatText); !strings.HasSuffix(got, "Best value per row marked *.") {
 		t.Errorf("text caption %q", got)
 	}
-	if got := tab.FullCaption(FormatLaTeX); !strings.HasSuffix(got, "Best value per row in bold.") {
+	if got := tab.fullCaption(formatLaTeX); !strings.HasSuffix(got, "Best value per row in bold.") {
 		t.Errorf("LaTeX caption %q", got)
 	}
 
@@ -121,24 +112,24 @@ func TestSplitTable(t *testing.T) {
 		t.Errorf("csv read back: %d rows, %v, header %q", len(rows), err, rows[0])
 	}
 
-	if _, err := SplitTable(s, "default", 99, "success_greedy"); err == nil {
+	if _, err := splitTable(s, "default", 99, "success_greedy"); err == nil {
 		t.Error("no error for a missing day")
 	}
-	if err := WriteSplitTable(&buf, s, "html", "default", 2, "success_greedy"); err == nil {
+	if err := tab.Write(&buf, "html"); err == nil {
 		t.Error("no error for an unknown format")
 	}
 	// A metric without a direction marks nothing.
-	if tab, _ := SplitTable(s, "default", 2, "verdict_reward"); tab.hasBest() {
+	if tab, _ := splitTable(s, "default", 2, "verdict_reward"); tab.hasBest() {
 		t.Error("best marked for verdict_reward")
 	}
 
 	// Without a baseline there are no difference columns.
 	s.Diffs = nil
-	tab, _ = SplitTable(s, "default", 2, "success_greedy")
+	tab, _ = splitTable(s, "default", 2, "success_greedy")
 	if len(tab.Header) != 4 || strings.Contains(tab.Caption, "paired") {
 		t.Errorf("without diffs: %q %q", tab.Header, tab.Caption)
 	}
-	if _, err := PITable(s, "default", 2, "success_greedy"); err == nil {
+	if _, err := piTable(s, "default", 2, "success_greedy"); err == nil {
 		t.Error("a probability-of-improvement table without a baseline")
 	}
 }
@@ -177,10 +168,10 @@ func TestLaTeX(t *testing.T) {
 			t.Errorf("latexEscape(%q) = %q, want %q", in, got, want)
 		}
 	}
-	tab := &Table{Name: "x_y", Caption: "A_1.", Header: []string{"h", "v"}, Rows: [][]string{{"r_1", "1"}, {"r2", "2"}},
+	tab := &table{Name: "x_y", Caption: "A_1.", Header: []string{"h", "v"}, Rows: [][]string{{"r_1", "1"}, {"r2", "2"}},
 		Best: [][]bool{{false, true}, {false, false}}, BestScope: "column"}
 	var buf bytes.Buffer
-	if err := tab.Write(&buf, FormatLaTeX); err != nil {
+	if err := tab.Write(&buf, formatLaTeX); err != nil {
 		t.Fatal(err)
 	}
 	got := buf.String()

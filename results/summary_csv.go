@@ -1,0 +1,94 @@
+package results
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+)
+
+// summaryCSVHeader is the header row written by Summary.writeCSV.
+var summaryCSVHeader = []string{
+	"kind", "point", "split", "day", "agent", "baseline", "metric", "n",
+	"mean", "median", "iqm", "lo", "hi", "level", "prob_improvement",
+}
+
+// writeCSV writes s as summary.csv: a header (summaryCSVHeader), then rows of
+// these kinds, each kind in the order of its slice in s:
+//
+//   - "cell" (Cells): mean, median and iqm over runs, lo and hi bound the
+//     IQM; baseline and prob_improvement are empty;
+//   - "diff" (Diffs): mean, lo and hi are the paired mean difference agent -
+//     baseline and its bounds, prob_improvement its probability of
+//     improvement; median and iqm are empty;
+//   - "pi" (Diffs): mean, lo and hi are the probability of improvement of
+//     agent over baseline in the stratum and its bounds;
+//   - "gap" (Gaps) and "forgetting" (Forgetting): as "cell", for the
+//     generalization gap train - split and for forgetting;
+//   - "acc", "bwt", "fwt" (Transfer): as "cell", with split "all", "prior"
+//     or "held-out" naming the splits averaged;
+//   - "pi_mean" (PIs): as "pi", averaged over the held-out splits, with
+//     split "held-out".
+//
+// Every row has the confidence level. Floats are written with six
+// significant digits (strconv.FormatFloat(v, 'g', 6, 64)) so the output is
+// byte-stable.
+func (s *Summary) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(summaryCSVHeader); err != nil {
+		return err
+	}
+	level := formatFloat(s.Level)
+	cell := func(kind string, c Cell) []string {
+		return []string{
+			kind, c.Point, c.Split, strconv.Itoa(c.Day), c.Agent, "", c.Metric, strconv.Itoa(c.N),
+			formatFloat(c.Mean), formatFloat(c.Median), formatFloat(c.IQM),
+			formatFloat(c.Lo), formatFloat(c.Hi), level, "",
+		}
+	}
+	var rows [][]string
+	for _, c := range s.Cells {
+		rows = append(rows, cell("cell", c))
+	}
+	for _, d := range s.Diffs {
+		rows = append(rows, []string{
+			"diff", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
+			formatFloat(d.Mean), "", "",
+			formatFloat(d.Lo), formatFloat(d.Hi), level, formatFloat(d.ProbImprovement),
+		})
+	}
+	for _, d := range s.Diffs {
+		rows = append(rows, []string{
+			"pi", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
+			formatFloat(d.ProbImprovement), "", "",
+			formatFloat(d.ProbLo), formatFloat(d.ProbHi), level, formatFloat(d.ProbImprovement),
+		})
+	}
+	for _, c := range s.Gaps {
+		rows = append(rows, cell("gap", c))
+	}
+	for _, c := range s.Forgetting {
+		rows = append(rows, cell("forgetting", c))
+	}
+	groups := map[string]string{TransferACC: "all", TransferBWT: "prior", TransferFWT: "held-out"}
+	for _, t := range s.Transfer {
+		rows = append(rows, cell(t.Kind, Cell{
+			Point: t.Point, Split: groups[t.Kind], Day: t.Day, Agent: t.Agent, Metric: t.Metric,
+			N: t.N, Mean: t.Mean, Median: t.Median, IQM: t.IQM, Lo: t.Lo, Hi: t.Hi,
+		}))
+	}
+	for _, p := range s.PIs {
+		rows = append(rows, []string{
+			"pi_mean", p.Point, "held-out", strconv.Itoa(p.Day), p.Agent, p.Baseline, p.Metric, strconv.Itoa(p.N),
+			formatFloat(p.P), "", "",
+			formatFloat(p.Lo), formatFloat(p.Hi), level, formatFloat(p.P),
+		})
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+func formatFloat(v float64) string {
+	return strconv.FormatFloat(v, 'g', 6, 64)
+}
