@@ -31,7 +31,8 @@ type Compute struct {
 // Agent is a model's weights plus the mechanisms that change them. It holds
 //
 //   - Weights, the model it learns in;
-//   - Base, its own copy of the pretrained base model, never written;
+//   - Base, its starting policy (the pretrained parameters under its own
+//     model knobs and temperature), never written;
 //   - an optional context delta: parameters added to the weights while a
 //     session lasts. Acting and evaluation go through Acting(), which is
 //     the weights plus the context, so in-session learning changes what the
@@ -76,7 +77,10 @@ func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 	}
 	copy(w.Params(), base.Params())
 	a := &Agent{
-		Name: cfg.Name, Weights: w, Base: base.Clone(),
+		// The base the agent is regularized toward is its own starting
+		// policy: the pretrained parameters under its own knobs and
+		// temperature.
+		Name: cfg.Name, Weights: w, Base: w.Clone(),
 		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions),
 	}
 	for _, name := range cfg.Mechanisms {

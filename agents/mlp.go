@@ -33,6 +33,14 @@ type MLPConfig struct {
 	InitScale   float64 `toml:"init_scale" range:"0,10" doc:"scale of the random initial weights (times 1/sqrt(fan-in))"`
 }
 
+// Validate reports knobs that contradict one another.
+func (c *MLPConfig) Validate() error {
+	if c.InitScale == 0 {
+		return &KnobError{Knob: "init_scale", Msg: "init_scale = 0.0 starts every weight of both layers at zero: the gradient of every weight but the output bias is then zero, so the model never learns anything but a bias. Use init_scale > 0"}
+	}
+	return nil
+}
+
 // DefaultMLP returns the MLP's defaults.
 func DefaultMLP() MLPConfig { return MLPConfig{Hidden: 32, IndexInputs: true, InitScale: 1} }
 

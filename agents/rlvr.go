@@ -110,7 +110,9 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		adv[0] = r - m.baseline
 		m.baseline += m.cfg.BaselineRate * (r - m.baseline)
 	}
-	w := a.Weights
+	// The gradient is of the policy that acted, the weights plus any
+	// context (on-policy), and it is applied to the weights.
+	w := a.Acting()
 	m.scratch(w.Spec().Actions, len(w.Params()))
 	clear(m.grad)
 	inv := 1 / w.Temperature()
@@ -145,7 +147,7 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		}
 	}
 	if stepped {
-		p := w.Params()
+		p := a.Weights.Params()
 		for k, g := range m.grad {
 			p[k] += g
 		}

@@ -278,6 +278,13 @@ func step(v reflect.Value, segs []string) (node, *pathError) {
 		if _, err := envs.Lookup(segs[0]); err == nil && segs[0] != e.Family {
 			return node{}, &pathError{1, fmt.Sprintf("table for family %q does not match env.family = %q", segs[0], e.Family)}
 		}
+	case policyType:
+		p := v.Addr().Interface().(*agents.PolicyConfig)
+		for _, name := range agents.ModelNames() {
+			if f, err := agents.LookupModel(name); err == nil && name != p.Model && knobTags(f.NewConfig())[segs[0]] {
+				return node{}, &pathError{1, fmt.Sprintf("%q is a knob of model %q, but this agent's model is %q: set model = %q, or remove this key", segs[0], name, p.Model, name)}
+			}
+		}
 	case agentType:
 		a := v.Addr().Interface().(*agents.Config)
 		if f, err := agents.LookupMechanism(segs[0]); err == nil {

@@ -1,8 +1,10 @@
 package experiments
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
@@ -29,6 +31,7 @@ type job struct {
 
 	fresh   []envs.Task // this session's fresh instances (no resets)
 	pending []*pendingFeedback
+	ready   []*pendingFeedback // scratch of deliver
 	free    []*pendingFeedback
 }
 
@@ -223,22 +226,30 @@ func (j *job) newPending(n int) *pendingFeedback {
 // come, in order of arrival (then of sending), and logs the verdicts.
 func (j *job) deliver() {
 	k := 0
+	j.ready = j.ready[:0]
 	for _, p := range j.pending {
 		if p.fb.Arrived > j.clock {
 			j.pending[k] = p
 			k++
 			continue
 		}
-		if log := j.agent.Log; log != nil {
+		j.ready = append(j.ready, p)
+	}
+	clear(j.pending[k:])
+	j.pending = j.pending[:k]
+	// pending is in order of sending; a stable sort by arrival keeps that
+	// order among feedback arriving together.
+	slices.SortStableFunc(j.ready, func(a, b *pendingFeedback) int { return cmp.Compare(a.fb.Arrived, b.fb.Arrived) })
+	log := j.agent.Log
+	for _, p := range j.ready {
+		if log != nil {
 			for m, v := range p.verdicts {
 				log.Judge(p.attempts[m], v, p.fb.Arrived)
 			}
-		}
-		if j.agent.Learns() {
+			// Every mechanism that takes feedback keeps a log.
 			j.agent.Learn(&p.fb)
 		}
 		j.free = append(j.free, p)
 	}
-	clear(j.pending[k:])
-	j.pending = j.pending[:k]
+	clear(j.ready)
 }

@@ -227,6 +227,21 @@ func (v *validator) check(t reflect.Value, kp keyPath) bool {
 		}
 	}
 	switch t.Type() {
+	case policyType:
+		// The model's knobs sit in the policy table, so their own rules
+		// are asked here.
+		if val, has := t.Addr().Interface().(*agents.PolicyConfig).Knobs.(interface{ Validate() error }); has {
+			if err := val.Validate(); err != nil {
+				for _, e := range unjoin(err) {
+					if ke, ok := e.(*agents.KnobError); ok {
+						v.errorf(kp.add(ke.Knob), false, "%s", ke.Msg)
+					} else {
+						v.errorf(kp, true, "%v", e)
+					}
+				}
+				return false
+			}
+		}
 	case envType:
 		return v.buildFamily(t.Addr().Interface().(*EnvConfig), kp)
 	case agentType:

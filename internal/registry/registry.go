@@ -1,5 +1,5 @@
 // Package registry is the one generic name-to-entry registry behind
-// grindbench's families (envs) and mechanisms (agents): entries register
+// grindbench's families (envs), mechanisms and models (agents): entries register
 // from init functions, and lookups name the known entries when they fail.
 package registry
 
