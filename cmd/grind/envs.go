@@ -4,15 +4,25 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
 )
 
 func cmdEnvs(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("envs", "", stderr)
+	fs := newFlags("envs", "[--check]", stderr)
+	check := fs.Bool("check", false, "run the environment checker over every family at its default knobs; exit 1 if one fails")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
+	}
+	if *check {
+		var facs []envs.Factory
+		for _, name := range envs.Names() {
+			f, _ := envs.Lookup(name)
+			facs = append(facs, f)
+		}
+		return checkFamilies(stdout, facs)
 	}
 	fmt.Fprintln(stdout, "Families:")
 	for _, name := range envs.Names() {
@@ -53,6 +63,39 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "    %s\n", strings.Join(rules, "; "))
 		}
+	}
+	return nil
+}
+
+// checkFamilies runs envs.CheckFactory over facs and prints one line per
+// family: OK with what the checker played and the allocations per step it
+// measured, or FAIL followed by its problems, indented.
+func checkFamilies(stdout io.Writer, facs []envs.Factory) error {
+	failed := 0
+	for _, fac := range facs {
+		start := time.Now()
+		rep := envs.CheckFactory(fac, envs.CheckOptions{})
+		took := time.Since(start).Round(time.Millisecond)
+		allocs := "allocations not measured"
+		if rep.Allocs >= 0 {
+			allocs = fmt.Sprintf("%g allocations per step", rep.Allocs)
+		}
+		if rep.Err == nil {
+			fmt.Fprintf(stdout, "%s: OK (%d attempts, %d steps, %s, %v)\n", fac.Name, rep.Attempts, rep.Steps, allocs, took)
+			continue
+		}
+		failed++
+		probs := []error{rep.Err}
+		if j, ok := rep.Err.(interface{ Unwrap() []error }); ok {
+			probs = j.Unwrap()
+		}
+		fmt.Fprintf(stdout, "%s: FAIL (%d problems, %s, %v)\n", fac.Name, len(probs), allocs, took)
+		for _, p := range probs {
+			fmt.Fprintf(stdout, "    %s\n", strings.ReplaceAll(p.Error(), "\n", "\n      "))
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d families fail the environment checker", failed, len(facs))
 	}
 	return nil
 }
