@@ -179,6 +179,28 @@ func (f *Bandit) Loophole() string {
 	return "always pull arm 0: a sloppy verifier passes attempts whose every action is 0"
 }
 
+// LoopholeAction implements LoopholeActor: the loophole is pulling arm 0.
+func (f *Bandit) LoopholeAction(*Obs) int { return 0 }
+
+// Stochastic implements Stochastic: a step's reward is a draw, so the best
+// arm (Correct) may go unrewarded.
+func (f *Bandit) Stochastic() bool { return true }
+
+// RandomRate implements RandomRater: ExpectedSuccess and ExpectedScore of
+// the uniform policy.
+func (f *Bandit) RandomRate(split string) (success, score float64, ok bool) {
+	uniform := func(_ *Obs, dst []float64) {
+		for a := range dst {
+			dst[a] = 1 / float64(len(dst))
+		}
+	}
+	q, err := f.ExpectedScore(split, uniform)
+	if err != nil {
+		return 0, 0, false
+	}
+	return math.Pow(q, float64(f.cfg.Length)), q, true
+}
+
 // PoolSize implements Family: the job's pool is finite, every other split
 // unbounded.
 func (f *Bandit) PoolSize(split string) int {
