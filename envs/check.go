@@ -31,6 +31,15 @@ type RandomRater interface {
 	RandomRate(split string) (success, score float64, ok bool)
 }
 
+// EarlyEnder is implemented by a family whose attempts may end before the
+// task's Len steps (a maze ends when the agent stops): Len is then the most
+// steps an attempt can take, and the checker accepts Done at any step up to
+// it. Families that do not implement it, or return false, must end every
+// attempt after exactly Len steps.
+type EarlyEnder interface {
+	EarlyDone() bool
+}
+
 // LoopholeActor is implemented by a family whose declared loophole (see
 // Family.Loophole) is shown by a fixed rule: playing LoopholeAction at every
 // step must raise Outcome.Loophole.
@@ -334,6 +343,7 @@ type checker struct {
 	f     Family
 	spec  Spec
 	stoch bool
+	early bool
 	rater RandomRater
 	loop  LoopholeActor
 
@@ -425,6 +435,9 @@ func (c *checker) start(f Family) bool {
 	}
 	if s, ok := f.(Stochastic); ok {
 		c.stoch = s.Stochastic()
+	}
+	if e, ok := f.(EarlyEnder); ok {
+		c.early = e.EarlyDone()
 	}
 	c.rater, _ = f.(RandomRater)
 	c.loop, _ = f.(LoopholeActor)
@@ -993,7 +1006,7 @@ func (r *runner) step(p policy) {
 		c.failf("outcome", r.split, r.i, s, "Outcome() counts %d steps, %d correct; %d were taken, %d judged correct", o.Steps, o.Correct, r.steps, r.correct)
 	}
 	switch {
-	case res.Done && r.steps != r.task.Len:
+	case res.Done && r.steps != r.task.Len && !(c.early && r.steps < r.task.Len):
 		c.failf("done", r.split, r.i, s, "Step returned Done after %d steps; the task has Len %d", r.steps, r.task.Len)
 		r.done = true
 	case res.Done:
