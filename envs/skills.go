@@ -52,7 +52,7 @@ type SkillsConfig struct {
 	Chain          float64   `toml:"chain" range:"0,10" doc:"weight of x_i in x_{i+1}"`
 	ActionEmbed    float64   `toml:"action_embed" range:"0,10" doc:"weight of the taken action's embedding in x_{i+1}"`
 	Noise          float64   `toml:"noise" range:"0,10" doc:"weight of fresh Gaussian noise in x_{i+1}"`
-	MinAngle       float64   `toml:"min_angle" range:"0,90" doc:"degrees between every held-out description and every training one"`
+	MinAngle       float64   `toml:"min_angle" range:"0,90" doc:"degrees between every held-out description and every training one and its negation"`
 	Outspan        []float64 `toml:"outspan" range:"0,1" doc:"fractions w of description mass outside P and T: one outspan@w and one outspan-pre@w split each"`
 	Longer         []int     `toml:"longer" range:"1,64" doc:"horizon multiples k: one longer@k split each (k L steps)"`
 }
@@ -259,9 +259,13 @@ func NewSkills(c SkillsConfig, seed uint64) (*Skills, error) {
 	return f, nil
 }
 
+// farFromTraining reports whether desc is at least min_angle from every
+// training description and from its negation: a linear policy generalizes
+// to a description near a training one's negation by sign alone, so that
+// is no test of interpolation either.
 func (f *Skills) farFromTraining(desc []float64, cosMin float64) bool {
 	for _, id := range f.groups[SplitTrain] {
-		if dot(desc, f.skills[id].desc) > cosMin+1e-12 {
+		if math.Abs(dot(desc, f.skills[id].desc)) > cosMin+1e-12 {
 			return false
 		}
 	}
@@ -398,7 +402,7 @@ func (f *Skills) CheckDisjoint(n int) error {
 					return fmt.Errorf("skills: split %s shares skill %d with train", split, id)
 				}
 				if !f.farFromTraining(f.skills[id].desc, cosMin) {
-					return fmt.Errorf("skills: split %s skill %d is within %v degrees of a training skill", split, id, f.cfg.MinAngle)
+					return fmt.Errorf("skills: split %s skill %d is within %v degrees of a training skill or its negation", split, id, f.cfg.MinAngle)
 				}
 			}
 		}

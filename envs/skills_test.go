@@ -196,3 +196,28 @@ func TestSkillsConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// Held-out descriptions keep min_angle from every training description and
+// from its negation (where a linear policy would generalize by sign alone).
+func TestHeldoutFarFromTrainingAndItsNegation(t *testing.T) {
+	for seed := uint64(0); seed < 5; seed++ {
+		c := DefaultSkills()
+		f, err := NewSkills(c, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cosMin := math.Cos(c.MinAngle * math.Pi / 180)
+		for _, split := range f.Splits() {
+			if split == SplitTrain || split == SplitPretrain {
+				continue
+			}
+			for _, id := range f.groups[split] {
+				for _, tr := range f.groups[SplitTrain] {
+					if cos := dot(f.skills[id].desc, f.skills[tr].desc); math.Abs(cos) > cosMin+1e-12 {
+						t.Fatalf("seed %d: %s skill %d has cos %.3f with train skill %d", seed, split, id, cos, tr)
+					}
+				}
+			}
+		}
+	}
+}
