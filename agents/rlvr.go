@@ -11,6 +11,7 @@ func init() {
 		Name:      "rlvr",
 		Doc:       "policy gradient from verdicts: REINFORCE with a baseline, group-relative advantages when group_size > 1, optional KL-to-base penalty",
 		Learns:    true,
+		Verdicts:  true,
 		NewConfig: func() any { c := DefaultRLVR(); return &c },
 		New: func(cfg any) (Mechanism, error) {
 			c := cfg.(*RLVRConfig)

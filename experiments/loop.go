@@ -184,9 +184,12 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 			}
 		}
 		o := j.env.Outcome()
-		v := j.cfg.Env.Verifier.Judge(o, key)
+		v := envs.VerdictNone
+		if j.agent.WantsVerdicts() {
+			v = j.cfg.Env.Verifier.Judge(o, key)
+		}
 		p.verdicts[m] = v
-		j.charge(o, true)
+		j.charge(o, j.agent.WantsVerdicts())
 		if j.cfg.Job.RecordAttempts {
 			att.Member, att.Task = m, t.Index
 			att.Success, att.Score, att.Verdict = b2f(o.Success), o.Score, v.String()
@@ -198,7 +201,7 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 	// The group's attempts run side by side: one unit of time.
 	sent := j.clock
 	j.clock++
-	p.fb = agents.Feedback{Task: t, Attempts: p.attempts, Verdicts: p.verdicts, Sent: sent, Arrived: j.clock}
+	p.fb = agents.Feedback{Harness: harness{j}, Task: t, Attempts: p.attempts, Verdicts: p.verdicts, Sent: sent, Arrived: j.clock}
 	if log != nil {
 		for m := range n {
 			log.End(p.attempts[m], j.clock)
