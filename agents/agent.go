@@ -229,6 +229,10 @@ type Harness interface {
 	// step's canonical correct action and every accepted one (a step may
 	// accept several: envs.Acceptor).
 	Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int, accepted []bool))
+	// BaseFisher is the diagonal Fisher information of the agent's
+	// pretrained base model on pretraining data (PretrainFisher), for EWC;
+	// computed once per world and base.
+	BaseFisher() ([]float64, error)
 }
 
 // Mechanism is one learning mechanism. It takes part in the job through

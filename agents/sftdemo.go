@@ -28,14 +28,20 @@ const (
 // SFTDemoConfig holds sft-demo's knobs.
 type SFTDemoConfig struct {
 	LR   float64 `toml:"lr" range:"0,1000" doc:"learning rate of the cross-entropy gradient, per group (the mean over its demonstrations, like rlvr's)"`
+	KL   float64 `toml:"kl" range:"0,1000" doc:"weight of the KL(policy || base) penalty on demonstrated states; 0 turns it off"`
+	L2   float64 `toml:"l2" range:"0,1000" doc:"strength of the L2 pull toward the base model's weights after every update; 0 turns it off"`
+	EWC  float64 `toml:"ewc" range:"0,1000000" doc:"strength of the EWC pull toward the base weights, weighted by the base model's Fisher information on pretraining data; 0 turns it off"`
 	Rule string  `toml:"rule" doc:"which correct action a demonstration shows where a step accepts several: canonical (one fixed answer) or base-preferred (the accepted action the base model rates highest; oracle-labelled)"`
 }
 
 // DefaultSFTDemo returns sft-demo's defaults.
 func DefaultSFTDemo() SFTDemoConfig { return SFTDemoConfig{LR: 0.5, Rule: RuleCanonical} }
 
-// Validate reports an unknown rule.
+// Validate reports an unknown rule and regularizers without learning.
 func (c *SFTDemoConfig) Validate() error {
+	if err := regularizersNeedLearning("sft-demo", c.LR, c.KL, c.L2, c.EWC); err != nil {
+		return err
+	}
 	if c.Rule != RuleCanonical && c.Rule != RuleBasePreferred {
 		return &KnobError{Knob: "rule", Msg: fmt.Sprintf("unknown demonstration rule %q: want %q or %q", c.Rule, RuleCanonical, RuleBasePreferred)}
 	}
@@ -44,6 +50,7 @@ func (c *SFTDemoConfig) Validate() error {
 
 type sftDemo struct {
 	cfg                       SFTDemoConfig
+	reg                       anchorPull
 	logits, probs, coef, base []float64
 	grad                      []float64
 	visit                     func(o *envs.Obs, correct int, accepted []bool)
@@ -84,6 +91,7 @@ func (m *sftDemo) Learn(a *Agent, fb *Feedback) {
 	for k, g := range m.grad {
 		p[k] += g
 	}
+	m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
 }
 
 // step adds one demonstrated step's cross-entropy gradient to m.grad.
@@ -111,6 +119,11 @@ func (m *sftDemo) step(o *envs.Obs, correct int, accepted []bool) {
 			ind = 1
 		}
 		m.coef[k] = m.scale * (ind - m.probs[k])
+	}
+	if m.cfg.KL > 0 {
+		a.Base.Logits(m.base, o)
+		Softmax(m.base, m.base)
+		SubKLGrad(m.coef, m.probs, m.base, m.scale*m.cfg.KL)
 	}
 	w.AddLogitGrad(m.grad, o, m.coef)
 	a.Compute.GradSteps++

@@ -92,3 +92,8 @@ func (h harness) Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int, 
 	}
 	h.j.agent.Compute.EnvSteps += int64(steps)
 }
+
+// BaseFisher implements agents.Harness.
+func (h harness) BaseFisher() ([]float64, error) {
+	return h.j.w.fisher(h.j.cfg, h.j.acfg)
+}

@@ -23,6 +23,7 @@ import (
 type job struct {
 	w     *world
 	cfg   *Config
+	acfg  agents.Config
 	agent *agents.Agent
 	ev    *evaluator
 	env   envs.Env
@@ -58,14 +59,14 @@ func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h 
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := runLoop(ctx, w, cfg, a, h)
+	b, err := runLoop(ctx, w, cfg, acfg, a, h)
 	return a, b, err
 }
 
 // runLoop runs agent a through the job.
-func runLoop(ctx context.Context, w *world, cfg *Config, a *agents.Agent, h results.Header) ([]byte, error) {
+func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *agents.Agent, h results.Header) ([]byte, error) {
 	s := w.fam.Spec()
-	j := &job{w: w, cfg: cfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
+	j := &job{w: w, cfg: cfg, acfg: acfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
 	if !cfg.Env.Grind.Resets {
 		j.fresh = make([]envs.Task, 0, cfg.Job.Tasks)
 	}

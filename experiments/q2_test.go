@@ -3,6 +3,8 @@ package experiments
 import (
 	"testing"
 
+	"github.com/grindbench/grindbench/results"
+
 	"github.com/grindbench/grindbench/results/stats"
 )
 
@@ -69,5 +71,46 @@ func TestSFTDemoLearnsWithoutTheVerifier(t *testing.T) {
 	}
 	if same {
 		t.Error("canonical and base-preferred demonstrations gave identical results")
+	}
+}
+
+// The regularizers run inside a real job: EWC fetches the base model's
+// Fisher from the world, and each regularizer changes what rlvr ends with.
+func TestRegularizersInAJob(t *testing.T) {
+	exp := mustParse(t, smallConfig(`[[agent]]
+name = "rlvr-ewc"
+mechanisms = ["rlvr"]
+[agent.rlvr]
+ewc = 50.0
+[[agent]]
+name = "rlvr-l2"
+mechanisms = ["rlvr"]
+[agent.rlvr]
+l2 = 0.5
+[[agent]]
+name = "sft-kl"
+mechanisms = ["sft-demo"]
+[agent.sft-demo]
+kl = 1.0
+[[agent]]
+name = "sft"
+mechanisms = ["sft-demo"]
+`), "pretrain.fisher_tasks=50")
+	_, recs := mustRun(t, exp, 2)
+	mass := func(agent string) map[int]float64 {
+		return finalValues(recs, agent, "train", func(c *results.Checkpoint) float64 { return c.SharedMass })
+	}
+	for _, pair := range [][2]string{{"rlvr-ewc", "rlvr"}, {"rlvr-l2", "rlvr"}, {"sft-kl", "sft"}} {
+		a, b := mass(pair[0]), mass(pair[1])
+		if len(a) == 0 || len(a) != len(b) {
+			t.Fatalf("%s vs %s: %d and %d runs", pair[0], pair[1], len(a), len(b))
+		}
+		differ := false
+		for s := range a {
+			differ = differ || a[s] != b[s]
+		}
+		if !differ {
+			t.Errorf("%s ended with the same weights as %s", pair[0], pair[1])
+		}
 	}
 }
