@@ -48,9 +48,10 @@ type Agent struct {
 	Compute Compute
 	Log     *SessionLog
 
-	mechs  []Mechanism
-	learns bool
-	logs   bool
+	mechs    []Mechanism
+	learns   bool
+	logs     bool
+	verdicts bool
 
 	ctx    []float64 // context delta; nil when there is none
 	acting Model     // weights + context, valid while !dirty
@@ -101,6 +102,7 @@ func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 		}
 		a.mechs = append(a.mechs, m)
 		a.learns = a.learns || f.Learns
+		a.verdicts = a.verdicts || f.Verdicts
 		a.logs = a.logs || usesLog(m)
 	}
 	if a.logs {
@@ -108,6 +110,10 @@ func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 	}
 	return a, nil
 }
+
+// WantsVerdicts reports whether any of the agent's mechanisms learns from
+// verdicts: if none does, the job does not ask the verifier.
+func (a *Agent) WantsVerdicts() bool { return a.verdicts }
 
 // Learns reports whether any of the agent's mechanisms changes its weights.
 func (a *Agent) Learns() bool { return a.learns }
@@ -191,6 +197,7 @@ func (a *Agent) Finite() error { return Finite(a.Weights) }
 // (VerdictNone where none arrived). New kinds of feedback (per-step
 // verdicts, retries) are new fields, not new signatures.
 type Feedback struct {
+	Harness  Harness // what the job offers beyond the judged attempts
 	Task     *envs.Task
 	Attempts []int          // session-log indices of the judged attempts, one per verdict
 	Verdicts []envs.Verdict // one per attempt
@@ -218,8 +225,14 @@ type Harness interface {
 	// resets too.
 	Pose(m Model, t *envs.Task, key uint64, visit func(o *envs.Obs, action int)) error
 	// Demonstrate walks t with the correct action at every step: a
-	// privileged demonstration, for arms labelled as such.
-	Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int))
+	// privileged demonstration, for arms labelled as such. visit gets the
+	// step's canonical correct action and every accepted one (a step may
+	// accept several: envs.Acceptor).
+	Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int, accepted []bool))
+	// BaseFisher is the diagonal Fisher information of the agent's
+	// pretrained base model on pretraining data (PretrainFisher), for EWC;
+	// computed once per world and base.
+	BaseFisher() ([]float64, error)
 }
 
 // Mechanism is one learning mechanism. It takes part in the job through
@@ -360,6 +373,11 @@ type MechanismFactory struct {
 	Doc  string
 	// Learns is true for mechanisms that change the weights.
 	Learns bool
+	// Verdicts is true for mechanisms that learn from verdicts. The job
+	// asks the verifier about an agent's attempts only if one of its
+	// mechanisms does, so an arm that never uses verdicts (sft-demo, a
+	// frozen model) makes no verifier calls.
+	Verdicts bool
 	// Requires lists mechanisms the agent must also list; Excludes those it
 	// must not; ExcludesLearners forbids every mechanism that learns.
 	// Validation asks these, so the rules live with the mechanism.

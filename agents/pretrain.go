@@ -8,12 +8,46 @@ import (
 
 // PretrainConfig holds the knobs of supervised pretraining.
 type PretrainConfig struct {
-	Tasks int     `toml:"tasks" range:"0,10000000" doc:"pretraining tasks (each of L steps) seen once"`
-	LR    float64 `toml:"lr" range:"0,100" doc:"learning rate of the cross-entropy gradient"`
+	Tasks       int     `toml:"tasks" range:"0,10000000" doc:"pretraining tasks (each of L steps) seen once"`
+	LR          float64 `toml:"lr" range:"0,100" doc:"learning rate of the cross-entropy gradient"`
+	FisherTasks int     `toml:"fisher_tasks" range:"1,1000000" doc:"pretraining tasks the base model's Fisher information (for EWC) is estimated on; computed only when an agent uses ewc"`
 }
 
 // DefaultPretrain returns the default pretraining budget.
-func DefaultPretrain() PretrainConfig { return PretrainConfig{Tasks: 4000, LR: 0.1} }
+func DefaultPretrain() PretrainConfig { return PretrainConfig{Tasks: 4000, LR: 0.1, FisherTasks: 200} }
+
+// PretrainFisher estimates the diagonal Fisher information of base on
+// pretraining data: fresh pretraining tasks (after the cfg.Tasks it was
+// trained on), walked with the correct actions and seen as pretraining saw
+// them (no identities). It is EWC's measure of what the base model's
+// parameters do for the skills it already had.
+func PretrainFisher(f envs.Family, base Model, cfg PretrainConfig) ([]float64, error) {
+	s := f.Spec()
+	m := base.Clone()
+	m.SetTemperature(1)
+	acc := NewFisherAccumulator(m)
+	env := f.NewEnv()
+	obs := envs.NewObs(s)
+	indices := s.Indices()
+	for i := 0; i < cfg.FisherTasks; i++ {
+		t, err := f.Task(envs.SplitPretrain, envs.PrivateIndex+cfg.Tasks+i)
+		if err != nil {
+			return nil, fmt.Errorf("fisher: %w", err)
+		}
+		env.Reset(&t, &obs)
+		for {
+			want := env.Correct()
+			for _, ch := range indices {
+				obs.Index[ch] = -1
+			}
+			acc.Add(&obs)
+			if env.Step(want, &obs).Done {
+				break
+			}
+		}
+	}
+	return acc.Fisher(), nil
+}
 
 // PretrainKey names the base model an agent with this policy starts from:
 // agents whose keys agree share one pretrained base at a seed.

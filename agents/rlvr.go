@@ -3,7 +3,6 @@ package agents
 import (
 	"fmt"
 	"math"
-	"strconv"
 )
 
 func init() {
@@ -11,6 +10,7 @@ func init() {
 		Name:      "rlvr",
 		Doc:       "policy gradient from verdicts: REINFORCE with a baseline, group-relative advantages when group_size > 1, optional KL-to-base penalty",
 		Learns:    true,
+		Verdicts:  true,
 		NewConfig: func() any { c := DefaultRLVR(); return &c },
 		New: func(cfg any) (Mechanism, error) {
 			c := cfg.(*RLVRConfig)
@@ -29,14 +29,13 @@ type RLVRConfig struct {
 	BaselineRate float64 `toml:"baseline_rate" range:"0,1" doc:"step size of the running-mean baseline used when group_size = 1"`
 	BaselineInit float64 `toml:"baseline_init" range:"0,1" doc:"initial value of the running-mean baseline"`
 	NormalizeStd bool    `toml:"normalize_std" doc:"divide group-relative advantages by the group's standard deviation"`
+	L2           float64 `toml:"l2" range:"0,1000" doc:"strength of the L2 pull toward the base model's weights after every update; 0 turns it off"`
+	EWC          float64 `toml:"ewc" range:"0,1000000" doc:"strength of the EWC pull toward the base weights, each weighted by the base model's Fisher information on pretraining data; 0 turns it off"`
 }
 
 // Validate reports knobs that contradict one another.
 func (c *RLVRConfig) Validate() error {
-	if c.KL > 0 && c.LR == 0 {
-		return &KnobError{Knob: "kl", Msg: fmt.Sprintf("a KL penalty (kl = %s) on an agent that does not learn: with rlvr.lr = 0 there are no updates for the penalty to act on. Set rlvr.lr > 0, or kl = 0.0", strconv.FormatFloat(c.KL, 'g', -1, 64))}
-	}
-	return nil
+	return regularizersNeedLearning("rlvr", c.LR, c.KL, c.L2, c.EWC)
 }
 
 // DefaultRLVR returns rlvr's defaults.
@@ -46,6 +45,7 @@ func DefaultRLVR() RLVRConfig {
 
 type rlvr struct {
 	cfg      RLVRConfig
+	reg      anchorPull
 	baseline float64
 	adv      []float64
 	// scratch, sized on first use
@@ -151,5 +151,6 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		for k, g := range m.grad {
 			p[k] += g
 		}
+		m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
 	}
 }

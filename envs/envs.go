@@ -177,6 +177,14 @@ type Env interface {
 	Outcome() Outcome
 }
 
+// Acceptor is implemented by environments whose steps may accept more than
+// one action (skills with accept > 1): Accepted writes, per action, whether
+// it is correct at the current step. Correct returns one of them, the
+// canonical answer. Environments without it accept Correct() alone.
+type Acceptor interface {
+	Accepted(dst []bool)
+}
+
 // Family is a procedural generator of tasks, built for one seed.
 type Family interface {
 	Name() string

@@ -52,9 +52,10 @@ type SkillsConfig struct {
 	Chain          float64   `toml:"chain" range:"0,10" doc:"weight of x_i in x_{i+1}"`
 	ActionEmbed    float64   `toml:"action_embed" range:"0,10" doc:"weight of the taken action's embedding in x_{i+1}"`
 	Noise          float64   `toml:"noise" range:"0,10" doc:"weight of fresh Gaussian noise in x_{i+1}"`
-	MinAngle       float64   `toml:"min_angle" range:"0,90" doc:"degrees between every held-out description and every training one"`
+	MinAngle       float64   `toml:"min_angle" range:"0,90" doc:"degrees between every held-out description and every training one and its negation"`
 	Outspan        []float64 `toml:"outspan" range:"0,1" doc:"fractions w of description mass outside P and T: one outspan@w and one outspan-pre@w split each"`
 	Longer         []int     `toml:"longer" range:"1,64" doc:"horizon multiples k: one longer@k split each (k L steps)"`
+	Accept         int       `toml:"accept" range:"1,32" doc:"correct answers per step: the top-m actions by Theta x are all accepted (1: only the argmax)"`
 }
 
 // DefaultSkills returns DESIGN 3.1's defaults.
@@ -68,6 +69,7 @@ func DefaultSkills() SkillsConfig {
 		MinAngle: 30,
 		Outspan:  []float64{0, 0.25, 0.5, 0.75, 1},
 		Longer:   []int{2, 4},
+		Accept:   1,
 	}
 }
 
@@ -96,6 +98,9 @@ func (c SkillsConfig) Validate() error {
 	}
 	if c.TrainTasks < c.TrainSequences {
 		errs = append(errs, fmt.Errorf("train_tasks = %d must be at least train_sequences = %d", c.TrainTasks, c.TrainSequences))
+	}
+	if c.Accept >= c.Actions {
+		errs = append(errs, fmt.Errorf("accept = %d must be below actions = %d: accepting every action leaves nothing to learn", c.Accept, c.Actions))
 	}
 	if c.Chain == 0 && c.ActionEmbed == 0 && c.Noise == 0 {
 		errs = append(errs, errors.New("chain, action_embed and noise are all 0: contexts after the first step would vanish"))
@@ -259,9 +264,13 @@ func NewSkills(c SkillsConfig, seed uint64) (*Skills, error) {
 	return f, nil
 }
 
+// farFromTraining reports whether desc is at least min_angle from every
+// training description and from its negation: a linear policy generalizes
+// to a description near a training one's negation by sign alone, so that
+// is no test of interpolation either.
 func (f *Skills) farFromTraining(desc []float64, cosMin float64) bool {
 	for _, id := range f.groups[SplitTrain] {
-		if dot(desc, f.skills[id].desc) > cosMin+1e-12 {
+		if math.Abs(dot(desc, f.skills[id].desc)) > cosMin+1e-12 {
 			return false
 		}
 	}
@@ -414,7 +423,7 @@ func (f *Skills) CheckDisjoint(n int) error {
 					return fmt.Errorf("skills: split %s shares skill %d with train", split, id)
 				}
 				if !f.farFromTraining(f.skills[id].desc, cosMin) {
-					return fmt.Errorf("skills: split %s skill %d is within %v degrees of a training skill", split, id, f.cfg.MinAngle)
+					return fmt.Errorf("skills: split %s skill %d is within %v degrees of a training skill or its negation", split, id, f.cfg.MinAngle)
 				}
 			}
 		}
@@ -452,7 +461,9 @@ func (f *Skills) CheckDisjoint(n int) error {
 
 // NewEnv implements Family.
 func (f *Skills) NewEnv() Env {
-	return &skillsEnv{f: f, x: make([]float64, f.cfg.D), next: make([]float64, f.cfg.D), noise: NewStream()}
+	A := f.cfg.Actions
+	return &skillsEnv{f: f, x: make([]float64, f.cfg.D), next: make([]float64, f.cfg.D), noise: NewStream(),
+		values: make([]float64, A), ok: make([]bool, A)}
 }
 
 type skillsEnv struct {
@@ -461,7 +472,9 @@ type skillsEnv struct {
 	key     uint64
 	step    int
 	x, next []float64
-	answer  int
+	answer  int       // the best action: the canonical correct answer
+	values  []float64 // Theta x of the current step, per action
+	ok      []bool    // the accepted actions of the current step
 	correct int
 	allZero bool
 	noise   *Stream
@@ -487,15 +500,27 @@ func (e *skillsEnv) observe(obs *Obs) {
 	best, bestV := 0, math.Inf(-1)
 	for a := 0; a < e.f.cfg.Actions; a++ {
 		v := dot(s.theta[a*d:(a+1)*d], e.x)
+		e.values[a] = v
 		if v > bestV { // continuous values: exact ties have probability 0
 			best, bestV = a, v
 		}
 	}
 	e.answer = best
+	// The top accept actions: an action is accepted when fewer than accept
+	// actions score above it.
+	for a, v := range e.values {
+		above := 0
+		for _, w := range e.values {
+			if w > v {
+				above++
+			}
+		}
+		e.ok[a] = above < e.f.cfg.Accept
+	}
 }
 
 func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
-	ok := action == e.answer
+	ok := e.ok[action]
 	if ok {
 		e.correct++
 	}
@@ -525,6 +550,9 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 }
 
 func (e *skillsEnv) Correct() int { return e.answer }
+
+// Accepted implements Acceptor: the top-accept actions of the step.
+func (e *skillsEnv) Accepted(dst []bool) { copy(dst, e.ok) }
 
 func (e *skillsEnv) Outcome() Outcome {
 	n := e.step

@@ -196,3 +196,77 @@ func TestSkillsConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// Held-out descriptions keep min_angle from every training description and
+// from its negation (where a linear policy would generalize by sign alone).
+func TestHeldoutFarFromTrainingAndItsNegation(t *testing.T) {
+	for seed := uint64(0); seed < 5; seed++ {
+		c := DefaultSkills()
+		f, err := NewSkills(c, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cosMin := math.Cos(c.MinAngle * math.Pi / 180)
+		for _, split := range f.Splits() {
+			if split == SplitTrain || split == SplitPretrain {
+				continue
+			}
+			for _, id := range f.groups[split] {
+				for _, tr := range f.groups[SplitTrain] {
+					if cos := dot(f.skills[id].desc, f.skills[tr].desc); math.Abs(cos) > cosMin+1e-12 {
+						t.Fatalf("seed %d: %s skill %d has cos %.3f with train skill %d", seed, split, id, cos, tr)
+					}
+				}
+			}
+		}
+	}
+}
+
+// With accept = m, a step accepts the top m actions: a uniformly random
+// policy is right at rate m/A per step, and Correct (the canonical answer)
+// is always accepted. accept = 1 is the plain argmax.
+func TestSkillsAcceptTopM(t *testing.T) {
+	for _, m := range []int{1, 2, 3} {
+		f := newTestSkills(t, func(c *SkillsConfig) { c.Accept = m })
+		env := f.NewEnv()
+		obs := NewObs(f.Spec())
+		A := f.Spec().Actions
+		ok := make([]bool, A)
+		steps, correct := 0, 0
+		for i := 0; i < 4000; i++ {
+			task, err := f.Task("inspan", i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Reset(&task, &obs)
+			for s := 0; ; s++ {
+				env.(Acceptor).Accepted(ok)
+				n := 0
+				for _, b := range ok {
+					if b {
+						n++
+					}
+				}
+				if n != m || !ok[env.Correct()] {
+					t.Fatalf("accept %d: %d accepted, canonical accepted %v", m, n, ok[env.Correct()])
+				}
+				a := int(Uniform(Key(uint64(i), uint64(s))) * float64(A))
+				r := env.Step(a, &obs)
+				steps++
+				if r.Correct {
+					correct++
+				}
+				if r.Correct != ok[a] {
+					t.Fatal("Step's verdict on the action disagrees with Accepted")
+				}
+				if r.Done {
+					break
+				}
+			}
+		}
+		p := float64(m) / float64(A)
+		if got, se := float64(correct)/float64(steps), math.Sqrt(p*(1-p)/float64(steps)); math.Abs(got-p) > 4*se {
+			t.Errorf("accept %d: random step accuracy %.4f, want %.4f", m, got, p)
+		}
+	}
+}

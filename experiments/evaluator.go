@@ -17,12 +17,14 @@ type evaluator struct {
 	obs    envs.Obs
 	logits []float64
 	probs  []float64
+	// accepted is the scratch of the harness's demonstrations.
+	accepted []bool
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
 	s := w.fam.Spec()
 	return &evaluator{w: w, cfg: cfg, env: w.fam.NewEnv(), obs: envs.NewObs(s),
-		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions)}
+		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions), accepted: make([]bool, s.Actions)}
 }
 
 // attempt runs one attempt of model m at t with learning off, calling visit

@@ -69,18 +69,31 @@ func (h harness) Pose(m agents.Model, t *envs.Task, key uint64, visit func(o *en
 	return nil
 }
 
-// Demonstrate implements agents.Harness: the correct action at every step.
-func (h harness) Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int)) {
+// Demonstrate implements agents.Harness: the correct action at every step,
+// with the accepted ones.
+func (h harness) Demonstrate(t *envs.Task, visit func(o *envs.Obs, correct int, accepted []bool)) {
 	e := h.j.ev
 	e.env.Reset(t, &e.obs)
+	acc, multi := e.env.(envs.Acceptor)
 	steps := 0
 	for {
 		c := e.env.Correct()
-		visit(&e.obs, c)
+		if multi {
+			acc.Accepted(e.accepted)
+		} else {
+			clear(e.accepted)
+			e.accepted[c] = true
+		}
+		visit(&e.obs, c, e.accepted)
 		steps++
 		if e.env.Step(c, &e.obs).Done {
 			break
 		}
 	}
 	h.j.agent.Compute.EnvSteps += int64(steps)
+}
+
+// BaseFisher implements agents.Harness.
+func (h harness) BaseFisher() ([]float64, error) {
+	return h.j.w.fisher(h.j.cfg, h.j.acfg)
 }

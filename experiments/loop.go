@@ -23,6 +23,7 @@ import (
 type job struct {
 	w     *world
 	cfg   *Config
+	acfg  agents.Config
 	agent *agents.Agent
 	ev    *evaluator
 	env   envs.Env
@@ -58,14 +59,14 @@ func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h 
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := runLoop(ctx, w, cfg, a, h)
+	b, err := runLoop(ctx, w, cfg, acfg, a, h)
 	return a, b, err
 }
 
 // runLoop runs agent a through the job.
-func runLoop(ctx context.Context, w *world, cfg *Config, a *agents.Agent, h results.Header) ([]byte, error) {
+func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *agents.Agent, h results.Header) ([]byte, error) {
 	s := w.fam.Spec()
-	j := &job{w: w, cfg: cfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
+	j := &job{w: w, cfg: cfg, acfg: acfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
 	if !cfg.Env.Grind.Resets {
 		j.fresh = make([]envs.Task, 0, cfg.Job.Tasks)
 	}
@@ -184,9 +185,12 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 			}
 		}
 		o := j.env.Outcome()
-		v := j.cfg.Env.Verifier.Judge(o, key)
+		v := envs.VerdictNone
+		if j.agent.WantsVerdicts() {
+			v = j.cfg.Env.Verifier.Judge(o, key)
+		}
 		p.verdicts[m] = v
-		j.charge(o, true)
+		j.charge(o, j.agent.WantsVerdicts())
 		if j.cfg.Job.RecordAttempts {
 			att.Member, att.Task = m, t.Index
 			att.Success, att.Score, att.Verdict = b2f(o.Success), o.Score, v.String()
@@ -198,7 +202,7 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 	// The group's attempts run side by side: one unit of time.
 	sent := j.clock
 	j.clock++
-	p.fb = agents.Feedback{Task: t, Attempts: p.attempts, Verdicts: p.verdicts, Sent: sent, Arrived: j.clock}
+	p.fb = agents.Feedback{Harness: harness{j}, Task: t, Attempts: p.attempts, Verdicts: p.verdicts, Sent: sent, Arrived: j.clock}
 	if log != nil {
 		for m := range n {
 			log.End(p.attempts[m], j.clock)

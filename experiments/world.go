@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
@@ -19,6 +20,44 @@ type world struct {
 	splits []string                // evaluated splits, in the family's order
 	seed   uint64                  // root key of every draw at this seed
 	info   results.PretrainEntry
+
+	fisherMu sync.Mutex
+	fishers  map[string]*fisherEntry // pretraining key -> its base's Fisher, made on first use
+}
+
+type fisherEntry struct {
+	once sync.Once
+	f    []float64
+	err  error
+}
+
+// fisher returns the Fisher information of agent a's base model on
+// pretraining data, computing it on first use; the world is shared by
+// concurrent runs, so each base's is computed once.
+func (w *world) fisher(cfg *Config, a agents.Config) ([]float64, error) {
+	key, err := agents.PretrainKey(a.Policy)
+	if err != nil {
+		return nil, err
+	}
+	w.fisherMu.Lock()
+	if w.fishers == nil {
+		w.fishers = map[string]*fisherEntry{}
+	}
+	e := w.fishers[key]
+	if e == nil {
+		e = &fisherEntry{}
+		w.fishers[key] = e
+	}
+	w.fisherMu.Unlock()
+	e.once.Do(func() {
+		base, err := w.base(a)
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.f, e.err = agents.PretrainFisher(w.fam, base, cfg.Pretrain)
+	})
+	return e.f, e.err
 }
 
 // Purposes the job protocol draws for.
