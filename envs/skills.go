@@ -305,16 +305,16 @@ func (f *Skills) Loophole() string {
 // LoopholeAction implements LoopholeActor: the loophole is answering 0.
 func (f *Skills) LoopholeAction(*Obs) int { return 0 }
 
-// RandomRate implements RandomRater: a uniformly random action is the
-// correct one with probability 1/A at every step whatever came before, so a
-// task of Len steps is solved with probability (1/A)^Len and scores 1/A on
+// RandomRate implements RandomRater: a uniformly random action is accepted
+// with probability m/A at every step (accept = m) whatever came before, so a
+// task of Len steps is solved with probability (m/A)^Len and scores m/A on
 // average. Every task of a split has the same Len.
 func (f *Skills) RandomRate(split string) (success, score float64, ok bool) {
 	t, err := f.Task(split, 0)
 	if err != nil {
 		return 0, 0, false
 	}
-	p := 1 / float64(f.cfg.Actions)
+	p := float64(f.cfg.Accept) / float64(f.cfg.Actions)
 	return math.Pow(p, float64(t.Len)), p, true
 }
 
