@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +27,8 @@ func RunPath(dir, key string) string {
 	return filepath.Join(dir, RunsDir, key+".jsonl")
 }
 
-// tempFile is the part of *os.File that WriteFileAtomic uses; tests swap
-// createTemp for one that fails like a full disk.
+// tempFile is the part of *os.File that WriteFileAtomic and CreateRun use;
+// tests swap createTemp for one that fails like a full disk.
 type tempFile interface {
 	Write([]byte) (int, error)
 	Sync() error
@@ -36,23 +38,38 @@ type tempFile interface {
 
 var createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
 
+// tempPattern names the temporary file path is written through: hidden,
+// in path's folder, and found by RemoveStaleTemps if a killed writer left
+// it.
+func tempPattern(path string) string { return "." + filepath.Base(path) + tempInfix + "*" }
+
+// tempInfix marks the temporary files of atomic writes.
+const tempInfix = ".tmp-"
+
 // WriteFileAtomic writes data to path so that path is only ever absent or
 // complete: it writes a temporary file in the same folder, syncs it, and
 // renames it into place.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return commitTemp(f, path)
+}
+
+// commitTemp syncs and closes the written temporary file f and renames it
+// to path, durably; on failure it removes f.
+func commitTemp(f tempFile, path string) error {
 	tmp := f.Name()
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
@@ -68,7 +85,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable
+	if d, err := os.Open(filepath.Dir(path)); err == nil { // make the rename durable
 		d.Sync()
 		d.Close()
 	}
@@ -84,40 +101,102 @@ func WriteJSONAtomic(path string, v any) error {
 	return WriteFileAtomic(path, append(b, '\n'))
 }
 
-// Encoder writes records as JSON lines into a buffer and counts them, so
-// that End can close a run with counts the reader checks.
+// Encoder writes one run's records as JSON lines, counting them and
+// hashing every byte, so that End closes the run with counts and a digest
+// the reader checks. NewEncoder keeps the lines in memory; CreateRun
+// streams them to a temporary file that Commit renames into place, so the
+// memory a run needs does not grow with its records.
 type Encoder struct {
-	buf                   bytes.Buffer
 	enc                   *json.Encoder
+	sum                   hash.Hash // every byte written so far
 	checkpoints, attempts int
+	ended                 bool // the end record is written
+
+	buf *bytes.Buffer // NewEncoder's lines
+
+	f    tempFile      // CreateRun's temporary file
+	bw   *bufio.Writer // buffers writes to f
+	path string        // where Commit puts f
 }
 
-// NewEncoder returns an empty record encoder.
+// NewEncoder returns an empty record encoder that keeps its lines in
+// memory (Bytes).
 func NewEncoder() *Encoder {
-	e := &Encoder{}
-	e.enc = json.NewEncoder(&e.buf)
+	e := &Encoder{buf: &bytes.Buffer{}, sum: sha256.New()}
+	e.enc = json.NewEncoder(io.MultiWriter(e.sum, e.buf))
 	return e
 }
 
-// Write appends one record.
+// CreateRun returns an encoder that streams records to a temporary file
+// beside path. Commit closes the run and renames the file to path; Abort
+// removes it. A writer killed before Commit leaves only the temporary
+// file, which RemoveStaleTemps clears: path is whole or absent.
+func CreateRun(path string) (*Encoder, error) {
+	f, err := createTemp(filepath.Dir(path), tempPattern(path))
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	e := &Encoder{f: f, bw: bufio.NewWriterSize(f, 64<<10), path: path, sum: sha256.New()}
+	e.enc = json.NewEncoder(io.MultiWriter(e.sum, e.bw))
+	return e, nil
+}
+
+// Write appends one record. An End record gets the digest of everything
+// written before it.
 func (e *Encoder) Write(rec any) error {
-	switch rec.(type) {
+	switch r := rec.(type) {
 	case *Checkpoint, Checkpoint:
 		e.checkpoints++
 	case *Attempt, Attempt:
 		e.attempts++
+	case End:
+		r.Digest = e.digest()
+		rec, e.ended = r, true
+	case *End:
+		c := *r
+		c.Digest = e.digest()
+		rec, e.ended = &c, true
 	}
 	return e.enc.Encode(rec)
 }
 
-// End appends the end record of run h, counting the records written so far.
+func (e *Encoder) digest() string { return hex.EncodeToString(e.sum.Sum(nil)) }
+
+// End appends the end record of run h, counting the records written so
+// far and carrying their digest.
 func (e *Encoder) End(h Header) error {
 	h.Kind = KindEnd
-	return e.enc.Encode(&End{Header: h, Checkpoints: e.checkpoints, Attempts: e.attempts})
+	return e.Write(&End{Header: h, Checkpoints: e.checkpoints, Attempts: e.attempts})
 }
 
-// Bytes returns everything written so far.
+// Bytes returns everything a NewEncoder has written so far.
 func (e *Encoder) Bytes() []byte { return e.buf.Bytes() }
+
+// Commit makes a CreateRun encoder's file, closed by its end record,
+// durable and renames it into place. It returns the file's content hash,
+// the one the manifest records.
+func (e *Encoder) Commit() (string, error) {
+	if !e.ended {
+		e.Abort()
+		return "", fmt.Errorf("write %s: the run has no end record", e.path)
+	}
+	if err := e.bw.Flush(); err != nil {
+		e.Abort()
+		return "", fmt.Errorf("write %s: %w", e.path, err)
+	}
+	if err := commitTemp(e.f, e.path); err != nil {
+		return "", err
+	}
+	return e.digest(), nil
+}
+
+// Abort removes a CreateRun encoder's temporary file.
+func (e *Encoder) Abort() {
+	if e.f != nil {
+		e.f.Close()
+		os.Remove(e.f.Name())
+	}
+}
 
 // Records is everything read back from a results folder, in a fixed order:
 // runs sorted by key, records in file order.
@@ -128,11 +207,13 @@ type Records struct {
 	Hashes      map[string]string // run key -> sha256 of its record file
 	Damaged     []DamagedRun      // files that could not be read, sorted by key
 
-	end *End // the end record while decoding one file
+	start *Start // the start record while decoding one file
+	end   *End   // the end record while decoding one file
 }
 
-// DamagedRun is a record file that could not be read back: truncated,
-// edited by hand, or of another schema version.
+// DamagedRun is a record file that cannot be used: truncated, edited by
+// hand, of another schema version, of another config or run than the
+// folder plans, or planned as done and missing.
 type DamagedRun struct {
 	Key  string `json:"key"`
 	Path string `json:"path"`
@@ -150,8 +231,9 @@ func (e *DamagedError) Error() string {
 	return fmt.Sprintf("%d damaged record files: %s", len(e.Runs), strings.Join(parts, "; "))
 }
 
-// ReadDir reads every run file of results folder dir. A damaged file is an
-// error (a *DamagedError naming every one); Build reads the rest instead.
+// ReadDir reads every run file of results folder dir, each verified as
+// readRuns says. A damaged file is an error (a *DamagedError naming every
+// one); Build reads the rest instead.
 func ReadDir(dir string) (*Records, error) {
 	r, err := readRuns(dir, readOptions{})
 	if err != nil {
@@ -174,10 +256,21 @@ type readOptions struct {
 
 // readRuns reads every intact run file of results folder dir and lists the
 // damaged ones in Records.Damaged instead of failing. A damaged file
-// contributes no records at all: a run is used whole or not at all.
+// contributes no records at all: a run is used whole or not at all. Every
+// file is verified (see VerifyRun): against the folder's manifest when it
+// has one (its config hash, its plan of runs and the content hash recorded
+// for each), which also makes a file the plan does not hold, and a run the
+// manifest records as done whose file is gone, damaged.
 func readRuns(dir string, opt readOptions) (*Records, error) {
 	if _, err := os.Stat(filepath.Join(dir, RunsDir)); err != nil {
 		return nil, fmt.Errorf("results folder %s: %w", dir, err)
+	}
+	var plan map[string]*Expect
+	switch m, err := ReadManifest(dir); {
+	case err == nil:
+		plan = m.Plan()
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, RunsDir, "*.jsonl"))
 	if err != nil {
@@ -186,19 +279,25 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 	sort.Strings(paths)
 	out := &Records{Hashes: map[string]string{}}
 	in := interner{}
+	seen := make(map[string]bool, len(paths))
 	for i, p := range paths {
 		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+		seen[key] = true
+		var want *Expect
+		if plan != nil {
+			if want = plan[key]; want == nil {
+				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: errNotPlanned.Error()})
+				continue
+			}
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
 			continue
 		}
 		var run Records
-		if err := decodeRun(bytes.NewReader(data), &run); err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		if err := checkRun(key, &run); err != nil {
+		sum, err := verifyRun(key, data, want, &run)
+		if err != nil {
 			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
 			continue
 		}
@@ -225,16 +324,87 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 		}
 		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
 		out.Attempts = append(out.Attempts, run.Attempts...)
-		sum := sha256.Sum256(data)
 		out.Runs = append(out.Runs, key)
-		out.Hashes[key] = hex.EncodeToString(sum[:])
+		out.Hashes[key] = sum
 	}
+	for key, want := range plan {
+		if want.Done && !seen[key] {
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: RunPath(dir, key), Err: errGone.Error()})
+		}
+	}
+	sort.Slice(out.Damaged, func(i, j int) bool { return out.Damaged[i].Key < out.Damaged[j].Key })
 	return out, nil
 }
 
-// checkRun catches files that decode but cannot be a whole run: records of
-// another run, or no checkpoint at all.
-func checkRun(key string, r *Records) error {
+var (
+	errNotPlanned = errors.New("not a run of this folder: its manifest plans no run of that name (a file from another folder, experiment or shard)")
+	errGone       = errors.New("manifest.json records this run as done, but its record file is missing")
+)
+
+// Expect is what one run file of a folder must hold: the run its name
+// says, made under the folder's config. Manifest.Plan gives it for every
+// planned run.
+type Expect struct {
+	Key        string
+	Experiment string
+	Point      string
+	Agent      string
+	Seed       int
+	ConfigHash string // the folder's config hash; every record carries ConfigID of it
+	Hash       string // the file's content hash as the manifest recorded it; "" if none
+	Done       bool   // the manifest records the run as done: its file must exist
+}
+
+// RunFile is what verifying one run file found.
+type RunFile struct {
+	Key   string
+	Hash  string // hex sha256 of the whole file
+	Start *Start // the run's provenance; nil in a file without a start record
+}
+
+// VerifyRun reads the record file at path and checks that it holds one
+// whole, unedited run, the one its name says: it decodes (this schema
+// version, the start record first if any, the end record last), the end
+// record's counts and digest match the records before it, every record is
+// of the run, seed and config the file name and want say, every value is
+// within its bounds (success and the like in [0, 1], nothing infinite, a
+// known verdict), and its content hash is the one want recorded. want may
+// be nil: the file is then checked against its own name and itself.
+func VerifyRun(path string, want *Expect) (*RunFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+	var run Records
+	sum, err := verifyRun(key, data, want, &run)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &RunFile{Key: key, Hash: sum, Start: run.start}, nil
+}
+
+// verifyRun decodes and checks one run file's content into run and
+// returns its content hash.
+func verifyRun(key string, data []byte, want *Expect, run *Records) (string, error) {
+	if err := decodeRun(data, run); err != nil {
+		return "", err
+	}
+	if err := checkRun(key, run, want); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	if want != nil && want.Hash != "" && want.Hash != h {
+		return "", fmt.Errorf("its content hash %.12s differs from the %.12s manifest.json recorded when the run finished: the file was changed since", h, want.Hash)
+	}
+	return h, nil
+}
+
+// checkRun catches files that decode but cannot be this whole run:
+// records of another run, seed or config, values out of bounds, or no
+// checkpoint at all.
+func checkRun(key string, r *Records, want *Expect) error {
 	switch {
 	case r.end == nil:
 		return errors.New("no end record: the file was truncated")
@@ -243,16 +413,135 @@ func checkRun(key string, r *Records) error {
 			r.end.Checkpoints, r.end.Attempts, len(r.Checkpoints), len(r.Attempts))
 	case len(r.Checkpoints) == 0:
 		return errors.New("no checkpoint records")
+	case r.end.Run != key:
+		return fmt.Errorf("holds a record of run %q", r.end.Run)
+	}
+	hc := headerCheck{key: key, want: want}
+	hc.seed, hc.seeded = keySeed(key)
+	if want != nil {
+		hc.config, hc.seed, hc.seeded = ConfigID(want.ConfigHash), want.Seed, true
+	} else {
+		hc.config = r.Checkpoints[0].Config // a file is of one config
+	}
+	if s := r.start; s != nil {
+		if err := hc.check(&s.Header); err != nil {
+			return err
+		}
+		if ConfigID(s.ConfigHash) != s.Config {
+			return fmt.Errorf("the start record's config hash %.16s does not begin with its records' config %s", s.ConfigHash, s.Config)
+		}
+		if want != nil && want.ConfigHash != "" && s.ConfigHash != want.ConfigHash {
+			return fmt.Errorf("made under config %.12s, the folder's config is %.12s: a file from another config", s.ConfigHash, want.ConfigHash)
+		}
+		if err := s.PretrainFigures.check(); err != nil {
+			return fmt.Errorf("start record: %w", err)
+		}
 	}
 	for i := range r.Checkpoints {
-		if r.Checkpoints[i].Run != key {
-			return fmt.Errorf("holds a record of run %q", r.Checkpoints[i].Run)
+		c := &r.Checkpoints[i]
+		if err := hc.check(&c.Header); err != nil {
+			return err
+		}
+		if err := c.check(); err != nil {
+			return err
 		}
 	}
 	for i := range r.Attempts {
-		if r.Attempts[i].Run != key {
-			return fmt.Errorf("holds a record of run %q", r.Attempts[i].Run)
+		a := &r.Attempts[i]
+		if err := hc.check(&a.Header); err != nil {
+			return err
 		}
+		if err := a.check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headerCheck checks that records are of one run: its key, seed and
+// config, and, given want, its experiment, point and agent.
+type headerCheck struct {
+	key    string
+	want   *Expect
+	config string
+	seed   int
+	seeded bool
+}
+
+func (hc *headerCheck) check(h *Header) error {
+	w := hc.want
+	switch {
+	case h.Run != hc.key:
+		return fmt.Errorf("holds a record of run %q", h.Run)
+	case h.Config != hc.config && w != nil:
+		return fmt.Errorf("holds records of config %s, the folder's config is %s: a file from another config", showID(h.Config), showID(hc.config))
+	case h.Config != hc.config:
+		return fmt.Errorf("holds records of two configs, %s and %s", showID(hc.config), showID(h.Config))
+	case hc.seeded && h.Seed != hc.seed:
+		return fmt.Errorf("a %s record says seed %d, but the file is run %s of seed %d", h.Kind, h.Seed, hc.key, hc.seed)
+	case w != nil && h.Experiment != w.Experiment:
+		return fmt.Errorf("holds records of experiment %q, the folder's experiment is %q", h.Experiment, w.Experiment)
+	case w != nil && (h.Point != w.Point || h.Agent != w.Agent):
+		return fmt.Errorf("holds records of point %q and agent %q, the folder plans point %q and agent %q for this run", h.Point, h.Agent, w.Point, w.Agent)
+	}
+	return nil
+}
+
+func showID(id string) string {
+	if id == "" {
+		return "(none)"
+	}
+	return id
+}
+
+// keySeed reads the seed a run key ends with (<point>__<agent>__s<seed>).
+func keySeed(key string) (int, bool) {
+	i := strings.LastIndex(key, "__s")
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(key[i+3:])
+	return n, err == nil && n >= 0
+}
+
+// outside reports whether x is not a number within [lo, hi].
+func outside(x, lo, hi float64) bool { return !(x >= lo && x <= hi) || math.IsInf(x, 0) }
+
+// check reports a checkpoint value outside the bounds the metric table
+// gives it.
+func (c *Checkpoint) check() error {
+	if c.Day < 0 {
+		return fmt.Errorf("a checkpoint record says day %d", c.Day)
+	}
+	for i := range metricTable {
+		m := &metricTable[i]
+		if m.Value == nil {
+			continue
+		}
+		if v := m.Value(c); outside(v, m.Min, m.Max) {
+			return fmt.Errorf("checkpoint record (day %d, split %s): %s = %v is outside [%v, %v]", c.Day, c.Split, m.Name, v, m.Min, m.Max)
+		}
+	}
+	return nil
+}
+
+// check reports an attempt value no job can record.
+func (a *Attempt) check() error {
+	switch {
+	case a.Day < 1 || a.Session < 0 || a.Slot < 0 || a.Member < 0 || a.Task < 0:
+		return fmt.Errorf("an attempt record says day %d, session %d, slot %d, member %d, task %d: none may be negative, and days start at 1", a.Day, a.Session, a.Slot, a.Member, a.Task)
+	case outside(a.Success, 0, 1) || outside(a.Score, 0, 1):
+		return fmt.Errorf("attempt record (day %d, session %d, slot %d): success = %v and score = %v must be in [0, 1]", a.Day, a.Session, a.Slot, a.Success, a.Score)
+	case a.Verdict != "pass" && a.Verdict != "fail" && a.Verdict != "none":
+		return fmt.Errorf("attempt record (day %d, session %d, slot %d): unknown verdict %q (want pass, fail or none)", a.Day, a.Session, a.Slot, a.Verdict)
+	}
+	return nil
+}
+
+// check reports pretraining figures out of their bounds.
+func (p *PretrainFigures) check() error {
+	if outside(p.PretrainAcc, 0, 1) || outside(p.JobSuccess, 0, 1) || outside(p.JobStepAcc, 0, 1) || p.EvaluatedOn < 0 || p.PretrainTask < 0 {
+		return fmt.Errorf("pretraining figures out of bounds: %+v", *p)
 	}
 	return nil
 }
@@ -270,13 +559,19 @@ func HashFile(path string) (string, error) {
 // attemptPrefix starts every attempt line this build writes.
 var attemptPrefix = []byte(`{"schema":` + strconv.Itoa(SchemaVersion) + `,"kind":"` + KindAttempt + `"`)
 
-func decodeRun(r io.Reader, out *Records) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+// decodeRun decodes the lines of one run file into out, and checks the end
+// record's digest against the bytes before it.
+func decodeRun(data []byte, out *Records) error {
 	line := 0
-	for sc.Scan() {
+	for off := 0; off < len(data); {
+		at := off
+		b := data[off:]
+		if n := bytes.IndexByte(b, '\n'); n >= 0 {
+			b, off = b[:n], off+n+1
+		} else {
+			off = len(data)
+		}
 		line++
-		b := sc.Bytes()
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
@@ -302,6 +597,15 @@ func decodeRun(r io.Reader, out *Records) error {
 			return fmt.Errorf("line %d: a record after the end record", line)
 		}
 		switch h.Kind {
+		case KindStart:
+			if out.start != nil || len(out.Checkpoints)+len(out.Attempts) > 0 {
+				return fmt.Errorf("line %d: a start record after the first record", line)
+			}
+			var s Start
+			if err := json.Unmarshal(b, &s); err != nil {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			out.start = &s
 		case KindCheckpoint:
 			var c Checkpoint
 			if err := json.Unmarshal(b, &c); err != nil {
@@ -315,20 +619,18 @@ func decodeRun(r io.Reader, out *Records) error {
 			}
 			out.Attempts = append(out.Attempts, a)
 		case KindEnd:
-			if out.end != nil {
-				return fmt.Errorf("line %d: a second end record", line)
-			}
 			var e End
 			if err := json.Unmarshal(b, &e); err != nil {
 				return fmt.Errorf("line %d: %w", line, err)
+			}
+			sum := sha256.Sum256(data[:at])
+			if d := hex.EncodeToString(sum[:]); e.Digest != d {
+				return fmt.Errorf("line %d: the end record's digest %.12s does not match the %.12s of the records before it: the file was edited after it was written", line, e.Digest, d)
 			}
 			out.end = &e
 		default:
 			return fmt.Errorf("line %d: unknown record kind %q", line, h.Kind)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return err
 	}
 	if line == 0 {
 		return errors.New("empty record file")
@@ -336,21 +638,44 @@ func decodeRun(r io.Reader, out *Records) error {
 	return nil
 }
 
-// CheckRunFile reports whether path holds one whole, readable run.
+// CheckRunFile reports whether path holds one whole, readable run: VerifyRun
+// with nothing expected beyond the file's own name.
 func CheckRunFile(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
+	_, err := VerifyRun(path, nil)
+	return err
+}
+
+// DamagedDir holds the record files grind run and grind merge moved aside
+// because they were damaged, edited, of another config or not planned:
+// damaged/<key>.jsonl (numbered if moved more than once) beside
+// damaged/<key>.json, which says where it came from and why.
+const DamagedDir = "damaged"
+
+// MoveAside moves run key's record file out of dir/runs into dir/damaged,
+// beside a note of why, so that nothing uses it again and the evidence is
+// kept. It returns where the file went.
+func MoveAside(dir, key string, why error) (DamagedRun, error) {
+	from := RunPath(dir, key)
+	if err := os.MkdirAll(filepath.Join(dir, DamagedDir), 0o755); err != nil {
+		return DamagedRun{}, fmt.Errorf("move aside %s: %w", from, err)
 	}
-	var run Records
-	if err := decodeRun(bytes.NewReader(data), &run); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	name := key
+	for n := 1; ; n++ {
+		if _, err := os.Lstat(filepath.Join(dir, DamagedDir, name+".jsonl")); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		name = key + "." + strconv.Itoa(n)
 	}
-	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
-	if err := checkRun(key, &run); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	to := filepath.Join(dir, DamagedDir, name+".jsonl")
+	d := DamagedRun{Key: key, Path: to, Err: why.Error()}
+	note := map[string]string{"run": key, "moved_from": filepath.Join(RunsDir, key+".jsonl"), "why": why.Error()}
+	if err := WriteJSONAtomic(filepath.Join(dir, DamagedDir, name+".json"), note); err != nil {
+		return DamagedRun{}, err
 	}
-	return nil
+	if err := os.Rename(from, to); err != nil {
+		return DamagedRun{}, fmt.Errorf("move aside %s: %w", from, err)
+	}
+	return d, nil
 }
 
 // foldAttempts sums one run's attempts per (day, session, slot), keeping
@@ -388,6 +713,6 @@ func (in interner) str(s string) string {
 }
 
 func (in interner) header(h *Header) {
-	h.Kind, h.Run, h.Experiment = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment)
+	h.Kind, h.Run, h.Experiment, h.Config = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment), in.str(h.Config)
 	h.Point, h.Family, h.Agent = in.str(h.Point), in.str(h.Family), in.str(h.Agent)
 }
