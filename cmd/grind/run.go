@@ -146,6 +146,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	runs := experiments.Plan(exp)
 	fmt.Fprintf(stdout, "%s: valid; %d sweep points x %d agents x %d seeds = %d runs\n",
 		pos[0], len(exp.Points), len(exp.Config.Agents), exp.Config.Seeds, len(runs))
+	fmt.Fprintf(stdout, "estimated: %s (limits: max_steps, max_record_bytes, max_memory, max_draws)\n", exp.Estimate)
 	return nil
 }
 
