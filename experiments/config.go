@@ -74,8 +74,8 @@ func Default() Config {
 		MaxRecordBytes: DefaultMaxRecordBytes,
 		MaxMemory:      DefaultMaxMemory,
 		MaxDraws:       DefaultMaxDraws,
-		Job:     JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
-		Eval:    EvalConfig{Tasks: 64},
+		Job:            JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
+		Eval:           EvalConfig{Tasks: 64},
 		Report: ReportConfig{
 			Resamples: 2000,
 		},

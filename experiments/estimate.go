@@ -400,7 +400,9 @@ var limits = []limit{
 		func(v float64) string { return fmt.Sprintf("needs an estimated %s of memory", fmtBytes(v)) }},
 	{"max_draws", func(c *Config) int64 { return c.MaxDraws },
 		func(e Estimate) (float64, term) { return e.Draws, e.draws },
-		func(v float64) string { return fmt.Sprintf("makes an estimated %s bootstrap draws building its summary", fmtCount(v)) }},
+		func(v float64) string {
+			return fmt.Sprintf("makes an estimated %s bootstrap draws building its summary", fmtCount(v))
+		}},
 }
 
 // checkLimits reports every estimate above its guard knob, naming the

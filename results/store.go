@@ -207,8 +207,9 @@ type Records struct {
 	Hashes      map[string]string // run key -> sha256 of its record file
 	Damaged     []DamagedRun      // files that could not be read, sorted by key
 
-	start *Start // the start record while decoding one file
-	end   *End   // the end record while decoding one file
+	start                 *Start // the start record while decoding one file
+	end                   *End   // the end record while decoding one file
+	checkpoints, attempts int    // records decoded from one file, kept or not
 }
 
 // DamagedRun is a record file that cannot be used: truncated, edited by
@@ -252,6 +253,8 @@ type readOptions struct {
 	// counting them, instead of every attempt: what the within-session
 	// curves need, in a fraction of the memory.
 	foldAttempts bool
+	// dropAttempts keeps no attempt at all, only checks and counts them.
+	dropAttempts bool
 }
 
 // readRuns reads every intact run file of results folder dir and lists the
@@ -290,19 +293,10 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 				continue
 			}
 		}
-		data, err := os.ReadFile(p)
+		run, sum, err := readRun(p, key, want, opt)
 		if err != nil {
 			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
 			continue
-		}
-		var run Records
-		sum, err := verifyRun(key, data, want, &run)
-		if err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		if opt.foldAttempts {
-			run.Attempts = foldAttempts(run.Attempts)
 		}
 		// Every record repeats its run's names: share one copy of each so
 		// memory grows with the numbers, not with the text.
@@ -369,91 +363,77 @@ type RunFile struct {
 // of the run, seed and config the file name and want say, every value is
 // within its bounds (success and the like in [0, 1], nothing infinite, a
 // known verdict), and its content hash is the one want recorded. want may
-// be nil: the file is then checked against its own name and itself.
+// be nil: the file is then checked against its own name and itself. The
+// file is read as a stream: memory does not grow with its size.
 func VerifyRun(path string, want *Expect) (*RunFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
-	var run Records
-	sum, err := verifyRun(key, data, want, &run)
+	run, sum, err := readRun(path, key, want, readOptions{dropAttempts: true})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &RunFile{Key: key, Hash: sum, Start: run.start}, nil
 }
 
-// verifyRun decodes and checks one run file's content into run and
-// returns its content hash.
-func verifyRun(key string, data []byte, want *Expect, run *Records) (string, error) {
-	if err := decodeRun(data, run); err != nil {
-		return "", err
+// readRun reads and verifies the run file at path and returns its records
+// (attempts kept as opt says) and its content hash.
+func readRun(path, key string, want *Expect, opt readOptions) (*Records, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
 	}
-	if err := checkRun(key, run, want); err != nil {
-		return "", err
+	defer f.Close()
+	run := &Records{}
+	sum, err := decodeRun(f, key, want, opt, run)
+	if err != nil {
+		return nil, "", err
 	}
-	sum := sha256.Sum256(data)
-	h := hex.EncodeToString(sum[:])
-	if want != nil && want.Hash != "" && want.Hash != h {
-		return "", fmt.Errorf("its content hash %.12s differs from the %.12s manifest.json recorded when the run finished: the file was changed since", h, want.Hash)
+	if want != nil && want.Hash != "" && want.Hash != sum {
+		return nil, "", fmt.Errorf("its content hash %.12s differs from the %.12s manifest.json recorded when the run finished: the file was changed since", sum, want.Hash)
 	}
-	return h, nil
+	return run, sum, nil
 }
 
-// checkRun catches files that decode but cannot be this whole run:
-// records of another run, seed or config, values out of bounds, or no
-// checkpoint at all.
-func checkRun(key string, r *Records, want *Expect) error {
+// checkEnd catches files that decode but cannot be this whole run: counts
+// that disagree with the records, or no checkpoint at all.
+func checkEnd(key string, r *Records) error {
 	switch {
 	case r.end == nil:
 		return errors.New("no end record: the file was truncated")
-	case r.end.Checkpoints != len(r.Checkpoints) || r.end.Attempts != len(r.Attempts):
+	case r.end.Checkpoints != r.checkpoints || r.end.Attempts != r.attempts:
 		return fmt.Errorf("the end record counts %d checkpoint and %d attempt records, the file holds %d and %d",
-			r.end.Checkpoints, r.end.Attempts, len(r.Checkpoints), len(r.Attempts))
-	case len(r.Checkpoints) == 0:
+			r.end.Checkpoints, r.end.Attempts, r.checkpoints, r.attempts)
+	case r.checkpoints == 0:
 		return errors.New("no checkpoint records")
 	case r.end.Run != key:
 		return fmt.Errorf("holds a record of run %q", r.end.Run)
 	}
-	hc := headerCheck{key: key, want: want}
+	return nil
+}
+
+// newHeaderCheck checks the records of run key against want, or, without
+// want, against the key and the file's first record.
+func newHeaderCheck(key string, want *Expect) *headerCheck {
+	hc := &headerCheck{key: key, want: want}
 	hc.seed, hc.seeded = keySeed(key)
 	if want != nil {
-		hc.config, hc.seed, hc.seeded = ConfigID(want.ConfigHash), want.Seed, true
-	} else {
-		hc.config = r.Checkpoints[0].Config // a file is of one config
+		hc.config, hc.configSet, hc.seed, hc.seeded = ConfigID(want.ConfigHash), true, want.Seed, true
 	}
-	if s := r.start; s != nil {
-		if err := hc.check(&s.Header); err != nil {
-			return err
-		}
-		if ConfigID(s.ConfigHash) != s.Config {
-			return fmt.Errorf("the start record's config hash %.16s does not begin with its records' config %s", s.ConfigHash, s.Config)
-		}
-		if want != nil && want.ConfigHash != "" && s.ConfigHash != want.ConfigHash {
-			return fmt.Errorf("made under config %.12s, the folder's config is %.12s: a file from another config", s.ConfigHash, want.ConfigHash)
-		}
-		if err := s.PretrainFigures.check(); err != nil {
-			return fmt.Errorf("start record: %w", err)
-		}
+	return hc
+}
+
+// checkStart checks the start record s.
+func (hc *headerCheck) checkStart(s *Start) error {
+	if err := hc.check(&s.Header); err != nil {
+		return err
 	}
-	for i := range r.Checkpoints {
-		c := &r.Checkpoints[i]
-		if err := hc.check(&c.Header); err != nil {
-			return err
-		}
-		if err := c.check(); err != nil {
-			return err
-		}
+	if ConfigID(s.ConfigHash) != s.Config {
+		return fmt.Errorf("the start record's config hash %.16s does not begin with its records' config %s", s.ConfigHash, s.Config)
 	}
-	for i := range r.Attempts {
-		a := &r.Attempts[i]
-		if err := hc.check(&a.Header); err != nil {
-			return err
-		}
-		if err := a.check(); err != nil {
-			return err
-		}
+	if w := hc.want; w != nil && w.ConfigHash != "" && s.ConfigHash != w.ConfigHash {
+		return fmt.Errorf("made under config %.12s, the folder's config is %.12s: a file from another config", s.ConfigHash, w.ConfigHash)
+	}
+	if err := s.PretrainFigures.check(); err != nil {
+		return fmt.Errorf("start record: %w", err)
 	}
 	return nil
 }
@@ -461,15 +441,19 @@ func checkRun(key string, r *Records, want *Expect) error {
 // headerCheck checks that records are of one run: its key, seed and
 // config, and, given want, its experiment, point and agent.
 type headerCheck struct {
-	key    string
-	want   *Expect
-	config string
-	seed   int
-	seeded bool
+	key       string
+	want      *Expect
+	config    string
+	configSet bool // config is known: from want, or the file's first record
+	seed      int
+	seeded    bool
 }
 
 func (hc *headerCheck) check(h *Header) error {
 	w := hc.want
+	if !hc.configSet {
+		hc.config, hc.configSet = h.Config, true // a file is of one config
+	}
 	switch {
 	case h.Run != hc.key:
 		return fmt.Errorf("holds a record of run %q", h.Run)
@@ -559,81 +543,148 @@ func HashFile(path string) (string, error) {
 // attemptPrefix starts every attempt line this build writes.
 var attemptPrefix = []byte(`{"schema":` + strconv.Itoa(SchemaVersion) + `,"kind":"` + KindAttempt + `"`)
 
-// decodeRun decodes the lines of one run file into out, and checks the end
-// record's digest against the bytes before it.
-func decodeRun(data []byte, out *Records) error {
+// maxLine bounds a record line: the longest a build writes is a few
+// hundred bytes.
+const maxLine = 1 << 20
+
+// decodeRun decodes one run file of run key from r into out, a line at a
+// time, checking every record as it comes (checkStart, headerCheck, the
+// records' own check) and the end record's digest against the bytes before
+// it, and returns the file's content hash. Attempts are kept, folded or
+// dropped as opt says.
+func decodeRun(r io.Reader, key string, want *Expect, opt readOptions, out *Records) (string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	sum := sha256.New()
+	hc := newHeaderCheck(key, want)
+	var fold attemptFolder
+	var long []byte // a line longer than br's buffer
 	line := 0
-	for off := 0; off < len(data); {
-		at := off
-		b := data[off:]
-		if n := bytes.IndexByte(b, '\n'); n >= 0 {
-			b, off = b[:n], off+n+1
-		} else {
-			off = len(data)
-		}
-		line++
-		if len(bytes.TrimSpace(b)) == 0 {
+	for {
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long)+len(b) > maxLine {
+				return "", fmt.Errorf("line %d: longer than %d bytes: not a record", line+1, maxLine)
+			}
+			long = append(long, b...)
 			continue
 		}
-		if out.end == nil && bytes.HasPrefix(b, attemptPrefix) {
-			// Attempts are most lines: decode them once, not header first.
-			var a Attempt
-			if err := json.Unmarshal(b, &a); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			if a.Schema == SchemaVersion && a.Kind == KindAttempt {
-				out.Attempts = append(out.Attempts, a)
-				continue
-			}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
 		}
-		var h Header
-		if err := json.Unmarshal(b, &h); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+		if long != nil {
+			b = append(long, b...)
+			long = nil
 		}
-		if h.Schema != SchemaVersion {
-			return fmt.Errorf("line %d: schema version %d, this build reads %d", line, h.Schema, SchemaVersion)
+		if len(b) == 0 && err != nil {
+			break
 		}
-		if out.end != nil {
-			return fmt.Errorf("line %d: a record after the end record", line)
+		line++
+		if derr := out.decodeLine(b, line, sum, hc, opt, &fold); derr != nil {
+			return "", fmt.Errorf("line %d: %w", line, derr)
 		}
-		switch h.Kind {
-		case KindStart:
-			if out.start != nil || len(out.Checkpoints)+len(out.Attempts) > 0 {
-				return fmt.Errorf("line %d: a start record after the first record", line)
-			}
-			var s Start
-			if err := json.Unmarshal(b, &s); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			out.start = &s
-		case KindCheckpoint:
-			var c Checkpoint
-			if err := json.Unmarshal(b, &c); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			out.Checkpoints = append(out.Checkpoints, c)
-		case KindAttempt:
-			var a Attempt
-			if err := json.Unmarshal(b, &a); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			out.Attempts = append(out.Attempts, a)
-		case KindEnd:
-			var e End
-			if err := json.Unmarshal(b, &e); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			sum := sha256.Sum256(data[:at])
-			if d := hex.EncodeToString(sum[:]); e.Digest != d {
-				return fmt.Errorf("line %d: the end record's digest %.12s does not match the %.12s of the records before it: the file was edited after it was written", line, e.Digest, d)
-			}
-			out.end = &e
-		default:
-			return fmt.Errorf("line %d: unknown record kind %q", line, h.Kind)
+		sum.Write(b)
+		if err != nil {
+			break
 		}
 	}
 	if line == 0 {
-		return errors.New("empty record file")
+		return "", errors.New("empty record file")
+	}
+	if err := checkEnd(key, out); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(sum.Sum(nil)), nil
+}
+
+// decodeLine decodes and checks one line b of a run file; sum holds every
+// byte before it.
+func (out *Records) decodeLine(b []byte, line int, sum hash.Hash, hc *headerCheck, opt readOptions, fold *attemptFolder) error {
+	b = bytes.TrimRight(b, "\n")
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if out.end == nil && bytes.HasPrefix(b, attemptPrefix) {
+		// Attempts are most lines: decode them once, not header first.
+		var a Attempt
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		if a.Schema == SchemaVersion && a.Kind == KindAttempt {
+			return out.addAttempt(&a, hc, opt, fold)
+		}
+	}
+	var h Header
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	if h.Schema != SchemaVersion {
+		return fmt.Errorf("schema version %d, this build reads %d", h.Schema, SchemaVersion)
+	}
+	if out.end != nil {
+		return errors.New("a record after the end record")
+	}
+	switch h.Kind {
+	case KindStart:
+		if out.start != nil || out.checkpoints+out.attempts > 0 {
+			return errors.New("a start record after the first record")
+		}
+		var s Start
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if err := hc.checkStart(&s); err != nil {
+			return err
+		}
+		out.start = &s
+	case KindCheckpoint:
+		var c Checkpoint
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
+		if err := hc.check(&c.Header); err != nil {
+			return err
+		}
+		if err := c.check(); err != nil {
+			return err
+		}
+		out.checkpoints++
+		out.Checkpoints = append(out.Checkpoints, c)
+	case KindAttempt:
+		var a Attempt
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		return out.addAttempt(&a, hc, opt, fold)
+	case KindEnd:
+		var e End
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		if d := hex.EncodeToString(sum.Sum(nil)); e.Digest != d {
+			return fmt.Errorf("the end record's digest %.12s does not match the %.12s of the records before it: the file was edited after it was written", e.Digest, d)
+		}
+		out.end = &e
+	default:
+		return fmt.Errorf("unknown record kind %q", h.Kind)
+	}
+	return nil
+}
+
+// addAttempt checks an attempt record and keeps it as opt says.
+func (out *Records) addAttempt(a *Attempt, hc *headerCheck, opt readOptions, fold *attemptFolder) error {
+	if err := hc.check(&a.Header); err != nil {
+		return err
+	}
+	if err := a.check(); err != nil {
+		return err
+	}
+	out.attempts++
+	switch {
+	case opt.dropAttempts:
+	case opt.foldAttempts:
+		out.Attempts = fold.add(out.Attempts, a)
+	default:
+		out.Attempts = append(out.Attempts, *a)
 	}
 	return nil
 }
@@ -682,22 +733,37 @@ func MoveAside(dir, key string, why error) (DamagedRun, error) {
 // the order of first appearance. Sums of 0/1 successes are exact, so means
 // computed from folded attempts equal those from the raw ones bit for bit.
 func foldAttempts(atts []Attempt) []Attempt {
-	type slot struct{ day, session, slot int }
-	idx := make(map[slot]int)
+	var f attemptFolder
 	out := atts[:0:0]
-	for _, a := range atts {
-		k := slot{a.Day, a.Session, a.Slot}
-		i, ok := idx[k]
-		if !ok {
-			idx[k] = len(out)
-			a.Member, a.Verdict, a.folded = -1, "", 1
-			out = append(out, a)
-			continue
-		}
-		out[i].Success += a.Success
-		out[i].Score += a.Score
-		out[i].folded++
+	for i := range atts {
+		out = f.add(out, &atts[i])
 	}
+	return out
+}
+
+// attemptFolder folds one run's attempts as they are read.
+type attemptFolder struct {
+	idx map[attemptSlot]int
+}
+
+type attemptSlot struct{ day, session, slot int }
+
+// add folds a into out: a new slot is appended, a known one summed into.
+func (f *attemptFolder) add(out []Attempt, a *Attempt) []Attempt {
+	if f.idx == nil {
+		f.idx = make(map[attemptSlot]int)
+	}
+	k := attemptSlot{a.Day, a.Session, a.Slot}
+	i, ok := f.idx[k]
+	if !ok {
+		f.idx[k] = len(out)
+		c := *a
+		c.Member, c.Verdict, c.folded = -1, "", 1
+		return append(out, c)
+	}
+	out[i].Success += a.Success
+	out[i].Score += a.Score
+	out[i].folded++
 	return out
 }
 

@@ -109,19 +109,28 @@ const testConfigHash = "0123456789abcdef0123456789abcdef0123456789abcdef01234567
 func TestReadRunsNamesDamagedFiles(t *testing.T) {
 	dir := t.TempDir()
 	good := encodeRun(t, "p__a__s0001", 1, nil)
-	lines := strings.SplitAfter(string(good), "\n")
+	// Each damaged file is a good one of its own run, then damaged.
+	run := func(key string) (data []byte, lines []string) {
+		data = encodeRun(t, key, 0, nil)
+		return data, strings.SplitAfter(string(data), "\n")
+	}
+	damage := func(key string, f func(data []byte, lines []string) []byte) []byte { return f(run(key)) }
 	tests := []struct {
 		key  string
 		data []byte
 		want string
 	}{
-		{"truncated-line", good[:len(good)-20], "line 5"},
-		{"truncated-at-line", []byte(strings.Join(lines[:3], "")), "truncated"},
-		{"edited-value", []byte(strings.Replace(string(good), `"success_greedy":0.25`, `"success_greedy":0.75`, 1)), "digest"},
-		{"edited-count", []byte(strings.Join(append(lines[:2:2], lines[1:]...), "")), "digest"},
+		{"truncated-line", damage("truncated-line", func(b []byte, _ []string) []byte { return b[:len(b)-20] }), "line 5"},
+		{"truncated-at-line", damage("truncated-at-line", func(_ []byte, l []string) []byte { return []byte(strings.Join(l[:3], "")) }), "truncated"},
+		{"edited-value", damage("edited-value", func(b []byte, _ []string) []byte {
+			return []byte(strings.Replace(string(b), `"success_greedy":0.25`, `"success_greedy":0.75`, 1))
+		}), "digest"},
+		{"edited-count", damage("edited-count", func(_ []byte, l []string) []byte { return []byte(strings.Join(append(l[:2:2], l[1:]...), "")) }), "digest"},
 		{"foreign", good, `run "p__a__s0001"`},
-		{"old-schema", []byte(strings.Replace(string(good), `"schema":2`, `"schema":1`, 1)), "schema version 1"},
-		{"after-end", append(slices.Clone(good), lines[1]...), "after the end record"},
+		{"old-schema", damage("old-schema", func(b []byte, _ []string) []byte {
+			return []byte(strings.Replace(string(b), `"schema":2`, `"schema":1`, 1))
+		}), "schema version 1"},
+		{"after-end", damage("after-end", func(b []byte, l []string) []byte { return append(slices.Clone(b), l[1]...) }), "after the end record"},
 		{"p__a__s0002", encodeRun(t, "p__a__s0002", 2, func(rec any) {
 			if c, ok := rec.(*Checkpoint); ok {
 				c.SuccessGreedy = 1e308
