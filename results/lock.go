@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -68,8 +69,9 @@ func LockFolder(ctx context.Context, dir string, exclusive, wait bool, waiting f
 		try = fl.TryLock
 	}
 	ok, err := try()
-	if err != nil && !exclusive && errors.Is(err, fs.ErrPermission) {
-		// A folder a reader may not write: reading it needs no lock.
+	if err != nil && !exclusive && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+		// A folder a reader may not write (a read-only checkout, a
+		// published folder): no writer can be at work in it either.
 		return &Lock{}, nil
 	}
 	if err != nil {

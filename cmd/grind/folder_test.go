@@ -19,6 +19,15 @@ import (
 // you can trust", one per numbered finding; each failed before the folder
 // was made trustworthy.
 
+// endToEnd skips a test that runs whole sweeps and builds their outputs
+// in -short mode (CI's race pass): the plain pass runs it.
+func endToEnd(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs sweeps end to end")
+	}
+}
+
 // tinyFolder writes reportTestConfig (with extra appended) to a file and
 // runs it to completion into a new folder: the config's path and the
 // folder.
@@ -87,6 +96,7 @@ func readFiles(t *testing.T, dir string) map[string][]byte {
 // rate) is refused, naming the knob with both values, and its records are
 // left as they were; --force-new starts it afresh.
 func TestResumeWithAnotherConfigIsRefused(t *testing.T) {
+	endToEnd(t)
 	work := t.TempDir()
 	cfg := filepath.Join(work, "tiny.toml")
 	if err := os.WriteFile(cfg, []byte(reportTestConfig), 0o644); err != nil {
@@ -133,6 +143,7 @@ func TestResumeWithAnotherConfigIsRefused(t *testing.T) {
 // Finding 2: a sweep interrupted and resumed ends with the manifest an
 // uninterrupted sweep writes, pretraining entries of every seed included.
 func TestPretrainEntriesSurviveInterruption(t *testing.T) {
+	endToEnd(t)
 	cfg, ref := tinyFolder(t, "")
 	dir := filepath.Join(t.TempDir(), "out")
 	interrupted(t, cfg, dir, 4)
@@ -161,6 +172,7 @@ func TestPretrainEntriesSurviveInterruption(t *testing.T) {
 // naming the run), and run moves the edited file aside, runs the run again
 // and keeps the original's hash in the manifest.
 func TestEditedRecordsAreDetected(t *testing.T) {
+	endToEnd(t)
 	cfg, orig := tinyFolder(t, "")
 	// A file of another experiment under the same name.
 	_, other := tinyFolder(t, "", "experiment=other", "job.days=3")
@@ -263,6 +275,7 @@ func TestEditedRecordsAreDetected(t *testing.T) {
 // consistent run file of a seed the config does not plan is named and left
 // out (exit 1), and the summary is the planned runs'.
 func TestReportLeavesOutUnplannedRuns(t *testing.T) {
+	endToEnd(t)
 	cfg, dir := tinyFolder(t, "")
 	_, more := tinyFolder(t, "", "seeds=4")
 	summary, err := os.ReadFile(filepath.Join(dir, "summary.csv"))
@@ -296,6 +309,7 @@ func TestReportLeavesOutUnplannedRuns(t *testing.T) {
 // Finding 5: merge verifies every shard before copying anything and refuses
 // one with a truncated record file, naming the shard and the run.
 func TestMergeRefusesDamagedShard(t *testing.T) {
+	endToEnd(t)
 	exp, err := experiments.Parse("tiny.toml", []byte(reportTestConfig), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -452,6 +466,7 @@ func TestSecondWriterIsRefused(t *testing.T) {
 
 // Finding 9, the smaller ones.
 func TestSmallerFolderFindings(t *testing.T) {
+	endToEnd(t)
 	cfg, dir := tinyFolder(t, "")
 	t.Run("a killed writer's temporary file is removed by the next start", func(t *testing.T) {
 		stale := filepath.Join(dir, results.RunsDir, ".default__rlvr__s0000.jsonl.tmp-12345")
