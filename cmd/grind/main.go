@@ -69,36 +69,56 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
-// interruptible returns a context that SIGINT or SIGTERM cancels, a
-// function that turns an error the interrupt caused into the exit code of
-// that signal, and stop, which restores the signals' default behaviour.
-func interruptible() (ctx context.Context, interrupted func(error) error, stop func()) {
+// interrupt is a context that SIGINT or SIGTERM cancels, and what it
+// makes of the errors that follow.
+type interrupt struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ch     chan os.Signal
+}
+
+// interruptible catches SIGINT and SIGTERM until stop.
+func interruptible() *interrupt {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	in := &interrupt{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 1)}
+	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
-		case sig := <-ch:
+		case sig := <-in.ch:
 			cancel(signalCause{sig})
 		case <-ctx.Done():
 		}
 	}()
-	interrupted = func(err error) error {
-		var sc signalCause
-		if err == nil || !errors.As(context.Cause(ctx), &sc) {
-			return err
-		}
-		code := 128 + 2
-		if n, ok := sc.sig.(syscall.Signal); ok {
-			code = 128 + int(n)
-		}
-		return &exitError{code: code, err: fmt.Errorf("%w (interrupted by %v)", err, sc.sig)}
+	return in
+}
+
+// stop restores the signals' default behaviour: a signal now ends the
+// process at once.
+func (in *interrupt) stop() {
+	signal.Stop(in.ch)
+	in.cancel(nil)
+}
+
+// wrap gives err the exit code of the signal that caused it, if one did.
+func (in *interrupt) wrap(err error) error {
+	var sc signalCause
+	if err == nil || !errors.As(context.Cause(in.ctx), &sc) {
+		return err
 	}
-	stop = func() {
-		signal.Stop(ch)
-		cancel(nil)
+	code := 128 + 2
+	if n, ok := sc.sig.(syscall.Signal); ok {
+		code = 128 + int(n)
 	}
-	return ctx, interrupted, stop
+	return &exitError{code: code, err: fmt.Errorf("%w (interrupted by %v)", err, sc.sig)}
+}
+
+// caught returns the exit error of a signal that arrived, or nil.
+func (in *interrupt) caught(what string) error {
+	var sc signalCause
+	if !errors.As(context.Cause(in.ctx), &sc) {
+		return nil
+	}
+	return in.wrap(errors.New(what))
 }
 
 type signalCause struct{ sig os.Signal }

@@ -101,11 +101,11 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return badInput(fmt.Errorf("want exactly one results folder"))
 	}
-	ctx, interrupted, stop := interruptible()
-	defer stop()
-	lock, err := lockFolder(ctx, pos[0], false, *wait, stderr, "reproduce")
+	sig := interruptible()
+	defer sig.stop()
+	lock, err := lockFolder(sig.ctx, pos[0], false, *wait, stderr, "reproduce")
 	if err != nil {
-		return interrupted(err)
+		return sig.wrap(err)
 	}
 	defer lock.Unlock()
 	if _, err := results.ReadManifest(pos[0]); err != nil {
@@ -118,9 +118,9 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if !*keep {
 		defer os.RemoveAll(tmp)
 	}
-	rep, err := experiments.Reproduce(ctx, pos[0], tmp, *workers)
+	rep, err := experiments.Reproduce(sig.ctx, pos[0], tmp, *workers)
 	if err != nil {
-		return interrupted(err)
+		return sig.wrap(err)
 	}
 	for _, c := range rep.Checks {
 		if c.Status == "identical" {

@@ -80,11 +80,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return badInput(fmt.Errorf("--out %s is a file: name a folder", *out))
 	}
 
-	ctx, interrupted, stop := interruptible()
-	defer stop()
-	lock, err := lockFolder(ctx, *out, true, *wait, stderr, "run")
+	sig := interruptible()
+	defer sig.stop()
+	lock, err := lockFolder(sig.ctx, *out, true, *wait, stderr, "run")
 	if err != nil {
-		return interrupted(err)
+		return sig.wrap(err)
 	}
 	defer lock.Unlock()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -97,16 +97,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			progressbar.OptionClearOnFinish())
 		opt.Progress = func(done, total int) { bar.Set(done) }
 	}
-	res, err := experiments.Run(ctx, exp, opt)
+	res, err := experiments.Run(sig.ctx, exp, opt)
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
-		return interrupted(err)
+		return sig.wrap(err)
 	}
 	// Every output is written atomically and rebuilt whole by a rerun, so
 	// an interrupt may stop the output step at once.
-	stop()
+	sig.stop()
+	if err := sig.caught("the sweep finished, its outputs are not written"); err != nil {
+		return err
+	}
 	built, page, err := writeOutputs(*out, results.BuildOptions{})
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
