@@ -230,9 +230,12 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 		})
 	}
 	if err := g.Wait(); err != nil {
+		// The manifest says which runs finished before the interrupt.
+		writeManifest(opt.Out, exp, opt.Shard, runs, files, out.Failed, versions)
 		return out, fmt.Errorf("sweep interrupted after %d of %d runs (finished runs are kept; rerun to resume): %w", done, len(runs), err)
 	}
 	if err := ctx.Err(); err != nil {
+		writeManifest(opt.Out, exp, opt.Shard, runs, files, out.Failed, versions)
 		return out, err
 	}
 	if out.Manifest, err = writeManifest(opt.Out, exp, opt.Shard, runs, files, out.Failed, versions); err != nil {

@@ -689,13 +689,6 @@ func (out *Records) addAttempt(a *Attempt, hc *headerCheck, opt readOptions, fol
 	return nil
 }
 
-// CheckRunFile reports whether path holds one whole, readable run: VerifyRun
-// with nothing expected beyond the file's own name.
-func CheckRunFile(path string) error {
-	_, err := VerifyRun(path, nil)
-	return err
-}
-
 // DamagedDir holds the record files grind run and grind merge moved aside
 // because they were damaged, edited, of another config or not planned:
 // damaged/<key>.jsonl (numbered if moved more than once) beside
