@@ -19,7 +19,8 @@ test: ## run every test (the README's test command)
 test-race: ## run every test under the race detector
 	$(GO) test -race ./...
 
-test-long: test-race ## race tests plus FUZZTIME of every fuzz target (not in CI)
+test-long: test-race ## race tests, 20 kill -9s of a sweep, and FUZZTIME of every fuzz target (not in CI)
+	GRIND_KILLS=20 $(GO) test -count=1 -run '^TestKill9' -v ./cmd/grind
 	@set -e; for pkg in $$($(GO) list ./...); do \
 		for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "== $$fz in $$pkg for $(FUZZTIME)"; \

@@ -61,3 +61,7 @@ func (m *frozenTuned) StartJob(a *Agent, h Harness) error {
 	w.SetTemperature(bestT)
 	return nil
 }
+
+// HarnessAttempts is the attempts frozen-tuned makes through the harness
+// (PassRate on every candidate), for the estimate of a config's work.
+func (c *TuneConfig) HarnessAttempts() int { return len(c.Temperatures) * c.Attempts }

@@ -7,12 +7,19 @@ import (
 
 // Config is one experiment, resolved: every knob has a value.
 type Config struct {
-	Experiment string `toml:"experiment" doc:"name of the experiment: letters, digits, '-' and '_'; names the output folder"`
-	Question   string `toml:"question" doc:"the question this experiment answers"`
-	Reading    string `toml:"reading" doc:"how to read its result"`
+	Experiment string `toml:"experiment" sweep:"text" doc:"name of the experiment: letters, digits, '-' and '_'; names the output folder"`
+	Question   string `toml:"question" sweep:"text" doc:"the question this experiment answers"`
+	Reading    string `toml:"reading" sweep:"text" doc:"how to read its result"`
 	Seeds      int    `toml:"seeds" range:"1,100000" doc:"number of seeds; runs use seeds seed_base .. seed_base+seeds-1"`
 	SeedBase   int    `toml:"seed_base" range:"0,1000000000" doc:"first seed"`
-	MaxRuns    int    `toml:"max_runs" range:"1,1000000" doc:"refuse a config that makes more runs than this (sweep points x agents x seeds): a guard against a typo in [sweep]; not part of the config hash"`
+
+	// Guards: they refuse a config before any work, and change no result,
+	// so they are not part of the config hash and cannot be swept.
+	MaxRuns        int   `toml:"max_runs" range:"1,1000000" sweep:"guard" doc:"refuse a config that makes more runs than this (sweep points x agents x seeds): a guard against a typo in [sweep]; not part of the config hash"`
+	MaxSteps       int64 `toml:"max_steps" range:"1,1e18" sweep:"guard" doc:"refuse a config whose estimated environment steps (pretraining, job, harness and checkpoints over the sweep; grind validate prints it) exceed this; not part of the config hash"`
+	MaxRecordBytes int64 `toml:"max_record_bytes" range:"1,1e18" sweep:"guard" doc:"refuse a config whose record files would exceed this many bytes together (estimated); not part of the config hash"`
+	MaxMemory      int64 `toml:"max_memory" range:"1,1e18" sweep:"guard" doc:"refuse a config whose estimated peak memory, of one run or of building the outputs, exceeds this many bytes; not part of the config hash"`
+	MaxDraws       int64 `toml:"max_draws" range:"1,1e18" sweep:"guard" doc:"refuse a config whose summary would make more bootstrap draws than this (report.resamples x runs x cells, estimated); not part of the config hash"`
 
 	Job      JobConfig             `toml:"job"`
 	Eval     EvalConfig            `toml:"eval"`
@@ -61,10 +68,14 @@ type EnvConfig struct {
 func Default() Config {
 	f, _ := envs.Lookup("skills")
 	return Config{
-		Seeds:   20,
-		MaxRuns: DefaultMaxRuns,
-		Job:     JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
-		Eval:    EvalConfig{Tasks: 64},
+		Seeds:          20,
+		MaxRuns:        DefaultMaxRuns,
+		MaxSteps:       DefaultMaxSteps,
+		MaxRecordBytes: DefaultMaxRecordBytes,
+		MaxMemory:      DefaultMaxMemory,
+		MaxDraws:       DefaultMaxDraws,
+		Job:            JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
+		Eval:           EvalConfig{Tasks: 64},
 		Report: ReportConfig{
 			Resamples: 2000,
 		},

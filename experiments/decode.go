@@ -314,6 +314,7 @@ type target struct {
 	// set on v: env.family and agent mechanisms must go through the table
 	// decoder, which keeps the knob structs in step with them.
 	wrap string
+	tag  reflect.StructTag // the knob's tags (sweep:"guard" or "text" cannot be swept)
 }
 
 // target resolves a knob path on c, reporting paths that do not resolve or
@@ -337,7 +338,7 @@ func (d *decoder) target(c *Config, path string) (target, bool) {
 		d.errorf(keyPath{disp: segs[:max(perr.n, 1)]}, "%s", msg)
 		return target{}, false
 	}
-	t := target{kp: kp, v: n.v, parent: parent}
+	t := target{kp: kp, v: n.v, parent: parent, tag: n.tag}
 	switch last := segs[len(segs)-1]; {
 	case parent.Type() == agentType && last == "name":
 		d.errorf(kp, "agent names cannot be changed by --set or [sweep]: a name is the agent's address; add another [[agent]] instead")

@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -182,7 +183,7 @@ func TestNamesConfined(t *testing.T) {
 	// The longest names and labels still make run files of legal length.
 	src := "experiment = " + quoteTOML(strings.Repeat("e", maxNameLen)) + "\nseeds = 1\nseed_base = 1000000000\n" +
 		"[[agent]]\nname = " + quoteTOML(strings.Repeat("a", maxNameLen)) + "\nmechanisms = [\"frozen\"]\n" +
-		"[sweep]\n\"env.skills.outspan\" = [[" + strings.Repeat("0.25, ", 40) + "0.5]]\n"
+		"[sweep]\n\"env.skills.outspan\" = [[" + distinctFractions(40) + "0.5]]\n"
 	exp, err := Parse("long.toml", []byte(src), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +201,16 @@ func TestNamesConfined(t *testing.T) {
 	if out := DefaultOut(exp); filepath.Dir(out) != "out" {
 		t.Errorf("DefaultOut = %q, not inside out/", out)
 	}
+}
+
+// distinctFractions lists n distinct fractions in (0, 0.5), each followed
+// by ", ".
+func distinctFractions(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "0.%03d, ", i)
+	}
+	return b.String()
 }
 
 // TestDeepNesting checks that nesting the TOML decoder would take

@@ -36,6 +36,10 @@ var safeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // named after the agent, and file names are limited (see maxLabel).
 const maxNameLen = 64
 
+// maxTextLen bounds every string knob in bytes (question and reading are
+// the long ones): the text is copied into the manifest and the report.
+const maxTextLen = 4096
+
 // nameRule says what checkName accepts, for messages.
 var nameRule = fmt.Sprintf("use 1 to %d lowercase letters, digits, '-' and '_', starting with a letter or digit", maxNameLen)
 
@@ -423,6 +427,11 @@ func checkRange(n node) string {
 				}
 				return "nan is not a number"
 			}
+		case reflect.String:
+			if x.Len() > maxTextLen {
+				return fmt.Sprintf("%d bytes long: at most %d; a config is not the place for a document", x.Len(), maxTextLen)
+			}
+			return ""
 		default:
 			return ""
 		}
@@ -436,10 +445,23 @@ func checkRange(n node) string {
 		return ""
 	}
 	if n.v.Kind() == reflect.Slice || n.v.Kind() == reflect.Array {
+		seen := map[string]int{}
 		for i := range n.v.Len() {
-			if msg := check(n.v.Index(i)); msg != "" {
+			x := n.v.Index(i)
+			if msg := check(x); msg != "" {
 				return fmt.Sprintf("element %d: %s", i, msg)
 			}
+			// A repeated value would be evaluated (or tried) twice, and
+			// counted twice wherever a list's entries are averaged. Lists
+			// of names say so in their own words (validate).
+			if x.Kind() == reflect.String {
+				continue
+			}
+			s := formatTOML(x)
+			if j, dup := seen[s]; dup {
+				return fmt.Sprintf("element %d: %s appears twice (also element %d): list each value once", i, s, j)
+			}
+			seen[s] = i
 		}
 		return ""
 	}

@@ -1,8 +1,10 @@
 package experiments
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
@@ -12,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/grindbench/grindbench/envs"
 )
 
 // Loading works in three steps. BurntSushi/toml parses the file into plain
@@ -98,6 +102,9 @@ type Experiment struct {
 	Sweep  []Axis   // the [sweep] axes in file order
 	Points []Point  // expanded grid, first axis slowest; one point "default" without a sweep
 	Hash   string   // hex sha256 of a canonical encoding of every point's resolved config
+	// Estimate is what the config will cost (work, records, memory,
+	// bootstrap draws), within the limits its max_* knobs set.
+	Estimate Estimate
 }
 
 // Axis is one [sweep] entry: a knob path and the values it takes, converted
@@ -121,9 +128,19 @@ type Assignment struct {
 	Value any
 }
 
+// MaxConfigBytes bounds a config file: the shipped ones are a few
+// kilobytes. A path to something else (a device, a data file) fails at once
+// instead of being read whole.
+const MaxConfigBytes = 1 << 20
+
 // Load reads the config at path and parses it; see Parse.
 func Load(path string, sets []string) (*Experiment, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
@@ -134,6 +151,9 @@ func Load(path string, sets []string) (*Experiment, error) {
 // expands and validates a config. file names the config in messages. The
 // error, if any, joins one *ConfigError per problem, sorted by line.
 func Parse(file string, data []byte, sets []string) (*Experiment, error) {
+	if len(data) > MaxConfigBytes {
+		return nil, &ConfigError{File: file, Msg: fmt.Sprintf("more than %d bytes (1 MiB): a config is a few kilobytes; is this the right file?", MaxConfigBytes)}
+	}
 	// The locator's scan comes first: it rejects nesting so deep that the
 	// TOML decoder would take quadratic time over it.
 	loc := newLocator(string(data))
@@ -146,7 +166,7 @@ func Parse(file string, data []byte, sets []string) (*Experiment, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, syntaxError(file, pe)
+			return nil, syntaxError(file, data, pe)
 		}
 		return nil, &ConfigError{File: file, Msg: "cannot read as TOML: " + err.Error()}
 	}
@@ -180,13 +200,25 @@ func Parse(file string, data []byte, sets []string) (*Experiment, error) {
 	if len(p.errs) > 0 {
 		return nil, p.err()
 	}
+	fams := make([]envs.Family, len(exp.Points))
+	for i := range exp.Points {
+		fams[i] = p.families[familyKey(&exp.Points[i].Config.Env)].fam
+	}
+	est, err := estimate(exp, fams)
+	if err != nil {
+		return nil, &ConfigError{File: file, Msg: "estimating what the config costs: " + err.Error()}
+	}
+	if p.checkLimits(&base, est); len(p.errs) > 0 {
+		return nil, p.err()
+	}
+	exp.Estimate = est
 	exp.Hash = hashPoints(exp.Points)
 	return exp, nil
 }
 
 // syntaxError turns a TOML parse error into a ConfigError, with a hint for
 // the common mistakes.
-func syntaxError(file string, pe toml.ParseError) *ConfigError {
+func syntaxError(file string, data []byte, pe toml.ParseError) *ConfigError {
 	msg := strings.TrimSuffix(pe.Message, ".")
 	switch {
 	case strings.HasPrefix(msg, "expected value but found '\\n'"):
@@ -203,11 +235,33 @@ func syntaxError(file string, pe toml.ParseError) *ConfigError {
 		msg += ": integers must fit in 64 bits"
 	}
 	e := &ConfigError{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: "syntax error"}
-	if pe.Position.Col > 0 {
-		e.Msg += fmt.Sprintf(" at column %d", pe.Position.Col)
+	if col := column(data, pe.Position); col > 0 {
+		e.Msg += fmt.Sprintf(" at column %d", col)
 	}
 	e.Msg += ": " + msg
 	return e
+}
+
+// column is the column, in characters from 1, of a parse error's position
+// on its line. The decoder counts bytes (so a key such as "ключ" shifts
+// it) and, at the start of a line, from the previous one; this counts
+// characters from the start of the error's own line. 0 if unknown.
+func column(data []byte, pos toml.Position) int {
+	if pos.Line < 1 || pos.Start < 0 || pos.Start > len(data) {
+		return pos.Col
+	}
+	start := 0
+	for line := 1; line < pos.Line; line++ {
+		i := bytes.IndexByte(data[start:], '\n')
+		if i < 0 {
+			return pos.Col
+		}
+		start += i + 1
+	}
+	if pos.Start < start {
+		return pos.Col
+	}
+	return utf8.RuneCount(data[start:pos.Start]) + 1
 }
 
 // shortKey cuts a --set key for a message about its value.
@@ -240,6 +294,7 @@ type parser struct {
 }
 
 type famResult struct {
+	fam    envs.Family // built at seed 0
 	splits []string
 	err    error
 }

@@ -431,6 +431,43 @@ func TestSweepLabels(t *testing.T) {
 	}
 }
 
+// TestSweepLabelsUniqueByConstruction (finding 7 of the folder issue):
+// values that sanitize alike, or differ only in case, still make distinct
+// labels, hence distinct run files; and free text cannot be swept at all.
+func TestSweepLabelsUniqueByConstruction(t *testing.T) {
+	tests := [][]any{
+		{"a b", "a_b", "a_b,p1"},
+		{"A", "a"},
+		{"x=1", "x_1", "x,1"},
+		{[]any{"a_b"}, []any{"a", "b"}},
+		{1e20, 1e21, 1.5},
+	}
+	for _, values := range tests {
+		labels := pointLabels([]Axis{{Key: "env.knob", Values: values}}, len(values))
+		seen := map[string]bool{}
+		for i, l := range labels {
+			if seen[strings.ToLower(l)] {
+				t.Errorf("values %q: label %q twice (%q)", values, l, labels)
+			}
+			seen[strings.ToLower(l)] = true
+			if sanitize(l) != l {
+				t.Errorf("value %v: label %q is not file-safe", values[i], l)
+			}
+		}
+	}
+	// Values a label holds as they are keep their labels.
+	if got := pointLabels([]Axis{{Key: "agent.rlvr.rlvr.lr", Values: []any{0.5, 2.0}}}, 2); !slices.Equal(got, []string{"lr=0.5", "lr=2"}) {
+		t.Errorf("labels %q", got)
+	}
+	for _, key := range []string{"question", "reading", "experiment"} {
+		src := readValid(t) + "\n[sweep]\n" + key + ` = ["a b", "a_b", "a_b,p1"]` + "\n"
+		_, err := Parse("text.toml", []byte(src), nil)
+		if err == nil || !strings.Contains(err.Error(), key+" is free text") {
+			t.Errorf("sweeping %s: %v, want a refusal", key, err)
+		}
+	}
+}
+
 func TestKnobDocs(t *testing.T) {
 	docs := KnobDocs()
 	if !slices.IsSortedFunc(docs, func(a, b KnobDoc) int { return strings.Compare(a.Path, b.Path) }) {

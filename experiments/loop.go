@@ -43,42 +43,41 @@ type pendingFeedback struct {
 	verdicts []envs.Verdict
 }
 
-// runJob runs agent acfg in world w and returns the run's records.
-func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) ([]byte, error) {
-	_, b, err := runAgent(ctx, w, cfg, acfg, h)
-	return b, err
+// runJob runs agent acfg in world w, writing the run's records to enc as
+// they are made, the end record last.
+func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header, enc *results.Encoder) error {
+	_, err := runAgent(ctx, w, cfg, acfg, h, enc)
+	return err
 }
 
 // runAgent is runJob that also returns the agent as the job left it.
-func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) (*agents.Agent, []byte, error) {
+func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header, enc *results.Encoder) (*agents.Agent, error) {
 	base, err := w.base(acfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	a, err := agents.New(acfg, base, w.modelSeed())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	b, err := runLoop(ctx, w, cfg, acfg, a, h)
-	return a, b, err
+	return a, runLoop(ctx, w, cfg, acfg, a, h, enc)
 }
 
 // runLoop runs agent a through the job.
-func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *agents.Agent, h results.Header) ([]byte, error) {
+func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *agents.Agent, h results.Header, enc *results.Encoder) error {
 	s := w.fam.Spec()
 	j := &job{w: w, cfg: cfg, acfg: acfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
 	if !cfg.Env.Grind.Resets {
 		j.fresh = make([]envs.Task, 0, cfg.Job.Tasks)
 	}
-	enc := results.NewEncoder()
 	h.Schema = results.SchemaVersion
 	h.Day = 0
 	if err := j.ev.checkpoint(a, h, enc); err != nil {
-		return nil, err
+		return err
 	}
 	hs := harness{j}
 	if err := a.StartJob(hs); err != nil {
-		return nil, err
+		return err
 	}
 	att := results.Attempt{Header: h}
 	att.Kind = results.KindAttempt
@@ -86,7 +85,7 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 		att.Day = day
 		for sess := 0; sess < cfg.Job.Sessions; sess++ {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 			att.Session = sess
 			j.fresh = j.fresh[:0]
@@ -94,40 +93,37 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 				att.Slot = slot
 				t, err := j.task(day, sess, slot)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if err := j.group(t, day, sess, slot, &att, enc); err != nil {
-					return nil, err
+					return err
 				}
 				j.deliver()
 			}
 			j.deliver()
 			if len(j.pending) > 0 {
 				// Unreachable while verdicts arrive when their group ends.
-				return nil, fmt.Errorf("day %d session %d: %d groups of verdicts still pending at the session's end", day, sess, len(j.pending))
+				return fmt.Errorf("day %d session %d: %d groups of verdicts still pending at the session's end", day, sess, len(j.pending))
 			}
 			if err := a.EndSession(hs); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := a.Overnight(hs); err != nil {
-			return nil, err
+			return err
 		}
 		if err := a.EndDay(hs); err != nil {
-			return nil, err
+			return err
 		}
 		if err := a.Finite(); err != nil {
-			return nil, fmt.Errorf("day %d: learning diverged: %w", day, err)
+			return fmt.Errorf("day %d: learning diverged: %w", day, err)
 		}
 		h.Day = day
 		if err := j.ev.checkpoint(a, h, enc); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := enc.End(h); err != nil {
-		return nil, err
-	}
-	return enc.Bytes(), nil
+	return enc.End(h)
 }
 
 // task returns the instance a slot works on: a draw from the job's pool

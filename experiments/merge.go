@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/grindbench/grindbench/results"
 )
@@ -26,101 +29,163 @@ func FromManifest(m *results.Manifest) (*Experiment, error) {
 	return exp, nil
 }
 
+// DamagedShardError is a shard folder with record files Merge will not
+// take: damaged, edited, of another config, or not in the shard's plan.
+type DamagedShardError struct {
+	Shard   string
+	Damaged []results.DamagedRun
+}
+
+func (e *DamagedShardError) Error() string {
+	parts := make([]string, len(e.Damaged))
+	for i, d := range e.Damaged {
+		parts[i] = fmt.Sprintf("run %s (%s): %s", d.Key, d.Path, d.Err)
+	}
+	return fmt.Sprintf("shard %s has %d damaged record files, so nothing was merged: %s; rerun that shard with the same --shard and --out, then merge again",
+		e.Shard, len(e.Damaged), strings.Join(parts, "; "))
+}
+
 // Merge joins shard folders into dir so that dir holds exactly what one
 // unsharded run of the same config would: the same record files, manifest
-// runs and pretraining entries. It refuses shards of different configs or
-// code versions; a run present in two shards (a retried shard) must have
-// identical records.
-func Merge(dir string, shards []string) (*results.Manifest, error) {
+// runs and pretraining entries. The caller holds dir's exclusive lock and
+// the shards' shared locks. It refuses shards of different configs or code
+// versions, and, before copying anything, verifies every record file of
+// every shard against the shard's manifest (results.VerifyRun): a damaged
+// one is a *DamagedShardError. A run present in two shards (a retried
+// shard) must have identical records. A damaged file already in dir is
+// moved aside to dir/damaged and replaced.
+func Merge(dir string, shards []string) (*results.Manifest, []results.DamagedRun, error) {
 	if len(shards) == 0 {
-		return nil, errors.New("no shard folders to merge")
+		return nil, nil, errors.New("no shard folders to merge")
 	}
-	var first *results.Manifest
+	mans := make([]*results.Manifest, len(shards))
 	var exp *Experiment
-	failed := map[string]string{}
-	type pkey struct {
-		point string
-		seed  int
-	}
-	pre := map[pkey]results.PretrainEntry{}
-	for _, sd := range shards {
+	for i, sd := range shards {
 		m, err := results.ReadManifest(sd)
 		if err != nil {
-			return nil, fmt.Errorf("shard %s: %w", sd, err)
+			return nil, nil, fmt.Errorf("shard %s: %w", sd, err)
 		}
-		if first == nil {
-			first = m
+		mans[i] = m
+		if i == 0 {
 			if exp, err = FromManifest(m); err != nil {
-				return nil, fmt.Errorf("shard %s: %w", sd, err)
+				return nil, nil, fmt.Errorf("shard %s: %w", sd, err)
 			}
-			if err := prepareOut(dir, exp); err != nil {
-				return nil, err
-			}
-		} else {
-			if m.ConfigHash != first.ConfigHash {
-				return nil, fmt.Errorf("shard %s has config hash %.12s, shard %s has %.12s: not shards of one sweep", sd, m.ConfigHash, shards[0], first.ConfigHash)
-			}
-			if m.CodeVersion != first.CodeVersion {
-				return nil, fmt.Errorf("shard %s was made by code %s, shard %s by %s: rerun one of them with the same build", sd, m.CodeVersion, shards[0], first.CodeVersion)
-			}
+			continue
 		}
-		for _, r := range m.Runs {
-			if r.Status == "failed" {
-				failed[r.Key] = r.Error
-			}
+		if m.ConfigHash != mans[0].ConfigHash {
+			return nil, nil, fmt.Errorf("shard %s has config hash %.12s, shard %s has %.12s: not shards of one sweep", sd, m.ConfigHash, shards[0], mans[0].ConfigHash)
 		}
-		for _, p := range m.Pretrain {
-			pre[pkey{p.Point, p.Seed}] = p
+		if m.CodeVersion != mans[0].CodeVersion {
+			return nil, nil, fmt.Errorf("shard %s was made by code %s, shard %s by %s: rerun one of them with the same build", sd, m.CodeVersion, shards[0], mans[0].CodeVersion)
 		}
 	}
-	planned := map[string]bool{}
 	runs := Plan(exp)
+	planned := map[string]bool{}
 	for _, r := range runs {
 		planned[r.Key] = true
 	}
-	for _, sd := range shards {
-		paths, err := filepath.Glob(filepath.Join(sd, results.RunsDir, "*.jsonl"))
+	// Verify every shard before anything is written.
+	files := map[string]*results.RunFile{}
+	from := map[string]string{} // run key -> the shard file it comes from
+	failed := map[string]string{}
+	for i, sd := range shards {
+		recs, err := shardFiles(sd, mans[i], planned)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		for _, p := range paths {
-			key := filepath.Base(p)
-			key = key[:len(key)-len(".jsonl")]
-			if !planned[key] {
-				return nil, fmt.Errorf("shard %s holds run %s, which the config does not plan", sd, key)
+		for key, rf := range recs {
+			if prev := files[key]; prev != nil && prev.Hash != rf.Hash {
+				return nil, nil, fmt.Errorf("run %s differs between shard %s and %s: records must be identical", key, sd, filepath.Dir(filepath.Dir(from[key])))
 			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil, err
-			}
-			dst := results.RunPath(dir, key)
-			if old, err := os.ReadFile(dst); err == nil {
-				if !bytes.Equal(old, data) {
-					return nil, fmt.Errorf("run %s differs between shards (or from %s): records must be identical", key, dir)
-				}
-				continue
-			}
-			if err := results.WriteFileAtomic(dst, data); err != nil {
-				return nil, err
-			}
-			delete(failed, key) // a retried shard finished it
+			files[key], from[key] = rf, results.RunPath(sd, key)
 		}
-	}
-	pretrains := map[[2]int]results.PretrainEntry{}
-	for pi, p := range exp.Points {
-		for s := p.Config.SeedBase; s < p.Config.SeedBase+p.Config.Seeds; s++ {
-			if e, ok := pre[pkey{p.Label, s}]; ok {
-				pretrains[[2]int{pi, s}] = e
+		for _, r := range mans[i].Runs {
+			if r.Status == results.StatusFailed {
+				failed[r.Key] = r.Error
 			}
 		}
 	}
-	m, err := buildManifest(dir, exp, Shard{}, runs, failed, pretrains)
+	old, err := prepareOut(dir, exp, Shard{}, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	// What dir already holds (a merge run again) must agree.
+	have, moved, err := verifyFolder(dir, exp, runs, old)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := make([]string, 0, len(files))
+	for key := range files {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if h := have[key]; h != nil {
+			if h.Hash != files[key].Hash {
+				return nil, moved, fmt.Errorf("run %s differs between shard %s and %s: records must be identical", key, filepath.Dir(filepath.Dir(from[key])), dir)
+			}
+			continue
+		}
+		data, err := os.ReadFile(from[key])
+		if err != nil {
+			return nil, moved, err
+		}
+		if err := results.WriteFileAtomic(results.RunPath(dir, key), data); err != nil {
+			return nil, moved, err
+		}
+	}
+	for key, rf := range have {
+		if files[key] == nil {
+			files[key] = rf
+		}
+	}
+	for key := range files {
+		delete(failed, key) // a retried shard finished it
+	}
+	m, err := buildManifest(exp, Shard{}, runs, files, failed, nil)
+	if err != nil {
+		return nil, moved, err
+	}
+	// Provenance is the shards', not the merging binary's.
+	m.CodeVersion, m.GoVersion, m.GOOS, m.GOARCH = mans[0].CodeVersion, mans[0].GoVersion, mans[0].GOOS, mans[0].GOARCH
+	return m, moved, results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
+}
+
+// shardFiles verifies every record file of shard folder sd against its
+// manifest m (its plan and recorded hashes), and that each is a run of the
+// whole sweep's plan.
+func shardFiles(sd string, m *results.Manifest, planned map[string]bool) (map[string]*results.RunFile, error) {
+	plan := m.Plan()
+	paths, err := filepath.Glob(filepath.Join(sd, results.RunsDir, "*.jsonl"))
 	if err != nil {
 		return nil, err
 	}
-	// Provenance is the shards', not the merging binary's.
-	m.CodeVersion, m.GoVersion, m.GOOS, m.GOARCH = first.CodeVersion, first.GoVersion, first.GOOS, first.GOARCH
-	return m, results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
+	sort.Strings(paths)
+	files := map[string]*results.RunFile{}
+	var bad []results.DamagedRun
+	for _, p := range paths {
+		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+		want := plan[key]
+		var why error
+		if want == nil || !planned[key] {
+			why = errors.New("not a run of the shard's plan (a file from another folder, experiment or shard)")
+		} else if rf, err := results.VerifyRun(p, want); err != nil {
+			why = err
+		} else {
+			files[key] = rf
+			continue
+		}
+		bad = append(bad, results.DamagedRun{Key: key, Path: p, Err: why.Error()})
+	}
+	for _, r := range m.Runs {
+		if r.Status == results.StatusDone && files[r.Key] == nil && !slices.ContainsFunc(bad, func(d results.DamagedRun) bool { return d.Key == r.Key }) {
+			bad = append(bad, results.DamagedRun{Key: r.Key, Path: results.RunPath(sd, r.Key), Err: "the shard's manifest records this run as done, but its record file is missing"})
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &DamagedShardError{Shard: sd, Damaged: bad}
+	}
+	return files, nil
 }
 
 // RunCheck is the outcome of reproducing one run.

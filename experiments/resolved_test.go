@@ -11,7 +11,6 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
-	"github.com/grindbench/grindbench/results"
 )
 
 // TestManifestResolvedByKnobPath checks that the manifest records every
@@ -23,7 +22,7 @@ func TestManifestResolvedByKnobPath(t *testing.T) {
 [sweep]
 "env.verifier.false_positive" = [0.0, 0.1]
 `))
-	m, err := buildManifest(t.TempDir(), exp, Shard{}, nil, nil, map[[2]int]results.PretrainEntry{})
+	m, err := buildManifest(exp, Shard{}, nil, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +141,7 @@ func TestManifestResolvedByKnobPath(t *testing.T) {
 	if !sort.StringsAreSorted(keys) {
 		t.Errorf("resolved keys are not sorted: %v", keys)
 	}
-	m2, err := buildManifest(t.TempDir(), exp, Shard{}, nil, nil, map[[2]int]results.PretrainEntry{})
+	m2, err := buildManifest(exp, Shard{}, nil, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

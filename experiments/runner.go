@@ -28,6 +28,10 @@ type RunOptions struct {
 	Shard    Shard  // the subset of the sweep to run; zero for all of it
 	Log      *slog.Logger
 	Progress func(done, total int) // called after every finished run; may be nil
+	// ForceNew starts the folder afresh when it holds results of another
+	// config or shard (or an unreadable manifest): the files grind wrote
+	// there are removed first. Without it such a folder is refused.
+	ForceNew bool
 }
 
 // RunSpec is one (point, agent, seed) run with its stable key.
@@ -42,9 +46,10 @@ type RunSpec struct {
 type Outcome struct {
 	Out      string
 	Runs     []RunSpec
-	Skipped  int               // finished in an earlier invocation
-	Ran      int               // finished now
-	Failed   map[string]string // run key -> cause
+	Skipped  int                  // finished in an earlier invocation
+	Ran      int                  // finished now
+	Failed   map[string]string    // run key -> cause
+	Damaged  []results.DamagedRun // record files moved aside to damaged/ (their runs ran again)
 	Manifest *results.Manifest
 }
 
@@ -112,10 +117,19 @@ func (c *worldCache) release(point, seed int) {
 	}
 }
 
-// Run executes every run of exp not already finished in the results folder,
-// writing each finished run's records atomically, then the manifest and the
-// outputs built from the records. Failed runs do not stop the others; they
-// are listed in the manifest and in the returned Outcome.
+// Run executes every run of exp not already finished in the results folder.
+// The caller holds the folder's exclusive lock (results.LockFolder).
+//
+// Before any run it checks the folder is this config's (and shard's),
+// verifies every record file there (results.VerifyRun) and moves aside to
+// damaged/ each one that is damaged, edited, of another config or not
+// planned, then writes the planned manifest: from its first moment the
+// folder says which config it holds. Each run streams its records to a
+// temporary file renamed into place when the run ends, so a record file is
+// whole or absent. The manifest is rewritten at the end from the runs
+// themselves. Failed runs do not stop the others; they are listed in the
+// manifest and in the returned Outcome. A sweep with no runs (a shard
+// beyond the sweep's size) writes nothing.
 func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error) {
 	if opt.Out == "" {
 		opt.Out = DefaultOut(exp)
@@ -127,24 +141,38 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := prepareOut(opt.Out, exp); err != nil {
-		return nil, err
-	}
 	runs := opt.Shard.Select(Plan(exp))
 	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}}
+	if len(runs) == 0 {
+		return out, nil
+	}
+	old, err := prepareOut(opt.Out, exp, opt.Shard, opt.ForceNew)
+	if err != nil {
+		return nil, err
+	}
+	files, damaged, err := verifyFolder(opt.Out, exp, runs, old)
+	if err != nil {
+		return nil, err
+	}
+	out.Damaged = damaged
+	for _, d := range damaged {
+		log.Warn("damaged record file moved aside; its run runs again", "run", d.Key, "to", d.Path, "why", d.Err)
+	}
+	versions := runVersions(old, files)
+	if n := len(versions); n > 0 {
+		log.Warn("finished runs of this folder were made by another build; they are kept (--force-new redoes them)", "runs", n, "this build", CodeVersion())
+	}
+	// The planned manifest: the folder's identity before any run.
+	if out.Manifest, err = writeManifest(opt.Out, exp, opt.Shard, runs, files, nil, versions); err != nil {
+		return nil, err
+	}
 	var todo []RunSpec
 	for _, r := range runs {
-		path := results.RunPath(opt.Out, r.Key)
-		if _, err := os.Stat(path); err == nil {
-			if err := results.CheckRunFile(path); err == nil {
-				out.Skipped++
-				continue
-			} else {
-				// Runs are deterministic: rerunning restores what was there.
-				log.Warn("damaged record file: running it again", "run", r.Key, "err", err)
-			}
+		if files[r.Key] != nil {
+			out.Skipped++
+		} else {
+			todo = append(todo, r)
 		}
-		todo = append(todo, r)
 	}
 	// Run seed by seed so that a world is built, shared and freed quickly.
 	sort.SliceStable(todo, func(i, j int) bool {
@@ -164,9 +192,8 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	log.Info("run", "experiment", exp.Config.Experiment, "runs", len(runs), "skipped", out.Skipped, "workers", opt.Workers, "out", opt.Out)
 
 	var (
-		mu        sync.Mutex
-		done      = out.Skipped
-		pretrains = map[[2]int]results.PretrainEntry{}
+		mu   sync.Mutex
+		done = out.Skipped
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opt.Workers)
@@ -179,11 +206,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			err := runOne(gctx, exp, cache, r, opt.Out, func(info results.PretrainEntry) {
-				mu.Lock()
-				pretrains[[2]int{r.Point, r.Seed}] = info
-				mu.Unlock()
-			})
+			rf, err := runOne(gctx, exp, cache, r, opt.Out)
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
@@ -196,6 +219,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 					return werr // the folder is unwritable: stop the sweep
 				}
 			} else {
+				files[r.Key] = rf
 				out.Ran++
 			}
 			done++
@@ -206,22 +230,24 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 		})
 	}
 	if err := g.Wait(); err != nil {
+		// The manifest says which runs finished before the interrupt.
+		writeManifest(opt.Out, exp, opt.Shard, runs, files, out.Failed, versions)
 		return out, fmt.Errorf("sweep interrupted after %d of %d runs (finished runs are kept; rerun to resume): %w", done, len(runs), err)
 	}
 	if err := ctx.Err(); err != nil {
+		writeManifest(opt.Out, exp, opt.Shard, runs, files, out.Failed, versions)
 		return out, err
 	}
-	m, err := writeManifest(opt.Out, exp, opt.Shard, runs, out.Failed, pretrains)
-	if err != nil {
+	if out.Manifest, err = writeManifest(opt.Out, exp, opt.Shard, runs, files, out.Failed, versions); err != nil {
 		return out, err
 	}
-	out.Manifest = m
 	return out, nil
 }
 
-// runOne runs one job and writes its record file atomically. A panic in a
-// run fails that run, not the sweep.
-func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string, info func(results.PretrainEntry)) (err error) {
+// runOne runs one job, streaming its records to a temporary file that
+// becomes the run's record file when the job ends. A panic in a run fails
+// that run, not the sweep; a failed or interrupted run leaves no file.
+func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string) (rf *results.RunFile, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
@@ -229,22 +255,37 @@ func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, 
 	}()
 	w, err := cache.get(exp, r.Point, r.Seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	info(w.info)
 	p := &exp.Points[r.Point]
 	acfg := p.Config.Agents[r.Agent]
-	h := results.Header{Run: r.Key, Experiment: p.Config.Experiment, Point: p.Label,
-		Family: p.Config.Env.Family, Agent: acfg.Name, Seed: r.Seed}
-	data, err := runJob(ctx, w, &p.Config, acfg, h)
+	h := results.Header{Schema: results.SchemaVersion, Run: r.Key, Experiment: p.Config.Experiment, Config: results.ConfigID(exp.Hash),
+		Point: p.Label, Family: p.Config.Env.Family, Agent: acfg.Name, Seed: r.Seed}
+	enc, err := results.CreateRun(results.RunPath(dir, r.Key))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := results.WriteFileAtomic(results.RunPath(dir, r.Key), data); err != nil {
-		return err
+	committed := false
+	defer func() {
+		if !committed {
+			enc.Abort()
+		}
+	}()
+	start := &results.Start{Header: h, ConfigHash: exp.Hash, PretrainFigures: w.info.PretrainFigures}
+	start.Kind = results.KindStart
+	if err := enc.Write(start); err != nil {
+		return nil, err
 	}
+	if err := runJob(ctx, w, &p.Config, acfg, h, enc); err != nil {
+		return nil, err
+	}
+	sum, err := enc.Commit()
+	if err != nil {
+		return nil, err
+	}
+	committed = true
 	os.Remove(failurePath(dir, r.Key)) // a retry that succeeded clears the old failure
-	return nil
+	return &results.RunFile{Key: r.Key, Hash: sum, Start: start}, nil
 }
 
 // FailedDir holds one file per failed run, naming its cause. Failed runs
@@ -260,22 +301,265 @@ func writeFailure(dir string, r RunSpec, cause error) error {
 	return results.WriteJSONAtomic(failurePath(dir, r.Key), map[string]any{"run": r.Key, "seed": r.Seed, "error": cause.Error()})
 }
 
-// prepareOut creates the results folder, refusing one that holds results of
-// a different config.
-func prepareOut(dir string, exp *Experiment) error {
-	if err := os.MkdirAll(filepath.Join(dir, results.RunsDir), 0o755); err != nil {
-		return fmt.Errorf("results folder: %w", err)
+// FolderError is a results folder that cannot be used: a file in its
+// place, or a folder that cannot be created or written. It is bad input:
+// nothing has run.
+type FolderError struct {
+	Dir string
+	Err error
+}
+
+func (e *FolderError) Error() string { return fmt.Sprintf("results folder %s: %v", e.Dir, e.Err) }
+func (e *FolderError) Unwrap() error { return e.Err }
+
+// MismatchError is a results folder that holds results of another config
+// or another shard of it: resuming it would mix two sweeps under one
+// manifest.
+type MismatchError struct {
+	Dir   string
+	What  string   // "config" or "shard"
+	Diffs []string // what differs, one line each
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("%s holds results of another %s: %s; choose another --out, or pass --force-new to start the folder afresh",
+		e.Dir, e.What, strings.Join(e.Diffs, "; "))
+}
+
+// prepareOut checks that results folder dir can hold exp's shard: a folder
+// (or nothing yet) whose manifest, if any, is of the same config hash and
+// shard. With forceNew a folder of another config is emptied of grind's
+// files instead. It creates dir/runs and returns the folder's manifest
+// (nil for a new folder).
+func prepareOut(dir string, exp *Experiment, shard Shard, forceNew bool) (*results.Manifest, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, &FolderError{Dir: dir, Err: errors.New("a file is in the way: name a folder")}
 	}
 	m, err := results.ReadManifest(dir)
+	var mismatch error
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil
+		m = nil
 	case err != nil:
-		return err
+		mismatch = fmt.Errorf("%w; choose another --out, or pass --force-new to start the folder afresh", err)
 	case m.ConfigHash != exp.Hash:
-		return fmt.Errorf("%s holds results of another config (hash %.12s, this one %.12s): choose another --out or remove it", dir, m.ConfigHash, exp.Hash)
+		mismatch = &MismatchError{Dir: dir, What: "config", Diffs: configDiffs(m, exp)}
+	case m.Shard != shard.String():
+		mismatch = &MismatchError{Dir: dir, What: "shard", Diffs: []string{fmt.Sprintf("it holds %s, this is %s", shardName(m.Shard), shardName(shard.String()))}}
+	}
+	if mismatch != nil {
+		if !forceNew {
+			return nil, mismatch
+		}
+		if err := clearFolder(dir); err != nil {
+			return nil, err
+		}
+		m = nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, results.RunsDir), 0o755); err != nil {
+		return nil, &FolderError{Dir: dir, Err: err}
+	}
+	return m, nil
+}
+
+func shardName(s string) string {
+	if s == "" {
+		return "the whole sweep"
+	}
+	return "shard " + s
+}
+
+// grindFiles are the entries of a results folder grind writes; --force-new
+// removes them and nothing else.
+var grindFiles = []string{results.ManifestFile, results.RunsDir, FailedDir, results.DamagedDir,
+	"summary.csv", "tables", "plots", results.ReportFile}
+
+func clearFolder(dir string) error {
+	for _, f := range grindFiles {
+		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+			return &FolderError{Dir: dir, Err: err}
+		}
 	}
 	return nil
+}
+
+// configDiffs names what differs between the config a folder's manifest
+// recorded and exp: sweep points only in one of them, and every knob whose
+// value differs, with both values.
+func configDiffs(m *results.Manifest, exp *Experiment) []string {
+	const most = 12
+	var diffs []string
+	add := func(format string, args ...any) {
+		if len(diffs) <= most {
+			diffs = append(diffs, fmt.Sprintf(format, args...))
+		}
+	}
+	add("the folder's config hash is %.12s, this one's %.12s", m.ConfigHash, exp.Hash)
+	olds, err := m.ResolvedPoints()
+	if err != nil || len(olds) == 0 {
+		return diffs
+	}
+	oldAt := map[string]map[string]string{}
+	for _, p := range olds {
+		oldAt[p.Point] = jsonValues(p.Config)
+	}
+	type change struct{ was, now string }
+	byKey := map[string]map[change][]string{} // knob -> change -> points
+	newLabels := map[string]bool{}
+	for _, p := range exp.Points {
+		newLabels[p.Label] = true
+		was, ok := oldAt[p.Label]
+		if !ok {
+			add("sweep point %s is not in the folder", p.Label)
+			continue
+		}
+		now := jsonValues(KnobMap(&p.Config))
+		for k := range unionKeys(was, now) {
+			if was[k] != now[k] {
+				c := change{orNone(was[k]), orNone(now[k])}
+				if byKey[k] == nil {
+					byKey[k] = map[change][]string{}
+				}
+				byKey[k][c] = append(byKey[k][c], p.Label)
+			}
+		}
+	}
+	for _, p := range olds {
+		if !newLabels[p.Point] {
+			add("sweep point %s is in the folder, not in this config", p.Point)
+		}
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		changes := make([]change, 0, len(byKey[k]))
+		for c := range byKey[k] {
+			changes = append(changes, c)
+		}
+		sort.Slice(changes, func(i, j int) bool { return changes[i].was+changes[i].now < changes[j].was+changes[j].now })
+		for _, c := range changes {
+			where := ""
+			if pts := byKey[k][c]; len(pts) < len(exp.Points) {
+				where = " at " + strings.Join(pts, ", ")
+			}
+			add("%s is %s in the folder, %s in this config%s", k, c.was, c.now, where)
+		}
+	}
+	if len(diffs) > most {
+		diffs = append(diffs[:most], "and more")
+	}
+	return diffs
+}
+
+// jsonValues writes each knob's value as JSON, so values decoded from a
+// manifest and values resolved now compare alike.
+func jsonValues(knobs map[string]any) map[string]string {
+	out := make(map[string]string, len(knobs))
+	for k, v := range knobs {
+		b, err := json.Marshal(v)
+		if err != nil {
+			b = []byte(fmt.Sprint(v))
+		}
+		var norm any
+		if json.Unmarshal(b, &norm) == nil {
+			b, _ = json.Marshal(norm)
+		}
+		out[k] = string(b)
+	}
+	return out
+}
+
+func unionKeys(a, b map[string]string) map[string]bool {
+	u := make(map[string]bool, len(a))
+	for k := range a {
+		u[k] = true
+	}
+	for k := range b {
+		u[k] = true
+	}
+	return u
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(absent)"
+	}
+	return s
+}
+
+// verifyFolder verifies every record file in dir/runs against exp's plan
+// and the content hashes the folder's manifest old recorded. It returns
+// the intact files of planned runs, and moves every other one aside to
+// damaged/ (results.MoveAside), returning where each went and why.
+func verifyFolder(dir string, exp *Experiment, runs []RunSpec, old *results.Manifest) (map[string]*results.RunFile, []results.DamagedRun, error) {
+	planned := make(map[string]*results.Expect, len(runs))
+	var recorded map[string]*results.Expect
+	if old != nil {
+		recorded = old.Plan()
+	}
+	for _, r := range runs {
+		p := &exp.Points[r.Point]
+		e := &results.Expect{Key: r.Key, Experiment: p.Config.Experiment, Point: p.Label, Agent: p.Config.Agents[r.Agent].Name,
+			Seed: r.Seed, ConfigHash: exp.Hash}
+		if rec := recorded[r.Key]; rec != nil {
+			e.Hash = rec.Hash
+		}
+		planned[r.Key] = e
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, results.RunsDir, "*.jsonl"))
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(paths)
+	files := map[string]*results.RunFile{}
+	var damaged []results.DamagedRun
+	for _, path := range paths {
+		key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+		var why error
+		if want := planned[key]; want == nil {
+			why = errors.New("not a run of this config's plan (a file from another folder, experiment or shard)")
+		} else if rf, err := results.VerifyRun(path, want); err != nil {
+			why = err
+		} else {
+			files[key] = rf
+			continue
+		}
+		d, err := results.MoveAside(dir, key, why)
+		if err != nil {
+			return nil, nil, err
+		}
+		damaged = append(damaged, d)
+	}
+	return files, damaged, nil
+}
+
+// runVersions returns, for each finished run that another build made, that
+// build's code version, as the folder's manifest old records it: a run
+// finished in an invocation that was interrupted was made by the build
+// that wrote that invocation's planned manifest.
+func runVersions(old *results.Manifest, files map[string]*results.RunFile) map[string]string {
+	if old == nil {
+		return nil
+	}
+	byKey := map[string]string{}
+	for _, r := range old.Runs {
+		byKey[r.Key] = r.CodeVersion
+	}
+	this := CodeVersion()
+	versions := map[string]string{}
+	for key := range files {
+		v := byKey[key]
+		if v == "" {
+			v = old.CodeVersion
+		}
+		if v != "" && v != this {
+			versions[key] = v
+		}
+	}
+	return versions
 }
 
 // CodeVersion is the VCS revision the binary was built from, with
@@ -339,16 +623,21 @@ func gitVersion(module string) string {
 	return g[1]
 }
 
-func writeManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
-	m, err := buildManifest(dir, exp, shard, runs, failed, pretrains)
+func writeManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, files map[string]*results.RunFile, failed, versions map[string]string) (*results.Manifest, error) {
+	m, err := buildManifest(exp, shard, runs, files, failed, versions)
 	if err != nil {
 		return nil, err
 	}
 	return m, results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
 }
 
-// buildManifest describes the folder's runs as they stand on disk.
-func buildManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, failed map[string]string, pretrains map[[2]int]results.PretrainEntry) (*results.Manifest, error) {
+// buildManifest describes a folder whose intact record files are files:
+// every planned run with its status (done with its content hash, failed
+// with its cause, or pending), the code version of runs another build
+// made, and the pretraining figures of every (point, seed), from the runs'
+// own start records. It depends on nothing else, so a folder resumed after
+// any interruption gets the manifest an uninterrupted run writes.
+func buildManifest(exp *Experiment, shard Shard, runs []RunSpec, files map[string]*results.RunFile, failed, versions map[string]string) (*results.Manifest, error) {
 	c := &exp.Config
 	m := &results.Manifest{
 		Schema: results.SchemaVersion, Experiment: c.Experiment, Question: c.Question, Reading: c.Reading,
@@ -376,28 +665,20 @@ func buildManifest(dir string, exp *Experiment, shard Shard, runs []RunSpec, fai
 	for s := c.SeedBase; s < c.SeedBase+c.Seeds; s++ {
 		m.Seeds = append(m.Seeds, s)
 	}
+	pretrains := map[[2]int]results.PretrainEntry{}
 	for _, r := range runs {
 		e := results.RunEntry{Key: r.Key, Point: exp.Points[r.Point].Label, Agent: exp.Points[r.Point].Config.Agents[r.Agent].Name, Seed: r.Seed}
-		if cause, bad := failed[r.Key]; bad {
-			e.Status, e.Error = "failed", cause
-		} else if h, err := results.HashFile(results.RunPath(dir, r.Key)); err == nil {
-			e.Status, e.Hash = "done", h
+		if rf := files[r.Key]; rf != nil {
+			e.Status, e.Hash, e.CodeVersion = results.StatusDone, rf.Hash, versions[r.Key]
+			if rf.Start != nil {
+				pretrains[[2]int{r.Point, r.Seed}] = results.PretrainEntry{Point: e.Point, Seed: r.Seed, PretrainFigures: rf.Start.PretrainFigures}
+			}
+		} else if cause, bad := failed[r.Key]; bad {
+			e.Status, e.Error = results.StatusFailed, cause
 		} else {
-			e.Status = "pending"
+			e.Status = results.StatusPending
 		}
 		m.Runs = append(m.Runs, e)
-	}
-	// Pretraining figures of runs skipped on resume come from the old manifest.
-	if old, err := results.ReadManifest(dir); err == nil {
-		for _, p := range old.Pretrain {
-			for pi, pt := range exp.Points {
-				if pt.Label == p.Point {
-					if _, ok := pretrains[[2]int{pi, p.Seed}]; !ok {
-						pretrains[[2]int{pi, p.Seed}] = p
-					}
-				}
-			}
-		}
 	}
 	keys := make([][2]int, 0, len(pretrains))
 	for k := range pretrains {

@@ -220,10 +220,12 @@ hidden = 16
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, data, err := runAgent(context.Background(), w, &cfg, acfg, results.Header{Run: "r", Agent: acfg.Name, Seed: seed})
+			enc := results.NewEncoder()
+			a, err := runAgent(context.Background(), w, &cfg, acfg, results.Header{Run: "r", Agent: acfg.Name, Seed: seed}, enc)
 			if err != nil {
 				t.Fatal(err)
 			}
+			data := enc.Bytes()
 			var checkpoints []results.Checkpoint
 			for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
 				var c results.Checkpoint

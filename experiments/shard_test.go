@@ -97,7 +97,7 @@ func TestShardsMergedEqualUnsharded(t *testing.T) {
 	}
 	merged := filepath.Join(t.TempDir(), "merged")
 	// A retried shard (shard 1 given twice) is tolerated.
-	if _, err := Merge(merged, append(shards, shards[1])); err != nil {
+	if _, _, err := Merge(merged, append(shards, shards[1])); err != nil {
 		t.Fatal(err)
 	}
 	sameRecords(t, whole, merged, Plan(exp))
@@ -134,7 +134,7 @@ func TestMergeRefusesMixedConfigs(t *testing.T) {
 	if _, err := Run(context.Background(), mustParse(t, smallConfig(""), "seeds=2"), RunOptions{Out: b, Shard: Shard{1, 2}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Merge(filepath.Join(t.TempDir(), "m"), []string{a, b})
+	_, _, err := Merge(filepath.Join(t.TempDir(), "m"), []string{a, b})
 	if err == nil || !strings.Contains(err.Error(), "config hash") {
 		t.Fatalf("want a refusal naming the config hash, got %v", err)
 	}

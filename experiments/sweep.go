@@ -20,6 +20,16 @@ const MaxPoints = 10000
 // every axis should fail at load time, not after hours of running.
 const DefaultMaxRuns = 10000
 
+// Defaults of the guards on a config's estimated cost (Estimate). Each is
+// well above what the shipped configs need at ten times their seeds and
+// well below what a typo such as a million evaluation tasks makes.
+const (
+	DefaultMaxSteps       = 10_000_000_000  // one to a few hours of one core
+	DefaultMaxRecordBytes = 20_000_000_000  // 20 GB
+	DefaultMaxMemory      = 1_000_000_000   // 1 GB
+	DefaultMaxDraws       = 100_000_000_000 // ten minutes to an hour building the summary
+)
+
 // maxLabel bounds a point label's length in bytes. A run's record file is
 // named <label>__<agent>__s<seed>.jsonl and written through a temporary
 // file with a longer name: with agent names of at most maxNameLen bytes the
@@ -159,8 +169,12 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 		if !ok {
 			continue
 		}
-		if slices.Equal(t.kp.disp, []string{"max_runs"}) {
-			d.errorf(kp, "max_runs cannot be swept: it bounds the whole sweep; set it once at the top of the file")
+		switch t.tag.Get("sweep") {
+		case "guard":
+			d.errorf(kp, "%s cannot be swept: it bounds the whole sweep; set it once at the top of the file", t.kp)
+			continue
+		case "text":
+			d.errorf(kp, "%s is free text about the whole experiment: it cannot be swept (a sweep varies what runs; label points by the values you sweep)", t.kp)
 			continue
 		}
 		if slices.ContainsFunc(sets, func(o override) bool { return slices.Equal(o.path, t.kp.disp) }) {
@@ -306,28 +320,40 @@ func gridIndex(axes []Axis, i int) []int {
 
 // pointLabels names the n points of the grid: "name=value,..." where each
 // name is the shortest tail of its axis's path that tells the axes apart.
+// A label names files and folders, so labels are unique by construction,
+// even on a file system that ignores case: a value written with
+// characters a label cannot hold (anything but lowercase letters, digits,
+// '.', '_' and '-'; ',' and '=' separate the parts) has them replaced by
+// '_' and is followed by '=' and a hash of the exact value, which no value
+// written as it is contains; a label too long for a file name keeps its
+// start, then ',' and a hash of the whole label, which no label part is.
 func pointLabels(axes []Axis, n int) []string {
 	names := axisNames(axes)
 	labels := make([]string, n)
-	count := map[string]int{}
+	seen := map[string]bool{}
 	for i := range labels {
 		var parts []string
 		for a, j := range gridIndex(axes, i) {
-			parts = append(parts, names[a]+"="+labelValue(reflect.ValueOf(axes[a].Values[j])))
+			v := reflect.ValueOf(axes[a].Values[j])
+			text, exact := labelValue(v)
+			if clean := sanitizeValue(text); !exact || clean != text {
+				sum := sha256.Sum256([]byte(formatTOML(v)))
+				text = clean + "=" + hex.EncodeToString(sum[:4])
+			}
+			parts = append(parts, sanitize(names[a])+"="+text)
 		}
-		l := sanitize(strings.Join(parts, ","))
+		l := strings.Join(parts, ",")
 		if len(l) > maxLabel {
 			sum := sha256.Sum256([]byte(l))
 			l = l[:maxLabel-13] + "," + hex.EncodeToString(sum[:6])
 		}
-		labels[i] = l
-		count[l]++
-	}
-	// Sanitizing can make two labels equal: number those.
-	for i, l := range labels {
-		if count[l] > 1 {
-			labels[i] = fmt.Sprintf("%s,p%d", l, i)
+		if seen[strings.ToLower(l)] {
+			// Two hashes collided: unreachable in practice, and a part
+			// without '=' is still no other label's.
+			l = fmt.Sprintf("%s,p%d", l, i)
 		}
+		seen[strings.ToLower(l)] = true
+		labels[i] = l
 	}
 	return labels
 }
@@ -365,27 +391,42 @@ func axisNames(axes []Axis) []string {
 }
 
 // labelValue writes a value for a label: like TOML, but strings bare and
-// list elements joined by '_'.
-func labelValue(v reflect.Value) string {
+// list elements joined by '_'. exact is false when two values could be
+// written alike (a list element holding '_').
+func labelValue(v reflect.Value) (text string, exact bool) {
 	switch v.Kind() {
 	case reflect.String:
-		return v.String()
+		return v.String(), true
 	case reflect.Float32, reflect.Float64:
-		return fmtNum(v.Float())
+		return fmtNum(v.Float()), true
 	case reflect.Slice, reflect.Array:
 		parts := make([]string, v.Len())
+		exact = true
 		for i := range parts {
-			parts[i] = labelValue(v.Index(i))
+			var ok bool
+			parts[i], ok = labelValue(v.Index(i))
+			exact = exact && ok && !strings.Contains(parts[i], "_")
 		}
-		return strings.Join(parts, "_")
+		return strings.Join(parts, "_"), exact
 	}
-	return formatTOML(v)
+	return formatTOML(v), true
 }
 
-// sanitize keeps a label to [A-Za-z0-9._=,-], which is safe in file names.
+// sanitize keeps a name to [A-Za-z0-9._=,-], which is safe in file names.
 func sanitize(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (isBare(byte(r)) || r == '.' || r == '=' || r == ',') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// sanitizeValue keeps a value to [a-z0-9._-]: what a label can hold, the
+// same in any case, without the separators of its parts.
+func sanitizeValue(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
 			return r
 		}
 		return '_'
@@ -400,8 +441,8 @@ func hashPoints(points []Point) string {
 	for _, pt := range points {
 		fmt.Fprintf(h, "[point %s]\n", quoteTOML(pt.Label))
 		walker{leaf: func(kp keyPath, n node) {
-			if kp.String() == "max_runs" {
-				return // a guard on the sweep's size: it changes no result
+			if n.tag.Get("sweep") == "guard" {
+				return // a guard on the sweep's cost: it changes no result
 			}
 			fmt.Fprintf(h, "%s = %s\n", kp, formatTOML(n.v))
 		}}.walk(reflect.ValueOf(&pt.Config).Elem(), keyPath{})

@@ -273,6 +273,12 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
+// familyKey names a family and its knobs: points with the same key build
+// the same family.
+func familyKey(e *EnvConfig) string {
+	return e.Family + "\x00" + formatTOML(reflect.ValueOf(e.Knobs))
+}
+
 // buildFamily builds the family at seed 0 (once per distinct knobs) to learn
 // its splits and to catch knobs it cannot be built from.
 func (v *validator) buildFamily(e *EnvConfig, kp keyPath) bool {
@@ -282,13 +288,13 @@ func (v *validator) buildFamily(e *EnvConfig, kp keyPath) bool {
 		v.errorf(kp.add("family"), false, "%v", err)
 		return false
 	}
-	key := e.Family + "\x00" + formatTOML(reflect.ValueOf(e.Knobs))
+	key := familyKey(e)
 	res, done := v.p.families[key]
 	if !done {
 		fam, err := f.New(e.Knobs, 0)
 		res.err = err
 		if err == nil {
-			res.splits = fam.Splits()
+			res.fam, res.splits = fam, fam.Splits()
 		}
 		v.p.families[key] = res
 	}

@@ -130,7 +130,7 @@ func newWorld(cfg *Config, seed int) (*world, error) {
 			first = base
 		}
 	}
-	w.info = results.PretrainEntry{Seed: seed, EvaluatedOn: cfg.Eval.Tasks, PretrainTask: cfg.Pretrain.Tasks}
+	w.info = results.PretrainEntry{Seed: seed, PretrainFigures: results.PretrainFigures{EvaluatedOn: cfg.Eval.Tasks, PretrainTask: cfg.Pretrain.Tasks}}
 	if first != nil {
 		ev := newEvaluator(w, cfg)
 		if ts, ok := w.eval[envs.SplitPretrain]; ok {

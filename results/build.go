@@ -90,9 +90,8 @@ const (
 // Build regenerates summary.csv, tables and plots of results folder dir
 // from its records alone (and the manifest's report settings), and removes
 // files of those kinds that an earlier Build left in tables/ and plots/
-// and this one did not write. Running it twice gives byte-identical tables
-// and CSV (figures are redrawn; PNG and SVG are also identical, PDF carries
-// a timestamp).
+// and this one did not write. Running it twice gives byte-identical files,
+// figures included (PDFs carry a fixed date).
 //
 // The folder's layout, with a subfolder per sweep point under tables/ and
 // plots/ when there is more than one point:

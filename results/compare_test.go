@@ -524,8 +524,14 @@ func TestCompareDirs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	man := &Manifest{Schema: SchemaVersion, Experiment: "smoke", Agents: []string{"frozen", "rlvr"}, Points: []string{"default"},
-		Runs: []RunEntry{{Key: "x", Status: "failed"}, {Key: "y", Status: "done"}}}
+	// The manifest plans the folder's runs and one failed run.
+	man := &Manifest{Schema: SchemaVersion, Experiment: "t", Agents: []string{"frozen", "rlvr"}, Points: []string{"default"},
+		Runs: []RunEntry{{Key: "x", Status: StatusFailed}}}
+	for _, c := range recs.Checkpoints {
+		if c.Day == 0 {
+			man.Runs = append(man.Runs, RunEntry{Key: c.Run, Point: c.Point, Agent: c.Agent, Seed: c.Seed, Status: StatusDone})
+		}
+	}
 	if err := WriteJSONAtomic(filepath.Join(dir, ManifestFile), man); err != nil {
 		t.Fatal(err)
 	}
@@ -536,10 +542,10 @@ func TestCompareDirs(t *testing.T) {
 	if c.Cells[0].Agent != "frozen" {
 		t.Errorf("the manifest's agent order was not used: first cell %v", c.Cells[0].CompareKey)
 	}
-	if c.Base.Experiment != "smoke" || c.Base.Runs != 8 || c.Base.Failed != 1 || c.Base.Label != dir {
+	if c.Base.Experiment != "t" || c.Base.Runs != 8 || c.Base.Failed != 1 || c.Base.Label != dir {
 		t.Errorf("BASE side %+v", c.Base)
 	}
-	if len(c.Regressions()) != 0 || !strings.Contains(strings.Join(c.Notes, "\n"), "1 of 2 runs failed") {
+	if len(c.Regressions()) != 0 || !strings.Contains(strings.Join(c.Notes, "\n"), "1 of 9 runs failed") {
 		t.Errorf("regressions %d, notes %v", len(c.Regressions()), c.Notes)
 	}
 

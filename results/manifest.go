@@ -2,7 +2,9 @@ package results
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -70,32 +72,82 @@ type RunEntry struct {
 	Point  string `json:"point"`
 	Agent  string `json:"agent"`
 	Seed   int    `json:"seed"`
-	Status string `json:"status"` // done, failed or pending
+	Status string `json:"status"` // StatusDone, StatusFailed or StatusPending
 	Error  string `json:"error,omitempty"`
 	Hash   string `json:"hash,omitempty"` // sha256 of the run's record file
+	// CodeVersion is the build that made a done run, when it is not the
+	// manifest's CodeVersion (a folder resumed by another build).
+	CodeVersion string `json:"code_version,omitempty"`
 }
+
+// Run statuses in the manifest.
+const (
+	StatusDone    = "done"    // the record file is whole; Hash is its content hash
+	StatusFailed  = "failed"  // the run failed; Error says why, and the next grind run retries it
+	StatusPending = "pending" // not run yet (or interrupted)
+)
 
 // PretrainEntry is the base model's accuracy at one (point, seed).
 type PretrainEntry struct {
-	Point        string  `json:"point"`
-	Seed         int     `json:"seed"`
-	PretrainAcc  float64 `json:"pretrain_step_acc"` // greedy per-step accuracy on the pretrain split
-	JobSuccess   float64 `json:"job_success"`       // greedy success on the job's train split
-	JobStepAcc   float64 `json:"job_step_acc"`
-	EvaluatedOn  int     `json:"evaluated_on"` // tasks per split
-	PretrainTask int     `json:"pretrain_tasks"`
+	Point string `json:"point"`
+	Seed  int    `json:"seed"`
+	PretrainFigures
 }
 
-// ReadManifest reads dir's manifest.
+// Plan returns what each run file the manifest plans must hold, by run
+// key; nil when the manifest lists no runs (one written by hand, without a
+// plan to check against).
+func (m *Manifest) Plan() map[string]*Expect {
+	if len(m.Runs) == 0 {
+		return nil
+	}
+	p := make(map[string]*Expect, len(m.Runs))
+	for _, r := range m.Runs {
+		p[r.Key] = &Expect{Key: r.Key, Experiment: m.Experiment, Point: r.Point, Agent: r.Agent, Seed: r.Seed,
+			ConfigHash: m.ConfigHash, Hash: r.Hash, Done: r.Status == StatusDone}
+	}
+	return p
+}
+
+// ManifestError is a manifest that exists but cannot be used: unreadable,
+// not JSON, or of another schema version.
+type ManifestError struct {
+	Path string
+	Err  error
+}
+
+func (e *ManifestError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *ManifestError) Unwrap() error { return e.Err }
+
+// maxManifestBytes bounds the manifest a reader accepts: one of the
+// largest sweep grind run allows is a few megabytes.
+const maxManifestBytes = 256 << 20
+
+// ReadManifest reads dir's manifest. A missing one is an error satisfying
+// errors.Is(err, os.ErrNotExist); any other problem is a *ManifestError.
 func ReadManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, &ManifestError{Path: path, Err: err}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxManifestBytes+1))
+	switch {
+	case err != nil:
+		return nil, &ManifestError{Path: path, Err: err}
+	case len(b) > maxManifestBytes:
+		return nil, &ManifestError{Path: path, Err: fmt.Errorf("larger than %d MB: not a manifest grind wrote", maxManifestBytes>>20)}
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, &ManifestError{Path: path, Err: fmt.Errorf("not a manifest: %w", err)}
+	}
+	if m.Schema != SchemaVersion {
+		return nil, &ManifestError{Path: path, Err: fmt.Errorf("schema version %d, this build reads %d: the folder was written by another version of grind", m.Schema, SchemaVersion)}
 	}
 	return &m, nil
 }

@@ -7,7 +7,9 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"codeberg.org/go-pdf/fpdf"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
@@ -25,6 +27,18 @@ import (
 // function takes one or more output paths; the extension of each chooses
 // the format (.png at 200 dpi, .svg, .pdf with embedded fonts, or another
 // format registered with gonum plot, such as .eps).
+
+// pdfDate is the creation and modification date of every PDF figure. A
+// PDF otherwise carries the time it was drawn and lists its resources in
+// map order; a fixed date and sorted catalogs make a figure the same bytes
+// whenever it is drawn, so rebuilding a folder changes nothing.
+var pdfDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func init() {
+	fpdf.SetDefaultCreationDate(pdfDate)
+	fpdf.SetDefaultModificationDate(pdfDate)
+	fpdf.SetDefaultCatalogSort(true)
+}
 
 // okabeIto is the colour-blind-safe palette of Okabe and Ito (2008),
 // reordered so that the colours hardest to see on white (yellow, black

@@ -1,15 +1,31 @@
 package results
 
 // SchemaVersion is the version of the record format. Bump it when a column
-// changes meaning or is removed.
-const SchemaVersion = 1
+// changes meaning or is removed, or when a reader must find a column older
+// files lack. Version 2 added the config column, the start record and the
+// end record's digest.
+const SchemaVersion = 2
 
 // Record kinds.
 const (
+	KindStart      = "start"
 	KindCheckpoint = "checkpoint"
 	KindAttempt    = "attempt"
 	KindEnd        = "end"
 )
+
+// ConfigIDLen is how many leading hex digits of the config hash every
+// record carries in its config column (64 bits: enough to tell configs
+// apart; the start record and the manifest hold the whole hash).
+const ConfigIDLen = 16
+
+// ConfigID is the config column of the records of a config with hash h.
+func ConfigID(h string) string {
+	if len(h) > ConfigIDLen {
+		return h[:ConfigIDLen]
+	}
+	return h
+}
 
 // Header is shared by every record: which run, and when in the job.
 type Header struct {
@@ -17,6 +33,7 @@ type Header struct {
 	Kind       string `json:"kind"`
 	Run        string `json:"run"`        // stable run key
 	Experiment string `json:"experiment"` //
+	Config     string `json:"config"`     // ConfigID of the config hash the run was made under
 	Point      string `json:"point"`      // sweep point label ("default" without a sweep)
 	Family     string `json:"family"`
 	Agent      string `json:"agent"`
@@ -64,10 +81,34 @@ type Attempt struct {
 	folded int
 }
 
+// Start opens every run file that grind run writes: the run's provenance,
+// so that a folder's manifest can be rebuilt from its runs alone, whatever
+// interrupted the sweep.
+type Start struct {
+	Header
+	ConfigHash string `json:"config_hash"` // the whole config hash; Header.Config is its first ConfigIDLen digits
+	PretrainFigures
+}
+
+// PretrainFigures describe the base model a run started from (the first
+// agent's base at the run's point and seed; every agent there shares the
+// world that was pretrained).
+type PretrainFigures struct {
+	PretrainAcc  float64 `json:"pretrain_step_acc"` // greedy per-step accuracy on the pretrain split
+	JobSuccess   float64 `json:"job_success"`       // greedy success on the job's train split
+	JobStepAcc   float64 `json:"job_step_acc"`
+	EvaluatedOn  int     `json:"evaluated_on"` // tasks per split
+	PretrainTask int     `json:"pretrain_tasks"`
+}
+
 // End closes every run file: a file without it, or whose counts disagree
 // with the records before it, was truncated or edited.
 type End struct {
 	Header
 	Checkpoints int `json:"checkpoints"` // checkpoint records in the file
 	Attempts    int `json:"attempts"`    // attempt records in the file
+	// Digest is the hex sha256 of every byte of the file before the end
+	// record's line, so an edit anywhere that keeps the JSON valid is
+	// detected.
+	Digest string `json:"digest"`
 }

@@ -93,8 +93,8 @@ func reportFixture(t *testing.T) (string, *Built) {
 			{Key: "default__b__s0001", Point: "default", Agent: "b", Seed: 1, Status: "failed", Error: "boom <b>"},
 		},
 		Pretrain: []PretrainEntry{
-			{Point: "default", Seed: 0, PretrainAcc: 0.9, JobSuccess: 0.1, JobStepAcc: 0.5, EvaluatedOn: 16, PretrainTask: 500},
-			{Point: "default", Seed: 1, PretrainAcc: 0.8, JobSuccess: 0.2, JobStepAcc: 0.4, EvaluatedOn: 16, PretrainTask: 500},
+			{Point: "default", Seed: 0, PretrainFigures: PretrainFigures{PretrainAcc: 0.9, JobSuccess: 0.1, JobStepAcc: 0.5, EvaluatedOn: 16, PretrainTask: 500}},
+			{Point: "default", Seed: 1, PretrainFigures: PretrainFigures{PretrainAcc: 0.8, JobSuccess: 0.2, JobStepAcc: 0.4, EvaluatedOn: 16, PretrainTask: 500}},
 		},
 	}
 	if err := WriteJSONAtomic(filepath.Join(dir, ManifestFile), m); err != nil {

@@ -27,14 +27,23 @@ const KindAll = "all"
 var columnDocs = map[string]string{
 	// Header.
 	"all.schema":     "record format version; this build reads version " + strconv.Itoa(SchemaVersion),
-	"all.kind":       "record kind: checkpoint, attempt or end",
+	"all.kind":       "record kind: start, checkpoint, attempt or end",
 	"all.run":        "stable run key <point>__<agent>__s<seed>; names the run's file runs/<run>.jsonl",
 	"all.experiment": "experiment name from the config",
+	"all.config":     "the first " + strconv.Itoa(ConfigIDLen) + " hex digits of the config hash (manifest.json's config_hash) the run was made under: a record of another config is refused",
 	"all.point":      "sweep point label (\"default\" without a [sweep])",
 	"all.family":     "environment family (e.g. skills)",
 	"all.agent":      "agent name from the config's [[agent]] table",
 	"all.seed":       "seed of the run; agents at the same seed see the same tasks and noise (pair on it)",
 	"all.day":        "checkpoint: days completed (0 = before the job); attempt: the day of the attempt, from 1",
+
+	// Start.
+	"start.config_hash":       "first record of every run file: the whole config hash the run was made under",
+	"start.pretrain_step_acc": "the base model's greedy per-step accuracy on the pretrain split at this point and seed, in [0, 1] (the run's provenance: the manifest is rebuilt from it)",
+	"start.job_success":       "the base model's greedy success on the job's train split, in [0, 1]",
+	"start.job_step_acc":      "the base model's greedy per-step accuracy on the job's train split, in [0, 1]",
+	"start.evaluated_on":      "tasks per split the base model was evaluated on",
+	"start.pretrain_tasks":    "pretraining tasks the base model was fitted on",
 
 	// Checkpoint.
 	"checkpoint.split": "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, ...)",
@@ -51,7 +60,10 @@ var columnDocs = map[string]string{
 	// End.
 	"end.checkpoints": "last record of every run file: the number of checkpoint records before it (a file without it was truncated)",
 	"end.attempts":    "last record of every run file: the number of attempt records before it",
+	"end.digest":      "hex sha256 of every byte of the file before the end record's line: an edit that keeps the JSON valid is detected",
 }
+
+var headerType = reflect.TypeFor[Header]()
 
 // schemaKinds lists the record structs in the order Schema documents them.
 var schemaKinds = []struct {
@@ -59,24 +71,24 @@ var schemaKinds = []struct {
 	typ  reflect.Type
 }{
 	{KindAll, reflect.TypeFor[Header]()},
+	{KindStart, reflect.TypeFor[Start]()},
 	{KindCheckpoint, reflect.TypeFor[Checkpoint]()},
 	{KindAttempt, reflect.TypeFor[Attempt]()},
 	{KindEnd, reflect.TypeFor[End]()},
 }
 
 // Schema lists every record column: first the header columns every record
-// has (kind "all"), then those of checkpoint, attempt and end records, each
-// in struct order. A checkpoint metric's meaning comes from the metric
+// has (kind "all"), then those of start, checkpoint, attempt and end
+// records, each in struct order. A checkpoint metric's meaning comes from the metric
 // table, with its bounds and direction. A name may recur under two kinds (checkpoint.attempts
 // counts compute, end.attempts records). It is derived from the record types' JSON
 // tags, so it always matches what the files hold.
 func Schema() []Column {
 	var cols []Column
 	for _, k := range schemaKinds {
-		for i := range k.typ.NumField() {
-			f := k.typ.Field(i)
-			if f.Anonymous || !f.IsExported() {
-				continue // the embedded Header is listed once, as "all"
+		for _, f := range reflect.VisibleFields(k.typ) {
+			if f.Anonymous || !f.IsExported() || (k.kind != KindAll && len(f.Index) > 1 && f.Index[0] == 0 && k.typ.Field(0).Type == headerType) {
+				continue // the embedded Header is listed once, as "all"; other embedded structs' fields are the record's own
 			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name == "-" {

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +27,8 @@ func RunPath(dir, key string) string {
 	return filepath.Join(dir, RunsDir, key+".jsonl")
 }
 
-// tempFile is the part of *os.File that WriteFileAtomic uses; tests swap
-// createTemp for one that fails like a full disk.
+// tempFile is the part of *os.File that WriteFileAtomic and CreateRun use;
+// tests swap createTemp for one that fails like a full disk.
 type tempFile interface {
 	Write([]byte) (int, error)
 	Sync() error
@@ -36,23 +38,38 @@ type tempFile interface {
 
 var createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
 
+// tempPattern names the temporary file path is written through: hidden,
+// in path's folder, and found by RemoveStaleTemps if a killed writer left
+// it.
+func tempPattern(path string) string { return "." + filepath.Base(path) + tempInfix + "*" }
+
+// tempInfix marks the temporary files of atomic writes.
+const tempInfix = ".tmp-"
+
 // WriteFileAtomic writes data to path so that path is only ever absent or
 // complete: it writes a temporary file in the same folder, syncs it, and
 // renames it into place.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return commitTemp(f, path)
+}
+
+// commitTemp syncs and closes the written temporary file f and renames it
+// to path, durably; on failure it removes f.
+func commitTemp(f tempFile, path string) error {
 	tmp := f.Name()
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
@@ -68,7 +85,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable
+	if d, err := os.Open(filepath.Dir(path)); err == nil { // make the rename durable
 		d.Sync()
 		d.Close()
 	}
@@ -84,40 +101,102 @@ func WriteJSONAtomic(path string, v any) error {
 	return WriteFileAtomic(path, append(b, '\n'))
 }
 
-// Encoder writes records as JSON lines into a buffer and counts them, so
-// that End can close a run with counts the reader checks.
+// Encoder writes one run's records as JSON lines, counting them and
+// hashing every byte, so that End closes the run with counts and a digest
+// the reader checks. NewEncoder keeps the lines in memory; CreateRun
+// streams them to a temporary file that Commit renames into place, so the
+// memory a run needs does not grow with its records.
 type Encoder struct {
-	buf                   bytes.Buffer
 	enc                   *json.Encoder
+	sum                   hash.Hash // every byte written so far
 	checkpoints, attempts int
+	ended                 bool // the end record is written
+
+	buf *bytes.Buffer // NewEncoder's lines
+
+	f    tempFile      // CreateRun's temporary file
+	bw   *bufio.Writer // buffers writes to f
+	path string        // where Commit puts f
 }
 
-// NewEncoder returns an empty record encoder.
+// NewEncoder returns an empty record encoder that keeps its lines in
+// memory (Bytes).
 func NewEncoder() *Encoder {
-	e := &Encoder{}
-	e.enc = json.NewEncoder(&e.buf)
+	e := &Encoder{buf: &bytes.Buffer{}, sum: sha256.New()}
+	e.enc = json.NewEncoder(io.MultiWriter(e.sum, e.buf))
 	return e
 }
 
-// Write appends one record.
+// CreateRun returns an encoder that streams records to a temporary file
+// beside path. Commit closes the run and renames the file to path; Abort
+// removes it. A writer killed before Commit leaves only the temporary
+// file, which RemoveStaleTemps clears: path is whole or absent.
+func CreateRun(path string) (*Encoder, error) {
+	f, err := createTemp(filepath.Dir(path), tempPattern(path))
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	e := &Encoder{f: f, bw: bufio.NewWriterSize(f, 64<<10), path: path, sum: sha256.New()}
+	e.enc = json.NewEncoder(io.MultiWriter(e.sum, e.bw))
+	return e, nil
+}
+
+// Write appends one record. An End record gets the digest of everything
+// written before it.
 func (e *Encoder) Write(rec any) error {
-	switch rec.(type) {
+	switch r := rec.(type) {
 	case *Checkpoint, Checkpoint:
 		e.checkpoints++
 	case *Attempt, Attempt:
 		e.attempts++
+	case End:
+		r.Digest = e.digest()
+		rec, e.ended = r, true
+	case *End:
+		c := *r
+		c.Digest = e.digest()
+		rec, e.ended = &c, true
 	}
 	return e.enc.Encode(rec)
 }
 
-// End appends the end record of run h, counting the records written so far.
+func (e *Encoder) digest() string { return hex.EncodeToString(e.sum.Sum(nil)) }
+
+// End appends the end record of run h, counting the records written so
+// far and carrying their digest.
 func (e *Encoder) End(h Header) error {
 	h.Kind = KindEnd
-	return e.enc.Encode(&End{Header: h, Checkpoints: e.checkpoints, Attempts: e.attempts})
+	return e.Write(&End{Header: h, Checkpoints: e.checkpoints, Attempts: e.attempts})
 }
 
-// Bytes returns everything written so far.
+// Bytes returns everything a NewEncoder has written so far.
 func (e *Encoder) Bytes() []byte { return e.buf.Bytes() }
+
+// Commit makes a CreateRun encoder's file, closed by its end record,
+// durable and renames it into place. It returns the file's content hash,
+// the one the manifest records.
+func (e *Encoder) Commit() (string, error) {
+	if !e.ended {
+		e.Abort()
+		return "", fmt.Errorf("write %s: the run has no end record", e.path)
+	}
+	if err := e.bw.Flush(); err != nil {
+		e.Abort()
+		return "", fmt.Errorf("write %s: %w", e.path, err)
+	}
+	if err := commitTemp(e.f, e.path); err != nil {
+		return "", err
+	}
+	return e.digest(), nil
+}
+
+// Abort removes a CreateRun encoder's temporary file.
+func (e *Encoder) Abort() {
+	if e.f != nil {
+		e.f.Close()
+		os.Remove(e.f.Name())
+	}
+}
 
 // Records is everything read back from a results folder, in a fixed order:
 // runs sorted by key, records in file order.
@@ -128,11 +207,14 @@ type Records struct {
 	Hashes      map[string]string // run key -> sha256 of its record file
 	Damaged     []DamagedRun      // files that could not be read, sorted by key
 
-	end *End // the end record while decoding one file
+	start                 *Start // the start record while decoding one file
+	end                   *End   // the end record while decoding one file
+	checkpoints, attempts int    // records decoded from one file, kept or not
 }
 
-// DamagedRun is a record file that could not be read back: truncated,
-// edited by hand, or of another schema version.
+// DamagedRun is a record file that cannot be used: truncated, edited by
+// hand, of another schema version, of another config or run than the
+// folder plans, or planned as done and missing.
 type DamagedRun struct {
 	Key  string `json:"key"`
 	Path string `json:"path"`
@@ -150,8 +232,9 @@ func (e *DamagedError) Error() string {
 	return fmt.Sprintf("%d damaged record files: %s", len(e.Runs), strings.Join(parts, "; "))
 }
 
-// ReadDir reads every run file of results folder dir. A damaged file is an
-// error (a *DamagedError naming every one); Build reads the rest instead.
+// ReadDir reads every run file of results folder dir, each verified as
+// readRuns says. A damaged file is an error (a *DamagedError naming every
+// one); Build reads the rest instead.
 func ReadDir(dir string) (*Records, error) {
 	r, err := readRuns(dir, readOptions{})
 	if err != nil {
@@ -170,14 +253,27 @@ type readOptions struct {
 	// counting them, instead of every attempt: what the within-session
 	// curves need, in a fraction of the memory.
 	foldAttempts bool
+	// dropAttempts keeps no attempt at all, only checks and counts them.
+	dropAttempts bool
 }
 
 // readRuns reads every intact run file of results folder dir and lists the
 // damaged ones in Records.Damaged instead of failing. A damaged file
-// contributes no records at all: a run is used whole or not at all.
+// contributes no records at all: a run is used whole or not at all. Every
+// file is verified (see VerifyRun): against the folder's manifest when it
+// has one (its config hash, its plan of runs and the content hash recorded
+// for each), which also makes a file the plan does not hold, and a run the
+// manifest records as done whose file is gone, damaged.
 func readRuns(dir string, opt readOptions) (*Records, error) {
 	if _, err := os.Stat(filepath.Join(dir, RunsDir)); err != nil {
 		return nil, fmt.Errorf("results folder %s: %w", dir, err)
+	}
+	var plan map[string]*Expect
+	switch m, err := ReadManifest(dir); {
+	case err == nil:
+		plan = m.Plan()
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, RunsDir, "*.jsonl"))
 	if err != nil {
@@ -186,24 +282,21 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 	sort.Strings(paths)
 	out := &Records{Hashes: map[string]string{}}
 	in := interner{}
+	seen := make(map[string]bool, len(paths))
 	for i, p := range paths {
 		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
-		data, err := os.ReadFile(p)
+		seen[key] = true
+		var want *Expect
+		if plan != nil {
+			if want = plan[key]; want == nil {
+				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: errNotPlanned.Error()})
+				continue
+			}
+		}
+		run, sum, err := readRun(p, key, want, opt)
 		if err != nil {
 			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
 			continue
-		}
-		var run Records
-		if err := decodeRun(bytes.NewReader(data), &run); err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		if err := checkRun(key, &run); err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		if opt.foldAttempts {
-			run.Attempts = foldAttempts(run.Attempts)
 		}
 		// Every record repeats its run's names: share one copy of each so
 		// memory grows with the numbers, not with the text.
@@ -225,34 +318,214 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 		}
 		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
 		out.Attempts = append(out.Attempts, run.Attempts...)
-		sum := sha256.Sum256(data)
 		out.Runs = append(out.Runs, key)
-		out.Hashes[key] = hex.EncodeToString(sum[:])
+		out.Hashes[key] = sum
 	}
+	for key, want := range plan {
+		if want.Done && !seen[key] {
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: RunPath(dir, key), Err: errGone.Error()})
+		}
+	}
+	sort.Slice(out.Damaged, func(i, j int) bool { return out.Damaged[i].Key < out.Damaged[j].Key })
 	return out, nil
 }
 
-// checkRun catches files that decode but cannot be a whole run: records of
-// another run, or no checkpoint at all.
-func checkRun(key string, r *Records) error {
+var (
+	errNotPlanned = errors.New("not a run of this folder: its manifest plans no run of that name (a file from another folder, experiment or shard)")
+	errGone       = errors.New("manifest.json records this run as done, but its record file is missing")
+)
+
+// Expect is what one run file of a folder must hold: the run its name
+// says, made under the folder's config. Manifest.Plan gives it for every
+// planned run.
+type Expect struct {
+	Key        string
+	Experiment string
+	Point      string
+	Agent      string
+	Seed       int
+	ConfigHash string // the folder's config hash; every record carries ConfigID of it
+	Hash       string // the file's content hash as the manifest recorded it; "" if none
+	Done       bool   // the manifest records the run as done: its file must exist
+}
+
+// RunFile is what verifying one run file found.
+type RunFile struct {
+	Key   string
+	Hash  string // hex sha256 of the whole file
+	Start *Start // the run's provenance; nil in a file without a start record
+}
+
+// VerifyRun reads the record file at path and checks that it holds one
+// whole, unedited run, the one its name says: it decodes (this schema
+// version, the start record first if any, the end record last), the end
+// record's counts and digest match the records before it, every record is
+// of the run, seed and config the file name and want say, every value is
+// within its bounds (success and the like in [0, 1], nothing infinite, a
+// known verdict), and its content hash is the one want recorded. want may
+// be nil: the file is then checked against its own name and itself. The
+// file is read as a stream: memory does not grow with its size.
+func VerifyRun(path string, want *Expect) (*RunFile, error) {
+	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+	run, sum, err := readRun(path, key, want, readOptions{dropAttempts: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &RunFile{Key: key, Hash: sum, Start: run.start}, nil
+}
+
+// readRun reads and verifies the run file at path and returns its records
+// (attempts kept as opt says) and its content hash.
+func readRun(path, key string, want *Expect, opt readOptions) (*Records, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	run := &Records{}
+	sum, err := decodeRun(f, key, want, opt, run)
+	if err != nil {
+		return nil, "", err
+	}
+	if want != nil && want.Hash != "" && want.Hash != sum {
+		return nil, "", fmt.Errorf("its content hash %.12s differs from the %.12s manifest.json recorded when the run finished: the file was changed since", sum, want.Hash)
+	}
+	return run, sum, nil
+}
+
+// checkEnd catches files that decode but cannot be this whole run: counts
+// that disagree with the records, or no checkpoint at all.
+func checkEnd(key string, r *Records) error {
 	switch {
 	case r.end == nil:
 		return errors.New("no end record: the file was truncated")
-	case r.end.Checkpoints != len(r.Checkpoints) || r.end.Attempts != len(r.Attempts):
+	case r.end.Checkpoints != r.checkpoints || r.end.Attempts != r.attempts:
 		return fmt.Errorf("the end record counts %d checkpoint and %d attempt records, the file holds %d and %d",
-			r.end.Checkpoints, r.end.Attempts, len(r.Checkpoints), len(r.Attempts))
-	case len(r.Checkpoints) == 0:
+			r.end.Checkpoints, r.end.Attempts, r.checkpoints, r.attempts)
+	case r.checkpoints == 0:
 		return errors.New("no checkpoint records")
+	case r.end.Run != key:
+		return fmt.Errorf("holds a record of run %q", r.end.Run)
 	}
-	for i := range r.Checkpoints {
-		if r.Checkpoints[i].Run != key {
-			return fmt.Errorf("holds a record of run %q", r.Checkpoints[i].Run)
+	return nil
+}
+
+// newHeaderCheck checks the records of run key against want, or, without
+// want, against the key and the file's first record.
+func newHeaderCheck(key string, want *Expect) *headerCheck {
+	hc := &headerCheck{key: key, want: want}
+	hc.seed, hc.seeded = keySeed(key)
+	if want != nil {
+		hc.config, hc.configSet, hc.seed, hc.seeded = ConfigID(want.ConfigHash), true, want.Seed, true
+	}
+	return hc
+}
+
+// checkStart checks the start record s.
+func (hc *headerCheck) checkStart(s *Start) error {
+	if err := hc.check(&s.Header); err != nil {
+		return err
+	}
+	if ConfigID(s.ConfigHash) != s.Config {
+		return fmt.Errorf("the start record's config hash %.16s does not begin with its records' config %s", s.ConfigHash, s.Config)
+	}
+	if w := hc.want; w != nil && w.ConfigHash != "" && s.ConfigHash != w.ConfigHash {
+		return fmt.Errorf("made under config %.12s, the folder's config is %.12s: a file from another config", s.ConfigHash, w.ConfigHash)
+	}
+	if err := s.PretrainFigures.check(); err != nil {
+		return fmt.Errorf("start record: %w", err)
+	}
+	return nil
+}
+
+// headerCheck checks that records are of one run: its key, seed and
+// config, and, given want, its experiment, point and agent.
+type headerCheck struct {
+	key       string
+	want      *Expect
+	config    string
+	configSet bool // config is known: from want, or the file's first record
+	seed      int
+	seeded    bool
+}
+
+func (hc *headerCheck) check(h *Header) error {
+	w := hc.want
+	if !hc.configSet {
+		hc.config, hc.configSet = h.Config, true // a file is of one config
+	}
+	switch {
+	case h.Run != hc.key:
+		return fmt.Errorf("holds a record of run %q", h.Run)
+	case h.Config != hc.config && w != nil:
+		return fmt.Errorf("holds records of config %s, the folder's config is %s: a file from another config", showID(h.Config), showID(hc.config))
+	case h.Config != hc.config:
+		return fmt.Errorf("holds records of two configs, %s and %s", showID(hc.config), showID(h.Config))
+	case hc.seeded && h.Seed != hc.seed:
+		return fmt.Errorf("a %s record says seed %d, but the file is run %s of seed %d", h.Kind, h.Seed, hc.key, hc.seed)
+	case w != nil && h.Experiment != w.Experiment:
+		return fmt.Errorf("holds records of experiment %q, the folder's experiment is %q", h.Experiment, w.Experiment)
+	case w != nil && (h.Point != w.Point || h.Agent != w.Agent):
+		return fmt.Errorf("holds records of point %q and agent %q, the folder plans point %q and agent %q for this run", h.Point, h.Agent, w.Point, w.Agent)
+	}
+	return nil
+}
+
+func showID(id string) string {
+	if id == "" {
+		return "(none)"
+	}
+	return id
+}
+
+// keySeed reads the seed a run key ends with (<point>__<agent>__s<seed>).
+func keySeed(key string) (int, bool) {
+	i := strings.LastIndex(key, "__s")
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(key[i+3:])
+	return n, err == nil && n >= 0
+}
+
+// outside reports whether x is not a number within [lo, hi].
+func outside(x, lo, hi float64) bool { return !(x >= lo && x <= hi) || math.IsInf(x, 0) }
+
+// check reports a checkpoint value outside the bounds the metric table
+// gives it.
+func (c *Checkpoint) check() error {
+	if c.Day < 0 {
+		return fmt.Errorf("a checkpoint record says day %d", c.Day)
+	}
+	for i := range metricTable {
+		m := &metricTable[i]
+		if m.Value == nil {
+			continue
+		}
+		if v := m.Value(c); outside(v, m.Min, m.Max) {
+			return fmt.Errorf("checkpoint record (day %d, split %s): %s = %v is outside [%v, %v]", c.Day, c.Split, m.Name, v, m.Min, m.Max)
 		}
 	}
-	for i := range r.Attempts {
-		if r.Attempts[i].Run != key {
-			return fmt.Errorf("holds a record of run %q", r.Attempts[i].Run)
-		}
+	return nil
+}
+
+// check reports an attempt value no job can record.
+func (a *Attempt) check() error {
+	switch {
+	case a.Day < 1 || a.Session < 0 || a.Slot < 0 || a.Member < 0 || a.Task < 0:
+		return fmt.Errorf("an attempt record says day %d, session %d, slot %d, member %d, task %d: none may be negative, and days start at 1", a.Day, a.Session, a.Slot, a.Member, a.Task)
+	case outside(a.Success, 0, 1) || outside(a.Score, 0, 1):
+		return fmt.Errorf("attempt record (day %d, session %d, slot %d): success = %v and score = %v must be in [0, 1]", a.Day, a.Session, a.Slot, a.Success, a.Score)
+	case a.Verdict != "pass" && a.Verdict != "fail" && a.Verdict != "none":
+		return fmt.Errorf("attempt record (day %d, session %d, slot %d): unknown verdict %q (want pass, fail or none)", a.Day, a.Session, a.Slot, a.Verdict)
+	}
+	return nil
+}
+
+// check reports pretraining figures out of their bounds.
+func (p *PretrainFigures) check() error {
+	if outside(p.PretrainAcc, 0, 1) || outside(p.JobSuccess, 0, 1) || outside(p.JobStepAcc, 0, 1) || p.EvaluatedOn < 0 || p.PretrainTask < 0 {
+		return fmt.Errorf("pretraining figures out of bounds: %+v", *p)
 	}
 	return nil
 }
@@ -270,109 +543,220 @@ func HashFile(path string) (string, error) {
 // attemptPrefix starts every attempt line this build writes.
 var attemptPrefix = []byte(`{"schema":` + strconv.Itoa(SchemaVersion) + `,"kind":"` + KindAttempt + `"`)
 
-func decodeRun(r io.Reader, out *Records) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+// maxLine bounds a record line: the longest a build writes is a few
+// hundred bytes.
+const maxLine = 1 << 20
+
+// decodeRun decodes one run file of run key from r into out, a line at a
+// time, checking every record as it comes (checkStart, headerCheck, the
+// records' own check) and the end record's digest against the bytes before
+// it, and returns the file's content hash. Attempts are kept, folded or
+// dropped as opt says.
+func decodeRun(r io.Reader, key string, want *Expect, opt readOptions, out *Records) (string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	sum := sha256.New()
+	hc := newHeaderCheck(key, want)
+	var fold attemptFolder
+	var long []byte // a line longer than br's buffer
 	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
+	for {
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long)+len(b) > maxLine {
+				return "", fmt.Errorf("line %d: longer than %d bytes: not a record", line+1, maxLine)
+			}
+			long = append(long, b...)
 			continue
 		}
-		if out.end == nil && bytes.HasPrefix(b, attemptPrefix) {
-			// Attempts are most lines: decode them once, not header first.
-			var a Attempt
-			if err := json.Unmarshal(b, &a); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			if a.Schema == SchemaVersion && a.Kind == KindAttempt {
-				out.Attempts = append(out.Attempts, a)
-				continue
-			}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
 		}
-		var h Header
-		if err := json.Unmarshal(b, &h); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+		if long != nil {
+			b = append(long, b...)
+			long = nil
 		}
-		if h.Schema != SchemaVersion {
-			return fmt.Errorf("line %d: schema version %d, this build reads %d", line, h.Schema, SchemaVersion)
+		if len(b) == 0 && err != nil {
+			break
 		}
-		if out.end != nil {
-			return fmt.Errorf("line %d: a record after the end record", line)
+		line++
+		if derr := out.decodeLine(b, line, sum, hc, opt, &fold); derr != nil {
+			return "", fmt.Errorf("line %d: %w", line, derr)
 		}
-		switch h.Kind {
-		case KindCheckpoint:
-			var c Checkpoint
-			if err := json.Unmarshal(b, &c); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			out.Checkpoints = append(out.Checkpoints, c)
-		case KindAttempt:
-			var a Attempt
-			if err := json.Unmarshal(b, &a); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			out.Attempts = append(out.Attempts, a)
-		case KindEnd:
-			if out.end != nil {
-				return fmt.Errorf("line %d: a second end record", line)
-			}
-			var e End
-			if err := json.Unmarshal(b, &e); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			out.end = &e
-		default:
-			return fmt.Errorf("line %d: unknown record kind %q", line, h.Kind)
+		sum.Write(b)
+		if err != nil {
+			break
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return err
 	}
 	if line == 0 {
-		return errors.New("empty record file")
+		return "", errors.New("empty record file")
+	}
+	if err := checkEnd(key, out); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(sum.Sum(nil)), nil
+}
+
+// decodeLine decodes and checks one line b of a run file; sum holds every
+// byte before it.
+func (out *Records) decodeLine(b []byte, line int, sum hash.Hash, hc *headerCheck, opt readOptions, fold *attemptFolder) error {
+	b = bytes.TrimRight(b, "\n")
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if out.end == nil && bytes.HasPrefix(b, attemptPrefix) {
+		// Attempts are most lines: decode them once, not header first.
+		var a Attempt
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		if a.Schema == SchemaVersion && a.Kind == KindAttempt {
+			return out.addAttempt(&a, hc, opt, fold)
+		}
+	}
+	var h Header
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	if h.Schema != SchemaVersion {
+		return fmt.Errorf("schema version %d, this build reads %d", h.Schema, SchemaVersion)
+	}
+	if out.end != nil {
+		return errors.New("a record after the end record")
+	}
+	switch h.Kind {
+	case KindStart:
+		if out.start != nil || out.checkpoints+out.attempts > 0 {
+			return errors.New("a start record after the first record")
+		}
+		var s Start
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if err := hc.checkStart(&s); err != nil {
+			return err
+		}
+		out.start = &s
+	case KindCheckpoint:
+		var c Checkpoint
+		if err := json.Unmarshal(b, &c); err != nil {
+			return err
+		}
+		if err := hc.check(&c.Header); err != nil {
+			return err
+		}
+		if err := c.check(); err != nil {
+			return err
+		}
+		out.checkpoints++
+		out.Checkpoints = append(out.Checkpoints, c)
+	case KindAttempt:
+		var a Attempt
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		return out.addAttempt(&a, hc, opt, fold)
+	case KindEnd:
+		var e End
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		if d := hex.EncodeToString(sum.Sum(nil)); e.Digest != d {
+			return fmt.Errorf("the end record's digest %.12s does not match the %.12s of the records before it: the file was edited after it was written", e.Digest, d)
+		}
+		out.end = &e
+	default:
+		return fmt.Errorf("unknown record kind %q", h.Kind)
 	}
 	return nil
 }
 
-// CheckRunFile reports whether path holds one whole, readable run.
-func CheckRunFile(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
+// addAttempt checks an attempt record and keeps it as opt says.
+func (out *Records) addAttempt(a *Attempt, hc *headerCheck, opt readOptions, fold *attemptFolder) error {
+	if err := hc.check(&a.Header); err != nil {
 		return err
 	}
-	var run Records
-	if err := decodeRun(bytes.NewReader(data), &run); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := a.check(); err != nil {
+		return err
 	}
-	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
-	if err := checkRun(key, &run); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	out.attempts++
+	switch {
+	case opt.dropAttempts:
+	case opt.foldAttempts:
+		out.Attempts = fold.add(out.Attempts, a)
+	default:
+		out.Attempts = append(out.Attempts, *a)
 	}
 	return nil
+}
+
+// DamagedDir holds the record files grind run and grind merge moved aside
+// because they were damaged, edited, of another config or not planned:
+// damaged/<key>.jsonl (numbered if moved more than once) beside
+// damaged/<key>.json, which says where it came from and why.
+const DamagedDir = "damaged"
+
+// MoveAside moves run key's record file out of dir/runs into dir/damaged,
+// beside a note of why, so that nothing uses it again and the evidence is
+// kept. It returns where the file went.
+func MoveAside(dir, key string, why error) (DamagedRun, error) {
+	from := RunPath(dir, key)
+	if err := os.MkdirAll(filepath.Join(dir, DamagedDir), 0o755); err != nil {
+		return DamagedRun{}, fmt.Errorf("move aside %s: %w", from, err)
+	}
+	name := key
+	for n := 1; ; n++ {
+		if _, err := os.Lstat(filepath.Join(dir, DamagedDir, name+".jsonl")); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		name = key + "." + strconv.Itoa(n)
+	}
+	to := filepath.Join(dir, DamagedDir, name+".jsonl")
+	d := DamagedRun{Key: key, Path: to, Err: why.Error()}
+	note := map[string]string{"run": key, "moved_from": filepath.Join(RunsDir, key+".jsonl"), "why": why.Error()}
+	if err := WriteJSONAtomic(filepath.Join(dir, DamagedDir, name+".json"), note); err != nil {
+		return DamagedRun{}, err
+	}
+	if err := os.Rename(from, to); err != nil {
+		return DamagedRun{}, fmt.Errorf("move aside %s: %w", from, err)
+	}
+	return d, nil
 }
 
 // foldAttempts sums one run's attempts per (day, session, slot), keeping
 // the order of first appearance. Sums of 0/1 successes are exact, so means
 // computed from folded attempts equal those from the raw ones bit for bit.
 func foldAttempts(atts []Attempt) []Attempt {
-	type slot struct{ day, session, slot int }
-	idx := make(map[slot]int)
+	var f attemptFolder
 	out := atts[:0:0]
-	for _, a := range atts {
-		k := slot{a.Day, a.Session, a.Slot}
-		i, ok := idx[k]
-		if !ok {
-			idx[k] = len(out)
-			a.Member, a.Verdict, a.folded = -1, "", 1
-			out = append(out, a)
-			continue
-		}
-		out[i].Success += a.Success
-		out[i].Score += a.Score
-		out[i].folded++
+	for i := range atts {
+		out = f.add(out, &atts[i])
 	}
+	return out
+}
+
+// attemptFolder folds one run's attempts as they are read.
+type attemptFolder struct {
+	idx map[attemptSlot]int
+}
+
+type attemptSlot struct{ day, session, slot int }
+
+// add folds a into out: a new slot is appended, a known one summed into.
+func (f *attemptFolder) add(out []Attempt, a *Attempt) []Attempt {
+	if f.idx == nil {
+		f.idx = make(map[attemptSlot]int)
+	}
+	k := attemptSlot{a.Day, a.Session, a.Slot}
+	i, ok := f.idx[k]
+	if !ok {
+		f.idx[k] = len(out)
+		c := *a
+		c.Member, c.Verdict, c.folded = -1, "", 1
+		return append(out, c)
+	}
+	out[i].Success += a.Success
+	out[i].Score += a.Score
+	out[i].folded++
 	return out
 }
 
@@ -388,6 +772,6 @@ func (in interner) str(s string) string {
 }
 
 func (in interner) header(h *Header) {
-	h.Kind, h.Run, h.Experiment = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment)
+	h.Kind, h.Run, h.Experiment, h.Config = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment), in.str(h.Config)
 	h.Point, h.Family, h.Agent = in.str(h.Point), in.str(h.Family), in.str(h.Agent)
 }

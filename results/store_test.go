@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,59 +55,222 @@ func TestWriteFileAtomicUnwritableFolder(t *testing.T) {
 	}
 }
 
-func writeRunFile(t *testing.T, dir, key string, lines ...string) string {
+func writeRunFile(t *testing.T, dir, key string, data []byte) string {
 	t.Helper()
 	p := RunPath(dir, key)
 	os.MkdirAll(filepath.Dir(p), 0o755)
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
+// encodeRun writes a small run file of key: a start record, a checkpoint
+// per day 0 and 1, an attempt, and the end record; mod may change each
+// record before it is written.
+func encodeRun(t *testing.T, key string, seed int, mod func(rec any)) []byte {
+	t.Helper()
+	h := Header{Schema: SchemaVersion, Run: key, Experiment: "e", Config: ConfigID(testConfigHash), Point: "p", Family: "skills", Agent: "a", Seed: seed}
+	if mod == nil {
+		mod = func(any) {}
+	}
+	enc := NewEncoder()
+	st := &Start{Header: h, ConfigHash: testConfigHash, PretrainFigures: PretrainFigures{PretrainAcc: 0.9, EvaluatedOn: 4}}
+	st.Kind = KindStart
+	mod(st)
+	write := func(rec any) {
+		if err := enc.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(st)
+	for day := range 2 {
+		c := &Checkpoint{Header: h, Split: "train", Tasks: 4, SuccessGreedy: 0.25, Temperature: 1}
+		c.Kind, c.Day = KindCheckpoint, day
+		mod(c)
+		write(c)
+		if day == 0 {
+			a := &Attempt{Header: h, Success: 1, Score: 1, Verdict: "pass"}
+			a.Kind, a.Day = KindAttempt, 1
+			mod(a)
+			write(a)
+		}
+	}
+	if err := enc.End(h); err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), enc.Bytes()...)
+}
+
+const testConfigHash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// TestReadRunsNamesDamagedFiles: every way a file can be damaged, each
+// named with why.
 func TestReadRunsNamesDamagedFiles(t *testing.T) {
 	dir := t.TempDir()
-	cp := func(run string) string {
-		return `{"schema":1,"kind":"checkpoint","run":"` + run + `","agent":"a","seed":0,"day":0,"split":"train","tasks":4,"success_greedy":0.5}`
+	good := encodeRun(t, "p__a__s0001", 1, nil)
+	// Each damaged file is a good one of its own run, then damaged.
+	run := func(key string) (data []byte, lines []string) {
+		data = encodeRun(t, key, 0, nil)
+		return data, strings.SplitAfter(string(data), "\n")
 	}
-	end := func(run string, c, a int) string {
-		return `{"schema":1,"kind":"end","run":"` + run + `","checkpoints":` + string(rune('0'+c)) + `,"attempts":` + string(rune('0'+a)) + `}`
+	damage := func(key string, f func(data []byte, lines []string) []byte) []byte { return f(run(key)) }
+	tests := []struct {
+		key  string
+		data []byte
+		want string
+	}{
+		{"truncated-line", damage("truncated-line", func(b []byte, _ []string) []byte { return b[:len(b)-20] }), "line 5"},
+		{"truncated-at-line", damage("truncated-at-line", func(_ []byte, l []string) []byte { return []byte(strings.Join(l[:3], "")) }), "truncated"},
+		{"edited-value", damage("edited-value", func(b []byte, _ []string) []byte {
+			return []byte(strings.Replace(string(b), `"success_greedy":0.25`, `"success_greedy":0.75`, 1))
+		}), "digest"},
+		{"edited-count", damage("edited-count", func(_ []byte, l []string) []byte { return []byte(strings.Join(append(l[:2:2], l[1:]...), "")) }), "digest"},
+		{"foreign", good, `run "p__a__s0001"`},
+		{"old-schema", damage("old-schema", func(b []byte, _ []string) []byte {
+			return []byte(strings.Replace(string(b), `"schema":2`, `"schema":1`, 1))
+		}), "schema version 1"},
+		{"after-end", damage("after-end", func(b []byte, l []string) []byte { return append(slices.Clone(b), l[1]...) }), "after the end record"},
+		{"p__a__s0002", encodeRun(t, "p__a__s0002", 2, func(rec any) {
+			if c, ok := rec.(*Checkpoint); ok {
+				c.SuccessGreedy = 1e308
+			}
+		}), "success_greedy = 1e+308 is outside [0, 1]"},
+		{"p__a__s0003", encodeRun(t, "p__a__s0003", -5, nil), "says seed -5, but the file is run p__a__s0003 of seed 3"},
+		{"p__a__s0004", encodeRun(t, "p__a__s0004", 4, func(rec any) {
+			if a, ok := rec.(*Attempt); ok {
+				a.Config = "fedcba9876543210"
+			}
+		}), "two configs"},
+		{"p__a__s0005", encodeRun(t, "p__a__s0005", 5, func(rec any) {
+			if a, ok := rec.(*Attempt); ok {
+				a.Verdict = "maybe"
+			}
+		}), `unknown verdict "maybe"`},
+		{"p__a__s0006", encodeRun(t, "p__a__s0006", 6, func(rec any) {
+			if s, ok := rec.(*Start); ok {
+				s.ConfigHash = "ff" + testConfigHash[2:]
+			}
+		}), "does not begin with"},
 	}
-	writeRunFile(t, dir, "good", cp("good"), end("good", 1, 0))
-	writeRunFile(t, dir, "truncated-line", cp("truncated-line"), `{"schema":1,"kind":"chec`)
-	writeRunFile(t, dir, "truncated-at-line", cp("truncated-at-line"))
-	writeRunFile(t, dir, "edited-count", cp("edited-count"), cp("edited-count"), end("edited-count", 1, 0))
-	writeRunFile(t, dir, "foreign", cp("other"), end("foreign", 1, 0))
-	writeRunFile(t, dir, "old-schema", strings.Replace(cp("old-schema"), `"schema":1`, `"schema":0`, 1), end("old-schema", 1, 0))
-	writeRunFile(t, dir, "after-end", cp("after-end"), end("after-end", 1, 0), cp("after-end"))
-
+	writeRunFile(t, dir, "p__a__s0001", good)
+	for _, tt := range tests {
+		writeRunFile(t, dir, tt.key, tt.data)
+	}
 	r, err := readRuns(dir, readOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(r.Runs, ",") != "good" || len(r.Checkpoints) != 1 {
-		t.Fatalf("intact runs %v with %d checkpoints, want only good with 1", r.Runs, len(r.Checkpoints))
+	if strings.Join(r.Runs, ",") != "p__a__s0001" || len(r.Checkpoints) != 2 {
+		t.Fatalf("intact runs %v with %d checkpoints, want only p__a__s0001 with 2", r.Runs, len(r.Checkpoints))
 	}
-	want := map[string]string{
-		"truncated-line":    "line 2",
-		"truncated-at-line": "truncated",
-		"edited-count":      "counts 1 checkpoint",
-		"foreign":           `run "other"`,
-		"old-schema":        "schema version 0",
-		"after-end":         "after the end record",
+	if len(r.Damaged) != len(tests) {
+		t.Fatalf("damaged %v, want %d files", r.Damaged, len(tests))
 	}
-	if len(r.Damaged) != len(want) {
-		t.Fatalf("damaged %v, want %d files", r.Damaged, len(want))
-	}
-	for _, d := range r.Damaged {
-		if !strings.Contains(d.Err, want[d.Key]) || !strings.HasSuffix(d.Path, d.Key+".jsonl") {
-			t.Errorf("damaged %s: %q, want a message containing %q", d.Key, d.Err, want[d.Key])
+	for _, tt := range tests {
+		i := slices.IndexFunc(r.Damaged, func(d DamagedRun) bool { return d.Key == tt.key })
+		if i < 0 {
+			t.Errorf("%s: not named damaged", tt.key)
+			continue
+		}
+		if d := r.Damaged[i]; !strings.Contains(d.Err, tt.want) || !strings.HasSuffix(d.Path, d.Key+".jsonl") {
+			t.Errorf("damaged %s: %q, want a message containing %q", d.Key, d.Err, tt.want)
 		}
 	}
 	_, err = ReadDir(dir)
 	var de *DamagedError
-	if !errors.As(err, &de) || len(de.Runs) != len(want) || !strings.Contains(err.Error(), "truncated-line.jsonl") {
+	if !errors.As(err, &de) || len(de.Runs) != len(tests) || !strings.Contains(err.Error(), "truncated-line.jsonl") {
 		t.Fatalf("ReadDir: want a DamagedError naming the files, got %v", err)
+	}
+	if rf, err := VerifyRun(RunPath(dir, "p__a__s0001"), nil); err != nil || rf.Start == nil || rf.Start.PretrainAcc != 0.9 {
+		t.Fatalf("VerifyRun of the good file: %+v, %v", rf, err)
+	}
+}
+
+// TestReadRunsAgainstManifest: with a manifest, a file must be a run it
+// plans, of its config, experiment, point and agent, with the content
+// hash it recorded; a run recorded as done must have its file.
+func TestReadRunsAgainstManifest(t *testing.T) {
+	keys := []string{"p__a__s0001", "p__a__s0002", "p__a__s0003", "p__a__s0004", "p__a__s0005", "p__a__s0006"}
+	tests := map[string]struct {
+		mod   func(*Manifest, *RunEntry)
+		write bool
+		want  string // "" for intact
+	}{
+		"p__a__s0001": {func(*Manifest, *RunEntry) {}, true, ""},
+		"p__a__s0002": {func(_ *Manifest, e *RunEntry) { e.Hash = strings.Repeat("0", 64) }, true, "differs from the 000000000000 manifest.json recorded"},
+		"p__a__s0003": {func(_ *Manifest, e *RunEntry) { e.Agent = "b" }, true, `the folder plans point "p" and agent "b"`},
+		"p__a__s0004": {func(*Manifest, *RunEntry) {}, false, "records this run as done, but its record file is missing"},
+		"p__a__s0005": {func(*Manifest, *RunEntry) {}, true, "of another config or experiment"},
+		"unplanned":   {nil, true, "not a run of this folder"},
+	}
+	for _, other := range []string{"config", "experiment"} {
+		t.Run(other, func(t *testing.T) {
+			dir := t.TempDir()
+			m := &Manifest{Schema: SchemaVersion, Experiment: "e", ConfigHash: testConfigHash}
+			// Run 5 is of another config or experiment than the folder.
+			otherHash := "ff" + testConfigHash[2:]
+			wantOther := "a file from another config"
+			if other == "experiment" {
+				wantOther = `the folder's experiment is "e"`
+			}
+			otherRun := func(rec any) {
+				var h *Header
+				switch r := rec.(type) {
+				case *Start:
+					h = &r.Header
+					if other == "config" {
+						r.ConfigHash = otherHash
+					}
+				case *Checkpoint:
+					h = &r.Header
+				case *Attempt:
+					h = &r.Header
+				}
+				if other == "config" {
+					h.Config = ConfigID(otherHash)
+				} else {
+					h.Experiment = "f"
+				}
+			}
+			for i, k := range keys[:5] {
+				var mod func(any)
+				if k == "p__a__s0005" {
+					mod = otherRun
+				}
+				data := encodeRun(t, k, i+1, mod)
+				e := RunEntry{Key: k, Point: "p", Agent: "a", Seed: i + 1, Status: StatusDone}
+				if tt := tests[k]; tt.write {
+					writeRunFile(t, dir, k, data)
+					e.Hash, _ = HashFile(RunPath(dir, k))
+					tt.mod(m, &e)
+				}
+				m.Runs = append(m.Runs, e)
+			}
+			writeRunFile(t, dir, "unplanned", encodeRun(t, "unplanned", 0, nil))
+			if err := WriteJSONAtomic(filepath.Join(dir, ManifestFile), m); err != nil {
+				t.Fatal(err)
+			}
+			r, err := readRuns(dir, readOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(r.Runs, ",") != "p__a__s0001" {
+				t.Errorf("intact runs %v, want p__a__s0001", r.Runs)
+			}
+			for _, d := range r.Damaged {
+				want := tests[d.Key].want
+				if d.Key == "p__a__s0005" {
+					want = wantOther
+				}
+				if !strings.Contains(d.Err, want) {
+					t.Errorf("damaged %s: %q, want a message containing %q", d.Key, d.Err, want)
+				}
+			}
+			if len(r.Damaged) != 5 {
+				t.Errorf("damaged %v, want 5 files", r.Damaged)
+			}
+		})
 	}
 }
 

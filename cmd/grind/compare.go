@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -10,10 +13,12 @@ import (
 )
 
 // compareSynopsis is the usage line of grind compare.
-const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] [--day last|N] [--format markdown|text|csv]"
+const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] [--day last|N] [--format markdown|text|csv] [--wait]"
 
 // cmdCompare compares two results folders metric by metric. It exits 1 if
-// any cell is a regression (after printing the table), 2 on bad input.
+// any cell is a regression (after printing the table) or a folder holds
+// damaged record files, 2 on bad input (a folder that is not one, an
+// unreadable manifest), 3 if a folder is in use.
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", compareSynopsis, stderr)
 	var metrics multiFlag
@@ -27,6 +32,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	perms := fs.Int("permutations", results.DefaultPermutations, "permutations per test (exact below this many relabellings)")
 	seed := fs.Uint64("seed", 1, "seed of every bootstrap and permutation")
 	list := fs.Bool("list-metrics", false, "list the metrics with their directions and exit")
+	wait := fs.Bool("wait", false, "if another grind command is writing a folder, wait for it (default: exit 3 at once)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -70,8 +76,21 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return badInput(fmt.Errorf("--format %q: want markdown, text or csv", *format))
 	}
 
+	for _, d := range pos {
+		if _, err := os.Stat(d); err != nil {
+			break // CompareDirs names the missing folder
+		}
+		l, err := lockFolder(context.Background(), d, false, *wait, stderr, "compare")
+		if err != nil {
+			return err
+		}
+		defer l.Unlock()
+	}
 	c, err := results.CompareDirs(pos[0], pos[1], opt)
-	if err != nil {
+	var damaged *results.DamagedError
+	if errors.As(err, &damaged) {
+		return err
+	} else if err != nil {
 		return badInput(err)
 	}
 	if err := c.Write(stdout, *format); err != nil {

@@ -6,20 +6,38 @@
 //	grind validate CONFIG [--set key=value ...]
 //	grind envs
 //
-// Run `grind help` or `grind COMMAND --help` for details.
+// Run `grind help` or `grind COMMAND --help` for details. Every command
+// exits 0 on success, 1 when runs failed or record files are damaged (and
+// compare on a regression), 2 on bad input, 3 when another grind command
+// holds the results folder, 128+N when signal N interrupted it.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
+
+	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/results"
 )
 
-// exitError carries an exit code: 2 for bad input, 1 for a failed run.
+// Exit codes, the same for every command (the README's table lists them).
+const (
+	exitFailed   = 1 // runs failed, record files are damaged or missing; compare: a regression; reproduce: a run differs
+	exitBadInput = 2 // the command line, a config, --out or a folder's manifest is unusable: nothing was done
+	exitBusy     = 3 // another grind command holds the results folder (see --wait)
+	// An interrupt exits 128 + the signal's number: 130 for SIGINT, 143
+	// for SIGTERM.
+)
+
+// exitError carries an exit code.
 type exitError struct {
 	code int
 	err  error
@@ -28,7 +46,103 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func badInput(err error) error { return &exitError{code: 2, err: err} }
+func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
+
+// exitCode is the exit code of a command that returned err: the code an
+// exitError carries, else the one its kind of error has everywhere.
+func exitCode(err error) int {
+	var (
+		ee   *exitError
+		busy *results.BusyError
+		man  *results.ManifestError
+		dir  *experiments.FolderError
+		mis  *experiments.MismatchError
+	)
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &busy):
+		return exitBusy
+	case errors.As(err, &man), errors.As(err, &dir), errors.As(err, &mis):
+		return exitBadInput
+	}
+	return exitFailed
+}
+
+// interrupt is a context that SIGINT or SIGTERM cancels, and what it
+// makes of the errors that follow.
+type interrupt struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ch     chan os.Signal
+}
+
+// interruptible catches SIGINT and SIGTERM until stop.
+func interruptible() *interrupt {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	in := &interrupt{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 1)}
+	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-in.ch:
+			cancel(signalCause{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return in
+}
+
+// stop restores the signals' default behaviour: a signal now ends the
+// process at once.
+func (in *interrupt) stop() {
+	signal.Stop(in.ch)
+	in.cancel(nil)
+}
+
+// wrap gives err the exit code of the signal that caused it, if one did.
+func (in *interrupt) wrap(err error) error {
+	var sc signalCause
+	if err == nil || !errors.As(context.Cause(in.ctx), &sc) {
+		return err
+	}
+	code := 128 + 2
+	if n, ok := sc.sig.(syscall.Signal); ok {
+		code = 128 + int(n)
+	}
+	return &exitError{code: code, err: fmt.Errorf("%w (interrupted by %v)", err, sc.sig)}
+}
+
+// caught returns the exit error of a signal that arrived, or nil.
+func (in *interrupt) caught(what string) error {
+	var sc signalCause
+	if !errors.As(context.Cause(in.ctx), &sc) {
+		return nil
+	}
+	return in.wrap(errors.New(what))
+}
+
+type signalCause struct{ sig os.Signal }
+
+func (c signalCause) Error() string { return "interrupted by " + c.sig.String() }
+
+// lockFolder takes results folder dir's lock for a command (see
+// results.LockFolder), saying on stderr when it waits. An error other
+// than another command's lock, or an interrupt while waiting, is bad
+// input: the folder cannot be used.
+func lockFolder(ctx context.Context, dir string, exclusive, wait bool, stderr io.Writer, name string) (*results.Lock, error) {
+	l, err := results.LockFolder(ctx, dir, exclusive, wait, func(b *results.BusyError) {
+		who := ""
+		if b.Holder != "" {
+			who = " (" + b.Holder + ")"
+		}
+		fmt.Fprintf(stderr, "grind %s: %s is in use by another grind command%s; waiting for it (--wait)\n", name, dir, who)
+	})
+	var busy *results.BusyError
+	if err != nil && !errors.As(err, &busy) && ctx.Err() == nil {
+		return nil, badInput(err)
+	}
+	return l, err
+}
 
 type command struct {
 	name    string
@@ -69,16 +183,12 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 				return 0
 			}
 			fmt.Fprintf(stderr, "grind %s: %v\n", c.name, err)
-			var ee *exitError
-			if errors.As(err, &ee) {
-				return ee.code
-			}
-			return 1
+			return exitCode(err)
 		}
 	}
 	fmt.Fprintf(stderr, "grind: unknown command %q\n\n", args[0])
 	usage(stderr)
-	return 2
+	return exitBadInput
 }
 
 func usage(w io.Writer) {

@@ -2,19 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"path/filepath"
 
 	"github.com/grindbench/grindbench/experiments"
 	"github.com/grindbench/grindbench/results"
 )
 
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("merge", "--out DIR SHARD_DIR...", stderr)
+	fs := newFlags("merge", "--out DIR SHARD_DIR... [--wait]", stderr)
 	out := fs.String("out", "", "merged results folder (required)")
+	wait := fs.Bool("wait", false, "if another grind command is using a folder (a shard still running), wait for it (default: exit 3 at once)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -26,9 +27,35 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		if _, err := os.Stat(d); err != nil {
 			return badInput(fmt.Errorf("shard folder: %w", err))
 		}
+		if same(d, *out) {
+			return badInput(fmt.Errorf("shard folder %s is the --out folder: merge into a folder of its own", d))
+		}
 	}
-	m, err := experiments.Merge(*out, pos)
+	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
+		return badInput(fmt.Errorf("--out %s is a file: name a folder", *out))
+	}
+	ctx := context.Background()
+	lock, err := lockFolder(ctx, *out, true, *wait, stderr, "merge")
 	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	for _, d := range pos {
+		l, err := lockFolder(ctx, d, false, *wait, stderr, "merge")
+		if err != nil {
+			return err
+		}
+		defer l.Unlock()
+	}
+	m, moved, err := experiments.Merge(*out, pos)
+	for _, d := range moved {
+		fmt.Fprintf(stderr, "grind merge: damaged record file of %s moved aside to %s: %s\n", *out, d.Path, d.Err)
+	}
+	if err != nil {
+		var damaged *experiments.DamagedShardError
+		if errors.As(err, &damaged) {
+			return err
+		}
 		return badInput(err)
 	}
 	// The merged folder gets every output an unsharded run writes.
@@ -38,9 +65,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	done, failed := 0, 0
 	for _, r := range m.Runs {
 		switch r.Status {
-		case "done":
+		case results.StatusDone:
 			done++
-		case "failed":
+		case results.StatusFailed:
 			failed++
 		}
 	}
@@ -52,10 +79,21 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// same reports whether two paths name one folder.
+func same(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(sa, sb)
+}
+
 func cmdReproduce(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("reproduce", "DIR [--workers N] [--keep]", stderr)
+	fs := newFlags("reproduce", "DIR [--workers N] [--keep] [--wait]", stderr)
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	keep := fs.Bool("keep", false, "keep the reproduced folder")
+	wait := fs.Bool("wait", false, "if another grind command is writing the folder, wait for it (default: exit 3 at once)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -63,6 +101,13 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return badInput(fmt.Errorf("want exactly one results folder"))
 	}
+	sig := interruptible()
+	defer sig.stop()
+	lock, err := lockFolder(sig.ctx, pos[0], false, *wait, stderr, "reproduce")
+	if err != nil {
+		return sig.wrap(err)
+	}
+	defer lock.Unlock()
 	if _, err := results.ReadManifest(pos[0]); err != nil {
 		return badInput(fmt.Errorf("%s: %w", pos[0], err))
 	}
@@ -73,11 +118,9 @@ func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	if !*keep {
 		defer os.RemoveAll(tmp)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := experiments.Reproduce(ctx, pos[0], tmp, *workers)
+	rep, err := experiments.Reproduce(sig.ctx, pos[0], tmp, *workers)
 	if err != nil {
-		return err
+		return sig.wrap(err)
 	}
 	for _, c := range rep.Checks {
 		if c.Status == "identical" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +14,10 @@ import (
 // cmdReport regenerates a results folder's summary, tables, plots and
 // report page from its records alone.
 func cmdReport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "DIR [--resamples N]", stderr)
+	fs := newFlags("report", "DIR [--resamples N] [--wait]", stderr)
 	resamples := fs.Int("resamples", 0, "bootstrap resamples per CI (default: the manifest's)")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
+	wait := fs.Bool("wait", false, "if another grind command is using the folder (a run still going), wait for it (default: exit 3 at once)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -32,8 +34,20 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	} else if !st.IsDir() {
 		return badInput(fmt.Errorf("%s is not a folder", dir))
 	}
-	// Unreadable or missing records are bad input; a failure to write the
-	// outputs is not.
+	// A running sweep holds the folder: its outputs would be stale at once.
+	lock, err := lockFolder(context.Background(), dir, true, *wait, stderr, "report")
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	// A folder without a usable manifest, or without records, is bad
+	// input; damaged records are named and left out (exit 1); a failure to
+	// write the outputs is not bad input either.
+	if _, err := results.ReadManifest(dir); errors.Is(err, os.ErrNotExist) {
+		return badInput(fmt.Errorf("%s has no %s: not a results folder of grind run", dir, results.ManifestFile))
+	} else if err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); err != nil {
 		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run? %w", dir, results.RunsDir, err))
 	}

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -39,11 +36,13 @@ func loadExperiment(path string, sets []string) (*experiments.Experiment, error)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--set key=value ...]", stderr)
+	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--set key=value ...] [--wait] [--force-new]", stderr)
 	out := fs.String("out", "", "results folder (default out/<experiment>)")
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
 	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
+	wait := fs.Bool("wait", false, "if another grind command is using the results folder, wait for it (default: exit 3 at once)")
+	forceNew := fs.Bool("force-new", false, "if the results folder holds results of another config or shard, remove the files grind wrote there and start afresh (default: exit 2 naming what differs)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -71,30 +70,45 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		*out = experiments.DefaultOut(exp)
 	}
+	runs := shard.Select(experiments.Plan(exp))
+	if len(runs) == 0 {
+		// More shards than runs: this shard has nothing to do.
+		fmt.Fprintf(stdout, "%s: shard %s of this sweep has no runs; nothing written\n", exp.Config.Experiment, shard)
+		return nil
+	}
+	if st, err := os.Stat(*out); err == nil && !st.IsDir() {
+		return badInput(fmt.Errorf("--out %s is a file: name a folder", *out))
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sig := interruptible()
+	defer sig.stop()
+	lock, err := lockFolder(sig.ctx, *out, true, *wait, stderr, "run")
+	if err != nil {
+		return sig.wrap(err)
+	}
+	defer lock.Unlock()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard}
+	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard, ForceNew: *forceNew}
 	var bar *progressbar.ProgressBar
 	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions(len(shard.Select(experiments.Plan(exp))),
+		bar = progressbar.NewOptions(len(runs),
 			progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("runs"),
 			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish())
 		opt.Progress = func(done, total int) { bar.Set(done) }
 	}
-	res, err := experiments.Run(ctx, exp, opt)
+	res, err := experiments.Run(sig.ctx, exp, opt)
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
-		return err
+		return sig.wrap(err)
 	}
-	if len(res.Runs) == 0 {
-		// More shards than runs: this shard has nothing to do.
-		fmt.Fprintf(stdout, "%s: shard %s of this sweep has no runs; nothing written\n", exp.Config.Experiment, shard)
-		return nil
+	// Every output is written atomically and rebuilt whole by a rerun, so
+	// an interrupt may stop the output step at once.
+	sig.stop()
+	if err := sig.caught("the sweep finished, its outputs are not written"); err != nil {
+		return err
 	}
 	built, page, err := writeOutputs(*out, results.BuildOptions{})
 	if err != nil {
@@ -107,6 +121,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "\nWritten:")
 		printFiles(stdout, *out, append([]string{filepath.Join(*out, results.ManifestFile), filepath.Join(*out, results.RunsDir, "*.jsonl")}, built.Files...))
 		fmt.Fprintf(stdout, "\nReport: %s (every table and plot on one page; open it in a browser)\n", page)
+	}
+	if n := len(res.Damaged); n > 0 {
+		fmt.Fprintf(stderr, "grind run: %d damaged or foreign record files were moved aside to %s and their runs run again\n", n, filepath.Join(*out, results.DamagedDir))
 	}
 	if len(res.Failed) > 0 {
 		return fmt.Errorf("%d of %d runs failed; see %s", len(res.Failed), len(res.Runs), filepath.Join(*out, results.ManifestFile))
@@ -132,6 +149,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	runs := experiments.Plan(exp)
 	fmt.Fprintf(stdout, "%s: valid; %d sweep points x %d agents x %d seeds = %d runs\n",
 		pos[0], len(exp.Points), len(exp.Config.Agents), exp.Config.Seeds, len(runs))
+	fmt.Fprintf(stdout, "estimated: %s (limits: max_steps, max_record_bytes, max_memory, max_draws)\n", exp.Estimate)
 	return nil
 }
 

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/grindbench/grindbench/experiments"
+)
+
+// killConfig is a sweep of 16 runs whose run phase and output phase each
+// take about a second on two cores.
+const killConfig = `
+experiment = "kill"
+seeds = 8
+[job]
+days = 3
+tasks = 128
+[eval]
+tasks = 32
+[report]
+baseline = "frozen"
+resamples = 200
+[pretrain]
+tasks = 500
+[env]
+family = "skills"
+[env.grind]
+group_size = 4
+[[agent]]
+name = "frozen"
+mechanisms = ["frozen"]
+[[agent]]
+name = "rlvr"
+mechanisms = ["rlvr"]
+`
+
+// TestKill9ResumesIdentically kills grind run with SIGKILL at random
+// moments of a sweep (drawn uniformly over an uninterrupted run's wall
+// time, so in the run phase and the output phase alike), resumes each
+// time, and checks that the folder is byte for byte what an uninterrupted
+// run writes: records, manifest, summary, tables, figures and report page.
+// GRIND_KILLS sets the number of kills: a few in CI, 20 under make
+// test-long.
+func TestKill9ResumesIdentically(t *testing.T) {
+	bin := buildGrind(t)
+	kills := 3
+	if v := os.Getenv("GRIND_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("GRIND_KILLS=%q: want a positive number", v)
+		}
+		kills = n
+	}
+	work := t.TempDir()
+	cfg := filepath.Join(work, "kill.toml")
+	if err := os.WriteFile(cfg, []byte(killConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiments.Load(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := len(experiments.Plan(exp))
+	run := func(out string) *exec.Cmd {
+		return exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2")
+	}
+	ref := filepath.Join(work, "ref")
+	began := time.Now()
+	if b, err := run(ref).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, b)
+	}
+	wall := time.Since(began)
+	want := readFiles(t, ref)
+
+	rng := rand.New(rand.NewPCG(11, uint64(kills)))
+	phases := map[string]int{}
+	for i := range kills {
+		dir := filepath.Join(work, "kill-"+strconv.Itoa(i))
+		at := time.Duration(rng.Float64() * float64(wall))
+		cmd := run(dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(at)
+		finished := countRuns(dir)
+		cmd.Process.Signal(syscall.SIGKILL)
+		phase := "run phase"
+		switch err := cmd.Wait(); {
+		case err == nil:
+			phase = "after the end"
+		case finished == total:
+			phase = "output phase"
+		}
+		phases[phase]++
+		if b, err := run(dir).CombinedOutput(); err != nil {
+			t.Fatalf("kill %d at %v (%s, %d of %d runs done): resume: %v\n%s", i, at, phase, finished, total, err, b)
+		}
+		got := readFiles(t, dir)
+		var diff []string
+		for name, b := range want {
+			if !bytes.Equal(got[name], b) {
+				diff = append(diff, name)
+			}
+		}
+		for name := range got {
+			if _, ok := want[name]; !ok {
+				diff = append(diff, name+" (extra)")
+			}
+		}
+		if len(diff) > 0 {
+			slices.Sort(diff)
+			t.Errorf("kill %d at %v (%s, %d of %d runs done): after the resume %d files differ from an uninterrupted run: %v", i, at, phase, finished, total, len(diff), diff)
+		}
+		os.RemoveAll(dir)
+	}
+	t.Logf("%d kills -9 over a %v sweep of %d runs: %v; every resumed folder identical to the uninterrupted one", kills, wall.Round(time.Millisecond), total, phases)
+}
