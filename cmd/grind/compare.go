@@ -10,7 +10,7 @@ import (
 )
 
 // compareSynopsis is the usage line of grind compare.
-const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] [--day last|N] [--format markdown|text|csv]"
+const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] [--day last|N] [--format markdown|text|csv|json]"
 
 // cmdCompare compares two results folders metric by metric. It exits 1 if
 // any cell is a regression (after printing the table), 2 on bad input.
@@ -22,7 +22,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	minEffect := fs.Float64("min-effect", results.DefaultMinEffect, "smallest absolute difference that counts as a regression or improvement")
 	alpha := fs.Float64("alpha", results.DefaultAlpha, "family-wise error rate of the Holm correction over all cells")
 	day := fs.String("day", "last", "checkpoint to compare: last (each folder's last day) or N days completed")
-	format := fs.String("format", results.FormatMarkdown, "output: markdown (for pull requests), text (for terminals) or csv")
+	format := fs.String("format", results.FormatMarkdown, "output: markdown (for pull requests: summary first, changed cells, all cells folded), text (for terminals), csv or json")
 	resamples := fs.Int("resamples", 2000, "bootstrap resamples per confidence interval")
 	perms := fs.Int("permutations", results.DefaultPermutations, "permutations per test (exact below this many relabellings)")
 	seed := fs.Uint64("seed", 1, "seed of every bootstrap and permutation")
@@ -65,9 +65,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		opt.FixedDay, opt.Day = true, n
 	}
 	switch *format {
-	case results.FormatMarkdown, results.FormatText, results.FormatCSV:
+	case results.FormatMarkdown, results.FormatText, results.FormatCSV, results.FormatJSON:
 	default:
-		return badInput(fmt.Errorf("--format %q: want markdown, text or csv", *format))
+		return badInput(fmt.Errorf("--format %q: want markdown, text, csv or json", *format))
 	}
 
 	c, err := results.CompareDirs(pos[0], pos[1], opt)
