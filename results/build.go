@@ -147,7 +147,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if err := s.writeCSV(&buf); err != nil {
 		return nil, err
 	}
-	if err := w.write(filepath.Join(dir, "summary.csv"), buf.Bytes()); err != nil {
+	if err := w.write(filepath.Join(dir, SummaryFile), buf.Bytes()); err != nil {
 		return nil, err
 	}
 

@@ -2,6 +2,7 @@ package results
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/grindbench/grindbench/results/stats"
@@ -174,11 +176,26 @@ type CompareCell struct {
 
 // CompareSide describes one of the two compared folders.
 type CompareSide struct {
-	Label      string // the folder, as given
-	Experiment string // from the manifest or the records
-	Runs       int    // run files read
-	Day        int    // checkpoint compared, in days completed (the largest if sweep points differ)
-	Failed     int    // runs the manifest lists as failed or pending
+	Label       string   `json:"folder"`               // the folder, as given
+	Experiment  string   `json:"experiment"`           // from the manifest or the records
+	Runs        int      `json:"runs"`                 // run files read
+	Day         int      `json:"day"`                  // checkpoint compared, in days completed (the largest if sweep points differ)
+	Failed      int      `json:"failed"`               // runs the manifest lists as failed or pending
+	CodeVersion string   `json:"code_version"`         // from the manifest; "" without one
+	ConfigHash  string   `json:"config_hash"`          // from the manifest
+	Sets        []string `json:"sets,omitempty"`       // --set overrides the folder was run with
+	GOARCH      string   `json:"goarch,omitempty"`     // from the manifest
+	GoVersion   string   `json:"go_version,omitempty"` // from the manifest
+}
+
+// ConfigDifference is a knob whose resolved value differs between the two
+// folders' manifests (Point names the sweep point when there are several),
+// or is set in one only ("" on the other side).
+type ConfigDifference struct {
+	Point string `json:"point,omitempty"`
+	Key   string `json:"key"`
+	Base  string `json:"base"`
+	New   string `json:"new"`
 }
 
 // Comparison is the result of CompareDirs: cells in a fixed order (point,
@@ -186,7 +203,11 @@ type CompareSide struct {
 // the order of CompareOptions.Metrics).
 type Comparison struct {
 	Base, New CompareSide
-	Cells     []CompareCell
+	// Differences lists the knobs whose resolved values differ between the
+	// folders' manifests, by point and key; empty when the configs agree or
+	// a folder has no manifest.
+	Differences []ConfigDifference
+	Cells       []CompareCell
 	// OnlyBase and OnlyNew list the cells with runs in one folder only;
 	// they are not compared.
 	OnlyBase, OnlyNew []CompareKey
@@ -447,6 +468,7 @@ func CompareDirs(baseDir, newDir string, opt CompareOptions) (*Comparison, error
 		if m.Experiment != "" {
 			s.Experiment = m.Experiment
 		}
+		s.CodeVersion, s.ConfigHash, s.Sets, s.GOARCH, s.GoVersion = m.CodeVersion, m.ConfigHash, m.Sets, m.GOARCH, m.GoVersion
 		for _, r := range m.Runs {
 			if r.Status == "failed" || r.Status == "pending" {
 				s.Failed++
@@ -457,9 +479,87 @@ func CompareDirs(baseDir, newDir string, opt CompareOptions) (*Comparison, error
 				roles[i], s.Failed, len(m.Runs), ManifestFile))
 		}
 	}
+	if f[0].man != nil && f[1].man != nil {
+		c.Differences = configDifferences(f[0].man, f[1].man)
+	}
+	if c.Base.GOARCH != "" && c.New.GOARCH != "" && c.Base.GOARCH != c.New.GOARCH {
+		c.Notes = append(c.Notes, fmt.Sprintf("The folders were made on different architectures (%s, %s): records can differ in the last bits even for identical code and config.", c.Base.GOARCH, c.New.GOARCH))
+	}
 	if c.Base.Experiment != c.New.Experiment {
 		c.Notes = append(c.Notes, fmt.Sprintf("The folders come from different experiments (%s, %s).", c.Base.Experiment, c.New.Experiment))
 	}
 	c.Notes = append(c.Notes, failed...)
 	return c, nil
+}
+
+// configDifferences lists the knobs whose resolved values differ between
+// two manifests, point by point (points in base's order, then new's), keys
+// sorted. A point in one folder only is one difference with key "(point)".
+func configDifferences(base, next *Manifest) []ConfigDifference {
+	bp, err1 := base.ResolvedPoints()
+	np, err2 := next.ResolvedPoints()
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	byLabel := func(pts []ResolvedPoint) map[string]map[string]any {
+		m := map[string]map[string]any{}
+		for _, p := range pts {
+			m[p.Point] = p.Config
+		}
+		return m
+	}
+	bm, nm := byLabel(bp), byLabel(np)
+	var labels []string
+	for _, p := range bp {
+		labels = append(labels, p.Point)
+	}
+	for _, p := range np {
+		if _, ok := bm[p.Point]; !ok {
+			labels = append(labels, p.Point)
+		}
+	}
+	show := func(v any, ok bool) string {
+		if !ok {
+			return ""
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return string(b)
+	}
+	multi := len(labels) > 1
+	var out []ConfigDifference
+	for _, label := range labels {
+		point := ""
+		if multi {
+			point = label
+		}
+		b, inB := bm[label]
+		n, inN := nm[label]
+		if !inB || !inN {
+			out = append(out, ConfigDifference{Point: point, Key: "(point)", Base: show(label, inB), New: show(label, inN)})
+			continue
+		}
+		keys := map[string]bool{}
+		for k := range b {
+			keys[k] = true
+		}
+		for k := range n {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			bv, bok := b[k]
+			nv, nok := n[k]
+			if bs, ns := show(bv, bok), show(nv, nok); bs != ns {
+				out = append(out, ConfigDifference{Point: point, Key: k, Base: bs, New: ns})
+			}
+		}
+	}
+	return out
 }

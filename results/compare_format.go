@@ -2,6 +2,7 @@ package results
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -147,43 +148,170 @@ func (s CompareSide) describe(markdown bool) string {
 	if s.Failed > 0 {
 		d += fmt.Sprintf(", %d failed", s.Failed)
 	}
+	if s.CodeVersion != "" {
+		d += ", code " + shortVersion(s.CodeVersion)
+	}
 	return d + ")"
+}
+
+// shortVersion cuts a 40-hex VCS revision to 12 characters, keeping a
+// "+modified" suffix.
+func shortVersion(v string) string {
+	rev, mod, _ := strings.Cut(v, "+")
+	if len(rev) == 40 {
+		rev = rev[:12]
+	}
+	if mod != "" {
+		return rev + "+" + mod
+	}
+	return rev
+}
+
+// differs says what differs between the folders' configs and code, one
+// item per line, or that nothing does.
+func (c *Comparison) differs(markdown bool) []string {
+	code := func(s string) string {
+		if markdown {
+			return "`" + s + "`"
+		}
+		return s
+	}
+	var out []string
+	if b, n := c.Base.CodeVersion, c.New.CodeVersion; b != "" && n != "" && b != n {
+		out = append(out, fmt.Sprintf("code version: %s → %s", code(shortVersion(b)), code(shortVersion(n))))
+	}
+	const most = 20
+	for i, d := range c.Differences {
+		if i == most {
+			out = append(out, fmt.Sprintf("and %d more knobs (grind config on each folder's config lists them)", len(c.Differences)-most))
+			break
+		}
+		key := d.Key
+		if d.Point != "" {
+			key = d.Point + ": " + key
+		}
+		b, n := d.Base, d.New
+		if b == "" {
+			b = "(unset)"
+		}
+		if n == "" {
+			n = "(unset)"
+		}
+		out = append(out, fmt.Sprintf("%s: %s → %s", code(key), code(b), code(n)))
+	}
+	if len(out) == 0 && c.Base.ConfigHash != "" && c.New.ConfigHash != "" {
+		if c.Base.ConfigHash == c.New.ConfigHash {
+			out = append(out, "nothing: the same config (hash "+code(shortHash(c.Base.ConfigHash))+") and code version")
+		} else {
+			out = append(out, "no knob value: the config files differ only in text (comments, order, question)")
+		}
+	}
+	return out
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// changed returns the comparison restricted to the cells whose verdict is
+// not "no change".
+func (c *Comparison) changed() *Comparison {
+	d := *c
+	d.Cells = nil
+	for _, cell := range c.Cells {
+		if cell.Verdict != VerdictNoChange {
+			d.Cells = append(d.Cells, cell)
+		}
+	}
+	return &d
 }
 
 // Write writes the comparison in a format:
 //
-//   - "markdown", for a pull request: a heading, the two folders, the
-//     method, the table, the summary line and any notes;
-//   - "text", for a terminal: the same with a box-drawn table;
+//   - "markdown", for a pull request: a heading with the verdict counts,
+//     the two folders, what differs between them (knobs with both values,
+//     code versions), the summary, a table of the changed cells only, every
+//     cell folded in a <details> block, then the method and any notes;
+//   - "text", for a terminal: the same order, with box-drawn tables and the
+//     full table unfolded;
 //   - "csv", for machines: one row per cell with every field, floats with
-//     six significant digits.
+//     six significant digits;
+//   - "json", for machines: the sides, the differences, the counts and
+//     every cell.
 func (c *Comparison) Write(w io.Writer, format string) error {
 	switch format {
 	case FormatCSV:
 		return c.writeCSV(w)
+	case FormatJSON:
+		return c.writeJSON(w)
 	case FormatMarkdown, FormatText:
 	default:
-		return fmt.Errorf("results: unknown comparison format %q (want markdown, text or csv)", format)
+		return fmt.Errorf("results: unknown comparison format %q (want markdown, text, csv or json)", format)
 	}
 	md := format == FormatMarkdown
+	reg, imp := len(c.withVerdict(VerdictRegression)), len(c.withVerdict(VerdictImprovement))
+	same := len(c.withVerdict(VerdictNoChange))
 	var b strings.Builder
+	head := fmt.Sprintf("grind compare: %s, %s, %d of %d cells no change", plural(reg, "regression"), plural(imp, "improvement"), same, len(c.Cells))
 	if md {
-		b.WriteString("### grind compare\n\n")
+		b.WriteString("### " + head + "\n\n")
+	} else {
+		b.WriteString(head + "\n\n")
 	}
 	fmt.Fprintf(&b, "BASE %s vs NEW %s.\n\n", c.Base.describe(md), c.New.describe(md))
-	b.WriteString(c.method() + "\n\n")
+	if diffs := c.differs(md); len(diffs) > 0 {
+		if md {
+			b.WriteString("**What differs:**\n\n")
+			for _, d := range diffs {
+				b.WriteString("- " + d + "\n")
+			}
+		} else {
+			b.WriteString("What differs:\n")
+			for _, d := range diffs {
+				b.WriteString("  " + d + "\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	if md {
+		b.WriteString("**Summary:** ")
+	} else {
+		b.WriteString("Summary: ")
+	}
+	b.WriteString(c.summary() + "\n\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
+	}
+	ch := c.changed()
+	if len(ch.Cells) == 0 {
+		if _, err := io.WriteString(w, "No cell changed beyond the minimum effect at the corrected level.\n\n"); err != nil {
+			return err
+		}
+	} else {
+		if !md {
+			io.WriteString(w, "Changed cells:\n")
+		}
+		if err := ch.table(md).Write(w, format); err != nil {
+			return err
+		}
+		io.WriteString(w, "\n")
+	}
+	if md {
+		fmt.Fprintf(w, "<details><summary>All %d cells</summary>\n\n", len(c.Cells))
+	} else {
+		fmt.Fprintf(w, "All %d cells:\n", len(c.Cells))
 	}
 	if err := c.table(md).Write(w, format); err != nil {
 		return err
 	}
 	b.Reset()
-	b.WriteString("\n")
 	if md {
-		b.WriteString("**Summary:** ")
+		b.WriteString("\n</details>\n")
 	}
-	b.WriteString(c.summary() + "\n")
+	b.WriteString("\n" + c.method() + "\n")
 	for _, n := range c.Notes {
 		if md {
 			b.WriteString("\n> " + n + "\n")
@@ -192,6 +320,61 @@ func (c *Comparison) Write(w io.Writer, format string) error {
 		}
 	}
 	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// writeJSON writes the comparison as one JSON object.
+func (c *Comparison) writeJSON(w io.Writer) error {
+	type cellJSON struct {
+		Point, Agent, Split, Metric string
+		Direction                   string
+		Paired                      bool
+		NBase, NNew                 int
+		Base, New, Diff, Lo, Hi     *float64
+		ProbImprovement, P, PHolm   *float64
+		Verdict                     string
+	}
+	num := func(x float64) *float64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil // JSON has no NaN: null
+		}
+		return &x
+	}
+	out := struct {
+		Base        CompareSide        `json:"base"`
+		New         CompareSide        `json:"new"`
+		Differences []ConfigDifference `json:"differences"`
+		Counts      map[string]int     `json:"counts"`
+		Level       float64            `json:"level"`
+		Alpha       float64            `json:"alpha"`
+		MinEffect   float64            `json:"min_effect"`
+		Cells       []cellJSON         `json:"cells"`
+		Notes       []string           `json:"notes"`
+	}{Base: c.Base, New: c.New, Differences: c.Differences, Level: c.Options.Level, Alpha: c.Options.Alpha, MinEffect: c.Options.MinEffect, Notes: c.Notes,
+		Counts: map[string]int{}}
+	if out.Differences == nil {
+		out.Differences = []ConfigDifference{}
+	}
+	for _, v := range []Verdict{VerdictRegression, VerdictImprovement, VerdictChanged, VerdictNoChange} {
+		out.Counts[string(v)] = len(c.withVerdict(v))
+	}
+	for _, cell := range c.Cells {
+		out.Cells = append(out.Cells, cellJSON{cell.Point, cell.Agent, cell.Split, cell.Metric, cell.Direction.String(), cell.Paired,
+			cell.NBase, cell.NNew, num(cell.Base), num(cell.New), num(cell.Diff), num(cell.Lo), num(cell.Hi),
+			num(cell.ProbImprovement), num(cell.P), num(cell.PHolm), string(cell.Verdict)})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
 }
 

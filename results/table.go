@@ -19,6 +19,7 @@ const (
 	FormatMarkdown = "markdown"
 	formatLaTeX    = "latex"
 	FormatCSV      = "csv"
+	FormatJSON     = "json" // comparisons only
 )
 
 // tableFormats lists every table format with its file extension, in the

@@ -13,7 +13,7 @@ import (
 )
 
 // compareSynopsis is the usage line of grind compare.
-const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] [--day last|N] [--format markdown|text|csv] [--wait]"
+const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] [--day last|N] [--format markdown|text|csv|json] [--wait]"
 
 // cmdCompare compares two results folders metric by metric. It exits 1 if
 // any cell is a regression (after printing the table) or a folder holds
@@ -27,7 +27,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	minEffect := fs.Float64("min-effect", results.DefaultMinEffect, "smallest absolute difference that counts as a regression or improvement")
 	alpha := fs.Float64("alpha", results.DefaultAlpha, "family-wise error rate of the Holm correction over all cells")
 	day := fs.String("day", "last", "checkpoint to compare: last (each folder's last day) or N days completed")
-	format := fs.String("format", results.FormatMarkdown, "output: markdown (for pull requests), text (for terminals) or csv")
+	format := fs.String("format", results.FormatMarkdown, "output: markdown (for pull requests: summary first, changed cells, all cells folded), text (for terminals), csv or json")
 	resamples := fs.Int("resamples", 2000, "bootstrap resamples per confidence interval")
 	perms := fs.Int("permutations", results.DefaultPermutations, "permutations per test (exact below this many relabellings)")
 	seed := fs.Uint64("seed", 1, "seed of every bootstrap and permutation")
@@ -71,9 +71,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		opt.FixedDay, opt.Day = true, n
 	}
 	switch *format {
-	case results.FormatMarkdown, results.FormatText, results.FormatCSV:
+	case results.FormatMarkdown, results.FormatText, results.FormatCSV, results.FormatJSON:
 	default:
-		return badInput(fmt.Errorf("--format %q: want markdown, text or csv", *format))
+		return badInput(fmt.Errorf("--format %q: want markdown, text, csv or json", *format))
 	}
 
 	for _, d := range pos {

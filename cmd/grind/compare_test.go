@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -98,6 +100,68 @@ func TestCompareCLI(t *testing.T) {
 	t.Run("rlvr without learning exits 1", func(t *testing.T) { testCompareNoLearning(t, dirs) })
 	t.Run("identical folders", func(t *testing.T) { testCompareIdentical(t, dirs) })
 	t.Run("bad input exits 2", func(t *testing.T) { testCompareBadInput(t, dirs) })
+	t.Run("header names what differs", func(t *testing.T) { testCompareHeaderGolden(t, dirs) })
+	t.Run("json", func(t *testing.T) { testCompareJSON(t, dirs) })
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// The Markdown comment for a pull request opens with the verdict counts,
+// the folders, what differs between them (the --set knob with both values)
+// and the summary, before any table: checked against a golden file with
+// the temporary folders and code versions replaced.
+func testCompareHeaderGolden(t *testing.T, dirs map[string]string) {
+	_, out, _ := grindCompare(dirs["base"], dirs["lr0"])
+	head, _, ok := strings.Cut(out, "\n| ")
+	if !ok {
+		t.Fatalf("no table in:\n%s", out)
+	}
+	head = strings.ReplaceAll(head, dirs["base"], "BASE_DIR")
+	head = strings.ReplaceAll(head, dirs["lr0"], "NEW_DIR")
+	head = regexp.MustCompile(`code [0-9a-z+]+\)`).ReplaceAllString(head, "code VERSION)")
+	golden := filepath.Join("testdata", "compare-header.md.golden")
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(head), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head != string(want) {
+		t.Errorf("compare header differs from %s (go test -update to accept):\n got:\n%s\nwant:\n%s", golden, head, want)
+	}
+	if !strings.Contains(head, "`agent.rlvr.rlvr.lr`: `0.5` → `0`") {
+		t.Errorf("the header does not name the --set knob with both values:\n%s", head)
+	}
+	if strings.Index(head, "**Summary:**") < 0 || strings.Contains(out, "<details><summary>All 36 cells</summary>") == false {
+		t.Errorf("summary first and all cells folded expected:\n%s", out)
+	}
+}
+
+func testCompareJSON(t *testing.T, dirs map[string]string) {
+	code, out, _ := grindCompare("--format", "json", dirs["base"], dirs["lr0"])
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a regression)", code)
+	}
+	var c struct {
+		Differences []struct{ Key, Base, New string }
+		Counts      map[string]int
+		Cells       []struct{ Agent, Split, Metric, Verdict string }
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(c.Differences) != 1 || c.Differences[0].Key != "agent.rlvr.rlvr.lr" || c.Differences[0].Base != "0.5" || c.Differences[0].New != "0" {
+		t.Errorf("differences = %+v", c.Differences)
+	}
+	if c.Counts["regression"] == 0 || len(c.Cells) != 36 {
+		t.Errorf("counts %v, %d cells", c.Counts, len(c.Cells))
+	}
 }
 
 func testCompareDifferentSeeds(t *testing.T, dirs map[string]string) {
@@ -110,7 +174,7 @@ func testCompareDifferentSeeds(t *testing.T, dirs map[string]string) {
 		t.Errorf("seeds 0-11 vs 100-111 should be compared unpaired:\n%s", out)
 	}
 	// The flags reach the comparison, and the text format draws boxes.
-	for _, want := range []string{"day 1", "p (Holm) <= 0.1 ", "by more than 0.05.", "┌", "\nno regressions; "} {
+	for _, want := range []string{"day 1", "p (Holm) <= 0.1 ", "by more than 0.05.", "┌", "Summary: no regressions; ", "What differs:\n  seed_base: 0 → 100"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -159,6 +159,7 @@ func commands() []command {
 		{"schema", "describe every column of the record files (runs/*.jsonl)", cmdSchema},
 		{"config", "list every knob with its default and range, or print a config resolved", cmdConfig},
 		{"merge", "join shard folders into the folder one unsharded run would write", cmdMerge},
+		{"export", "write a results folder's records and summary as Parquet (export/*.parquet), with a typed column per swept knob", cmdExport},
 		{"compare", "compare two results folders metric by metric; exit 1 on a regression", cmdCompare},
 		{"reproduce", "rerun a results folder's config and check every run is bit-identical", cmdReproduce},
 	}

@@ -23,12 +23,19 @@ func cmdSchema(args []string, stdout, stderr io.Writer) error {
 		return badInput(fmt.Errorf("schema takes no arguments, got %q", pos))
 	}
 	cols := results.Schema()
+	sumCols, sumKinds := results.SummarySchema()
 	if *asJSON {
+		type summary struct {
+			File    string                  `json:"file"`
+			Columns []results.SummaryColumn `json:"columns"`
+			Kinds   []results.SummaryKind   `json:"kinds"`
+		}
 		b, err := json.MarshalIndent(struct {
 			Version int              `json:"schema_version"`
 			Files   string           `json:"files"`
 			Columns []results.Column `json:"columns"`
-		}{results.SchemaVersion, results.RunsDir + "/<run>.jsonl", cols}, "", "  ")
+			Summary summary          `json:"summary"`
+		}{results.SchemaVersion, results.RunsDir + "/<run>.jsonl", cols, summary{results.SummaryFile, sumCols, sumKinds}}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -48,6 +55,24 @@ func cmdSchema(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(tw, "KIND\tCOLUMN\tTYPE\tMEANING")
 	for _, c := range cols {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Kind, c.Name, c.Type, c.Doc)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%s: every aggregate with its confidence interval, one row per (kind, point,\nsplit, day, agent, metric). Columns:\n\n", results.SummaryFile)
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tMEANING")
+	for _, c := range sumCols {
+		fmt.Fprintf(tw, "%s\t%s\n", c.Name, c.Doc)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nRow kinds:\n\n")
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tWHAT\t[LO, HI] BOUNDS\tN COUNTS")
+	for _, k := range sumKinds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Kind, k.Doc, k.LoHi, k.N)
 	}
 	return tw.Flush()
 }

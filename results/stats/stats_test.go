@@ -167,6 +167,40 @@ func TestBootstrapCICoverage(t *testing.T) {
 	}
 }
 
+// TestBootstrapIQMCoverage is TestBootstrapCICoverage for the interval of
+// the IQM, the statistic the tables report. Its expected coverage of the
+// true IQM of normal data (the mean, by symmetry) came from an independent
+// simulation with the same settings and other seeds (20000 samples per n,
+// 400 resamples): 0.9322 at n = 10 and 0.9421 at n = 50. The IQM's
+// interval under-covers less than the mean's in small samples.
+func TestBootstrapIQMCoverage(t *testing.T) {
+	for _, tc := range []struct {
+		n, reps int
+		want    float64
+	}{
+		{10, 2000, 0.9322},
+		{50, 1000, 0.9421},
+	} {
+		covered := 0
+		x := make([]float64, tc.n)
+		for r := range tc.reps {
+			rnd := rand.New(rand.NewPCG(uint64(r), 0xc0ffee))
+			for i := range x {
+				x[i] = 3 + 2*rnd.NormFloat64()
+			}
+			ci := BootstrapCI(x, IQM, 0.95, 400, uint64(r)+7)
+			if ci.Lo <= 3 && 3 <= ci.Hi {
+				covered++
+			}
+		}
+		got := float64(covered) / float64(tc.reps)
+		t.Logf("n=%d: IQM coverage %.4f over %d samples (expected %.4f)", tc.n, got, tc.reps, tc.want)
+		if math.Abs(got-tc.want) > 0.03 {
+			t.Errorf("n=%d: IQM coverage %.4f, want %.4f ± 0.03", tc.n, got, tc.want)
+		}
+	}
+}
+
 func TestPairedDiff(t *testing.T) {
 	x := sample(12, 3)
 	d := PairedDiff(x, slices.Clone(x), 0.95, 1000, 5)

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/results"
+)
+
+const exportTestConfig = `
+experiment = "export-test"
+seeds = 2
+[job]
+days = 1
+tasks = 8
+[eval]
+tasks = 8
+splits = ["train", "inspan"]
+[pretrain]
+tasks = 50
+[env.grind]
+group_size = 2
+[[agent]]
+name = "rlvr"
+mechanisms = ["rlvr"]
+[sweep]
+"env.verifier.coverage" = [0.5, 1.0]
+"env.grind.group_size" = [2, 4]
+`
+
+func readParquet(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := parquet.NewGenericReader[map[string]any](f, pf.Schema())
+	var out []map[string]any
+	buf := make([]map[string]any, 64)
+	for {
+		for i := range buf {
+			buf[i] = map[string]any{}
+		}
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// grind export writes the checkpoint and attempt records and the summary
+// as Parquet, every swept knob a typed column: read back, they equal the
+// records.
+func TestExportParquet(t *testing.T) {
+	exp, err := experiments.Parse("export.toml", []byte(exportTestConfig), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := experiments.Run(context.Background(), exp, experiments.RunOptions{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := results.Build(dir, results.BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	if code := realMain([]string{"export", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	recs, err := results.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readParquet(t, filepath.Join(dir, results.ExportDir, results.ExportCheckpoints))
+	if len(rows) != len(recs.Checkpoints) {
+		t.Fatalf("%d checkpoint rows, %d records", len(rows), len(recs.Checkpoints))
+	}
+	for i, c := range recs.Checkpoints {
+		r := rows[i]
+		if r["run"] != c.Run || r["split"] != c.Split || r["success_greedy"] != c.SuccessGreedy || r["seed"] != int64(c.Seed) || r["day"] != int64(c.Day) {
+			t.Fatalf("row %d = %v, record %+v", i, r, c)
+		}
+		cov, ok := r["env.verifier.coverage"].(float64)
+		gs, ok2 := r["env.grind.group_size"].(int64)
+		label := "coverage=" + strconv.FormatFloat(cov, 'g', -1, 64) + ",group_size=" + strconv.FormatInt(gs, 10)
+		if !ok || !ok2 || c.Point != label {
+			t.Fatalf("row %d: sweep columns coverage %v (%T) group_size %v (%T) for point %s", i, r["env.verifier.coverage"], r["env.verifier.coverage"], r["env.grind.group_size"], r["env.grind.group_size"], c.Point)
+		}
+	}
+	if att := readParquet(t, filepath.Join(dir, results.ExportDir, results.ExportAttempts)); len(att) != len(recs.Attempts) {
+		t.Fatalf("%d attempt rows, %d records", len(att), len(recs.Attempts))
+	}
+	sum := readParquet(t, filepath.Join(dir, results.ExportDir, results.ExportSummary))
+	if len(sum) == 0 || sum[0]["kind"] != "cell" {
+		t.Fatalf("summary rows: %d, first %v", len(sum), sum[0])
+	}
+	if _, ok := sum[0]["n"].(int64); !ok {
+		t.Fatalf("summary n is %T, want an integer column", sum[0]["n"])
+	}
+}
