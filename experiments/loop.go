@@ -50,16 +50,24 @@ func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h re
 }
 
 // runAgent is runJob that also returns the agent as the job left it.
-func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) (*agents.Agent, []byte, error) {
+func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) (a *agents.Agent, b []byte, err error) {
 	base, err := w.base(acfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := agents.New(acfg, base, w.modelSeed())
+	a, err = agents.New(acfg, base, w.modelSeed())
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := runLoop(ctx, w, cfg, acfg, a, h)
+	defer func() { // an external agent's child ends with the run (external.go)
+		if cerr := a.Close(); err == nil && cerr != nil {
+			b, err = nil, cerr
+		}
+	}()
+	if err := bindRun(ctx, a, w, h); err != nil {
+		return a, nil, err
+	}
+	b, err = runLoop(ctx, w, cfg, acfg, a, h)
 	return a, b, err
 }
 
@@ -183,6 +191,9 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 			if j.env.Step(act, &j.obs).Done {
 				break
 			}
+		}
+		if err := j.agent.Err(); err != nil {
+			return fmt.Errorf("day %d session %d slot %d: %w", day, sess, slot, err)
 		}
 		o := j.env.Outcome()
 		v := envs.VerdictNone

@@ -28,6 +28,10 @@ type RunOptions struct {
 	Shard    Shard  // the subset of the sweep to run; zero for all of it
 	Log      *slog.Logger
 	Progress func(done, total int) // called after every finished run; may be nil
+	// AllowExternal allows the config's external agent programs to run;
+	// without it each must be listed in AllowFile (external.go).
+	AllowExternal bool
+	AllowFile     string // default DefaultAllowFile
 }
 
 // RunSpec is one (point, agent, seed) run with its stable key.
@@ -127,6 +131,10 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := checkExternalAllowed(exp, opt); err != nil {
+		return nil, err
+	}
+	ctx = withRunOptions(ctx, opt)
 	if err := prepareOut(opt.Out, exp); err != nil {
 		return nil, err
 	}
