@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 
 // fakeAgent is a uniformly random agent (its action a keyed function of the
 // step's seed) that misbehaves as mode says once GRIND_FAKE_AFTER acts
-// have gone by: "sleep" past the timeout, "garbage" lines, an out-of-range
+// in the job have gone by: "sleep" past the timeout, "garbage" lines, an out-of-range
 // "action", "exit" mid-session, an "error" message, "stderr" then exit.
 // "random" behaves.
 func fakeAgent(mode string) int {
@@ -40,13 +40,18 @@ func fakeAgent(mode string) int {
 		out.Write(append(b, '\n'))
 		out.Flush()
 	}
-	actions, acts := 0, 0
+	actions, acts, names := 0, 0, []string(nil)
 	for in.Scan() {
 		var msg struct {
-			Type   string          `json:"type"`
-			Seed   uint64          `json:"seed"`
+			Type   string `json:"type"`
+			Seed   uint64 `json:"seed"`
+			Eval   bool   `json:"eval"`
 			Spec   struct{ Actions int }
 			Config map[string]string `json:"config"`
+			Names  []string          `json:"action_names"`
+			Obs    struct {
+				Text *string `json:"text"`
+			} `json:"observation"`
 		}
 		if err := json.Unmarshal(in.Bytes(), &msg); err != nil {
 			fmt.Fprintln(os.Stderr, "fake agent: bad message:", err)
@@ -54,13 +59,29 @@ func fakeAgent(mode string) int {
 		}
 		switch msg.Type {
 		case "hello":
-			actions = msg.Spec.Actions
+			actions, names = msg.Spec.Actions, msg.Names
 			if msg.Config["echo"] != "" {
 				fmt.Fprintln(os.Stderr, "echo:", msg.Config["echo"])
 			}
+			if wd, err := os.Getwd(); err == nil {
+				fmt.Fprintln(os.Stderr, "cwd:", wd)
+			}
 			say(map[string]any{"type": "ready", "version": 1})
 		case "act":
-			acts++
+			if !msg.Eval {
+				acts++ // misbehaviour starts in the job
+			}
+			if mode == "text" || mode == "textbad" {
+				switch {
+				case msg.Obs.Text == nil || len(names) != actions:
+					say(map[string]any{"type": "error", "message": "no text rendering"})
+				case mode == "textbad":
+					say(map[string]any{"type": "action", "text": "I would rather not"})
+				default:
+					say(map[string]any{"type": "action", "text": "Answer: " + names[int(envs.Uniform(msg.Seed)*float64(actions))]})
+				}
+				continue
+			}
 			if acts > after {
 				switch mode {
 				case "sleep":
@@ -139,7 +160,8 @@ func TestExternalMisbehavingAgentsFailAlone(t *testing.T) {
 		{"garbage", 0, `answer to act is not a JSON object: "this is not json"`},
 		{"action", 5, "answered action 4; the family has 4 actions, 0 to 3"},
 		{"exit", 40, "exited: exit status 7 before answering act"},
-		{"exit", 40, "its stderr ends: fake agent: leaving mid-session"},
+		{"exit", 40, "day 1 session 0 slot 5: external: the agent exited"},
+		{"exit", 40, "fake agent: leaving mid-session"},
 		{"error", 3, "reported an error in answer to act: out of cheese"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
@@ -223,5 +245,44 @@ func TestExternalNeedsAllowing(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Run(context.Background(), exp, RunOptions{Out: dir, AllowFile: allow + ".none"}); err == nil {
 		t.Fatal("Run started an external agent nobody allowed")
+	}
+}
+
+// Each knob of the external mechanism changes what the child sees or how
+// the bridge treats it (timeout and env are exercised above: the modes come
+// through env, the sleeper meets the timeout).
+func TestExternalKnobs(t *testing.T) {
+	wd := t.TempDir()
+	for _, tc := range []struct {
+		name, mode, extra string
+		fails             string // a failure all fake runs share, or ""
+		log               string // a line in every fake run's stderr log
+	}{
+		{"options", "random", `options = ["echo=hello there"]`, "", "echo: hello there"},
+		{"no options", "random", ``, "", "cwd: "},
+		{"dir", "random", fmt.Sprintf("dir = %q", wd), "", "cwd: " + wd},
+		{"text on", "text", `text = true`, "", ""},
+		{"text off", "text", ``, "no text rendering", ""},
+		{"text unparseable", "textbad", `text = true`, `is not a legal action: answer one of 0, 1, 2, 3`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, out := runExternal(t, externalConfig(tc.mode, 0, tc.extra), 2)
+			for _, r := range out.Runs {
+				if !strings.Contains(r.Key, "fake") {
+					continue
+				}
+				b, err := os.ReadFile(failurePath(dir, r.Key))
+				switch {
+				case tc.fails == "" && err == nil:
+					t.Fatalf("run %s failed: %s", r.Key, b)
+				case tc.fails != "" && (err != nil || !strings.Contains(string(b), tc.fails)):
+					t.Fatalf("run %s: want a failure containing %q, got %s (%v)", r.Key, tc.fails, b, err)
+				}
+				logb, _ := os.ReadFile(filepath.Join(dir, LogsDir, r.Key+".stderr"))
+				if !strings.Contains(string(logb), tc.log) || tc.name == "no options" && strings.Contains(string(logb), "echo:") {
+					t.Fatalf("run %s stderr log: %q, want it to contain %q", r.Key, logb, tc.log)
+				}
+			}
+		})
 	}
 }
