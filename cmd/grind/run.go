@@ -44,6 +44,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
 	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
+	allowExternal := fs.Bool("allow-external", false, "run the external agent programs the config names (grind validate shows them); else each must be listed in "+experiments.DefaultAllowFile)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -75,7 +76,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard}
+	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard, AllowExternal: *allowExternal}
 	var bar *progressbar.ProgressBar
 	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
 		bar = progressbar.NewOptions(len(shard.Select(experiments.Plan(exp))),
@@ -132,6 +133,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	runs := experiments.Plan(exp)
 	fmt.Fprintf(stdout, "%s: valid; %d sweep points x %d agents x %d seeds = %d runs\n",
 		pos[0], len(exp.Points), len(exp.Config.Agents), exp.Config.Seeds, len(runs))
+	printExternal(stdout, exp)
 	return nil
 }
 
