@@ -99,7 +99,7 @@ func TestTextRenderingsShowTheObservation(t *testing.T) {
 				text := tc.fam.(Texter).Render(&obs)
 				for _, w := range tc.want(&obs) {
 					if n, ok := strings.CutPrefix(w, "walls="); ok {
-						grid := text[strings.Index(text, "north up:\n"):strings.Index(text, "The goal")+len("")]
+						grid := text[strings.Index(text, "north up:\n") : strings.Index(text, "The goal")+len("")]
 						if got := strconv.Itoa(strings.Count(grid, "#")); got != n {
 							t.Fatalf("task %d: the map shows %s walls, the view %s:\n%s", i, got, n, text)
 						}
