@@ -36,12 +36,11 @@ func init() {
 	RegisterMechanism(MechanismFactory{
 		Name: ExternalName,
 		Doc:  "an agent in any language: a child process speaking JSON lines (docs/protocol.md); it acts, is evaluated and learns from verdicts itself",
-		// It acts for the agent, so no mechanism changing the Go weights
-		// may be listed beside it: they would change nothing it does.
-		Verdicts:         true,
-		ExcludesLearners: true,
-		Excludes:         []string{"frozen", "frozen-tuned"},
-		NewConfig:        func() any { c := DefaultExternal(); return &c },
+		// It acts for the agent, so no mechanism acting on the Go model
+		// may be listed beside it: it would change nothing the agent does.
+		Verdicts:  true,
+		Excludes:  []string{"frozen", "frozen-tuned", "rlvr", "sft-demo"},
+		NewConfig: func() any { c := DefaultExternal(); return &c },
 		New: func(cfg any) (Mechanism, error) {
 			c, ok := cfg.(*ExternalConfig)
 			if !ok {
