@@ -47,6 +47,8 @@ func commands() []command {
 		{"merge", "join shard folders into the folder one unsharded run would write", cmdMerge},
 		{"compare", "compare two results folders metric by metric; exit 1 on a regression", cmdCompare},
 		{"reproduce", "rerun a results folder's config and check every run is bit-identical", cmdReproduce},
+		{"export-tasks", "write a family's tasks as single-step questions in reasoning-gym's shape (question, answer, metadata)", cmdExportTasks},
+		{"score-answer", "score answers to exported questions: 1 accepted, 0 not", cmdScoreAnswer},
 	}
 }
 
