@@ -131,6 +131,7 @@ type External struct {
 	err      error // sticky: once the bridge fails, every call returns it
 	started  bool
 	closed   bool
+	drained  bool
 	attempts int // job attempts begun so far
 	base     int // job attempts begun before this session
 
@@ -192,6 +193,14 @@ func (x *External) kill() {
 			x.cmd.Process.Kill()
 			<-x.exited
 		}
+	}
+	if x.lines != nil && !x.drained {
+		// Nobody reads the child's output any more: let the reader end.
+		x.drained = true
+		go func(lines <-chan lineOrErr) {
+			for range lines {
+			}
+		}(x.lines)
 	}
 }
 
