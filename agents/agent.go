@@ -58,6 +58,8 @@ type Agent struct {
 	dirty  bool
 
 	logits, probs []float64
+
+	ext actorHook // a mechanism acting for the agent (actor.go)
 }
 
 // New builds an agent from its config around a pretrained base model: its
@@ -171,6 +173,9 @@ func (a *Agent) clearContext() {
 // Act returns the agent's action on o. key identifies the step (seed, task,
 // attempt, step); greedy picks the argmax, otherwise a sample.
 func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
+	if act, ok := a.actBy(o, false, greedy, key); ok {
+		return act
+	}
 	a.Acting().Logits(a.logits, o)
 	return Choose(a.logits, a.probs, greedy, key)
 }

@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"fmt"
+
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/results"
@@ -19,6 +21,9 @@ type evaluator struct {
 	probs  []float64
 	// accepted is the scratch of the harness's demonstrations.
 	accepted []bool
+	// agent acts instead of the model while a checkpoint evaluates an
+	// agent with an Actor (an external agent).
+	agent *agents.Agent
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -32,8 +37,13 @@ func newEvaluator(w *world, cfg *Config) *evaluator {
 func (e *evaluator) attempt(m agents.Model, t *envs.Task, greedy bool, key uint64, visit func(o *envs.Obs, action int)) envs.Outcome {
 	e.env.Reset(t, &e.obs)
 	for step := uint64(0); ; step++ {
-		m.Logits(e.logits, &e.obs)
-		a := agents.Choose(e.logits, e.probs, greedy, envs.Key(key, step))
+		var a int
+		if e.agent != nil {
+			a = e.agent.ActEval(&e.obs, greedy, envs.Key(key, step))
+		} else {
+			m.Logits(e.logits, &e.obs)
+			a = agents.Choose(e.logits, e.probs, greedy, envs.Key(key, step))
+		}
 		if visit != nil {
 			visit(&e.obs, a)
 		}
@@ -71,6 +81,10 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 	h.Kind = results.KindCheckpoint
 	shared, mem := agents.TermMass(a.Weights)
 	m := a.Acting()
+	if a.Acts() {
+		e.agent = a
+		defer func() { e.agent = nil }()
+	}
 	for _, split := range e.w.splits {
 		tasks := e.w.eval[split]
 		rec := results.Checkpoint{Header: h, Split: split, Tasks: len(tasks),
@@ -84,6 +98,9 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 			g := e.attempt(m, t, true, envs.Key(e.w.seed, uint64(purposeEval), t.Key, 0), nil)
 			key := envs.Key(e.w.seed, uint64(purposeEval), t.Key, 1)
 			s := e.attempt(m, t, false, key, nil)
+			if err := a.Err(); err != nil {
+				return fmt.Errorf("day %d: evaluating %s: %w", h.Day, split, err)
+			}
 			rec.SuccessGreedy += b2f(g.Success)
 			rec.ScoreGreedy += g.Score
 			stepsG += g.Steps

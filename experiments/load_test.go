@@ -490,12 +490,13 @@ func TestKnobDocs(t *testing.T) {
 	}
 
 	// Every documented default can be given back as a --set.
-	// Every mechanism but frozen, which cannot be combined with learning.
-	mechs := slices.DeleteFunc(agents.MechanismNames(), func(m string) bool { return m == "frozen" })
+	// Every mechanism but frozen, which cannot be combined with learning,
+	// and external, which acts alone (its knobs: external_test.go).
+	mechs := slices.DeleteFunc(agents.MechanismNames(), func(m string) bool { return m == "frozen" || m == agents.ExternalName })
 	src := "experiment = \"docs\"\n[[agent]]\nname = \"a\"\nmechanisms = " + formatTOML(reflect.ValueOf(mechs)) + "\n"
 	var sets []string
 	for _, d := range docs {
-		if strings.HasSuffix(d.Path, ".name") || strings.HasSuffix(d.Path, ".mechanisms") || d.Model != "" && d.Model != agents.DefaultPolicy().Model {
+		if strings.HasPrefix(d.Path, "agent.<name>."+agents.ExternalName+".") || strings.HasSuffix(d.Path, ".name") || strings.HasSuffix(d.Path, ".mechanisms") || d.Model != "" && d.Model != agents.DefaultPolicy().Model {
 			continue // another model's knobs are tested below
 		}
 		if segs := strings.Split(d.Path, "."); d.Path == "experiment" ||

@@ -51,14 +51,22 @@ func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h re
 }
 
 // runAgent is runJob that also returns the agent as the job left it.
-func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header, enc *results.Encoder) (*agents.Agent, error) {
+func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header, enc *results.Encoder) (a *agents.Agent, err error) {
 	base, err := w.base(acfg)
 	if err != nil {
 		return nil, err
 	}
-	a, err := agents.New(acfg, base, w.modelSeed())
+	a, err = agents.New(acfg, base, w.modelSeed())
 	if err != nil {
 		return nil, err
+	}
+	defer func() { // an external agent's child ends with the run (external.go)
+		if cerr := a.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	if err := bindRun(ctx, a, w, h); err != nil {
+		return a, err
 	}
 	return a, runLoop(ctx, w, cfg, acfg, a, h, enc)
 }
@@ -179,6 +187,9 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 			if j.env.Step(act, &j.obs).Done {
 				break
 			}
+		}
+		if err := j.agent.Err(); err != nil {
+			return fmt.Errorf("day %d session %d slot %d: %w", day, sess, slot, err)
 		}
 		o := j.env.Outcome()
 		v := envs.VerdictNone

@@ -32,6 +32,10 @@ type RunOptions struct {
 	// config or shard (or an unreadable manifest): the files grind wrote
 	// there are removed first. Without it such a folder is refused.
 	ForceNew bool
+	// AllowExternal allows the config's external agent programs to run;
+	// without it each must be listed in AllowFile (external.go).
+	AllowExternal bool
+	AllowFile     string // default DefaultAllowFile
 }
 
 // RunSpec is one (point, agent, seed) run with its stable key.
@@ -141,6 +145,10 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := checkExternalAllowed(exp, opt); err != nil {
+		return nil, err
+	}
+	ctx = withRunOptions(ctx, opt)
 	runs := opt.Shard.Select(Plan(exp))
 	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}}
 	if len(runs) == 0 {

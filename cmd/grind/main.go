@@ -162,6 +162,8 @@ func commands() []command {
 		{"export", "write a results folder's records and summary as Parquet (export/*.parquet), with a typed column per swept knob", cmdExport},
 		{"compare", "compare two results folders metric by metric; exit 1 on a regression", cmdCompare},
 		{"reproduce", "rerun a results folder's config and check every run is bit-identical", cmdReproduce},
+		{"export-tasks", "write a family's tasks as single-step questions in reasoning-gym's shape (question, answer, metadata)", cmdExportTasks},
+		{"score-answer", "score answers to exported questions: 1 accepted, 0 not", cmdScoreAnswer},
 	}
 }
 

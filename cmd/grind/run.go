@@ -43,6 +43,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
 	wait := fs.Bool("wait", false, "if another grind command is using the results folder, wait for it (default: exit 3 at once)")
 	forceNew := fs.Bool("force-new", false, "if the results folder holds results of another config or shard, remove the files grind wrote there and start afresh (default: exit 2 naming what differs)")
+	allowExternal := fs.Bool("allow-external", false, "run the external agent programs the config names (grind validate shows them); else each must be listed in "+experiments.DefaultAllowFile)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -88,7 +89,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	defer lock.Unlock()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard, ForceNew: *forceNew}
+	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard, ForceNew: *forceNew, AllowExternal: *allowExternal}
 	var bar *progressbar.ProgressBar
 	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
 		bar = progressbar.NewOptions(len(runs),
@@ -150,6 +151,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: valid; %d sweep points x %d agents x %d seeds = %d runs\n",
 		pos[0], len(exp.Points), len(exp.Config.Agents), exp.Config.Seeds, len(runs))
 	fmt.Fprintf(stdout, "estimated: %s (limits: max_steps, max_record_bytes, max_memory, max_draws)\n", exp.Estimate)
+	printExternal(stdout, exp)
 	return nil
 }
 
