@@ -2,6 +2,7 @@ package agents
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/grindbench/grindbench/envs"
@@ -106,51 +107,165 @@ func (m *Bilinear) Clone() Model {
 	return &q
 }
 
-// Logits implements Model.
+// Logits implements Model. The inner products run several outputs side
+// by side (independent accumulators across actions and rows), each summed
+// in the order of the plain definition, so the result is bit for bit that
+// of the loops
+//
+//	for a: z = 0; for each pair, for i: z += x_i (sum_j W_aij c_j); for each id: for i: z += U_a,id,i x_i; z += b_a
 func (m *Bilinear) Logits(dst []float64, o *envs.Obs) {
 	A := m.spec.Actions
+	z := dst[:A]
+	clear(z)
 	x := o.Dense[m.x]
 	d := len(x)
+	if m.cfg.Bilinear {
+		for _, q := range m.pairs {
+			c := m.channel(q, o)
+			K := q.k
+			for a := range z {
+				z[a] = dotProjected(z[a], x, m.p[q.off+a*d*K:q.off+(a+1)*d*K], c)
+			}
+		}
+	}
+	m.finish(z, x, o)
+}
+
+// channel returns pair q's dense channel of o (the constant 1 for a linear
+// map).
+func (m *Bilinear) channel(q bilinPair, o *envs.Obs) []float64 {
+	if q.ch >= 0 {
+		return o.Dense[q.ch]
+	}
+	return one
+}
+
+// finish adds the identity terms and the bias to z and divides by the
+// temperature.
+func (m *Bilinear) finish(z, x []float64, o *envs.Obs) {
 	p := m.p
-	inv := 1 / m.temp
-	for a := 0; a < A; a++ {
-		z := 0.0
-		if m.cfg.Bilinear {
-			for _, q := range m.pairs {
-				c := one
-				if q.ch >= 0 {
-					c = o.Dense[q.ch]
-				}
-				K := q.k
-				for i := 0; i < d; i++ {
-					row := p[q.off+(a*d+i)*K : q.off+(a*d+i+1)*K]
-					s := 0.0
-					for j, cj := range c {
-						s += row[j] * cj
-					}
-					z += x[i] * s
-				}
-			}
-		}
-		if m.cfg.IDChannel {
-			for _, k := range m.ids {
-				if id := o.Index[k.ch]; id >= 0 && id < k.n {
+	d := len(x)
+	if m.cfg.IDChannel {
+		for _, k := range m.ids {
+			if id := o.Index[k.ch]; id >= 0 && id < k.n {
+				for a := range z {
 					u := p[k.off+(a*k.n+id)*d : k.off+(a*k.n+id+1)*d]
+					za := z[a]
 					for i, xi := range x {
-						z += u[i] * xi
+						za += u[i] * xi
 					}
+					z[a] = za
 				}
 			}
 		}
-		if m.cfg.Bias {
-			z += p[m.bias+a]
+	}
+	if m.cfg.Bias {
+		b := p[m.bias : m.bias+len(z)]
+		for a := range z {
+			z[a] += b[a]
 		}
-		dst[a] = z * inv
+	}
+	inv := 1 / m.temp
+	for a := range z {
+		z[a] *= inv
+	}
+}
+
+// dotProjected returns z + sum_i x_i (sum_j w[i K + j] c_j), adding in
+// order of i with each inner sum in order of j, four rows at a time. It
+// writes nothing, so a model may be read by several goroutines.
+func dotProjected(z float64, x, w, c []float64) float64 {
+	K := len(c)
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		w0 := w[i*K : (i+1)*K]
+		w1 := w[(i+1)*K : (i+2)*K]
+		w2 := w[(i+2)*K : (i+3)*K]
+		w3 := w[(i+3)*K : (i+4)*K]
+		s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+		for j, cj := range c {
+			s0 += w0[j] * cj
+			s1 += w1[j] * cj
+			s2 += w2[j] * cj
+			s3 += w3[j] * cj
+		}
+		z += x[i] * s0
+		z += x[i+1] * s1
+		z += x[i+2] * s2
+		z += x[i+3] * s3
+	}
+	for ; i < len(x); i++ {
+		row := w[i*K : (i+1)*K]
+		s := 0.0
+		for j, cj := range c {
+			s += row[j] * cj
+		}
+		z += x[i] * s
+	}
+	return z
+}
+
+// project writes dst[r] = sum_j w[r K + j] c[j] (K = len(c)), each sum in
+// order of j from 0, four rows at a time.
+func project(dst, w, c []float64) {
+	K := len(c)
+	r := 0
+	for ; r+4 <= len(dst); r += 4 {
+		w0 := w[r*K : (r+1)*K]
+		w1 := w[(r+1)*K : (r+2)*K]
+		w2 := w[(r+2)*K : (r+3)*K]
+		w3 := w[(r+3)*K : (r+4)*K]
+		s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+		for j, cj := range c {
+			s0 += w0[j] * cj
+			s1 += w1[j] * cj
+			s2 += w2[j] * cj
+			s3 += w3[j] * cj
+		}
+		dst[r], dst[r+1], dst[r+2], dst[r+3] = s0, s1, s2, s3
+	}
+	for ; r < len(dst); r++ {
+		row := w[r*K : (r+1)*K]
+		s := 0.0
+		for j, cj := range c {
+			s += row[j] * cj
+		}
+		dst[r] = s
+	}
+}
+
+// accumulate adds x . proj[a d : (a+1) d] to z[a] for every action a, each
+// sum in order of i, four actions at a time.
+func accumulate(z, x, proj []float64) {
+	d := len(x)
+	a := 0
+	for ; a+4 <= len(z); a += 4 {
+		p0 := proj[a*d : (a+1)*d]
+		p1 := proj[(a+1)*d : (a+2)*d]
+		p2 := proj[(a+2)*d : (a+3)*d]
+		p3 := proj[(a+3)*d : (a+4)*d]
+		z0, z1, z2, z3 := z[a], z[a+1], z[a+2], z[a+3]
+		for i, xi := range x {
+			z0 += xi * p0[i]
+			z1 += xi * p1[i]
+			z2 += xi * p2[i]
+			z3 += xi * p3[i]
+		}
+		z[a], z[a+1], z[a+2], z[a+3] = z0, z1, z2, z3
+	}
+	for ; a < len(z); a++ {
+		pa := proj[a*d : (a+1)*d]
+		za := z[a]
+		for i, xi := range x {
+			za += xi * pa[i]
+		}
+		z[a] = za
 	}
 }
 
 // AddLogitGrad implements Model: W^c_a += coef[a] x c^T, U^k_{a,id} +=
-// coef[a] x, b_a += coef[a], for the terms that are on.
+// coef[a] x, b_a += coef[a], for the terms that are on. Each entry gets
+// (coef[a] x_i) c_j, as a rank-one update row by row.
 func (m *Bilinear) AddLogitGrad(dst []float64, o *envs.Obs, coef []float64) {
 	A := m.spec.Actions
 	x := o.Dense[m.x]
@@ -162,17 +277,11 @@ func (m *Bilinear) AddLogitGrad(dst []float64, o *envs.Obs, coef []float64) {
 		}
 		if m.cfg.Bilinear {
 			for _, q := range m.pairs {
-				c := one
-				if q.ch >= 0 {
-					c = o.Dense[q.ch]
-				}
+				c := m.channel(q, o)
 				K := q.k
-				for i := 0; i < d; i++ {
-					gx := g * x[i]
-					row := dst[q.off+(a*d+i)*K : q.off+(a*d+i+1)*K]
-					for j, cj := range c {
-						row[j] += gx * cj
-					}
+				block := dst[q.off+a*d*K : q.off+(a+1)*d*K]
+				for i, xi := range x {
+					axpy(block[i*K:(i+1)*K], g*xi, c)
 				}
 			}
 		}
@@ -189,5 +298,175 @@ func (m *Bilinear) AddLogitGrad(dst []float64, o *envs.Obs, coef []float64) {
 		if m.cfg.Bias {
 			dst[m.bias+a] += g
 		}
+	}
+}
+
+// axpy adds alpha c to row (of the same length).
+func axpy(row []float64, alpha float64, c []float64) {
+	row = row[:len(c)]
+	j := 0
+	for ; j+4 <= len(c); j += 4 {
+		row[j] += alpha * c[j]
+		row[j+1] += alpha * c[j+1]
+		row[j+2] += alpha * c[j+2]
+		row[j+3] += alpha * c[j+3]
+	}
+	for ; j < len(c); j++ {
+		row[j] += alpha * c[j]
+	}
+}
+
+// MarkGrad implements SparseGradModel: the shared blocks whole, one
+// identity row per action, the bias.
+func (m *Bilinear) MarkGrad(mask *GradMask, o *envs.Obs) {
+	A := m.spec.Actions
+	d := m.spec.Channels[m.x].Size
+	if m.cfg.Bilinear {
+		for _, q := range m.pairs {
+			mask.Mark(q.off, q.off+A*d*q.k)
+		}
+	}
+	if m.cfg.IDChannel {
+		for _, k := range m.ids {
+			if id := o.Index[k.ch]; id >= 0 && id < k.n {
+				for a := 0; a < A; a++ {
+					lo := k.off + (a*k.n+id)*d
+					mask.Mark(lo, lo+d)
+				}
+			}
+		}
+	}
+	if m.cfg.Bias {
+		mask.Mark(m.bias, m.bias+A)
+	}
+}
+
+// NewLogitCache implements CachingModel: each pair's projection W^c c is
+// computed once per distinct c (compared bit for bit) until Reset.
+func (m *Bilinear) NewLogitCache() ModelCache {
+	c := &bilinCache{m: m, gen: 1}
+	d := m.spec.Channels[m.x].Size
+	for _, q := range m.pairs {
+		c.tabs = append(c.tabs, newProjTable(q.k, m.spec.Actions*d))
+	}
+	return c
+}
+
+type bilinCache struct {
+	m    *Bilinear
+	gen  uint64
+	tabs []projTable // one per pair
+}
+
+func (c *bilinCache) Reset() {
+	c.gen++
+	for i := range c.tabs {
+		c.tabs[i].used = 0
+	}
+}
+
+func (c *bilinCache) Logits(dst []float64, o *envs.Obs) {
+	m := c.m
+	A := m.spec.Actions
+	z := dst[:A]
+	clear(z)
+	x := o.Dense[m.x]
+	if m.cfg.Bilinear {
+		for i, q := range m.pairs {
+			t := &c.tabs[i]
+			accumulate(z, x, t.lookup(m.channel(q, o), c.gen, m.p[q.off:q.off+t.width*q.k]))
+		}
+	}
+	m.finish(z, x, o)
+}
+
+// projTable maps a channel value c (its bits) to the projection W c: open
+// addressing, linear probing, at most half full. A slot is live when its
+// generation is the cache's.
+type projTable struct {
+	k, width int
+	gens     []uint64
+	hashes   []uint64
+	keys     []float64 // k per slot
+	vals     []float64 // width per slot
+	used     int
+}
+
+func newProjTable(k, width int) projTable {
+	var t projTable
+	t.k, t.width = k, width
+	t.alloc(16)
+	return t
+}
+
+func (t *projTable) alloc(slots int) {
+	t.gens = make([]uint64, slots)
+	t.hashes = make([]uint64, slots)
+	t.keys = make([]float64, slots*t.k)
+	t.vals = make([]float64, slots*t.width)
+	t.used = 0
+}
+
+func hashBits(c []float64) uint64 {
+	h := uint64(0xcbf29ce484222325)
+	for _, v := range c {
+		h ^= math.Float64bits(v)
+		h *= 0x100000001b3
+		h ^= h >> 32
+	}
+	return h
+}
+
+func (t *projTable) equal(slot int, c []float64) bool {
+	key := t.keys[slot*t.k : (slot+1)*t.k]
+	for j, v := range c {
+		if math.Float64bits(key[j]) != math.Float64bits(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup returns the projection of c by w (width rows of k), computing and
+// storing it on a miss.
+func (t *projTable) lookup(c []float64, gen uint64, w []float64) []float64 {
+	h := hashBits(c)
+	mask := len(t.gens) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		if t.gens[i] != gen {
+			if 2*(t.used+1) > len(t.gens) {
+				t.grow(gen)
+				return t.lookup(c, gen, w)
+			}
+			t.gens[i], t.hashes[i] = gen, h
+			copy(t.keys[i*t.k:(i+1)*t.k], c)
+			v := t.vals[i*t.width : (i+1)*t.width]
+			project(v, w, c)
+			t.used++
+			return v
+		}
+		if t.hashes[i] == h && t.equal(i, c) {
+			return t.vals[i*t.width : (i+1)*t.width]
+		}
+	}
+}
+
+// grow doubles the table, keeping the live slots.
+func (t *projTable) grow(gen uint64) {
+	old := *t
+	t.alloc(2 * len(old.gens))
+	mask := len(t.gens) - 1
+	for s, g := range old.gens {
+		if g != gen {
+			continue
+		}
+		i := int(old.hashes[s]) & mask
+		for t.gens[i] == gen {
+			i = (i + 1) & mask
+		}
+		t.gens[i], t.hashes[i] = gen, old.hashes[s]
+		copy(t.keys[i*t.k:(i+1)*t.k], old.keys[s*t.k:(s+1)*t.k])
+		copy(t.vals[i*t.width:(i+1)*t.width], old.vals[s*t.width:(s+1)*t.width])
+		t.used++
 	}
 }

@@ -50,7 +50,9 @@ type rlvr struct {
 	adv      []float64
 	// scratch, sized on first use
 	logits, probs, coef, base []float64
-	grad                      []float64
+	grad                      []float64 // zero between updates
+	mask                      GradMask  // what grad holds
+	baseCache                 LogitCache
 }
 
 func (*rlvr) Name() string { return "rlvr" }
@@ -62,6 +64,7 @@ func (m *rlvr) scratch(A, params int) {
 	}
 	if len(m.grad) != params {
 		m.grad = make([]float64, params)
+		m.mask.Resize(params)
 	}
 }
 
@@ -72,6 +75,12 @@ func (m *rlvr) scratch(A, params int) {
 // over all group_size members, so the step size does not grow with the
 // group; members without a verdict contribute nothing: a missing verdict
 // is not a reward of 0.
+//
+// The probabilities of each step are those the agent acted with when its
+// session log kept them at the current weights (the usual case: a group's
+// verdicts arrive before the weights change), else recomputed; the
+// gradient is summed step by step into a buffer and added to the weights
+// once, touching only what the steps wrote (SparseGradModel).
 func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	verdicts := fb.Verdicts
 	n := len(verdicts)
@@ -112,7 +121,13 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	}
 	w := a.Weights
 	m.scratch(w.Spec().Actions, len(w.Params()))
-	clear(m.grad)
+	sparse, isSparse := w.(SparseGradModel)
+	if !isSparse {
+		m.mask.MarkAll()
+	}
+	if m.cfg.KL > 0 {
+		m.baseCache.Reset(a.Base) // the base never changes: a no-op after the first
+	}
 	inv := 1 / w.Temperature()
 	log := a.Log
 	stepped := false
@@ -126,28 +141,32 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		scale := m.cfg.LR * inv / float64(steps) / float64(n)
 		for s := 0; s < steps; s++ {
 			o, act := log.Step(at, s)
-			w.Logits(m.logits, o)
-			Softmax(m.probs, m.logits)
+			probs, stamp := log.stepProbs(at, s)
+			if stamp != a.gen {
+				w.Logits(m.logits, o)
+				Softmax(m.probs, m.logits)
+				probs = m.probs
+			}
 			for k := range m.coef {
 				ind := 0.0
 				if k == act {
 					ind = 1
 				}
-				m.coef[k] = scale * adv[i] * (ind - m.probs[k])
+				m.coef[k] = scale * adv[i] * (ind - probs[k])
 			}
 			if m.cfg.KL > 0 {
-				a.Base.Logits(m.base, o)
+				m.baseCache.Logits(m.base, o)
 				Softmax(m.base, m.base)
-				SubKLGrad(m.coef, m.probs, m.base, scale*m.cfg.KL)
+				SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
 			}
 			w.AddLogitGrad(m.grad, o, m.coef)
+			if isSparse {
+				sparse.MarkGrad(&m.mask, o)
+			}
 			a.Compute.GradSteps++
 		}
 	}
 	if stepped {
-		p := w.Params()
-		for k, g := range m.grad {
-			p[k] += g
-		}
+		m.mask.AddTo(w.Params(), m.grad)
 	}
 }

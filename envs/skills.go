@@ -449,10 +449,21 @@ type skillsEnv struct {
 	correct int
 	allZero bool
 	noise   *Stream
+	// eps caches the noise of the last task met: it is keyed by (task,
+	// step) alone, so every attempt at one task (a group's members, an
+	// evaluation's greedy and sampled attempts) draws the same, and only
+	// the first draws it. epsKey is the task's key, epsSteps how many
+	// steps' noise eps holds.
+	eps      []float64
+	epsKey   uint64
+	epsSteps int
 }
 
 func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 	e.task = t.Data.(*skillsTask)
+	if t.Key != e.key {
+		e.epsSteps = 0
+	}
 	e.key = t.Key
 	e.step, e.correct, e.allZero = 0, 0, true
 	copy(e.x, e.task.x0)
@@ -495,10 +506,10 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	// actions, so a reset replays it exactly.
 	c := &e.f.cfg
 	d := len(e.x)
-	rng := e.noise.Reset(Key(e.key, uint64(PurposeTransition), uint64(e.step)))
+	eps := e.stepNoise(d)
 	emb := e.f.embed[action*d : (action+1)*d]
 	for i := range e.next {
-		e.next[i] = c.Chain*e.x[i] + c.ActionEmbed*emb[i] + c.Noise*rng.NormFloat64()
+		e.next[i] = c.Chain*e.x[i] + c.ActionEmbed*emb[i] + c.Noise*eps[i]
 	}
 	if !scaleTo(e.next, math.Sqrt(float64(d))) {
 		copy(e.next, e.x) // a zero vector has no direction: keep the last one
@@ -506,6 +517,26 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	e.x, e.next = e.next, e.x
 	e.observe(obs)
 	return StepResult{Correct: ok}
+}
+
+// stepNoise returns the d standard normal draws of the transition into
+// step e.step of the current task, drawing them on the first attempt at the
+// task that gets there (steps are reached in order).
+func (e *skillsEnv) stepNoise(d int) []float64 {
+	k := e.step - 1 // the transition's index
+	if k < e.epsSteps {
+		return e.eps[k*d : (k+1)*d]
+	}
+	if len(e.eps) < (k+1)*d {
+		e.eps = append(e.eps, make([]float64, (k+1)*d-len(e.eps))...)
+	}
+	rng := e.noise.Reset(Key(e.key, uint64(PurposeTransition), uint64(e.step)))
+	eps := e.eps[k*d : (k+1)*d]
+	for i := range eps {
+		eps[i] = rng.NormFloat64()
+	}
+	e.epsSteps = k + 1
+	return eps
 }
 
 func (e *skillsEnv) Correct() int { return e.answer }

@@ -17,6 +17,11 @@ type evaluator struct {
 	obs    envs.Obs
 	logits []float64
 	probs  []float64
+	// cache holds the logits work of one model while its weights are
+	// fixed: a checkpoint, a base-model evaluation, a PassRate call (each
+	// Resets it first). Attempts that call back into a mechanism (Replay,
+	// Pose) go to the model directly.
+	cache agents.LogitCache
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -28,9 +33,19 @@ func newEvaluator(w *world, cfg *Config) *evaluator {
 // attempt runs one attempt of model m at t with learning off, calling visit
 // (if not nil) on every step.
 func (e *evaluator) attempt(m agents.Model, t *envs.Task, greedy bool, key uint64, visit func(o *envs.Obs, action int)) envs.Outcome {
+	return e.run(m.Logits, t, greedy, key, visit)
+}
+
+// cached runs one attempt through e.cache, which the caller Reset to the
+// model.
+func (e *evaluator) cached(t *envs.Task, greedy bool, key uint64) envs.Outcome {
+	return e.run(e.cache.Logits, t, greedy, key, nil)
+}
+
+func (e *evaluator) run(logits func(dst []float64, o *envs.Obs), t *envs.Task, greedy bool, key uint64, visit func(o *envs.Obs, action int)) envs.Outcome {
 	e.env.Reset(t, &e.obs)
 	for step := uint64(0); ; step++ {
-		m.Logits(e.logits, &e.obs)
+		logits(e.logits, &e.obs)
 		a := agents.Choose(e.logits, e.probs, greedy, envs.Key(key, step))
 		if visit != nil {
 			visit(&e.obs, a)
@@ -45,8 +60,9 @@ func (e *evaluator) attempt(m agents.Model, t *envs.Task, greedy bool, key uint6
 func (e *evaluator) model(m agents.Model, tasks []envs.Task) evalResult {
 	var r evalResult
 	steps, correct := 0, 0
+	e.cache.Reset(m)
 	for i := range tasks {
-		o := e.attempt(m, &tasks[i], true, envs.Key(e.w.seed, uint64(purposeEval), tasks[i].Key, 0), nil)
+		o := e.cached(&tasks[i], true, envs.Key(e.w.seed, uint64(purposeEval), tasks[i].Key, 0))
 		if o.Success {
 			r.success++
 		}
@@ -69,48 +85,57 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 	h.Kind = results.KindCheckpoint
 	shared, mem := agents.TermMass(a.Weights)
 	m := a.Acting()
+	e.cache.Reset(m) // the weights are fixed for the whole checkpoint
 	for _, split := range e.w.splits {
-		tasks := e.w.eval[split]
-		rec := results.Checkpoint{Header: h, Split: split, Tasks: len(tasks),
+		rec := results.Checkpoint{Header: h, Split: split,
 			SharedMass: shared, MemorizingMass: mem, Temperature: m.Temperature(),
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
 			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps}
-		var stepsG, corrG, stepsS, corrS, covered int
-		var reward float64
-		for i := range tasks {
-			t := &tasks[i]
-			g := e.attempt(m, t, true, envs.Key(e.w.seed, uint64(purposeEval), t.Key, 0), nil)
-			key := envs.Key(e.w.seed, uint64(purposeEval), t.Key, 1)
-			s := e.attempt(m, t, false, key, nil)
-			rec.SuccessGreedy += b2f(g.Success)
-			rec.ScoreGreedy += g.Score
-			stepsG += g.Steps
-			corrG += g.Correct
-			rec.SuccessSampled += b2f(s.Success)
-			rec.ScoreSampled += s.Score
-			stepsS += s.Steps
-			corrS += s.Correct
-			if r, ok := e.cfg.Env.Verifier.Judge(s, key).Reward(); ok {
-				covered++
-				reward += r
-			}
-		}
-		n := float64(len(tasks))
-		rec.SuccessGreedy /= n
-		rec.ScoreGreedy /= n
-		rec.SuccessSampled /= n
-		rec.ScoreSampled /= n
-		rec.StepAccGreedy = float64(corrG) / float64(stepsG)
-		rec.StepAccSampled = float64(corrS) / float64(stepsS)
-		rec.VerdictCovered = float64(covered) / n
-		if covered > 0 {
-			rec.VerdictReward = reward / float64(covered)
-		}
+		e.split(&rec, e.w.eval[split])
 		if err := enc.Write(&rec); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// split evaluates the model e.cache is bound to on tasks, one greedy and
+// one sampled attempt each, into rec's outcome fields, and returns the env
+// steps it took.
+func (e *evaluator) split(rec *results.Checkpoint, tasks []envs.Task) int {
+	rec.Tasks = len(tasks)
+	var stepsG, corrG, stepsS, corrS, covered int
+	var reward float64
+	for i := range tasks {
+		t := &tasks[i]
+		g := e.cached(t, true, envs.Key(e.w.seed, uint64(purposeEval), t.Key, 0))
+		key := envs.Key(e.w.seed, uint64(purposeEval), t.Key, 1)
+		s := e.cached(t, false, key)
+		rec.SuccessGreedy += b2f(g.Success)
+		rec.ScoreGreedy += g.Score
+		stepsG += g.Steps
+		corrG += g.Correct
+		rec.SuccessSampled += b2f(s.Success)
+		rec.ScoreSampled += s.Score
+		stepsS += s.Steps
+		corrS += s.Correct
+		if r, ok := e.cfg.Env.Verifier.Judge(s, key).Reward(); ok {
+			covered++
+			reward += r
+		}
+	}
+	n := float64(len(tasks))
+	rec.SuccessGreedy /= n
+	rec.ScoreGreedy /= n
+	rec.SuccessSampled /= n
+	rec.ScoreSampled /= n
+	rec.StepAccGreedy = float64(corrG) / float64(stepsG)
+	rec.StepAccSampled = float64(corrS) / float64(stepsS)
+	rec.VerdictCovered = float64(covered) / n
+	if covered > 0 {
+		rec.VerdictReward = reward / float64(covered)
+	}
+	return stepsG + stepsS
 }
 
 func b2f(b bool) float64 {
