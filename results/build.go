@@ -17,6 +17,12 @@ type BuildOptions struct {
 	Resamples int
 	Seed      uint64 // seeds every bootstrap; default 1
 
+	// AllCIs bootstraps an interval for every aggregate of summary.csv.
+	// Without it (the default) only the intervals the tables, figures and
+	// report show are computed; the other rows keep their point estimates
+	// with lo and hi empty (grind report --all fills them).
+	AllCIs bool
+
 	// PlotFormats are the file extensions every figure is written in
 	// (default .png, .svg and .pdf).
 	PlotFormats []string
@@ -138,7 +144,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if len(opt.PlotFormats) == 0 {
 		opt.PlotFormats = defaultPlotFormats
 	}
-	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents}
+	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin)}

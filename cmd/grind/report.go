@@ -13,8 +13,9 @@ import (
 // cmdReport regenerates a results folder's summary, tables, plots and
 // report page from its records alone.
 func cmdReport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "DIR [--resamples N]", stderr)
+	fs := newFlags("report", "DIR [--resamples N] [--all]", stderr)
 	resamples := fs.Int("resamples", 0, "bootstrap resamples per CI (default: the manifest's)")
+	all := fs.Bool("all", false, "bootstrap a CI for every row of summary.csv, not only those the tables, plots and report show")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -37,7 +38,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); err != nil {
 		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run? %w", dir, results.RunsDir, err))
 	}
-	built, page, err := writeOutputs(dir, results.BuildOptions{Resamples: *resamples})
+	built, page, err := writeOutputs(dir, results.BuildOptions{Resamples: *resamples, AllCIs: *all})
 	if errors.Is(err, results.ErrNoRecords) {
 		return badInput(err)
 	} else if err != nil {
