@@ -148,14 +148,9 @@ func (m *Bilinear) finish(z, x []float64, o *envs.Obs) {
 	if m.cfg.IDChannel {
 		for _, k := range m.ids {
 			if id := o.Index[k.ch]; id >= 0 && id < k.n {
-				for a := range z {
-					u := p[k.off+(a*k.n+id)*d : k.off+(a*k.n+id+1)*d]
-					za := z[a]
-					for i, xi := range x {
-						za += u[i] * xi
-					}
-					z[a] = za
-				}
+				// U^k_{a,id} for action a starts at k.off + (a n + id) d:
+				// rows n d apart, each added to z[a] in order of i.
+				accumulateStrided(z, x, p[k.off+id*d:], k.n*d)
 			}
 		}
 	}
@@ -258,6 +253,35 @@ func accumulate(z, x, proj []float64) {
 		za := z[a]
 		for i, xi := range x {
 			za += xi * pa[i]
+		}
+		z[a] = za
+	}
+}
+
+// accumulateStrided adds x . u[a stride : a stride + d] to z[a] for every
+// action a, each sum in order of i, four actions at a time.
+func accumulateStrided(z, x, u []float64, stride int) {
+	d := len(x)
+	a := 0
+	for ; a+4 <= len(z); a += 4 {
+		u0 := u[a*stride : a*stride+d]
+		u1 := u[(a+1)*stride : (a+1)*stride+d]
+		u2 := u[(a+2)*stride : (a+2)*stride+d]
+		u3 := u[(a+3)*stride : (a+3)*stride+d]
+		z0, z1, z2, z3 := z[a], z[a+1], z[a+2], z[a+3]
+		for i, xi := range x {
+			z0 += u0[i] * xi
+			z1 += u1[i] * xi
+			z2 += u2[i] * xi
+			z3 += u3[i] * xi
+		}
+		z[a], z[a+1], z[a+2], z[a+3] = z0, z1, z2, z3
+	}
+	for ; a < len(z); a++ {
+		ua := u[a*stride : a*stride+d]
+		za := z[a]
+		for i, xi := range x {
+			za += ua[i] * xi
 		}
 		z[a] = za
 	}
@@ -407,14 +431,16 @@ func (t *projTable) alloc(slots int) {
 	t.used = 0
 }
 
+// hashBits hashes the bits of c: independent multiplies, so the words
+// are mixed side by side rather than in a chain.
 func hashBits(c []float64) uint64 {
-	h := uint64(0xcbf29ce484222325)
-	for _, v := range c {
-		h ^= math.Float64bits(v)
-		h *= 0x100000001b3
-		h ^= h >> 32
+	h := uint64(len(c))
+	for i, v := range c {
+		h += (math.Float64bits(v) ^ uint64(i)) * 0x9E3779B97F4A7C15
 	}
-	return h
+	h ^= h >> 31
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>29
 }
 
 func (t *projTable) equal(slot int, c []float64) bool {

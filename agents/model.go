@@ -188,6 +188,13 @@ func Choose(logits, probs []float64, greedy bool, key uint64) int {
 				n++
 			}
 		}
+		if n == 1 { // no tie: the draw below would pick 0 whatever it is
+			for a, z := range logits {
+				if z == best {
+					return a
+				}
+			}
+		}
 		pick := int(envs.Uniform(envs.Key(key, uint64(envs.PurposeTie))) * float64(n))
 		for a, z := range logits {
 			if z == best {

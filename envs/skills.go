@@ -120,6 +120,10 @@ type skill struct {
 type skillsTask struct {
 	seq []int     // skill IDs, one per step
 	x0  []float64 // start context, norm sqrt(d)
+	// eps holds the noise of every transition, d values each: it is keyed
+	// by (task, step) alone, so it is part of the instance, drawn once
+	// rather than by every attempt at it.
+	eps []float64
 }
 
 // Skills is the skills family for one seed.
@@ -347,7 +351,25 @@ func (f *Skills) Task(split string, i int) (Task, error) {
 	}
 	x0 := normals(Rand(Key(key, uint64(PurposeStart))), f.cfg.D)
 	scaleTo(x0, math.Sqrt(float64(f.cfg.D)))
-	return Task{Split: split, Index: i, Key: key, Len: len(seq), Data: &skillsTask{seq: seq, x0: x0}}, nil
+	return Task{Split: split, Index: i, Key: key, Len: len(seq), Data: &skillsTask{seq: seq, x0: x0, eps: transitionNoise(key, len(seq), f.cfg.D)}}, nil
+}
+
+// transitionNoise draws the noise of the transitions into steps 1 ..
+// steps-1 of the task keyed key: d standard normals each, keyed by (task,
+// step), so that a reset replays it exactly.
+func transitionNoise(key uint64, steps, d int) []float64 {
+	if steps < 2 {
+		return nil
+	}
+	eps := make([]float64, (steps-1)*d)
+	st := NewStream()
+	for step := 1; step < steps; step++ {
+		rng := st.Reset(Key(key, uint64(PurposeTransition), uint64(step)))
+		for i := range d {
+			eps[(step-1)*d+i] = rng.NormFloat64()
+		}
+	}
+	return eps
 }
 
 func (f *Skills) hasSplit(s string) bool {
@@ -436,7 +458,7 @@ func (f *Skills) CheckDisjoint(n int) error {
 
 // NewEnv implements Family.
 func (f *Skills) NewEnv() Env {
-	return &skillsEnv{f: f, x: make([]float64, f.cfg.D), next: make([]float64, f.cfg.D), noise: NewStream()}
+	return &skillsEnv{f: f, x: make([]float64, f.cfg.D), next: make([]float64, f.cfg.D)}
 }
 
 type skillsEnv struct {
@@ -448,22 +470,10 @@ type skillsEnv struct {
 	answer  int
 	correct int
 	allZero bool
-	noise   *Stream
-	// eps caches the noise of the last task met: it is keyed by (task,
-	// step) alone, so every attempt at one task (a group's members, an
-	// evaluation's greedy and sampled attempts) draws the same, and only
-	// the first draws it. epsKey is the task's key, epsSteps how many
-	// steps' noise eps holds.
-	eps      []float64
-	epsKey   uint64
-	epsSteps int
 }
 
 func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 	e.task = t.Data.(*skillsTask)
-	if t.Key != e.key {
-		e.epsSteps = 0
-	}
 	e.key = t.Key
 	e.step, e.correct, e.allZero = 0, 0, true
 	copy(e.x, e.task.x0)
@@ -480,9 +490,29 @@ func (e *skillsEnv) observe(obs *Obs) {
 	obs.Step = e.step
 	d := len(e.x)
 	best, bestV := 0, math.Inf(-1)
-	for a := 0; a < e.f.cfg.Actions; a++ {
+	a := 0
+	for ; a+4 <= e.f.cfg.Actions; a += 4 {
+		// Four dot products side by side, each summed in order.
+		t0 := s.theta[a*d : (a+1)*d]
+		t1 := s.theta[(a+1)*d : (a+2)*d]
+		t2 := s.theta[(a+2)*d : (a+3)*d]
+		t3 := s.theta[(a+3)*d : (a+4)*d]
+		v0, v1, v2, v3 := 0.0, 0.0, 0.0, 0.0
+		for i, xi := range e.x {
+			v0 += t0[i] * xi
+			v1 += t1[i] * xi
+			v2 += t2[i] * xi
+			v3 += t3[i] * xi
+		}
+		for k, v := range [4]float64{v0, v1, v2, v3} {
+			if v > bestV { // continuous values: exact ties have probability 0
+				best, bestV = a+k, v
+			}
+		}
+	}
+	for ; a < e.f.cfg.Actions; a++ {
 		v := dot(s.theta[a*d:(a+1)*d], e.x)
-		if v > bestV { // continuous values: exact ties have probability 0
+		if v > bestV {
 			best, bestV = a, v
 		}
 	}
@@ -506,7 +536,7 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	// actions, so a reset replays it exactly.
 	c := &e.f.cfg
 	d := len(e.x)
-	eps := e.stepNoise(d)
+	eps := e.task.eps[(e.step-1)*d : e.step*d]
 	emb := e.f.embed[action*d : (action+1)*d]
 	for i := range e.next {
 		e.next[i] = c.Chain*e.x[i] + c.ActionEmbed*emb[i] + c.Noise*eps[i]
@@ -517,26 +547,6 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	e.x, e.next = e.next, e.x
 	e.observe(obs)
 	return StepResult{Correct: ok}
-}
-
-// stepNoise returns the d standard normal draws of the transition into
-// step e.step of the current task, drawing them on the first attempt at the
-// task that gets there (steps are reached in order).
-func (e *skillsEnv) stepNoise(d int) []float64 {
-	k := e.step - 1 // the transition's index
-	if k < e.epsSteps {
-		return e.eps[k*d : (k+1)*d]
-	}
-	if len(e.eps) < (k+1)*d {
-		e.eps = append(e.eps, make([]float64, (k+1)*d-len(e.eps))...)
-	}
-	rng := e.noise.Reset(Key(e.key, uint64(PurposeTransition), uint64(e.step)))
-	eps := e.eps[k*d : (k+1)*d]
-	for i := range eps {
-		eps[i] = rng.NormFloat64()
-	}
-	e.epsSteps = k + 1
-	return eps
 }
 
 func (e *skillsEnv) Correct() int { return e.answer }

@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"math"
+
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/results"
@@ -22,6 +24,13 @@ type evaluator struct {
 	// Resets it first). Attempts that call back into a mechanism (Replay,
 	// Pose) go to the model directly.
 	cache agents.LogitCache
+
+	// The last checkpoint's acting model (its identity, temperature and
+	// parameters) and outcomes per split.
+	last       []splitOutcome
+	lastModel  agents.Model
+	lastTemp   float64
+	lastParams []float64
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -80,18 +89,31 @@ func (e *evaluator) model(m agents.Model, tasks []envs.Task) evalResult {
 // checkpoint evaluates the agent's acting model on every split, greedy and
 // sampled, and writes one record per split. Evaluation keys do not depend
 // on the day, so checkpoints share their noise and differences between days
-// are the agent's own.
-func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.Encoder) error {
+// are the agent's own. For the same reason a checkpoint whose acting model
+// is the last one's, bit for bit (parameters and temperature: a frozen
+// agent, a tuned one after its tuning), has the last one's outcomes, and
+// takes them instead of running the same attempts again.
+func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *recordSink) error {
 	h.Kind = results.KindCheckpoint
 	shared, mem := agents.TermMass(a.Weights)
 	m := a.Acting()
-	e.cache.Reset(m) // the weights are fixed for the whole checkpoint
-	for _, split := range e.w.splits {
+	same := e.last != nil && e.lastModel == m && math.Float64bits(e.lastTemp) == math.Float64bits(m.Temperature()) &&
+		bitsEqual(e.lastParams, m.Params())
+	if !same {
+		e.cache.Reset(m) // the weights are fixed for the whole checkpoint
+		e.last = e.last[:0]
+		for _, split := range e.w.splits {
+			e.last = append(e.last, e.split(e.w.eval[split]))
+		}
+		e.lastModel, e.lastTemp = m, m.Temperature()
+		e.lastParams = append(e.lastParams[:0], m.Params()...)
+	}
+	for i, split := range e.w.splits {
 		rec := results.Checkpoint{Header: h, Split: split,
 			SharedMass: shared, MemorizingMass: mem, Temperature: m.Temperature(),
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
 			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps}
-		e.split(&rec, e.w.eval[split])
+		e.last[i].fill(&rec)
 		if err := enc.Write(&rec); err != nil {
 			return err
 		}
@@ -99,11 +121,39 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 	return nil
 }
 
+// bitsEqual reports whether a and b hold the same values bit for bit.
+func bitsEqual(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitOutcome is a split's evaluation: the outcome fields of a checkpoint
+// record.
+type splitOutcome struct {
+	tasks                                      int
+	successG, scoreG, successS, scoreS         float64
+	stepAccG, stepAccS, covered, reward, steps float64
+}
+
+func (o *splitOutcome) fill(rec *results.Checkpoint) {
+	rec.Tasks = o.tasks
+	rec.SuccessGreedy, rec.ScoreGreedy = o.successG, o.scoreG
+	rec.SuccessSampled, rec.ScoreSampled = o.successS, o.scoreS
+	rec.StepAccGreedy, rec.StepAccSampled = o.stepAccG, o.stepAccS
+	rec.VerdictCovered, rec.VerdictReward = o.covered, o.reward
+}
+
 // split evaluates the model e.cache is bound to on tasks, one greedy and
-// one sampled attempt each, into rec's outcome fields, and returns the env
-// steps it took.
-func (e *evaluator) split(rec *results.Checkpoint, tasks []envs.Task) int {
-	rec.Tasks = len(tasks)
+// one sampled attempt each.
+func (e *evaluator) split(tasks []envs.Task) splitOutcome {
+	r := splitOutcome{tasks: len(tasks)}
 	var stepsG, corrG, stepsS, corrS, covered int
 	var reward float64
 	for i := range tasks {
@@ -111,31 +161,32 @@ func (e *evaluator) split(rec *results.Checkpoint, tasks []envs.Task) int {
 		g := e.cached(t, true, envs.Key(e.w.seed, uint64(purposeEval), t.Key, 0))
 		key := envs.Key(e.w.seed, uint64(purposeEval), t.Key, 1)
 		s := e.cached(t, false, key)
-		rec.SuccessGreedy += b2f(g.Success)
-		rec.ScoreGreedy += g.Score
+		r.successG += b2f(g.Success)
+		r.scoreG += g.Score
 		stepsG += g.Steps
 		corrG += g.Correct
-		rec.SuccessSampled += b2f(s.Success)
-		rec.ScoreSampled += s.Score
+		r.successS += b2f(s.Success)
+		r.scoreS += s.Score
 		stepsS += s.Steps
 		corrS += s.Correct
-		if r, ok := e.cfg.Env.Verifier.Judge(s, key).Reward(); ok {
+		if v, ok := e.cfg.Env.Verifier.Judge(s, key).Reward(); ok {
 			covered++
-			reward += r
+			reward += v
 		}
 	}
 	n := float64(len(tasks))
-	rec.SuccessGreedy /= n
-	rec.ScoreGreedy /= n
-	rec.SuccessSampled /= n
-	rec.ScoreSampled /= n
-	rec.StepAccGreedy = float64(corrG) / float64(stepsG)
-	rec.StepAccSampled = float64(corrS) / float64(stepsS)
-	rec.VerdictCovered = float64(covered) / n
+	r.successG /= n
+	r.scoreG /= n
+	r.successS /= n
+	r.scoreS /= n
+	r.stepAccG = float64(corrG) / float64(stepsG)
+	r.stepAccS = float64(corrS) / float64(stepsS)
+	r.covered = float64(covered) / n
 	if covered > 0 {
-		rec.VerdictReward = reward / float64(covered)
+		r.reward = reward / float64(covered)
 	}
-	return stepsG + stepsS
+	r.steps = float64(stepsG + stepsS)
+	return r
 }
 
 func b2f(b bool) float64 {

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/grindbench/grindbench/agents"
-	"github.com/grindbench/grindbench/results"
 )
 
 // BenchmarkEvalSplit measures checkpoint evaluation one split at a time:
@@ -39,8 +38,7 @@ func BenchmarkEvalSplit(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				e.cache.Reset(a.Acting())
-				var rec results.Checkpoint
-				steps += e.split(&rec, w.eval[split])
+				steps += int(e.split(w.eval[split]).steps)
 			}
 			b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "steps/s")
 		})

@@ -39,42 +39,60 @@ type pendingFeedback struct {
 	verdicts []envs.Verdict
 }
 
-// runJob runs agent acfg in world w and returns the run's records.
-func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) ([]byte, error) {
-	_, b, err := runAgent(ctx, w, cfg, acfg, h)
-	return b, err
+// runJob runs agent acfg in world w and returns the run's records: encoded
+// for its file, and as values for the output phase.
+func runJob(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) ([]byte, *results.LoadedRun, error) {
+	_, b, lr, err := runAgentLoaded(ctx, w, cfg, acfg, h)
+	return b, lr, err
 }
 
 // runAgent is runJob that also returns the agent as the job left it.
 func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) (*agents.Agent, []byte, error) {
-	base, err := w.base(acfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	a, err := agents.New(acfg, base, w.modelSeed())
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := runLoop(ctx, w, cfg, a, h)
+	a, b, _, err := runAgentLoaded(ctx, w, cfg, acfg, h)
 	return a, b, err
 }
 
+func runAgentLoaded(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h results.Header) (*agents.Agent, []byte, *results.LoadedRun, error) {
+	base, err := w.base(acfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, err := agents.New(acfg, base, w.modelSeed())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, lr, err := runLoop(ctx, w, cfg, a, h)
+	return a, b, lr, err
+}
+
+// recordSink is where a job's records go: encoded for the run's file, and
+// kept as values so the output phase need not decode the file again.
+type recordSink struct {
+	enc *results.Encoder
+	mem results.RunRecorder
+}
+
+func (r *recordSink) Write(rec any) error {
+	r.mem.Add(rec)
+	return r.enc.Write(rec)
+}
+
 // runLoop runs agent a through the job.
-func runLoop(ctx context.Context, w *world, cfg *Config, a *agents.Agent, h results.Header) ([]byte, error) {
+func runLoop(ctx context.Context, w *world, cfg *Config, a *agents.Agent, h results.Header) ([]byte, *results.LoadedRun, error) {
 	s := w.fam.Spec()
 	j := &job{w: w, cfg: cfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
 	if !cfg.Env.Grind.Resets {
 		j.fresh = make([]envs.Task, 0, cfg.Job.Tasks)
 	}
-	enc := results.NewEncoder()
+	enc := &recordSink{enc: results.NewEncoder()}
 	h.Schema = results.SchemaVersion
 	h.Day = 0
 	if err := j.ev.checkpoint(a, h, enc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hs := harness{j}
 	if err := a.StartJob(hs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	att := results.Attempt{Header: h}
 	att.Kind = results.KindAttempt
@@ -82,7 +100,7 @@ func runLoop(ctx context.Context, w *world, cfg *Config, a *agents.Agent, h resu
 		att.Day = day
 		for sess := 0; sess < cfg.Job.Sessions; sess++ {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			att.Session = sess
 			j.fresh = j.fresh[:0]
@@ -90,40 +108,41 @@ func runLoop(ctx context.Context, w *world, cfg *Config, a *agents.Agent, h resu
 				att.Slot = slot
 				t, err := j.task(day, sess, slot)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				if err := j.group(t, day, sess, slot, &att, enc); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				j.deliver()
 			}
 			j.deliver()
 			if len(j.pending) > 0 {
 				// Unreachable while verdicts arrive when their group ends.
-				return nil, fmt.Errorf("day %d session %d: %d groups of verdicts still pending at the session's end", day, sess, len(j.pending))
+				return nil, nil, fmt.Errorf("day %d session %d: %d groups of verdicts still pending at the session's end", day, sess, len(j.pending))
 			}
 			if err := a.EndSession(hs); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if err := a.Overnight(hs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := a.EndDay(hs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := a.Finite(); err != nil {
-			return nil, fmt.Errorf("day %d: learning diverged: %w", day, err)
+			return nil, nil, fmt.Errorf("day %d: learning diverged: %w", day, err)
 		}
 		h.Day = day
 		if err := j.ev.checkpoint(a, h, enc); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if err := enc.End(h); err != nil {
-		return nil, err
+	if err := enc.enc.End(h); err != nil {
+		return nil, nil, err
 	}
-	return enc.Bytes(), nil
+	data := enc.enc.Bytes()
+	return data, enc.mem.Loaded(data), nil
 }
 
 // task returns the instance a slot works on: a draw from the job's pool
@@ -160,7 +179,7 @@ func (j *job) charge(o envs.Outcome, verified bool) {
 
 // group runs one task slot: group_size attempts at one instance (the
 // harness resets it between them), then queues their verdicts.
-func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc *results.Encoder) error {
+func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc *recordSink) error {
 	slotKey := j.slotKey(day, sess, slot)
 	n := j.cfg.Env.Grind.GroupSize
 	log := j.agent.Log

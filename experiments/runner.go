@@ -46,6 +46,10 @@ type Outcome struct {
 	Ran      int               // finished now
 	Failed   map[string]string // run key -> cause
 	Manifest *results.Manifest
+	// Loaded holds the records of the runs finished now, for
+	// results.BuildOptions.Loaded: the output phase need not read back
+	// the files it just wrote.
+	Loaded results.LoadedRuns
 }
 
 var unsafeKey = regexp.MustCompile(`[^A-Za-z0-9._=,-]+`)
@@ -131,7 +135,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 		return nil, err
 	}
 	runs := opt.Shard.Select(Plan(exp))
-	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}}
+	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}, Loaded: results.LoadedRuns{}}
 	var todo []RunSpec
 	for _, r := range runs {
 		path := results.RunPath(opt.Out, r.Key)
@@ -179,7 +183,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			err := runOne(gctx, exp, cache, r, opt.Out, func(info results.PretrainEntry) {
+			loaded, err := runOne(gctx, exp, cache, r, opt.Out, func(info results.PretrainEntry) {
 				mu.Lock()
 				pretrains[[2]int{r.Point, r.Seed}] = info
 				mu.Unlock()
@@ -197,6 +201,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 				}
 			} else {
 				out.Ran++
+				out.Loaded[r.Key] = loaded
 			}
 			done++
 			if opt.Progress != nil {
@@ -221,7 +226,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 
 // runOne runs one job and writes its record file atomically. A panic in a
 // run fails that run, not the sweep.
-func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string, info func(results.PretrainEntry)) (err error) {
+func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string, info func(results.PretrainEntry)) (loaded *results.LoadedRun, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
@@ -229,22 +234,22 @@ func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, 
 	}()
 	w, err := cache.get(exp, r.Point, r.Seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	info(w.info)
 	p := &exp.Points[r.Point]
 	acfg := p.Config.Agents[r.Agent]
 	h := results.Header{Run: r.Key, Experiment: p.Config.Experiment, Point: p.Label,
 		Family: p.Config.Env.Family, Agent: acfg.Name, Seed: r.Seed}
-	data, err := runJob(ctx, w, &p.Config, acfg, h)
+	data, loaded, err := runJob(ctx, w, &p.Config, acfg, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := results.WriteFileAtomic(results.RunPath(dir, r.Key), data); err != nil {
-		return err
+		return nil, err
 	}
 	os.Remove(failurePath(dir, r.Key)) // a retry that succeeded clears the old failure
-	return nil
+	return loaded, nil
 }
 
 // FailedDir holds one file per failed run, naming its cause. Failed runs

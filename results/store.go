@@ -170,6 +170,9 @@ type readOptions struct {
 	// counting them, instead of every attempt: what the within-session
 	// curves need, in a fraction of the memory.
 	foldAttempts bool
+	// loaded, with foldAttempts, holds runs this process wrote: they are
+	// taken as they are instead of read back (see LoadedRuns).
+	loaded LoadedRuns
 }
 
 // readRuns reads every intact run file of results folder dir and lists the
@@ -188,22 +191,31 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 	in := interner{}
 	for i, p := range paths {
 		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
-		data, err := os.ReadFile(p)
-		if err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		var run Records
-		if err := decodeRun(bytes.NewReader(data), &run); err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		if err := checkRun(key, &run); err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
-		}
-		if opt.foldAttempts {
-			run.Attempts = foldAttempts(run.Attempts)
+		var (
+			run  Records
+			hash string
+		)
+		if lr, ok := opt.loaded.lookup(key, p); ok && opt.foldAttempts {
+			run.Checkpoints, run.Attempts, hash = lr.checkpoints, lr.attempts, lr.hash
+		} else {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+				continue
+			}
+			if err := decodeRun(bytes.NewReader(data), &run); err != nil {
+				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+				continue
+			}
+			if err := checkRun(key, &run); err != nil {
+				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+				continue
+			}
+			if opt.foldAttempts {
+				run.Attempts = foldAttempts(run.Attempts)
+			}
+			sum := sha256.Sum256(data)
+			hash = hex.EncodeToString(sum[:])
 		}
 		// Every record repeats its run's names: share one copy of each so
 		// memory grows with the numbers, not with the text.
@@ -225,9 +237,8 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 		}
 		out.Checkpoints = append(out.Checkpoints, run.Checkpoints...)
 		out.Attempts = append(out.Attempts, run.Attempts...)
-		sum := sha256.Sum256(data)
 		out.Runs = append(out.Runs, key)
-		out.Hashes[key] = hex.EncodeToString(sum[:])
+		out.Hashes[key] = hash
 	}
 	return out, nil
 }
