@@ -17,6 +17,11 @@ type BuildOptions struct {
 	Resamples int
 	Seed      uint64 // seeds every bootstrap; default 1
 
+	// Loaded holds runs this process ran and wrote: Build takes their
+	// records as they are instead of reading back and decoding their
+	// files (a run whose file is not the one written is read as usual).
+	Loaded LoadedRuns
+
 	// AllCIs bootstraps an interval for every aggregate of summary.csv.
 	// Without it (the default) only the intervals the tables, figures and
 	// report show are computed; the other rows keep their point estimates
@@ -24,7 +29,9 @@ type BuildOptions struct {
 	AllCIs bool
 
 	// PlotFormats are the file extensions every figure is written in
-	// (default .png, .svg and .pdf).
+	// (default .svg and .pdf: what the report page embeds and what a
+	// paper includes; add .png for raster copies). The report embeds each
+	// figure's PNG if written, else its SVG.
 	PlotFormats []string
 
 	// Measured, if given, places each sweep point on the (V, G) plane, and
@@ -77,8 +84,38 @@ type Built struct {
 // generalization-gap, transfer and probability-of-improvement tables.
 const headlineMetric = "success_greedy"
 
-// defaultPlotFormats are the formats of every figure.
-var defaultPlotFormats = []string{".png", ".svg", ".pdf"}
+// defaultPlotFormats are the formats of every figure unless asked
+// otherwise. PNG is left out: rasterizing and compressing it cost as much
+// as every other output together.
+var defaultPlotFormats = []string{".svg", ".pdf"}
+
+// PlotFormats are the figure formats Build can write, as extensions.
+var PlotFormats = []string{".png", ".svg", ".pdf", ".eps"}
+
+// ParsePlotFormats reads a comma-separated list of figure formats ("svg,
+// pdf", ".png"), in its order, for BuildOptions.PlotFormats.
+func ParsePlotFormats(list string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(list, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		if !strings.HasPrefix(f, ".") {
+			f = "." + f
+		}
+		if !slices.Contains(PlotFormats, f) {
+			return nil, fmt.Errorf("figure format %q: want some of png, svg, pdf, eps", strings.TrimPrefix(f, "."))
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no figure format in %q: want some of png, svg, pdf, eps", list)
+	}
+	return out, nil
+}
 
 // Sections of tables and figures, in the order Build writes them.
 const (
@@ -128,7 +165,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		m = &Manifest{}
 	}
 	// A damaged record file is named and left out; the rest is built.
-	recs, err := readRuns(dir, readOptions{foldAttempts: true})
+	recs, err := readRuns(dir, readOptions{foldAttempts: true, loaded: opt.Loaded})
 	if err != nil {
 		return nil, err
 	}

@@ -39,10 +39,11 @@ func loadExperiment(path string, sets []string) (*experiments.Experiment, error)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--set key=value ...]", stderr)
+	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...]", stderr)
 	out := fs.String("out", "", "results folder (default out/<experiment>)")
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
+	plots := fs.String("plots", "svg,pdf", "figure formats, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
 	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
@@ -63,6 +64,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	exp, err := loadExperiment(path, sets)
 	if err != nil {
 		return err
+	}
+	formats, err := results.ParsePlotFormats(*plots)
+	if err != nil {
+		return badInput(fmt.Errorf("--plots: %w", err))
 	}
 	shard, err := experiments.ParseShard(*shardFlag, nil)
 	if err != nil {
@@ -96,7 +101,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: shard %s of this sweep has no runs; nothing written\n", exp.Config.Experiment, shard)
 		return nil
 	}
-	built, page, err := writeOutputs(*out, results.BuildOptions{})
+	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats})
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
