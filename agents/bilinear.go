@@ -294,12 +294,12 @@ func (m *Bilinear) AddLogitGrad(dst []float64, o *envs.Obs, coef []float64) {
 	A := m.spec.Actions
 	x := o.Dense[m.x]
 	d := len(x)
-	for a := 0; a < A; a++ {
-		g := coef[a]
-		if g == 0 {
-			continue
-		}
-		if m.cfg.Bilinear {
+	if m.cfg.Bilinear {
+		for a := 0; a < A; a++ {
+			g := coef[a]
+			if g == 0 {
+				continue
+			}
 			for _, q := range m.pairs {
 				c := m.channel(q, o)
 				K := q.k
@@ -309,18 +309,37 @@ func (m *Bilinear) AddLogitGrad(dst []float64, o *envs.Obs, coef []float64) {
 				}
 			}
 		}
-		if m.cfg.IDChannel {
-			for _, k := range m.ids {
-				if id := o.Index[k.ch]; id >= 0 && id < k.n {
-					u := dst[k.off+(a*k.n+id)*d : k.off+(a*k.n+id+1)*d]
-					for i, xi := range x {
-						u[i] += g * xi
+	}
+	m.addIDBiasGrad(dst, o, coef)
+}
+
+// addIDBiasGrad adds the identity terms' and the bias's part of
+// AddLogitGrad.
+func (m *Bilinear) addIDBiasGrad(dst []float64, o *envs.Obs, coef []float64) {
+	A := m.spec.Actions
+	coef = coef[:A]
+	x := o.Dense[m.x]
+	d := len(x)
+	if m.cfg.IDChannel {
+		for _, k := range m.ids {
+			if id := o.Index[k.ch]; id >= 0 && id < k.n {
+				// U^k_{a,id} starts at k.off + (a n + id) d.
+				u := dst[k.off+id*d:]
+				stride := k.n * d
+				for a, g := range coef {
+					if g != 0 {
+						axpy(u[a*stride:a*stride+d], g, x)
 					}
 				}
 			}
 		}
-		if m.cfg.Bias {
-			dst[m.bias+a] += g
+	}
+	if m.cfg.Bias {
+		b := dst[m.bias : m.bias+A]
+		for a, g := range coef {
+			if g != 0 {
+				b[a] += g
+			}
 		}
 	}
 }
@@ -340,15 +359,202 @@ func axpy(row []float64, alpha float64, c []float64) {
 	}
 }
 
+// NewGroupGrad implements GroupGradModel: the shared and identity terms'
+// gradient coef[a] x (times c for a shared term) is summed as G += coef
+// x^T per distinct input (the values of every description channel and
+// every identity, compared bit for bit), and applied at Flush as W^c += G
+// c^T and U^k_{.,id} += G, in order of first appearance; the bias is added
+// at once, as AddLogitGrad adds it.
+func (m *Bilinear) NewGroupGrad() GroupGrad {
+	d := m.spec.Channels[m.x].Size
+	g := &bilinGroupGrad{m: m}
+	k := len(m.ids)
+	for _, q := range m.pairs {
+		k += q.k
+	}
+	g.sums = sumTable{k: k, width: m.spec.Actions * d}
+	g.key = make([]float64, k)
+	return g
+}
+
+type bilinGroupGrad struct {
+	m    *Bilinear
+	sums sumTable // input -> G (A x d)
+	key  []float64
+	bias bool // Add wrote the bias
+}
+
+func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
+	m := g.m
+	coef = coef[:m.spec.Actions]
+	if m.cfg.Bilinear || m.cfg.IDChannel {
+		key := g.key[:0]
+		for _, q := range m.pairs {
+			key = append(key, m.channel(q, o)...)
+		}
+		for _, k := range m.ids {
+			key = append(key, float64(o.Index[k.ch]))
+		}
+		x := o.Dense[m.x]
+		d := len(x)
+		G := g.sums.sum(key, o.Step)
+		for a, c := range coef {
+			if c != 0 {
+				axpy(G[a*d:(a+1)*d], c, x)
+			}
+		}
+	}
+	if m.cfg.Bias {
+		b := dst[m.bias : m.bias+len(coef)]
+		for a, c := range coef {
+			if c != 0 {
+				b[a] += c
+			}
+		}
+		g.bias = true
+	}
+}
+
+func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
+	m := g.m
+	t := &g.sums
+	A := m.spec.Actions
+	d := t.width / max(A, 1)
+	for e := 0; e < t.n; e++ {
+		key := t.keys[e*t.k : (e+1)*t.k]
+		G := t.vals[e*t.width : (e+1)*t.width]
+		if m.cfg.Bilinear {
+			for _, q := range m.pairs {
+				c := key[:q.k]
+				key = key[q.k:]
+				K := q.k
+				block := dst[q.off : q.off+t.width*K]
+				for r, v := range G {
+					if v != 0 {
+						axpy(block[r*K:(r+1)*K], v, c)
+					}
+				}
+				mask.Mark(q.off, q.off+t.width*K)
+			}
+		} else {
+			for _, q := range m.pairs {
+				key = key[q.k:]
+			}
+		}
+		if m.cfg.IDChannel {
+			for i, k := range m.ids {
+				id := int(key[i])
+				if id < 0 || id >= k.n {
+					continue
+				}
+				for a := 0; a < A; a++ {
+					lo := k.off + (a*k.n+id)*d
+					u := dst[lo : lo+d]
+					for j, v := range G[a*d : (a+1)*d] {
+						u[j] += v
+					}
+					mask.Mark(lo, lo+d)
+				}
+			}
+		}
+	}
+	if g.bias {
+		mask.Mark(m.bias, m.bias+A)
+		g.bias = false
+	}
+	t.reset()
+}
+
+// sumTable maps a channel value c (its bits) to an accumulator of width
+// values, kept in order of first appearance.
+type sumTable struct {
+	k, width int
+	index    []int32 // hash slot -> entry + 1; 0 is empty
+	hashes   []uint64
+	keys     []float64 // k per entry
+	vals     []float64 // width per entry
+	n        int
+	hints    []int // per step index: the entry last found there + 1 (as projTable's)
+}
+
+func (t *sumTable) reset() {
+	clear(t.index)
+	clear(t.hints)
+	t.n = 0
+	t.keys, t.vals = t.keys[:0], t.vals[:0]
+}
+
+// sum returns c's accumulator, a new zero one if c is new; step is the
+// observation's step index, for the hint.
+func (t *sumTable) sum(c []float64, step int) []float64 {
+	if step >= 0 && step < len(t.hints) {
+		if e := t.hints[step] - 1; e >= 0 && sameBits(t.keys[e*t.k:(e+1)*t.k], c) {
+			return t.vals[e*t.width : (e+1)*t.width]
+		}
+	}
+	v, e := t.find(c)
+	if step >= 0 && step < maxHints {
+		if step >= len(t.hints) {
+			t.hints = append(t.hints, make([]int, step+1-len(t.hints))...)
+		}
+		t.hints[step] = e + 1
+	}
+	return v
+}
+
+// find is sum without the hint; it also returns the entry.
+func (t *sumTable) find(c []float64) ([]float64, int) {
+	if 2*(t.n+1) > len(t.index) {
+		t.rehash(max(16, 2*len(t.index)))
+	}
+	h := hashBits(c)
+	mask := len(t.index) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := int(t.index[i]) - 1
+		if e < 0 {
+			t.index[i], t.hashes[i] = int32(t.n+1), h
+			t.keys = append(t.keys, c...)
+			t.vals = append(t.vals, make([]float64, t.width)...)
+			t.n++
+			return t.vals[(t.n-1)*t.width : t.n*t.width], t.n - 1
+		}
+		if t.hashes[i] == h && sameBits(t.keys[e*t.k:(e+1)*t.k], c) {
+			return t.vals[e*t.width : (e+1)*t.width], e
+		}
+	}
+}
+
+func (t *sumTable) rehash(slots int) {
+	t.index = make([]int32, slots)
+	t.hashes = make([]uint64, slots)
+	mask := slots - 1
+	for e := 0; e < t.n; e++ {
+		h := hashBits(t.keys[e*t.k : (e+1)*t.k])
+		i := int(h) & mask
+		for t.index[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.index[i], t.hashes[i] = int32(e+1), h
+	}
+}
+
+func sameBits(a, b []float64) bool {
+	for j, v := range b {
+		if math.Float64bits(a[j]) != math.Float64bits(v) {
+			return false
+		}
+	}
+	return true
+}
+
 // MarkGrad implements SparseGradModel: the shared blocks whole, one
 // identity row per action, the bias.
 func (m *Bilinear) MarkGrad(mask *GradMask, o *envs.Obs) {
 	A := m.spec.Actions
 	d := m.spec.Channels[m.x].Size
-	if m.cfg.Bilinear {
-		for _, q := range m.pairs {
-			mask.Mark(q.off, q.off+A*d*q.k)
-		}
+	if m.cfg.Bilinear && len(m.pairs) > 0 {
+		first, last := m.pairs[0], m.pairs[len(m.pairs)-1]
+		mask.Mark(first.off, last.off+A*d*last.k) // the pair blocks are contiguous
 	}
 	if m.cfg.IDChannel {
 		for _, k := range m.ids {
@@ -398,7 +604,7 @@ func (c *bilinCache) Logits(dst []float64, o *envs.Obs) {
 	if m.cfg.Bilinear {
 		for i, q := range m.pairs {
 			t := &c.tabs[i]
-			accumulate(z, x, t.lookup(m.channel(q, o), c.gen, m.p[q.off:q.off+t.width*q.k]))
+			accumulate(z, x, t.lookup(m.channel(q, o), c.gen, m.p[q.off:q.off+t.width*q.k], o.Step))
 		}
 	}
 	m.finish(z, x, o)
@@ -414,7 +620,19 @@ type projTable struct {
 	keys     []float64 // k per slot
 	vals     []float64 // width per slot
 	used     int
+	// hints remembers, per step index, the slot last found there: the
+	// members of a group (and an evaluation's greedy and sampled attempts)
+	// meet the same description at the same step, so a hit costs one
+	// comparison and no hash.
+	hints []projHint
 }
+
+type projHint struct {
+	gen  uint64
+	slot int
+}
+
+const maxHints = 64
 
 func newProjTable(k, width int) projTable {
 	var t projTable
@@ -454,31 +672,50 @@ func (t *projTable) equal(slot int, c []float64) bool {
 }
 
 // lookup returns the projection of c by w (width rows of k), computing and
-// storing it on a miss.
-func (t *projTable) lookup(c []float64, gen uint64, w []float64) []float64 {
+// storing it on a miss. step is the observation's step index, for the
+// hint.
+func (t *projTable) lookup(c []float64, gen uint64, w []float64, step int) []float64 {
+	if step >= 0 && step < len(t.hints) {
+		if hn := t.hints[step]; hn.gen == gen && t.gens[hn.slot] == gen && t.equal(hn.slot, c) {
+			return t.vals[hn.slot*t.width : (hn.slot+1)*t.width]
+		}
+	}
+	v, slot := t.find(c, gen, w)
+	if step >= 0 && step < maxHints {
+		if step >= len(t.hints) {
+			t.hints = append(t.hints, make([]projHint, step+1-len(t.hints))...)
+		}
+		t.hints[step] = projHint{gen: gen, slot: slot}
+	}
+	return v
+}
+
+// find is lookup without the hint; it also returns the slot.
+func (t *projTable) find(c []float64, gen uint64, w []float64) ([]float64, int) {
 	h := hashBits(c)
 	mask := len(t.gens) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		if t.gens[i] != gen {
 			if 2*(t.used+1) > len(t.gens) {
 				t.grow(gen)
-				return t.lookup(c, gen, w)
+				return t.find(c, gen, w)
 			}
 			t.gens[i], t.hashes[i] = gen, h
 			copy(t.keys[i*t.k:(i+1)*t.k], c)
 			v := t.vals[i*t.width : (i+1)*t.width]
 			project(v, w, c)
 			t.used++
-			return v
+			return v, i
 		}
 		if t.hashes[i] == h && t.equal(i, c) {
-			return t.vals[i*t.width : (i+1)*t.width]
+			return t.vals[i*t.width : (i+1)*t.width], i
 		}
 	}
 }
 
 // grow doubles the table, keeping the live slots.
 func (t *projTable) grow(gen uint64) {
+	clear(t.hints) // slots move
 	old := *t
 	t.alloc(2 * len(old.gens))
 	mask := len(t.gens) - 1

@@ -66,6 +66,31 @@ func (c *LogitCache) Logits(dst []float64, o *envs.Obs) {
 	c.m.Logits(dst, o)
 }
 
+// GroupGradModel is a Model that sums the logit gradients of many
+// observations at fixed parameters faster than one AddLogitGrad each, by
+// grouping them on shared inputs: the bilinear model sums coef x^T over the
+// steps that show one (description, identity) and applies one outer
+// product with the description per distinct one, so a group whose members
+// share each step's skill pays for one outer product per distinct skill
+// instead of one per step. The sum differs from AddLogitGrad's step by
+// step one in rounding only.
+type GroupGradModel interface {
+	Model
+	// NewGroupGrad returns an empty accumulator (it allocates; Add and
+	// Flush must not once it has grown to a group's distinct inputs).
+	NewGroupGrad() GroupGrad
+}
+
+// GroupGrad accumulates a sum of logit gradients.
+type GroupGrad interface {
+	// Add adds sum_a coef[a] d z_a / d params at o to dst, as
+	// AddLogitGrad does, except for the part it holds back until Flush.
+	Add(dst []float64, o *envs.Obs, coef []float64)
+	// Flush adds the part held back to dst, marks in mask everything Add
+	// and Flush wrote since the last Flush, and empties the accumulator.
+	Flush(dst []float64, mask *GradMask)
+}
+
 // SparseGradModel is a Model whose logit gradient at one observation
 // touches a small part of its parameters (the bilinear model's identity
 // terms: one row per action), so that a learner summing gradients over a
@@ -126,9 +151,17 @@ func (m *GradMask) MarkAll() { m.Mark(0, m.n) }
 func (m *GradMask) AddTo(p, grad []float64) {
 	for w, word := range m.bits {
 		for word != 0 {
-			b := w*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			lo, hi := b*gradBlock, min((b+1)*gradBlock, m.n)
+			// A run of marked blocks [b, b+n) within the word, in one go.
+			tz := bits.TrailingZeros64(word)
+			n := bits.TrailingZeros64(^(word >> tz))
+			if tz+n >= 64 {
+				n = 64 - tz
+				word = 0
+			} else {
+				word &^= (uint64(1)<<n - 1) << tz
+			}
+			b := w*64 + tz
+			lo, hi := b*gradBlock, min((b+n)*gradBlock, m.n)
 			g := grad[lo:hi]
 			q := p[lo:hi]
 			for i, v := range g {

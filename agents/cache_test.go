@@ -103,3 +103,72 @@ func TestGradMaskMarksRanges(t *testing.T) {
 		}
 	}
 }
+
+// GroupGrad sums what AddLogitGrad sums, up to rounding, over steps that
+// repeat descriptions, and holds nothing back after Flush.
+func TestGroupGradSumsTheGradient(t *testing.T) {
+	s := envs.Spec{Actions: 4, Channels: []envs.Channel{
+		{Name: "x", Kind: envs.Dense, Size: 5},
+		{Name: "desc", Kind: envs.Dense, Size: 6},
+		{Name: "id", Kind: envs.Index, Size: 7},
+	}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	m, _ := NewBilinear(s, DefaultBilinear())
+	n := len(m.Params())
+	descs := make([][]float64, 40) // more than the first table size: it grows
+	for i := range descs {
+		descs[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), 0, 0, rng.NormFloat64(), 1}
+	}
+	g := m.NewGroupGrad()
+	var mask GradMask
+	for round := 0; round < 3; round++ {
+		mask.Resize(n)
+		want, got := make([]float64, n), make([]float64, n)
+		o := envs.NewObs(s)
+		for step := 0; step < 200; step++ {
+			for j := range o.Dense[0] {
+				o.Dense[0][j] = rng.NormFloat64()
+			}
+			copy(o.Dense[1], descs[rng.IntN(len(descs))])
+			o.Index[2] = rng.IntN(8) - 1 // also no identity
+			coef := []float64{rng.NormFloat64(), 0, rng.NormFloat64(), rng.NormFloat64()}
+			m.AddLogitGrad(want, &o, coef)
+			g.Add(got, &o, coef)
+		}
+		g.Flush(got, &mask)
+		for i := range want {
+			if math.Abs(want[i]-got[i]) > 1e-9*(1+math.Abs(want[i])) {
+				t.Fatalf("round %d: param %d: grouped %v, step by step %v", round, i, got[i], want[i])
+			}
+			if b := i / gradBlock; got[i] != 0 && mask.bits[b>>6]&(1<<(b&63)) == 0 {
+				t.Fatalf("round %d: param %d written but not marked", round, i)
+			}
+		}
+	}
+}
+
+func TestGradMaskAddsRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := 0; round < 200; round++ {
+		n := 1 + rng.IntN(2000)
+		var m GradMask
+		m.Resize(n)
+		p, grad := make([]float64, n), make([]float64, n)
+		want := make([]float64, n)
+		for k := rng.IntN(20); k > 0; k-- {
+			lo := rng.IntN(n)
+			hi := min(n, lo+rng.IntN(700))
+			m.Mark(lo, hi)
+			for i := lo; i < hi; i++ {
+				grad[i] = float64(i + 1)
+				want[i] = float64(i + 1)
+			}
+		}
+		m.AddTo(p, grad)
+		for i := range p {
+			if p[i] != want[i] || grad[i] != 0 {
+				t.Fatalf("round %d (n %d): param %d = %v (grad left %v), want %v", round, n, i, p[i], grad[i], want[i])
+			}
+		}
+	}
+}

@@ -53,6 +53,8 @@ type rlvr struct {
 	grad                      []float64 // zero between updates
 	mask                      GradMask  // what grad holds
 	baseCache                 LogitCache
+	group                     GroupGrad // of groupOf, when it is a GroupGradModel
+	groupOf                   Model
 }
 
 func (*rlvr) Name() string { return "rlvr" }
@@ -80,7 +82,9 @@ func (m *rlvr) scratch(A, params int) {
 // session log kept them at the current weights (the usual case: a group's
 // verdicts arrive before the weights change), else recomputed; the
 // gradient is summed step by step into a buffer and added to the weights
-// once, touching only what the steps wrote (SparseGradModel).
+// once, touching only what the steps wrote (SparseGradModel). A model that
+// groups gradients (GroupGradModel: the bilinear one, by description)
+// sums them per distinct input: the same sum up to rounding.
 func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	verdicts := fb.Verdicts
 	n := len(verdicts)
@@ -122,11 +126,17 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	w := a.Weights
 	m.scratch(w.Spec().Actions, len(w.Params()))
 	sparse, isSparse := w.(SparseGradModel)
-	if !isSparse {
-		m.mask.MarkAll()
-	}
 	if m.cfg.KL > 0 {
 		m.baseCache.Reset(a.Base) // the base never changes: a no-op after the first
+	}
+	if m.groupOf != w {
+		m.groupOf, m.group = w, nil
+		if gm, ok := w.(GroupGradModel); ok {
+			m.group = gm.NewGroupGrad()
+		}
+	}
+	if m.group == nil && !isSparse {
+		m.mask.MarkAll()
 	}
 	inv := 1 / w.Temperature()
 	log := a.Log
@@ -159,14 +169,22 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 				Softmax(m.base, m.base)
 				SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
 			}
-			w.AddLogitGrad(m.grad, o, m.coef)
-			if isSparse {
+			switch {
+			case m.group != nil:
+				m.group.Add(m.grad, o, m.coef) // it marks what it writes at Flush
+			case isSparse:
+				w.AddLogitGrad(m.grad, o, m.coef)
 				sparse.MarkGrad(&m.mask, o)
+			default:
+				w.AddLogitGrad(m.grad, o, m.coef)
 			}
 			a.Compute.GradSteps++
 		}
 	}
 	if stepped {
+		if m.group != nil {
+			m.group.Flush(m.grad, &m.mask)
+		}
 		m.mask.AddTo(w.Params(), m.grad)
 	}
 }
