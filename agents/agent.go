@@ -63,6 +63,7 @@ type Agent struct {
 	cache         LogitCache // of the acting model, at generation cacheGen
 	cacheGen      uint64
 	probsGen      uint64 // generation whose sampled probabilities a.probs holds; 0 for none
+	memo          *actMemo
 	logits, probs []float64
 }
 
@@ -84,7 +85,7 @@ func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 	}
 	copy(w.Params(), base.Params())
 	a := &Agent{
-		Name: cfg.Name, Weights: w, Base: base.Clone(), gen: 1,
+		Name: cfg.Name, Weights: w, Base: base.Clone(), gen: 1, memo: newActMemo(s),
 		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions),
 	}
 	for _, name := range cfg.Mechanisms {
@@ -180,16 +181,40 @@ func (a *Agent) clearContext() {
 // Act returns the agent's action on o. key identifies the step (seed, task,
 // attempt, step); greedy picks the argmax, otherwise a sample. Its logits
 // come through a cache of the acting model kept for as long as the weights
-// do not change (a group's members share a step's skill), bit for bit
-// those of the model's Logits.
+// do not change (a group's members share a step's skill), and a step whose
+// observation the agent met at the same step index since then (a group's
+// members until their actions part) takes the logits and probabilities
+// it had: bit for bit those of the model's Logits and Softmax.
 func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	m := a.Acting()
 	if a.cacheGen != a.gen {
 		a.cache.Reset(m)
 		a.cacheGen = a.gen
 	}
-	a.cache.Logits(a.logits, o)
-	act := Choose(a.logits, a.probs, greedy, key)
+	A := len(a.logits)
+	st, w := a.memo.find(o, a.gen)
+	if w >= 0 {
+		copy(a.logits, st.logits[w*A:(w+1)*A])
+	} else {
+		a.cache.Logits(a.logits, o)
+		if st != nil {
+			w = a.memo.store(st, o, a.gen, a.logits)
+		}
+	}
+	var act int
+	switch {
+	case greedy:
+		act = Choose(a.logits, a.probs, true, key)
+	case w >= 0 && st.hasProbs[w]:
+		copy(a.probs, st.probs[w*A:(w+1)*A])
+		act = sample(a.probs, key)
+	default:
+		act = Choose(a.logits, a.probs, false, key)
+		if w >= 0 {
+			copy(st.probs[w*A:(w+1)*A], a.probs)
+			st.hasProbs[w] = true
+		}
+	}
 	a.probsGen = 0
 	if !greedy && a.ctx == nil {
 		a.probsGen = a.gen // the acting model is the weights themselves

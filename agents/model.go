@@ -207,6 +207,12 @@ func Choose(logits, probs []float64, greedy bool, key uint64) int {
 		return len(logits) - 1 // NaN logits: no maximum exists
 	}
 	Softmax(probs, logits)
+	return sample(probs, key)
+}
+
+// sample draws an action from probs with the step's key, as Choose does
+// once it has them.
+func sample(probs []float64, key uint64) int {
 	u := envs.Uniform(envs.Key(key, uint64(envs.PurposeAct)))
 	acc := 0.0
 	for a, p := range probs {
