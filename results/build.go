@@ -73,11 +73,12 @@ var ErrNoRecords = errors.New("no checkpoint records")
 type Built struct {
 	Damaged  []DamagedRun // record files left out because they could not be read
 	Summary  *Summary
-	sessions *sessionSummary // nil without attempt records
-	Files    []string        // every file written, in a stable order
-	figures  []figureFile    // in the order of Files
-	tables   []tableFile     // in the order of Files
-	Headline string          // the main table as plain text, for the terminal
+	sessions *sessionSummary   // nil without attempt records
+	Files    []string          // every file written, in a stable order
+	figures  []figureFile      // in the order of Files
+	tables   []tableFile       // in the order of Files
+	Headline string            // the main table as plain text, for the terminal
+	hashes   map[string]string // run key -> sha256 of the record file Build read (or that was written from the records it was handed)
 }
 
 // headlineMetric is the metric of the main table and plots, and of the
@@ -184,7 +185,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
-	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin)}
+	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats}
 	var buf bytes.Buffer

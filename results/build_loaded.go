@@ -15,17 +15,34 @@ import (
 // their encoding.
 type RunRecorder struct {
 	checkpoints []Checkpoint
-	attempts    []Attempt
+	attempts    []Attempt // folded as they come, as foldAttempts folds them
+	slots       map[attemptSlot]int
 }
 
+type attemptSlot struct{ day, session, slot int }
+
 // Add keeps a copy of rec, a *Checkpoint or an *Attempt (other kinds of
-// record are not Build's and are ignored).
+// record are not Build's and are ignored). Attempts are folded per task
+// slot as they come, exactly as foldAttempts folds a file's.
 func (r *RunRecorder) Add(rec any) {
 	switch v := rec.(type) {
 	case *Checkpoint:
 		r.checkpoints = append(r.checkpoints, *v)
 	case *Attempt:
-		r.attempts = append(r.attempts, *v)
+		if r.slots == nil {
+			r.slots = map[attemptSlot]int{}
+		}
+		k := attemptSlot{v.Day, v.Session, v.Slot}
+		if i, ok := r.slots[k]; ok {
+			r.attempts[i].Success += v.Success
+			r.attempts[i].Score += v.Score
+			r.attempts[i].folded++
+			return
+		}
+		r.slots[k] = len(r.attempts)
+		a := *v
+		a.Member, a.Verdict, a.folded = -1, "", 1
+		r.attempts = append(r.attempts, a)
 	}
 }
 
@@ -34,9 +51,9 @@ func (r *RunRecorder) Add(rec any) {
 // and empties r.
 func (r *RunRecorder) Loaded(data []byte) *LoadedRun {
 	sum := sha256.Sum256(data)
-	lr := &LoadedRun{checkpoints: r.checkpoints, attempts: foldAttempts(r.attempts),
+	lr := &LoadedRun{checkpoints: r.checkpoints, attempts: r.attempts,
 		size: int64(len(data)), hash: hex.EncodeToString(sum[:])}
-	r.checkpoints, r.attempts = nil, nil
+	r.checkpoints, r.attempts, r.slots = nil, nil, nil
 	return lr
 }
 
