@@ -514,7 +514,7 @@ func (t *sumTable) find(c []float64) ([]float64, int) {
 		if e < 0 {
 			t.index[i], t.hashes[i] = int32(t.n+1), h
 			t.keys = append(t.keys, c...)
-			t.vals = append(t.vals, make([]float64, t.width)...)
+			t.vals = extend(t.vals, t.width)
 			t.n++
 			return t.vals[(t.n-1)*t.width : t.n*t.width], t.n - 1
 		}

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/grindbench/grindbench/envs"
 )
@@ -171,4 +172,17 @@ func (m *GradMask) AddTo(p, grad []float64) {
 		}
 		m.bits[w] = 0
 	}
+}
+
+// extend returns s with n zero values appended, allocating only when its
+// capacity is short (append(s, make([]float64, n)...) may allocate the
+// temporary under the race detector).
+func extend(s []float64, n int) []float64 {
+	l := len(s)
+	if cap(s)-l < n {
+		s = slices.Grow(s, n)
+	}
+	s = s[:l+n]
+	clear(s[l:])
+	return s
 }

@@ -172,3 +172,10 @@ func TestGradMaskAddsRuns(t *testing.T) {
 		}
 	}
 }
+
+// Softmax skips math.Exp for the maximum: exact only while exp(0) is 1.
+func TestExpOfZeroIsOne(t *testing.T) {
+	if math.Float64bits(math.Exp(0)) != math.Float64bits(1) {
+		t.Fatalf("math.Exp(0) = %v: Softmax's shortcut would change its results", math.Exp(0))
+	}
+}

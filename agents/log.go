@@ -69,7 +69,7 @@ func (l *SessionLog) Record(o *envs.Obs, action int) {
 	l.acts = append(l.acts, action)
 	l.entries[len(l.entries)-1].steps++
 	l.stamps = append(l.stamps, 0)
-	l.probs = append(l.probs, make([]float64, l.spec.Actions)...)
+	l.probs = extend(l.probs, l.spec.Actions)
 }
 
 // recordProbs stores, for the step recorded last, the probabilities the

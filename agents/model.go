@@ -165,7 +165,10 @@ func Softmax(dst, logits []float64) {
 	}
 	s := 0.0
 	for i, z := range logits {
-		e := math.Exp(z - m)
+		e := 1.0 // exp(0), for the maximum, without the call (math.Exp(0) is exactly 1)
+		if d := z - m; d != 0 {
+			e = math.Exp(d)
+		}
 		dst[i] = e
 		s += e
 	}
