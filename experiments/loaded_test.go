@@ -19,53 +19,87 @@ func TestLoadedRecordsBuildAsTheFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	res, err := Run(context.Background(), exp, RunOptions{Out: dir, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Loaded) != len(res.Runs) {
-		t.Fatalf("%d runs held in memory, %d ran", len(res.Loaded), len(res.Runs))
-	}
-	for _, r := range res.Runs {
-		h, err := results.HashFile(results.RunPath(dir, r.Key))
-		if err != nil || h != res.Loaded[r.Key].Hash() {
-			t.Fatalf("%s: held hash %s, file %s (%v)", r.Key, res.Loaded[r.Key].Hash(), h, err)
+	run := func() (string, *Outcome) {
+		dir := t.TempDir()
+		res, err := Run(context.Background(), exp, RunOptions{Out: dir, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
 		}
+		if res.Loaded.Len() != len(res.Runs) {
+			t.Fatalf("%d runs held in memory, %d ran", res.Loaded.Len(), len(res.Runs))
+		}
+		for _, r := range res.Runs {
+			h, err := results.HashFile(results.RunPath(dir, r.Key))
+			if err != nil || h != res.Loaded.Get(r.Key).Hash() {
+				t.Fatalf("%s: held hash %s, file %s (%v)", r.Key, res.Loaded.Get(r.Key).Hash(), h, err)
+			}
+		}
+		return dir, res
 	}
-	build := func(loaded results.LoadedRuns) map[string][]byte {
+	build := func(dir string, loaded *results.LoadedRuns) map[string][]byte {
 		b, err := results.Build(dir, results.BuildOptions{Loaded: loaded, PlotFormats: []string{".svg"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		out := map[string][]byte{}
 		for _, f := range b.Files {
-			if ext := filepath.Ext(f); ext == ".svg" {
+			if filepath.Ext(f) == ".svg" {
 				continue
 			}
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[f] = data
+			rel, _ := filepath.Rel(dir, f)
+			out[rel] = data
 		}
 		return out
 	}
-	fromDisk := build(nil)
-	wrong := results.LoadedRuns{}
-	for k, v := range res.Loaded {
-		wrong[k] = v
-	}
-	wrong[res.Runs[0].Key] = res.Loaded[res.Runs[1].Key] // a different file size: read from disk
-	for name, loaded := range map[string]results.LoadedRuns{"held": res.Loaded, "one mismatched": wrong} {
-		got := build(loaded)
-		if len(got) != len(fromDisk) {
-			t.Fatalf("%s: %d files, from disk %d", name, len(got), len(fromDisk))
+	same := func(name string, got, want map[string][]byte) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d files, from disk %d", name, len(got), len(want))
 		}
-		for f, data := range fromDisk {
+		for f, data := range want {
 			if !bytes.Equal(got[f], data) {
 				t.Errorf("%s: %s differs from the one built from the files", name, f)
 			}
 		}
+	}
+
+	// Held in memory: taken by the first Build, read from disk by the next.
+	dir, res := run()
+	held := build(dir, res.Loaded)
+	same("held", held, build(dir, nil))
+	same("taken", build(dir, res.Loaded), held)
+
+	// A run whose file is not the one its records were written to (here,
+	// another run's records: a different size) is read from disk.
+	dir2, res2 := run()
+	wrong := results.NewLoadedRuns(results.DefaultLoadedBudget)
+	size := func(key string) int64 {
+		st, err := os.Stat(results.RunPath(dir2, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	first := res2.Runs[0].Key
+	for _, r := range res2.Runs[1:] {
+		if size(r.Key) != size(first) && wrong.Get(first) == nil {
+			wrong.Add(first, res2.Loaded.Get(r.Key))
+		} else {
+			wrong.Add(r.Key, res2.Loaded.Get(r.Key))
+		}
+	}
+	if wrong.Get(first) == nil {
+		t.Fatal("every run file has the same size: no mismatch to test")
+	}
+	same("one mismatched", build(dir2, wrong), held)
+
+	// Over the budget, runs are not held; Build reads them.
+	small := results.NewLoadedRuns(1)
+	if small.Add(first, res2.Loaded.Get(first)) || small.Len() != 0 {
+		t.Fatal("a run over the budget was held")
 	}
 }

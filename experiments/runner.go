@@ -46,10 +46,10 @@ type Outcome struct {
 	Ran      int               // finished now
 	Failed   map[string]string // run key -> cause
 	Manifest *results.Manifest
-	// Loaded holds the records of the runs finished now, for
-	// results.BuildOptions.Loaded: the output phase need not read back
-	// the files it just wrote.
-	Loaded results.LoadedRuns
+	// Loaded holds the records of the runs finished now (up to
+	// results.DefaultLoadedBudget), for results.BuildOptions.Loaded: the
+	// output phase need not read back the files it just wrote.
+	Loaded *results.LoadedRuns
 }
 
 var unsafeKey = regexp.MustCompile(`[^A-Za-z0-9._=,-]+`)
@@ -135,7 +135,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 		return nil, err
 	}
 	runs := opt.Shard.Select(Plan(exp))
-	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}, Loaded: results.LoadedRuns{}}
+	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}, Loaded: results.NewLoadedRuns(results.DefaultLoadedBudget)}
 	var todo []RunSpec
 	for _, r := range runs {
 		path := results.RunPath(opt.Out, r.Key)
@@ -201,7 +201,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 				}
 			} else {
 				out.Ran++
-				out.Loaded[r.Key] = loaded
+				out.Loaded.Add(r.Key, loaded)
 			}
 			done++
 			if opt.Progress != nil {

@@ -18,9 +18,10 @@ type BuildOptions struct {
 	Seed      uint64 // seeds every bootstrap; default 1
 
 	// Loaded holds runs this process ran and wrote: Build takes their
-	// records as they are instead of reading back and decoding their
-	// files (a run whose file is not the one written is read as usual).
-	Loaded LoadedRuns
+	// records out of it instead of reading back and decoding their files
+	// (a run whose file is not the one written, or already taken, is read
+	// as usual).
+	Loaded *LoadedRuns
 
 	// AllCIs bootstraps an interval for every aggregate of summary.csv.
 	// Without it (the default) only the intervals the tables, figures and

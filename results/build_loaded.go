@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"slices"
+	"sync"
+	"unsafe"
 )
 
 // Build's records without a JSON round trip: the process that ran a run
@@ -67,18 +70,92 @@ type LoadedRun struct {
 	hash        string
 }
 
+// take hands over the run's records (Build copies them into its own, so
+// the run keeps none: memory holds one copy) and its hash.
+func (lr *LoadedRun) take() ([]Checkpoint, []Attempt, string) {
+	c, a := lr.checkpoints, lr.attempts
+	lr.checkpoints, lr.attempts, lr.size = nil, nil, -1
+	return c, a, lr.hash
+}
+
 // Hash is the sha256 of the run's record file, as a manifest lists it.
 func (lr *LoadedRun) Hash() string { return lr.hash }
 
-// LoadedRuns maps run keys to runs held in memory (BuildOptions.Loaded).
-type LoadedRuns map[string]*LoadedRun
+// LoadedRuns holds runs in memory by key (BuildOptions.Loaded), up to a
+// budget of record memory beyond which further runs are left to be read
+// from their files, so that holding them never costs more than a bounded
+// amount over reading them back. Build takes the records of each run it
+// uses out of it, so that memory holds them once; a later Build reads
+// those runs from their files. Add and Len may be called concurrently.
+type LoadedRuns struct {
+	mu     sync.Mutex
+	runs   map[string]*LoadedRun
+	bytes  int64
+	budget int64
+}
+
+// DefaultLoadedBudget is the record memory grind run holds for its output
+// phase (1 GiB: about 5 million folded attempt records).
+const DefaultLoadedBudget = 1 << 30
+
+// NewLoadedRuns returns an empty set that holds up to budget bytes of
+// records.
+func NewLoadedRuns(budget int64) *LoadedRuns {
+	return &LoadedRuns{runs: map[string]*LoadedRun{}, budget: budget}
+}
+
+// Add holds lr as run key's records if the budget allows, and reports
+// whether it did.
+func (l *LoadedRuns) Add(key string, lr *LoadedRun) bool {
+	n := int64(len(lr.checkpoints))*int64(unsafe.Sizeof(Checkpoint{})) + int64(len(lr.attempts))*int64(unsafe.Sizeof(Attempt{}))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bytes+n > l.budget {
+		return false
+	}
+	l.bytes += n
+	l.runs[key] = lr
+	return true
+}
+
+// Len is the number of runs held.
+func (l *LoadedRuns) Len() int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.runs)
+}
+
+// Get returns the run held for key, or nil.
+func (l *LoadedRuns) Get(key string) *LoadedRun {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.runs[key]
+}
+
+// Clone returns a deep copy (for handing the same runs to several Builds,
+// as a benchmark does).
+func (l *LoadedRuns) Clone() *LoadedRuns {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := &LoadedRuns{runs: make(map[string]*LoadedRun, len(l.runs)), bytes: l.bytes, budget: l.budget}
+	for k, lr := range l.runs {
+		c.runs[k] = &LoadedRun{checkpoints: slices.Clone(lr.checkpoints), attempts: slices.Clone(lr.attempts), size: lr.size, hash: lr.hash}
+	}
+	return c
+}
 
 // lookup returns the run held for key if the file at path is the one it
 // was written to (same size; the file was written by this process, from
 // these records, moments before).
-func (l LoadedRuns) lookup(key, path string) (*LoadedRun, bool) {
-	lr := l[key]
-	if lr == nil {
+func (l *LoadedRuns) lookup(key, path string) (*LoadedRun, bool) {
+	lr := l.Get(key)
+	if lr == nil || lr.size < 0 { // none, or taken by an earlier Build
 		return nil, false
 	}
 	st, err := os.Stat(path)

@@ -172,7 +172,7 @@ type readOptions struct {
 	foldAttempts bool
 	// loaded, with foldAttempts, holds runs this process wrote: they are
 	// taken as they are instead of read back (see LoadedRuns).
-	loaded LoadedRuns
+	loaded *LoadedRuns
 }
 
 // readRuns reads every intact run file of results folder dir and lists the
@@ -196,7 +196,7 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 			hash string
 		)
 		if lr, ok := opt.loaded.lookup(key, p); ok && opt.foldAttempts {
-			run.Checkpoints, run.Attempts, hash = lr.checkpoints, lr.attempts, lr.hash
+			run.Checkpoints, run.Attempts, hash = lr.take()
 		} else {
 			data, err := os.ReadFile(p)
 			if err != nil {
