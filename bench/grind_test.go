@@ -28,9 +28,9 @@ func headline(tb testing.TB, seeds int) *experiments.Experiment {
 
 // outputs writes dir's summary, tables, figures (the default formats) and
 // report page from its records, as grind run's output phase does.
-func outputs(tb testing.TB, dir string, loaded *results.LoadedRuns) {
+func outputs(tb testing.TB, dir string, loaded *results.LoadedRuns, workers int) {
 	defer debug.SetGCPercent(debug.SetGCPercent(25)) // as cmd/grind's writeOutputs
-	b, err := results.Build(dir, results.BuildOptions{Loaded: loaded})
+	b, err := results.Build(dir, results.BuildOptions{Loaded: loaded, Workers: workers})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -40,7 +40,8 @@ func outputs(tb testing.TB, dir string, loaded *results.LoadedRuns) {
 }
 
 // BenchmarkGrindRun is the default grind run (the headline at 20 seeds, 60
-// runs) with workers=1 and workers=2: one op is the whole command's work.
+// runs) with workers=1 and workers=2 (as --workers: the runs' and the
+// outputs' parallelism): one op is the whole command's work.
 // run-cpu-s and output-cpu-s are the CPU seconds of the two phases per op
 // (the process's, all threads), run-s and output-s their wall seconds.
 func BenchmarkGrindRun(b *testing.B) {
@@ -56,7 +57,7 @@ func BenchmarkGrindRun(b *testing.B) {
 					b.Fatal(err, res.Failed)
 				}
 				c1, t1 := cpuTime(), time.Now()
-				outputs(b, dir, res.Loaded)
+				outputs(b, dir, res.Loaded, workers)
 				c2, t2 := cpuTime(), time.Now()
 				runCPU, outCPU = runCPU+c1-c0, outCPU+c2-c1
 				runWall, outWall = runWall+t1.Sub(t0), outWall+t2.Sub(t1)
@@ -116,7 +117,7 @@ func BenchmarkOutputs(b *testing.B) {
 				loaded := res.Loaded.Clone() // Build takes the records it uses
 				b.StartTimer()
 				c0 := cpuTime()
-				outputs(b, res.Out, loaded)
+				outputs(b, res.Out, loaded, 0)
 				cpu += cpuTime() - c0
 			}
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")

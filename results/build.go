@@ -23,6 +23,11 @@ type BuildOptions struct {
 	// as usual).
 	Loaded *LoadedRuns
 
+	// Workers bounds the goroutines the statistics and figures run on
+	// (GOMAXPROCS if 0): grind run passes its --workers, so that the
+	// whole command uses the parallelism asked for.
+	Workers int
+
 	// AllCIs bootstraps an interval for every aggregate of summary.csv.
 	// Without it (the default) only the intervals the tables, figures and
 	// report show are computed; the other rows keep their point estimates
@@ -183,12 +188,12 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if len(opt.PlotFormats) == 0 {
 		opt.PlotFormats = defaultPlotFormats
 	}
-	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs}
+	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
 
-	w := &builder{dir: dir, b: b, formats: opt.PlotFormats}
+	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers}
 	var buf bytes.Buffer
 	if err := s.writeCSV(&buf); err != nil {
 		return nil, err
@@ -230,6 +235,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 type builder struct {
 	dir     string
 	b       *Built
+	workers int
 	formats []string
 	jobs    []figureJob
 }

@@ -36,6 +36,10 @@ type summaryOptions struct {
 	TrainSplit  string
 	PriorSplits []string
 
+	// Workers bounds the goroutines the bootstraps run on (GOMAXPROCS if
+	// 0).
+	Workers int
+
 	// OnlyRead bootstraps intervals only for the aggregates a table,
 	// figure or the report reads (see ciReader); the others keep their
 	// point estimates with Lo and Hi NaN. Build sets it unless asked for
@@ -221,7 +225,7 @@ func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 // every checkpoint after the first (average accuracy also at the first).
 // Checkpoint 0 in the definitions of metrics.go is the first day of Days.
 //
-// The bootstraps run in parallel on GOMAXPROCS goroutines; each draws from
+// The bootstraps run in parallel on opt.Workers goroutines; each draws from
 // its own seeded stream, so the result does not depend on scheduling.
 // summarize panics if opt.Level is not in (0, 1) or opt.Resamples < 0.
 func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
@@ -530,7 +534,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		}
 	}
 
-	parallelDo(tasks)
+	parallelDo(opt.Workers, tasks)
 	return s
 }
 
@@ -584,11 +588,15 @@ func pairedMean(x, y []float64) float64 {
 	return stats.Mean(d)
 }
 
-// parallelDo runs every task on up to GOMAXPROCS goroutines.
-func parallelDo(tasks []func()) {
+// parallelDo runs every task on up to workers goroutines (GOMAXPROCS if
+// workers is 0).
+func parallelDo(workers int, tasks []func()) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+	for range min(workers, len(tasks)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

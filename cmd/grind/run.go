@@ -101,7 +101,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: shard %s of this sweep has no runs; nothing written\n", exp.Config.Experiment, shard)
 		return nil
 	}
-	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats})
+	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats, Workers: *workers})
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
