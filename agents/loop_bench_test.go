@@ -110,18 +110,25 @@ func (l *loop) group(i int) int {
 // benchLoop measures the hot loop; one op is one group. It reports env steps
 // per second (steps/s) and, of those, the steps whose gradient entered an
 // update (grad-steps/s: the agent's GradSteps counter; a member whose
-// advantage is 0 contributes nothing, and rlvr skips it).
+// advantage is 0 contributes nothing, and rlvr skips it), and env steps
+// per CPU-second of the process (steps/cpu-s: the figure to quote on a
+// machine other work shares).
 func benchLoop(b *testing.B, l *loop) {
 	steps := 0
 	grad0 := l.a.Compute.GradSteps
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		steps += l.group(i)
 	}
+	cpu := (cpuTime() - cpu0).Seconds()
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(steps)/sec, "steps/s")
 	b.ReportMetric(float64(l.a.Compute.GradSteps-grad0)/sec, "grad-steps/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(steps)/cpu, "steps/cpu-s")
+	}
 }
 
 // BenchmarkLoopRLVR is the hot loop with the perfect verifier's verdicts:

@@ -6,9 +6,7 @@ package bench
 import (
 	"fmt"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
@@ -102,15 +100,6 @@ func peerRun(tb testing.TB, w *peerWorld, seed, tasks int) (steps, nonzero, succ
 	return steps, a.Compute.GradSteps - grad0, successes
 }
 
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var r syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &r); err != nil {
-		return 0
-	}
-	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
-}
-
 // BenchmarkPeerWork does the NumPy peer's work (bench/peer/numpy_skills.py)
 // with grindbench's own agent, model and environment: for each seed, the
 // RLVR phase of a fresh rlvr agent from the pretrained base, tasks slots of
@@ -141,7 +130,9 @@ func BenchmarkPeerWork(b *testing.B) {
 			cpu := (cpuTime() - cpu0).Seconds()
 			b.StopTimer()
 			b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "step-updates/s")
-			b.ReportMetric(float64(steps)/cpu, "step-updates/cpu-s")
+			if cpu > 0 {
+				b.ReportMetric(float64(steps)/cpu, "step-updates/cpu-s")
+			}
 			b.ReportMetric(float64(steps)/float64(b.N), "step-updates/op")
 			b.ReportMetric(float64(nonzero)/float64(steps), "nonzero-frac")
 			b.ReportMetric(float64(successes)*float64(envs.DefaultSkills().Length)/float64(steps), "success")
