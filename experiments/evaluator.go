@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
@@ -186,8 +187,14 @@ func (e *evaluator) split(tasks []envs.Task) splitOutcome {
 		r.reward = reward / float64(covered)
 	}
 	r.steps = float64(stepsG + stepsS)
+	evalSteps.Add(int64(stepsG + stepsS))
 	return r
 }
+
+// evalSteps counts the env steps checkpoint evaluation has run in this
+// process (a checkpoint that takes the last one's outcomes runs none), for
+// benchmarks that count only work done.
+var evalSteps atomic.Int64
 
 func b2f(b bool) float64 {
 	if b {
