@@ -5,14 +5,16 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/grindbench/grindbench/results"
 )
 
 // The output phase built from the records a run holds in memory is the
-// one built by reading the files back: same summary and tables, byte for
-// byte. A file that is not the one written (here, another run's) is read
+// one built by reading the files back: same summary, tables and figures
+// (SVG, the within-session curves from the folded attempts among them),
+// byte for byte. A file that is not the one written (here, another run's) is read
 // from disk.
 func TestLoadedRecordsBuildAsTheFiles(t *testing.T) {
 	exp, err := Parse("bench.toml", []byte(benchConfig), []string{"seeds=2", "job.days=1", "eval.tasks=8", "pretrain.tasks=200"})
@@ -42,16 +44,18 @@ func TestLoadedRecordsBuildAsTheFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := map[string][]byte{}
+		sessions := false
 		for _, f := range b.Files {
-			if filepath.Ext(f) == ".svg" {
-				continue
-			}
+			sessions = sessions || strings.Contains(f, "session_success")
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rel, _ := filepath.Rel(dir, f)
 			out[rel] = data
+		}
+		if !sessions {
+			t.Fatal("no within-session figure: the attempts are not compared")
 		}
 		return out
 	}

@@ -15,49 +15,68 @@ import (
 // (finished by an earlier invocation, or merged from shards).
 
 // RunRecorder collects one run's records as a job writes them, beside
-// their encoding.
+// their encoding. Attempts are folded per task slot as they come, exactly
+// as foldAttempts folds a file's, and kept compactly: the run's header once
+// (every attempt of a run repeats it but for the day) and a few numbers per
+// slot, so that holding a sweep's records costs a fraction of what Build
+// holds once it has them.
 type RunRecorder struct {
 	checkpoints []Checkpoint
-	attempts    []Attempt // folded as they come, as foldAttempts folds them
+	header      Header // of the run's attempts, but for Day
+	attempts    []slotAttempt
 	slots       map[attemptSlot]int
+	mixed       bool // an attempt's header differed from the first's: keep none
 }
 
 type attemptSlot struct{ day, session, slot int }
 
+// slotAttempt is one folded attempt: the first attempt's task, and the
+// sums of Success and Score over folded attempts.
+type slotAttempt struct {
+	day, session, slot, task int32
+	folded                   int32
+	success, score           float64
+}
+
 // Add keeps a copy of rec, a *Checkpoint or an *Attempt (other kinds of
-// record are not Build's and are ignored). Attempts are folded per task
-// slot as they come, exactly as foldAttempts folds a file's.
+// record are not Build's and are ignored).
 func (r *RunRecorder) Add(rec any) {
 	switch v := rec.(type) {
 	case *Checkpoint:
 		r.checkpoints = append(r.checkpoints, *v)
 	case *Attempt:
+		h := v.Header
+		h.Day = 0
 		if r.slots == nil {
-			r.slots = map[attemptSlot]int{}
+			r.slots, r.header = map[attemptSlot]int{}, h
+		} else if h != r.header {
+			r.mixed = true
 		}
 		k := attemptSlot{v.Day, v.Session, v.Slot}
 		if i, ok := r.slots[k]; ok {
-			r.attempts[i].Success += v.Success
-			r.attempts[i].Score += v.Score
+			r.attempts[i].success += v.Success
+			r.attempts[i].score += v.Score
 			r.attempts[i].folded++
 			return
 		}
 		r.slots[k] = len(r.attempts)
-		a := *v
-		a.Member, a.Verdict, a.folded = -1, "", 1
-		r.attempts = append(r.attempts, a)
+		r.attempts = append(r.attempts, slotAttempt{day: int32(v.Day), session: int32(v.Session), slot: int32(v.Slot),
+			task: int32(v.Task), folded: 1, success: v.Success, score: v.Score})
 	}
 }
 
 // Loaded returns the run as Build reads it from data, the record file
 // written from the same records (its size and hash tie the two together),
-// and empties r.
+// and empties r. It returns nil if the records cannot be held compactly
+// (then Build reads the file).
 func (r *RunRecorder) Loaded(data []byte) *LoadedRun {
+	defer func() { *r = RunRecorder{} }()
+	if r.mixed {
+		return nil
+	}
 	sum := sha256.Sum256(data)
-	lr := &LoadedRun{checkpoints: r.checkpoints, attempts: r.attempts,
+	return &LoadedRun{checkpoints: r.checkpoints, header: r.header, attempts: r.attempts,
 		size: int64(len(data)), hash: hex.EncodeToString(sum[:])}
-	r.checkpoints, r.attempts, r.slots = nil, nil, nil
-	return lr
 }
 
 // LoadedRun is one run's records as Build uses them (attempts folded per
@@ -65,7 +84,8 @@ func (r *RunRecorder) Loaded(data []byte) *LoadedRun {
 // written to.
 type LoadedRun struct {
 	checkpoints []Checkpoint
-	attempts    []Attempt
+	header      Header
+	attempts    []slotAttempt
 	size        int64
 	hash        string
 }
@@ -73,7 +93,13 @@ type LoadedRun struct {
 // take hands over the run's records (Build copies them into its own, so
 // the run keeps none: memory holds one copy) and its hash.
 func (lr *LoadedRun) take() ([]Checkpoint, []Attempt, string) {
-	c, a := lr.checkpoints, lr.attempts
+	c := lr.checkpoints
+	a := make([]Attempt, len(lr.attempts))
+	for i, s := range lr.attempts {
+		a[i] = Attempt{Header: lr.header, Session: int(s.session), Slot: int(s.slot), Member: -1, Task: int(s.task),
+			Success: s.success, Score: s.score, folded: int(s.folded)}
+		a[i].Day = int(s.day)
+	}
 	lr.checkpoints, lr.attempts, lr.size = nil, nil, -1
 	return c, a, lr.hash
 }
@@ -95,7 +121,7 @@ type LoadedRuns struct {
 }
 
 // DefaultLoadedBudget is the record memory grind run holds for its output
-// phase (1 GiB: about 5 million folded attempt records).
+// phase (1 GiB: about 25 million task slots' folded attempts).
 const DefaultLoadedBudget = 1 << 30
 
 // NewLoadedRuns returns an empty set that holds up to budget bytes of
@@ -107,7 +133,10 @@ func NewLoadedRuns(budget int64) *LoadedRuns {
 // Add holds lr as run key's records if the budget allows, and reports
 // whether it did.
 func (l *LoadedRuns) Add(key string, lr *LoadedRun) bool {
-	n := int64(len(lr.checkpoints))*int64(unsafe.Sizeof(Checkpoint{})) + int64(len(lr.attempts))*int64(unsafe.Sizeof(Attempt{}))
+	if lr == nil {
+		return false
+	}
+	n := int64(len(lr.checkpoints))*int64(unsafe.Sizeof(Checkpoint{})) + int64(len(lr.attempts))*int64(unsafe.Sizeof(slotAttempt{}))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.bytes+n > l.budget {
@@ -145,7 +174,7 @@ func (l *LoadedRuns) Clone() *LoadedRuns {
 	defer l.mu.Unlock()
 	c := &LoadedRuns{runs: make(map[string]*LoadedRun, len(l.runs)), bytes: l.bytes, budget: l.budget}
 	for k, lr := range l.runs {
-		c.runs[k] = &LoadedRun{checkpoints: slices.Clone(lr.checkpoints), attempts: slices.Clone(lr.attempts), size: lr.size, hash: lr.hash}
+		c.runs[k] = &LoadedRun{checkpoints: slices.Clone(lr.checkpoints), header: lr.header, attempts: slices.Clone(lr.attempts), size: lr.size, hash: lr.hash}
 	}
 	return c
 }
