@@ -227,10 +227,11 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 // the acting model was its weights, so that a learner taking the gradient
 // at the same weights need not recompute them.
 func (a *Agent) Record(o *envs.Obs, action int) {
-	a.Log.Record(o, action)
 	if a.probsGen != 0 {
-		a.Log.recordProbs(a.probs, a.probsGen)
+		a.Log.record(o, action, a.probs, a.probsGen)
+		return
 	}
+	a.Log.Record(o, action)
 }
 
 // Finite reports a weight that is not a finite number.

@@ -388,16 +388,22 @@ func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
 	m := g.m
 	coef = coef[:m.spec.Actions]
 	if m.cfg.Bilinear || m.cfg.IDChannel {
-		key := g.key[:0]
-		for _, q := range m.pairs {
-			key = append(key, m.channel(q, o)...)
-		}
-		for _, k := range m.ids {
-			key = append(key, float64(o.Index[k.ch]))
+		t := &g.sums
+		var G []float64
+		if e := t.hinted(o.Step); e >= 0 && g.keyOf(t.keys[e*t.k:(e+1)*t.k], o) {
+			G = t.vals[e*t.width : (e+1)*t.width]
+		} else {
+			key := g.key[:0]
+			for _, q := range m.pairs {
+				key = append(key, m.channel(q, o)...)
+			}
+			for _, k := range m.ids {
+				key = append(key, float64(o.Index[k.ch]))
+			}
+			G = t.sum(key, o.Step)
 		}
 		x := o.Dense[m.x]
 		d := len(x)
-		G := g.sums.sum(key, o.Step)
 		for a, c := range coef {
 			if c != 0 {
 				axpy(G[a*d:(a+1)*d], c, x)
@@ -413,6 +419,28 @@ func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
 		}
 		g.bias = true
 	}
+}
+
+// keyOf reports whether key is o's: its description channels' values and
+// identities, as Add builds it.
+func (g *bilinGroupGrad) keyOf(key []float64, o *envs.Obs) bool {
+	m := g.m
+	j := 0
+	for _, q := range m.pairs {
+		for _, v := range m.channel(q, o) {
+			if math.Float64bits(v) != math.Float64bits(key[j]) {
+				return false
+			}
+			j++
+		}
+	}
+	for _, k := range m.ids {
+		if float64(o.Index[k.ch]) != key[j] {
+			return false
+		}
+		j++
+	}
+	return true
 }
 
 func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
@@ -482,6 +510,14 @@ func (t *sumTable) reset() {
 	clear(t.hints)
 	t.n = 0
 	t.keys, t.vals = t.keys[:0], t.vals[:0]
+}
+
+// hinted returns the entry last found at step index step, or -1.
+func (t *sumTable) hinted(step int) int {
+	if step >= 0 && step < len(t.hints) {
+		return t.hints[step] - 1
+	}
+	return -1
 }
 
 // sum returns c's accumulator, a new zero one if c is new; step is the

@@ -59,7 +59,11 @@ func (l *SessionLog) Begin(t *envs.Task, member int) int {
 }
 
 // Record appends a step (observation and action) to the attempt begun last.
-func (l *SessionLog) Record(o *envs.Obs, action int) {
+func (l *SessionLog) Record(o *envs.Obs, action int) { l.record(o, action, nil, 0) }
+
+// record is Record that also stores the probabilities the agent acted with
+// and the generation of the weights that gave them (probs nil: none).
+func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint64) {
 	for _, ch := range l.dense {
 		l.vals = append(l.vals, o.Dense[ch]...)
 	}
@@ -68,16 +72,13 @@ func (l *SessionLog) Record(o *envs.Obs, action int) {
 	}
 	l.acts = append(l.acts, action)
 	l.entries[len(l.entries)-1].steps++
-	l.stamps = append(l.stamps, 0)
-	l.probs = extend(l.probs, l.spec.Actions)
-}
-
-// recordProbs stores, for the step recorded last, the probabilities the
-// agent acted with and the generation of the weights that gave them.
-func (l *SessionLog) recordProbs(probs []float64, stamp uint64) {
-	k := len(l.acts) - 1
-	copy(l.probs[k*l.spec.Actions:(k+1)*l.spec.Actions], probs)
-	l.stamps[k] = stamp
+	if probs != nil {
+		l.probs = append(l.probs, probs[:l.spec.Actions]...)
+	} else {
+		l.probs = extend(l.probs, l.spec.Actions)
+		stamp = 0
+	}
+	l.stamps = append(l.stamps, stamp)
 }
 
 // stepProbs returns the probabilities step s of attempt i was acted with
