@@ -107,12 +107,23 @@ func interruptAndResume(t *testing.T, sig syscall.Signal) {
 	if _, err := results.ReadDir(out); err != nil {
 		t.Fatalf("a kept record file is damaged: %v", err)
 	}
+	temps := 0
 	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
 		if err == nil && strings.Contains(filepath.Base(p), ".tmp-") {
-			t.Errorf("partial file left behind: %s", p)
+			temps++
+			// SIGKILL can land while a worker writes its temporary file (a
+			// few milliseconds per run, more of a run's time now that runs
+			// are fast): at most one per worker may be left, never read
+			// (records are *.jsonl). SIGTERM lets writes finish: none.
+			if sig != syscall.SIGKILL {
+				t.Errorf("partial file left behind: %s", p)
+			}
 		}
 		return nil
 	})
+	if temps > 2 { // --workers 2
+		t.Errorf("%d temporary files left behind by 2 workers", temps)
+	}
 
 	// Resume, then compare with an uninterrupted run of the same config.
 	if b, err := exec.Command(bin, "run", cfg, "--out", out, "--quiet").CombinedOutput(); err != nil {
