@@ -5,7 +5,7 @@ BENCH   ?= .
 COUNT   ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: help build test test-race test-long bench bench-compare mem run vet fmt check clean baseline smoke
+.PHONY: help build test test-race test-long bench bench-compare bench-peer mem run vet fmt check clean baseline smoke
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ bench: ## run benchmarks COUNT times into BENCH_OUT (benchstat input; see bench-
 bench-compare: ## compare two `make bench` outputs: make bench-compare OLD=a.txt NEW=b.txt
 	@test -n "$(OLD)" && test -n "$(NEW)" || { echo "usage: make bench-compare OLD=old.txt NEW=new.txt"; exit 2; }
 	$(BENCHSTAT) $(OLD) $(NEW)
+
+# The NumPy peer runs on Debian's python3-numpy (apt-get install python3-numpy);
+# bench-peer checks for it and installs nothing. Not run in CI.
+PYTHON ?= /usr/bin/python3
+bench-peer: ## grindbench vs the NumPy peer (bench/peer) on the same work, one core each: prints the ratio (needs python3-numpy)
+	PYTHON=$(PYTHON) bash bench/peer/compare.sh
 
 mem: build ## peak memory (max RSS) of the default grind run and of a sweep ten times larger
 	@test -x /usr/bin/time || { echo "make mem needs GNU time (Debian: apt-get install time)"; exit 1; }

@@ -57,6 +57,15 @@ type Agent struct {
 	acting Model     // weights + context, valid while !dirty
 	dirty  bool
 
+	// gen counts changes to the weights, the context or the temperature
+	// as far as the agent can see them (every phase, every Learn); 0 is
+	// never a generation. The logit caches and the probabilities kept in
+	// the session log are valid for one generation.
+	gen           uint64
+	cache         LogitCache // of the acting model, at generation cacheGen
+	cacheGen      uint64
+	probsGen      uint64 // generation whose sampled probabilities a.probs holds; 0 for none
+	memo          *actMemo
 	logits, probs []float64
 
 	ext actorHook // a mechanism acting for the agent (actor.go)
@@ -83,7 +92,7 @@ func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 		// The base the agent is regularized toward is its own starting
 		// policy: the pretrained parameters under its own knobs and
 		// temperature.
-		Name: cfg.Name, Weights: w, Base: w.Clone(),
+		Name: cfg.Name, Weights: w, Base: w.Clone(), gen: 1, memo: newActMemo(s),
 		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions),
 	}
 	for _, name := range cfg.Mechanisms {
@@ -157,27 +166,88 @@ func (a *Agent) SetContext(delta []float64) {
 		a.ctx = make([]float64, len(delta))
 	}
 	copy(a.ctx, delta)
-	a.dirty = true
+	a.changed()
 }
 
 // ContextChanged tells the agent its context delta was written in place.
-func (a *Agent) ContextChanged() { a.dirty = true }
+func (a *Agent) ContextChanged() { a.changed() }
+
+// WeightsChanged tells the agent its weights (or their temperature) were
+// written outside its phases, where it cannot see it: it drops what it
+// cached about them. Mechanisms need not call it; the phases do.
+func (a *Agent) WeightsChanged() { a.changed() }
+
+// changed marks the acting model stale and starts a new generation.
+func (a *Agent) changed() {
+	a.dirty = true
+	a.gen++
+}
 
 // clearContext drops the context: from now on the agent acts with its
 // weights alone, exactly.
 func (a *Agent) clearContext() {
 	a.ctx = nil
-	a.dirty = true
+	a.changed()
 }
 
 // Act returns the agent's action on o. key identifies the step (seed, task,
-// attempt, step); greedy picks the argmax, otherwise a sample.
+// attempt, step); greedy picks the argmax, otherwise a sample. Its logits
+// come through a cache of the acting model kept for as long as the weights
+// do not change (a group's members share a step's skill), and a step whose
+// observation the agent met at the same step index since then (a group's
+// members until their actions part) takes the logits and probabilities
+// it had: bit for bit those of the model's Logits and Softmax.
 func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	if act, ok := a.actBy(o, false, greedy, key); ok {
+		a.probsGen = 0
 		return act
 	}
-	a.Acting().Logits(a.logits, o)
-	return Choose(a.logits, a.probs, greedy, key)
+	m := a.Acting()
+	if a.cacheGen != a.gen {
+		a.cache.Reset(m)
+		a.cacheGen = a.gen
+	}
+	A := len(a.logits)
+	st, w := a.memo.find(o, a.gen)
+	if w >= 0 {
+		copy(a.logits, st.logits[w*A:(w+1)*A])
+	} else {
+		a.cache.Logits(a.logits, o)
+		if st != nil {
+			w = a.memo.store(st, o, a.gen, a.logits)
+		}
+	}
+	var act int
+	switch {
+	case greedy:
+		act = Choose(a.logits, a.probs, true, key)
+	case w >= 0 && st.hasProbs[w]:
+		copy(a.probs, st.probs[w*A:(w+1)*A])
+		act = sample(a.probs, key)
+	default:
+		act = Choose(a.logits, a.probs, false, key)
+		if w >= 0 {
+			copy(st.probs[w*A:(w+1)*A], a.probs)
+			st.hasProbs[w] = true
+		}
+	}
+	a.probsGen = 0
+	if !greedy && a.ctx == nil {
+		a.probsGen = a.gen // the acting model is the weights themselves
+	}
+	return act
+}
+
+// Record appends the step the agent just acted on (o and the action Act
+// returned) to its session log, with the probabilities it acted with when
+// the acting model was its weights, so that a learner taking the gradient
+// at the same weights need not recompute them.
+func (a *Agent) Record(o *envs.Obs, action int) {
+	if a.probsGen != 0 {
+		a.Log.record(o, action, a.probs, a.probsGen)
+		return
+	}
+	a.Log.Record(o, action)
 }
 
 // Finite reports a weight that is not a finite number.
@@ -303,7 +373,7 @@ func (a *Agent) Learn(fb *Feedback) {
 			l.Learn(a, fb)
 		}
 	}
-	a.dirty = true
+	a.changed()
 }
 
 // EndSession runs the EndSession phase, clears the context, runs the
@@ -354,7 +424,7 @@ func (a *Agent) EndDay(h Harness) error {
 }
 
 func (a *Agent) phase(run func(Mechanism) error) error {
-	defer func() { a.dirty = true }()
+	defer a.changed()
 	for _, m := range a.mechs {
 		if err := run(m); err != nil {
 			return fmt.Errorf("%s: %w", m.Name(), err)

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/grindbench/grindbench/envs"
@@ -106,88 +107,665 @@ func (m *Bilinear) Clone() Model {
 	return &q
 }
 
-// Logits implements Model.
+// Logits implements Model. The inner products run several outputs side
+// by side (independent accumulators across actions and rows), each summed
+// in the order of the plain definition, so the result is bit for bit that
+// of the loops
+//
+//	for a: z = 0; for each pair, for i: z += x_i (sum_j W_aij c_j); for each id: for i: z += U_a,id,i x_i; z += b_a
 func (m *Bilinear) Logits(dst []float64, o *envs.Obs) {
 	A := m.spec.Actions
+	z := dst[:A]
+	clear(z)
 	x := o.Dense[m.x]
 	d := len(x)
+	if m.cfg.Bilinear {
+		for _, q := range m.pairs {
+			c := m.channel(q, o)
+			K := q.k
+			for a := range z {
+				z[a] = dotProjected(z[a], x, m.p[q.off+a*d*K:q.off+(a+1)*d*K], c)
+			}
+		}
+	}
+	m.finish(z, x, o)
+}
+
+// channel returns pair q's dense channel of o (the constant 1 for a linear
+// map).
+func (m *Bilinear) channel(q bilinPair, o *envs.Obs) []float64 {
+	if q.ch >= 0 {
+		return o.Dense[q.ch]
+	}
+	return one
+}
+
+// finish adds the identity terms and the bias to z and divides by the
+// temperature.
+func (m *Bilinear) finish(z, x []float64, o *envs.Obs) {
 	p := m.p
+	d := len(x)
+	if m.cfg.IDChannel {
+		for _, k := range m.ids {
+			if id := o.Index[k.ch]; id >= 0 && id < k.n {
+				// U^k_{a,id} for action a starts at k.off + (a n + id) d:
+				// rows n d apart, each added to z[a] in order of i.
+				accumulateStrided(z, x, p[k.off+id*d:], k.n*d)
+			}
+		}
+	}
+	if m.cfg.Bias {
+		b := p[m.bias : m.bias+len(z)]
+		for a := range z {
+			z[a] += b[a]
+		}
+	}
 	inv := 1 / m.temp
-	for a := 0; a < A; a++ {
-		z := 0.0
-		if m.cfg.Bilinear {
-			for _, q := range m.pairs {
-				c := one
-				if q.ch >= 0 {
-					c = o.Dense[q.ch]
-				}
-				K := q.k
-				for i := 0; i < d; i++ {
-					row := p[q.off+(a*d+i)*K : q.off+(a*d+i+1)*K]
-					s := 0.0
-					for j, cj := range c {
-						s += row[j] * cj
-					}
-					z += x[i] * s
-				}
-			}
+	for a := range z {
+		z[a] *= inv
+	}
+}
+
+// dotProjected returns z + sum_i x_i (sum_j w[i K + j] c_j), adding in
+// order of i with each inner sum in order of j, four rows at a time. It
+// writes nothing, so a model may be read by several goroutines.
+func dotProjected(z float64, x, w, c []float64) float64 {
+	K := len(c)
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		w0 := w[i*K : (i+1)*K]
+		w1 := w[(i+1)*K : (i+2)*K]
+		w2 := w[(i+2)*K : (i+3)*K]
+		w3 := w[(i+3)*K : (i+4)*K]
+		s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+		for j, cj := range c {
+			s0 += w0[j] * cj
+			s1 += w1[j] * cj
+			s2 += w2[j] * cj
+			s3 += w3[j] * cj
 		}
-		if m.cfg.IDChannel {
-			for _, k := range m.ids {
-				if id := o.Index[k.ch]; id >= 0 && id < k.n {
-					u := p[k.off+(a*k.n+id)*d : k.off+(a*k.n+id+1)*d]
-					for i, xi := range x {
-						z += u[i] * xi
-					}
-				}
-			}
+		z += x[i] * s0
+		z += x[i+1] * s1
+		z += x[i+2] * s2
+		z += x[i+3] * s3
+	}
+	for ; i < len(x); i++ {
+		row := w[i*K : (i+1)*K]
+		s := 0.0
+		for j, cj := range c {
+			s += row[j] * cj
 		}
-		if m.cfg.Bias {
-			z += p[m.bias+a]
+		z += x[i] * s
+	}
+	return z
+}
+
+// project writes dst[r] = sum_j w[r K + j] c[j] (K = len(c)), each sum in
+// order of j from 0, four rows at a time.
+func project(dst, w, c []float64) {
+	K := len(c)
+	r := 0
+	for ; r+4 <= len(dst); r += 4 {
+		w0 := w[r*K : (r+1)*K]
+		w1 := w[(r+1)*K : (r+2)*K]
+		w2 := w[(r+2)*K : (r+3)*K]
+		w3 := w[(r+3)*K : (r+4)*K]
+		s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+		for j, cj := range c {
+			s0 += w0[j] * cj
+			s1 += w1[j] * cj
+			s2 += w2[j] * cj
+			s3 += w3[j] * cj
 		}
-		dst[a] = z * inv
+		dst[r], dst[r+1], dst[r+2], dst[r+3] = s0, s1, s2, s3
+	}
+	for ; r < len(dst); r++ {
+		row := w[r*K : (r+1)*K]
+		s := 0.0
+		for j, cj := range c {
+			s += row[j] * cj
+		}
+		dst[r] = s
+	}
+}
+
+// accumulate adds x . proj[a d : (a+1) d] to z[a] for every action a, each
+// sum in order of i, four actions at a time.
+func accumulate(z, x, proj []float64) {
+	d := len(x)
+	a := 0
+	for ; a+4 <= len(z); a += 4 {
+		p0 := proj[a*d : (a+1)*d]
+		p1 := proj[(a+1)*d : (a+2)*d]
+		p2 := proj[(a+2)*d : (a+3)*d]
+		p3 := proj[(a+3)*d : (a+4)*d]
+		z0, z1, z2, z3 := z[a], z[a+1], z[a+2], z[a+3]
+		for i, xi := range x {
+			z0 += xi * p0[i]
+			z1 += xi * p1[i]
+			z2 += xi * p2[i]
+			z3 += xi * p3[i]
+		}
+		z[a], z[a+1], z[a+2], z[a+3] = z0, z1, z2, z3
+	}
+	for ; a < len(z); a++ {
+		pa := proj[a*d : (a+1)*d]
+		za := z[a]
+		for i, xi := range x {
+			za += xi * pa[i]
+		}
+		z[a] = za
+	}
+}
+
+// accumulateStrided adds x . u[a stride : a stride + d] to z[a] for every
+// action a, each sum in order of i, four actions at a time.
+func accumulateStrided(z, x, u []float64, stride int) {
+	d := len(x)
+	a := 0
+	for ; a+4 <= len(z); a += 4 {
+		u0 := u[a*stride : a*stride+d]
+		u1 := u[(a+1)*stride : (a+1)*stride+d]
+		u2 := u[(a+2)*stride : (a+2)*stride+d]
+		u3 := u[(a+3)*stride : (a+3)*stride+d]
+		z0, z1, z2, z3 := z[a], z[a+1], z[a+2], z[a+3]
+		for i, xi := range x {
+			z0 += u0[i] * xi
+			z1 += u1[i] * xi
+			z2 += u2[i] * xi
+			z3 += u3[i] * xi
+		}
+		z[a], z[a+1], z[a+2], z[a+3] = z0, z1, z2, z3
+	}
+	for ; a < len(z); a++ {
+		ua := u[a*stride : a*stride+d]
+		za := z[a]
+		for i, xi := range x {
+			za += ua[i] * xi
+		}
+		z[a] = za
 	}
 }
 
 // AddLogitGrad implements Model: W^c_a += coef[a] x c^T, U^k_{a,id} +=
-// coef[a] x, b_a += coef[a], for the terms that are on.
+// coef[a] x, b_a += coef[a], for the terms that are on. Each entry gets
+// (coef[a] x_i) c_j, as a rank-one update row by row.
 func (m *Bilinear) AddLogitGrad(dst []float64, o *envs.Obs, coef []float64) {
 	A := m.spec.Actions
 	x := o.Dense[m.x]
 	d := len(x)
-	for a := 0; a < A; a++ {
-		g := coef[a]
-		if g == 0 {
-			continue
-		}
-		if m.cfg.Bilinear {
+	if m.cfg.Bilinear {
+		for a := 0; a < A; a++ {
+			g := coef[a]
+			if g == 0 {
+				continue
+			}
 			for _, q := range m.pairs {
-				c := one
-				if q.ch >= 0 {
-					c = o.Dense[q.ch]
-				}
+				c := m.channel(q, o)
 				K := q.k
-				for i := 0; i < d; i++ {
-					gx := g * x[i]
-					row := dst[q.off+(a*d+i)*K : q.off+(a*d+i+1)*K]
-					for j, cj := range c {
-						row[j] += gx * cj
+				block := dst[q.off+a*d*K : q.off+(a+1)*d*K]
+				for i, xi := range x {
+					axpy(block[i*K:(i+1)*K], g*xi, c)
+				}
+			}
+		}
+	}
+	m.addIDBiasGrad(dst, o, coef)
+}
+
+// addIDBiasGrad adds the identity terms' and the bias's part of
+// AddLogitGrad.
+func (m *Bilinear) addIDBiasGrad(dst []float64, o *envs.Obs, coef []float64) {
+	A := m.spec.Actions
+	coef = coef[:A]
+	x := o.Dense[m.x]
+	d := len(x)
+	if m.cfg.IDChannel {
+		for _, k := range m.ids {
+			if id := o.Index[k.ch]; id >= 0 && id < k.n {
+				// U^k_{a,id} starts at k.off + (a n + id) d.
+				u := dst[k.off+id*d:]
+				stride := k.n * d
+				for a, g := range coef {
+					if g != 0 {
+						axpy(u[a*stride:a*stride+d], g, x)
 					}
 				}
+			}
+		}
+	}
+	if m.cfg.Bias {
+		b := dst[m.bias : m.bias+A]
+		for a, g := range coef {
+			if g != 0 {
+				b[a] += g
+			}
+		}
+	}
+}
+
+// axpy adds alpha c to row (of the same length).
+func axpy(row []float64, alpha float64, c []float64) {
+	row = row[:len(c)]
+	j := 0
+	for ; j+4 <= len(c); j += 4 {
+		row[j] += alpha * c[j]
+		row[j+1] += alpha * c[j+1]
+		row[j+2] += alpha * c[j+2]
+		row[j+3] += alpha * c[j+3]
+	}
+	for ; j < len(c); j++ {
+		row[j] += alpha * c[j]
+	}
+}
+
+// NewGroupGrad implements GroupGradModel: the shared and identity terms'
+// gradient coef[a] x (times c for a shared term) is summed as G += coef
+// x^T per distinct input (the values of every description channel and
+// every identity, compared bit for bit), and applied at Flush as W^c += G
+// c^T and U^k_{.,id} += G, in order of first appearance; the bias is added
+// at once, as AddLogitGrad adds it.
+func (m *Bilinear) NewGroupGrad() GroupGrad {
+	d := m.spec.Channels[m.x].Size
+	g := &bilinGroupGrad{m: m}
+	k := len(m.ids)
+	for _, q := range m.pairs {
+		k += q.k
+	}
+	g.sums = sumTable{k: k, width: m.spec.Actions * d}
+	g.key = make([]float64, k)
+	return g
+}
+
+type bilinGroupGrad struct {
+	m    *Bilinear
+	sums sumTable // input -> G (A x d)
+	key  []float64
+	bias bool // Add wrote the bias
+}
+
+func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
+	m := g.m
+	coef = coef[:m.spec.Actions]
+	if m.cfg.Bilinear || m.cfg.IDChannel {
+		t := &g.sums
+		var G []float64
+		if e := t.hinted(o.Step); e >= 0 && g.keyOf(t.keys[e*t.k:(e+1)*t.k], o) {
+			G = t.vals[e*t.width : (e+1)*t.width]
+		} else {
+			key := g.key[:0]
+			for _, q := range m.pairs {
+				key = append(key, m.channel(q, o)...)
+			}
+			for _, k := range m.ids {
+				key = append(key, float64(o.Index[k.ch]))
+			}
+			G = t.sum(key, o.Step)
+		}
+		x := o.Dense[m.x]
+		d := len(x)
+		for a, c := range coef {
+			if c != 0 {
+				axpy(G[a*d:(a+1)*d], c, x)
+			}
+		}
+	}
+	if m.cfg.Bias {
+		b := dst[m.bias : m.bias+len(coef)]
+		for a, c := range coef {
+			if c != 0 {
+				b[a] += c
+			}
+		}
+		g.bias = true
+	}
+}
+
+// keyOf reports whether key is o's: its description channels' values and
+// identities, as Add builds it.
+func (g *bilinGroupGrad) keyOf(key []float64, o *envs.Obs) bool {
+	m := g.m
+	j := 0
+	for _, q := range m.pairs {
+		for _, v := range m.channel(q, o) {
+			if math.Float64bits(v) != math.Float64bits(key[j]) {
+				return false
+			}
+			j++
+		}
+	}
+	for _, k := range m.ids {
+		if float64(o.Index[k.ch]) != key[j] {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
+	m := g.m
+	t := &g.sums
+	A := m.spec.Actions
+	d := t.width / max(A, 1)
+	for e := 0; e < t.n; e++ {
+		key := t.keys[e*t.k : (e+1)*t.k]
+		G := t.vals[e*t.width : (e+1)*t.width]
+		if m.cfg.Bilinear {
+			for _, q := range m.pairs {
+				c := key[:q.k]
+				key = key[q.k:]
+				K := q.k
+				block := dst[q.off : q.off+t.width*K]
+				for r, v := range G {
+					if v != 0 {
+						axpy(block[r*K:(r+1)*K], v, c)
+					}
+				}
+				mask.Mark(q.off, q.off+t.width*K)
+			}
+		} else {
+			for _, q := range m.pairs {
+				key = key[q.k:]
 			}
 		}
 		if m.cfg.IDChannel {
-			for _, k := range m.ids {
-				if id := o.Index[k.ch]; id >= 0 && id < k.n {
-					u := dst[k.off+(a*k.n+id)*d : k.off+(a*k.n+id+1)*d]
-					for i, xi := range x {
-						u[i] += g * xi
+			for i, k := range m.ids {
+				id := int(key[i])
+				if id < 0 || id >= k.n {
+					continue
+				}
+				for a := 0; a < A; a++ {
+					lo := k.off + (a*k.n+id)*d
+					u := dst[lo : lo+d]
+					for j, v := range G[a*d : (a+1)*d] {
+						u[j] += v
 					}
+					mask.Mark(lo, lo+d)
 				}
 			}
 		}
-		if m.cfg.Bias {
-			dst[m.bias+a] += g
+	}
+	if g.bias {
+		mask.Mark(m.bias, m.bias+A)
+		g.bias = false
+	}
+	t.reset()
+}
+
+// sumTable maps a channel value c (its bits) to an accumulator of width
+// values, kept in order of first appearance.
+type sumTable struct {
+	k, width int
+	index    []int32 // hash slot -> entry + 1; 0 is empty
+	hashes   []uint64
+	keys     []float64 // k per entry
+	vals     []float64 // width per entry
+	n        int
+	hints    []int // per step index: the entry last found there + 1 (as projTable's)
+}
+
+func (t *sumTable) reset() {
+	clear(t.index)
+	clear(t.hints)
+	t.n = 0
+	t.keys, t.vals = t.keys[:0], t.vals[:0]
+}
+
+// hinted returns the entry last found at step index step, or -1.
+func (t *sumTable) hinted(step int) int {
+	if step >= 0 && step < len(t.hints) {
+		return t.hints[step] - 1
+	}
+	return -1
+}
+
+// sum returns c's accumulator, a new zero one if c is new; step is the
+// observation's step index, for the hint.
+func (t *sumTable) sum(c []float64, step int) []float64 {
+	if step >= 0 && step < len(t.hints) {
+		if e := t.hints[step] - 1; e >= 0 && sameBits(t.keys[e*t.k:(e+1)*t.k], c) {
+			return t.vals[e*t.width : (e+1)*t.width]
 		}
+	}
+	v, e := t.find(c)
+	if step >= 0 && step < maxHints {
+		if step >= len(t.hints) {
+			t.hints = append(t.hints, make([]int, step+1-len(t.hints))...)
+		}
+		t.hints[step] = e + 1
+	}
+	return v
+}
+
+// find is sum without the hint; it also returns the entry.
+func (t *sumTable) find(c []float64) ([]float64, int) {
+	if 2*(t.n+1) > len(t.index) {
+		t.rehash(max(16, 2*len(t.index)))
+	}
+	h := hashBits(c)
+	mask := len(t.index) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := int(t.index[i]) - 1
+		if e < 0 {
+			t.index[i], t.hashes[i] = int32(t.n+1), h
+			t.keys = append(t.keys, c...)
+			t.vals = extend(t.vals, t.width)
+			t.n++
+			return t.vals[(t.n-1)*t.width : t.n*t.width], t.n - 1
+		}
+		if t.hashes[i] == h && sameBits(t.keys[e*t.k:(e+1)*t.k], c) {
+			return t.vals[e*t.width : (e+1)*t.width], e
+		}
+	}
+}
+
+func (t *sumTable) rehash(slots int) {
+	t.index = make([]int32, slots)
+	t.hashes = make([]uint64, slots)
+	mask := slots - 1
+	for e := 0; e < t.n; e++ {
+		h := hashBits(t.keys[e*t.k : (e+1)*t.k])
+		i := int(h) & mask
+		for t.index[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.index[i], t.hashes[i] = int32(e+1), h
+	}
+}
+
+func sameBits(a, b []float64) bool {
+	for j, v := range b {
+		if math.Float64bits(a[j]) != math.Float64bits(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// MarkGrad implements SparseGradModel: the shared blocks whole, one
+// identity row per action, the bias.
+func (m *Bilinear) MarkGrad(mask *GradMask, o *envs.Obs) {
+	A := m.spec.Actions
+	d := m.spec.Channels[m.x].Size
+	if m.cfg.Bilinear && len(m.pairs) > 0 {
+		first, last := m.pairs[0], m.pairs[len(m.pairs)-1]
+		mask.Mark(first.off, last.off+A*d*last.k) // the pair blocks are contiguous
+	}
+	if m.cfg.IDChannel {
+		for _, k := range m.ids {
+			if id := o.Index[k.ch]; id >= 0 && id < k.n {
+				for a := 0; a < A; a++ {
+					lo := k.off + (a*k.n+id)*d
+					mask.Mark(lo, lo+d)
+				}
+			}
+		}
+	}
+	if m.cfg.Bias {
+		mask.Mark(m.bias, m.bias+A)
+	}
+}
+
+// NewLogitCache implements CachingModel: each pair's projection W^c c is
+// computed once per distinct c (compared bit for bit) until Reset.
+func (m *Bilinear) NewLogitCache() ModelCache {
+	c := &bilinCache{m: m, gen: 1}
+	d := m.spec.Channels[m.x].Size
+	for _, q := range m.pairs {
+		c.tabs = append(c.tabs, newProjTable(q.k, m.spec.Actions*d))
+	}
+	return c
+}
+
+type bilinCache struct {
+	m    *Bilinear
+	gen  uint64
+	tabs []projTable // one per pair
+}
+
+func (c *bilinCache) Reset() {
+	c.gen++
+	for i := range c.tabs {
+		c.tabs[i].used = 0
+	}
+}
+
+func (c *bilinCache) Logits(dst []float64, o *envs.Obs) {
+	m := c.m
+	A := m.spec.Actions
+	z := dst[:A]
+	clear(z)
+	x := o.Dense[m.x]
+	if m.cfg.Bilinear {
+		for i, q := range m.pairs {
+			t := &c.tabs[i]
+			accumulate(z, x, t.lookup(m.channel(q, o), c.gen, m.p[q.off:q.off+t.width*q.k], o.Step))
+		}
+	}
+	m.finish(z, x, o)
+}
+
+// projTable maps a channel value c (its bits) to the projection W c: open
+// addressing, linear probing, at most half full. A slot is live when its
+// generation is the cache's.
+type projTable struct {
+	k, width int
+	gens     []uint64
+	hashes   []uint64
+	keys     []float64 // k per slot
+	vals     []float64 // width per slot
+	used     int
+	// hints remembers, per step index, the slot last found there: the
+	// members of a group (and an evaluation's greedy and sampled attempts)
+	// meet the same description at the same step, so a hit costs one
+	// comparison and no hash.
+	hints []projHint
+}
+
+type projHint struct {
+	gen  uint64
+	slot int
+}
+
+const maxHints = 64
+
+func newProjTable(k, width int) projTable {
+	var t projTable
+	t.k, t.width = k, width
+	t.alloc(16)
+	return t
+}
+
+func (t *projTable) alloc(slots int) {
+	t.gens = make([]uint64, slots)
+	t.hashes = make([]uint64, slots)
+	t.keys = make([]float64, slots*t.k)
+	t.vals = make([]float64, slots*t.width)
+	t.used = 0
+}
+
+// hashBits hashes the bits of c: independent multiplies, so the words
+// are mixed side by side rather than in a chain.
+func hashBits(c []float64) uint64 {
+	h := uint64(len(c))
+	for i, v := range c {
+		h += (math.Float64bits(v) ^ uint64(i)) * 0x9E3779B97F4A7C15
+	}
+	h ^= h >> 31
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>29
+}
+
+func (t *projTable) equal(slot int, c []float64) bool {
+	key := t.keys[slot*t.k : (slot+1)*t.k]
+	for j, v := range c {
+		if math.Float64bits(key[j]) != math.Float64bits(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup returns the projection of c by w (width rows of k), computing and
+// storing it on a miss. step is the observation's step index, for the
+// hint.
+func (t *projTable) lookup(c []float64, gen uint64, w []float64, step int) []float64 {
+	if step >= 0 && step < len(t.hints) {
+		if hn := t.hints[step]; hn.gen == gen && t.gens[hn.slot] == gen && t.equal(hn.slot, c) {
+			return t.vals[hn.slot*t.width : (hn.slot+1)*t.width]
+		}
+	}
+	v, slot := t.find(c, gen, w)
+	if step >= 0 && step < maxHints {
+		if step >= len(t.hints) {
+			t.hints = append(t.hints, make([]projHint, step+1-len(t.hints))...)
+		}
+		t.hints[step] = projHint{gen: gen, slot: slot}
+	}
+	return v
+}
+
+// find is lookup without the hint; it also returns the slot.
+func (t *projTable) find(c []float64, gen uint64, w []float64) ([]float64, int) {
+	h := hashBits(c)
+	mask := len(t.gens) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		if t.gens[i] != gen {
+			if 2*(t.used+1) > len(t.gens) {
+				t.grow(gen)
+				return t.find(c, gen, w)
+			}
+			t.gens[i], t.hashes[i] = gen, h
+			copy(t.keys[i*t.k:(i+1)*t.k], c)
+			v := t.vals[i*t.width : (i+1)*t.width]
+			project(v, w, c)
+			t.used++
+			return v, i
+		}
+		if t.hashes[i] == h && t.equal(i, c) {
+			return t.vals[i*t.width : (i+1)*t.width], i
+		}
+	}
+}
+
+// grow doubles the table, keeping the live slots.
+func (t *projTable) grow(gen uint64) {
+	clear(t.hints) // slots move
+	old := *t
+	t.alloc(2 * len(old.gens))
+	mask := len(t.gens) - 1
+	for s, g := range old.gens {
+		if g != gen {
+			continue
+		}
+		i := int(old.hashes[s]) & mask
+		for t.gens[i] == gen {
+			i = (i + 1) & mask
+		}
+		t.gens[i], t.hashes[i] = gen, old.hashes[s]
+		copy(t.keys[i*t.k:(i+1)*t.k], old.keys[s*t.k:(s+1)*t.k])
+		copy(t.vals[i*t.width:(i+1)*t.width], old.vals[s*t.width:(s+1)*t.width])
+		t.used++
 	}
 }

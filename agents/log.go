@@ -16,7 +16,9 @@ type SessionLog struct {
 	vals    []float64 // dense values, stride per step
 	idx     []int     // index values, len(index) per step
 	acts    []int
-	obs     envs.Obs // view handed out by Step
+	probs   []float64 // the acting policy's probabilities, Actions per step
+	stamps  []uint64  // per step: the weights generation probs belong to; 0 for none
+	obs     envs.Obs  // view handed out by Step
 }
 
 // LogEntry is one attempt in the log.
@@ -43,6 +45,8 @@ func (l *SessionLog) Reset() {
 	l.vals = l.vals[:0]
 	l.idx = l.idx[:0]
 	l.acts = l.acts[:0]
+	l.probs = l.probs[:0]
+	l.stamps = l.stamps[:0]
 }
 
 // Len is the number of attempts logged.
@@ -55,7 +59,11 @@ func (l *SessionLog) Begin(t *envs.Task, member int) int {
 }
 
 // Record appends a step (observation and action) to the attempt begun last.
-func (l *SessionLog) Record(o *envs.Obs, action int) {
+func (l *SessionLog) Record(o *envs.Obs, action int) { l.record(o, action, nil, 0) }
+
+// record is Record that also stores the probabilities the agent acted with
+// and the generation of the weights that gave them (probs nil: none).
+func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint64) {
 	for _, ch := range l.dense {
 		l.vals = append(l.vals, o.Dense[ch]...)
 	}
@@ -64,6 +72,20 @@ func (l *SessionLog) Record(o *envs.Obs, action int) {
 	}
 	l.acts = append(l.acts, action)
 	l.entries[len(l.entries)-1].steps++
+	if probs != nil {
+		l.probs = append(l.probs, probs[:l.spec.Actions]...)
+	} else {
+		l.probs = extend(l.probs, l.spec.Actions)
+		stamp = 0
+	}
+	l.stamps = append(l.stamps, stamp)
+}
+
+// stepProbs returns the probabilities step s of attempt i was acted with
+// and the generation of the weights that gave them (0: not recorded).
+func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
+	k := l.entries[i].first + s
+	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.stamps[k]
 }
 
 // End marks attempt i ended at time t.

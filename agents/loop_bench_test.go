@@ -23,6 +23,10 @@ type loop struct {
 	verdicts []envs.Verdict
 	attempts []int
 	fb       agents.Feedback
+	// mixed replaces the verifier's verdicts with two passes and two fails
+	// (alternating from group to group), so every member's advantage is
+	// non-zero and every step carries an update.
+	mixed bool
 }
 
 // newLoop builds the fixture on the default skills family for an agent
@@ -81,7 +85,7 @@ func (l *loop) group(i int) int {
 		for s := uint64(0); ; s++ {
 			act := l.a.Act(&l.obs, false, envs.Key(key, s))
 			if log != nil {
-				log.Record(&l.obs, act)
+				l.a.Record(&l.obs, act)
 			}
 			steps++
 			if l.env.Step(act, &l.obs).Done {
@@ -89,6 +93,12 @@ func (l *loop) group(i int) int {
 			}
 		}
 		l.verdicts[m] = l.ver.Judge(l.env.Outcome(), key)
+		if l.mixed {
+			l.verdicts[m] = envs.VerdictFail
+			if (m+i)%2 == 0 {
+				l.verdicts[m] = envs.VerdictPass
+			}
+		}
 	}
 	if l.a.Learns() {
 		l.fb = agents.Feedback{Task: t, Attempts: l.attempts, Verdicts: l.verdicts}
@@ -98,20 +108,50 @@ func (l *loop) group(i int) int {
 }
 
 // benchLoop measures the hot loop; one op is one group. It reports env steps
-// per second.
+// per second (steps/s) and, of those, the steps whose gradient entered an
+// update (grad-steps/s: the agent's GradSteps counter; a member whose
+// advantage is 0 contributes nothing, and rlvr skips it), and env steps
+// per CPU-second of the process (steps/cpu-s: the figure to quote on a
+// machine other work shares).
 func benchLoop(b *testing.B, l *loop) {
 	steps := 0
+	grad0 := l.a.Compute.GradSteps
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		steps += l.group(i)
 	}
-	b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "steps/s")
+	cpu := (cpuTime() - cpu0).Seconds()
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(steps)/sec, "steps/s")
+	b.ReportMetric(float64(l.a.Compute.GradSteps-grad0)/sec, "grad-steps/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(steps)/cpu, "steps/cpu-s")
+	}
 }
 
+// BenchmarkLoopRLVR is the hot loop with the perfect verifier's verdicts:
+// from the pretrained base most groups fail entirely, their advantages are
+// 0, and only a few steps carry an update (compare grad-steps/s with
+// steps/s). BenchmarkLoopRLVRUpdating is the same loop with every step
+// carrying one.
 func BenchmarkLoopRLVR(b *testing.B)    { benchLoop(b, newLoop(b, "rlvr", "bilinear")) }
 func BenchmarkLoopRLVRMLP(b *testing.B) { benchLoop(b, newLoop(b, "rlvr", "mlp")) }
 func BenchmarkLoopFrozen(b *testing.B)  { benchLoop(b, newLoop(b, "frozen", "bilinear")) }
+
+// BenchmarkLoopRLVRUpdating is the hot loop with an update on every step:
+// verdicts are two passes and two fails in every group (see loop.mixed), so
+// grad-steps/s equals steps/s.
+func BenchmarkLoopRLVRUpdating(b *testing.B) {
+	for _, model := range []string{"bilinear", "mlp"} {
+		b.Run(model, func(b *testing.B) {
+			l := newLoop(b, "rlvr", model)
+			l.mixed = true
+			benchLoop(b, l)
+		})
+	}
+}
 
 func newBanditLoop(tb testing.TB, model string) *loop {
 	f, err := envs.NewBandit(envs.DefaultBandit(), 1)
@@ -127,17 +167,21 @@ func BenchmarkLoopRLVRBanditMLP(b *testing.B) { benchLoop(b, newBanditLoop(b, "m
 // The step + act + update loop must not allocate: not a timed test, so it may
 // assert.
 func TestLoopAllocatesNothing(t *testing.T) {
-	for _, c := range []struct{ mech, model string }{{"rlvr", "bilinear"}, {"rlvr", "mlp"}, {"frozen", "bilinear"}, {"bandit", "bilinear"}, {"bandit", "mlp"}} {
+	for _, c := range []struct {
+		mech, model string
+		mixed       bool
+	}{{"rlvr", "bilinear", false}, {"rlvr", "bilinear", true}, {"rlvr", "mlp", false}, {"rlvr", "mlp", true}, {"frozen", "bilinear", false}, {"bandit", "bilinear", false}, {"bandit", "mlp", false}} {
 		var l *loop
 		if c.mech == "bandit" { // rlvr on the bandit family
 			l = newBanditLoop(t, c.model)
 		} else {
 			l = newLoop(t, c.mech, c.model)
 		}
+		l.mixed = c.mixed
 		i := 0
 		l.group(i) // the log's buffers grow to a group's size once
 		if n := testing.AllocsPerRun(200, func() { i++; l.group(i) }); n != 0 {
-			t.Errorf("%s/%s: the step + act + update loop allocates %v times per group, want 0", c.mech, c.model, n)
+			t.Errorf("%s/%s (updates on every step: %v): the step + act + update loop allocates %v times per group, want 0", c.mech, c.model, c.mixed, n)
 		}
 	}
 }

@@ -165,7 +165,10 @@ func Softmax(dst, logits []float64) {
 	}
 	s := 0.0
 	for i, z := range logits {
-		e := math.Exp(z - m)
+		e := 1.0 // exp(0), for the maximum, without the call (math.Exp(0) is exactly 1)
+		if d := z - m; d != 0 {
+			e = math.Exp(d)
+		}
 		dst[i] = e
 		s += e
 	}
@@ -188,6 +191,13 @@ func Choose(logits, probs []float64, greedy bool, key uint64) int {
 				n++
 			}
 		}
+		if n == 1 { // no tie: the draw below would pick 0 whatever it is
+			for a, z := range logits {
+				if z == best {
+					return a
+				}
+			}
+		}
 		pick := int(envs.Uniform(envs.Key(key, uint64(envs.PurposeTie))) * float64(n))
 		for a, z := range logits {
 			if z == best {
@@ -200,6 +210,12 @@ func Choose(logits, probs []float64, greedy bool, key uint64) int {
 		return len(logits) - 1 // NaN logits: no maximum exists
 	}
 	Softmax(probs, logits)
+	return sample(probs, key)
+}
+
+// sample draws an action from probs with the step's key, as Choose does
+// once it has them.
+func sample(probs []float64, key uint64) int {
 	u := envs.Uniform(envs.Key(key, uint64(envs.PurposeAct)))
 	acc := 0.0
 	for a, p := range probs {

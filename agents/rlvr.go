@@ -50,7 +50,11 @@ type rlvr struct {
 	adv      []float64
 	// scratch, sized on first use
 	logits, probs, coef, base []float64
-	grad                      []float64
+	grad                      []float64 // zero between updates
+	mask                      GradMask  // what grad holds
+	baseCache                 LogitCache
+	group                     GroupGrad // of groupOf, when it is a GroupGradModel
+	groupOf                   Model
 }
 
 func (*rlvr) Name() string { return "rlvr" }
@@ -62,6 +66,7 @@ func (m *rlvr) scratch(A, params int) {
 	}
 	if len(m.grad) != params {
 		m.grad = make([]float64, params)
+		m.mask.Resize(params)
 	}
 }
 
@@ -72,6 +77,14 @@ func (m *rlvr) scratch(A, params int) {
 // over all group_size members, so the step size does not grow with the
 // group; members without a verdict contribute nothing: a missing verdict
 // is not a reward of 0.
+//
+// The probabilities of each step are those the agent acted with when its
+// session log kept them at the current weights (the usual case: a group's
+// verdicts arrive before the weights change), else recomputed; the
+// gradient is summed step by step into a buffer and added to the weights
+// once, touching only what the steps wrote (SparseGradModel). A model that
+// groups gradients (GroupGradModel: the bilinear one, by description)
+// sums them per distinct input: the same sum up to rounding.
 func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	verdicts := fb.Verdicts
 	n := len(verdicts)
@@ -114,7 +127,19 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	// context (on-policy), and it is applied to the weights.
 	w := a.Acting()
 	m.scratch(w.Spec().Actions, len(w.Params()))
-	clear(m.grad)
+	sparse, isSparse := w.(SparseGradModel)
+	if m.cfg.KL > 0 {
+		m.baseCache.Reset(a.Base) // the base never changes: a no-op after the first
+	}
+	if m.groupOf != w {
+		m.groupOf, m.group = w, nil
+		if gm, ok := w.(GroupGradModel); ok {
+			m.group = gm.NewGroupGrad()
+		}
+	}
+	if m.group == nil && !isSparse {
+		m.mask.MarkAll()
+	}
 	inv := 1 / w.Temperature()
 	log := a.Log
 	stepped := false
@@ -128,29 +153,43 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		scale := m.cfg.LR * inv / float64(steps) / float64(n)
 		for s := 0; s < steps; s++ {
 			o, act := log.Step(at, s)
-			w.Logits(m.logits, o)
-			Softmax(m.probs, m.logits)
+			probs, stamp := log.stepProbs(at, s)
+			if stamp != a.gen {
+				w.Logits(m.logits, o)
+				Softmax(m.probs, m.logits)
+				probs = m.probs
+			}
 			for k := range m.coef {
 				ind := 0.0
 				if k == act {
 					ind = 1
 				}
-				m.coef[k] = scale * adv[i] * (ind - m.probs[k])
+				m.coef[k] = scale * adv[i] * (ind - probs[k])
 			}
 			if m.cfg.KL > 0 {
-				a.Base.Logits(m.base, o)
+				m.baseCache.Logits(m.base, o)
 				Softmax(m.base, m.base)
-				SubKLGrad(m.coef, m.probs, m.base, scale*m.cfg.KL)
+				SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
 			}
-			w.AddLogitGrad(m.grad, o, m.coef)
+			switch {
+			case m.group != nil:
+				m.group.Add(m.grad, o, m.coef) // it marks what it writes at Flush
+			case isSparse:
+				w.AddLogitGrad(m.grad, o, m.coef)
+				sparse.MarkGrad(&m.mask, o)
+			default:
+				w.AddLogitGrad(m.grad, o, m.coef)
+			}
 			a.Compute.GradSteps++
 		}
 	}
 	if stepped {
-		p := a.Weights.Params()
-		for k, g := range m.grad {
-			p[k] += g
+		if m.group != nil {
+			m.group.Flush(m.grad, &m.mask)
 		}
+		// Onto the weights (the acting model is a copy while a context is
+		// present).
+		m.mask.AddTo(a.Weights.Params(), m.grad)
 		m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
 	}
 }

@@ -65,20 +65,21 @@ func (v VerifierConfig) Validate() error {
 // attempt (seed, task, attempt) so that every agent at a seed meets the same
 // verifier noise on the same attempt.
 func (v VerifierConfig) Judge(o Outcome, attemptKey uint64) Verdict {
-	if Uniform(Key(attemptKey, uint64(PurposeVerdict), 0)) >= v.Coverage {
+	// Draws are in [0, 1): a draw compared with a rate of 0 or 1 decides
+	// nothing, so it is skipped (the verdicts are the same).
+	if v.Coverage < 1 && Uniform(Key(attemptKey, uint64(PurposeVerdict), 0)) >= v.Coverage {
 		return VerdictNone
 	}
-	u := Uniform(Key(attemptKey, uint64(PurposeVerdict), 1))
 	if o.Success {
-		if u < v.FalseNegative {
+		if v.FalseNegative > 0 && Uniform(Key(attemptKey, uint64(PurposeVerdict), 1)) < v.FalseNegative {
 			return VerdictFail
 		}
 		return VerdictPass
 	}
-	if o.Loophole && Uniform(Key(attemptKey, uint64(PurposeVerdict), 2)) < v.Loophole {
+	if o.Loophole && v.Loophole > 0 && Uniform(Key(attemptKey, uint64(PurposeVerdict), 2)) < v.Loophole {
 		return VerdictPass
 	}
-	if u < v.FalsePositive {
+	if v.FalsePositive > 0 && Uniform(Key(attemptKey, uint64(PurposeVerdict), 1)) < v.FalsePositive {
 		return VerdictPass
 	}
 	return VerdictFail

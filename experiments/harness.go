@@ -25,6 +25,7 @@ func (h harness) PassRate(m agents.Model, n int) (float64, int) {
 	sum, covered := 0.0, 0
 	c := &j.cfg.Job
 	jobInstances := c.Days * c.Sessions * c.Tasks
+	j.ev.cache.Reset(m) // m is fixed for the call
 	for i := 0; i < n; i++ {
 		key := envs.Key(j.w.seed, uint64(purposeTune), uint64(i))
 		t := &j.w.pool[int(envs.Uniform(key)*float64(len(j.w.pool)))]
@@ -35,7 +36,7 @@ func (h harness) PassRate(m agents.Model, n int) (float64, int) {
 			}
 			t = &fresh
 		}
-		o := j.ev.attempt(m, t, false, key, nil)
+		o := j.ev.cached(t, false, key)
 		j.charge(o, true)
 		if r, ok := j.cfg.Env.Verifier.Judge(o, key).Reward(); ok {
 			sum += r

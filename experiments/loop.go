@@ -182,7 +182,7 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 		for step := uint64(0); ; step++ {
 			act := j.agent.Act(&j.obs, false, envs.Key(key, step))
 			if log != nil {
-				log.Record(&j.obs, act)
+				j.agent.Record(&j.obs, act)
 			}
 			if j.env.Step(act, &j.obs).Done {
 				break

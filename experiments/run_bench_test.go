@@ -50,7 +50,10 @@ mechanisms = ["rlvr"]
 //     counter at each run's last checkpoint;
 //   - eval: checkpoint evaluation, one greedy and one sampled attempt at each
 //     of a checkpoint record's Tasks tasks (the split's first Tasks tasks;
-//     their lengths are read from the family, so longer@k counts k L);
+//     their lengths are read from the family, so longer@k counts k L), as
+//     if every checkpoint were evaluated (a checkpoint whose acting model is
+//     unchanged takes the last one's outcomes and runs none: BenchmarkRunSmall
+//     counts the steps evaluation did run instead);
 //   - pretrain: pretraining demonstrations, Pretrain.Tasks tasks per
 //     (point, seed) world, each of its task's length.
 //
@@ -118,12 +121,13 @@ func runSteps(tb testing.TB, exp *Experiment, dir string) (job, eval, pretrain i
 // pretraining, the job, checkpoint evaluation, JSON record encoding, atomic
 // record files and the manifest; not the summary, tables and plots that
 // grind run builds afterwards with results.Build). One op is the whole
-// sweep. steps/s counts every env step runSteps counts (job + eval +
-// pretrain) per second of the op, steps/op how many that is (constant
-// unless the harness changes what a run does); job-steps/s counts job
-// attempts alone.
-// Compare steps/s at workers=1 with BenchmarkLoopRLVR in agents for the
-// harness's own overhead.
+// sweep. steps/s counts the env steps the op ran (job and pretraining as
+// runSteps counts them, and the evaluation steps actually run: evalSteps)
+// per second of the op, steps/op how many that is (constant unless the
+// harness changes what a run does), steps/cpu-s per CPU-second of the
+// process; job-steps/s counts job attempts alone.
+// Compare steps/cpu-s at workers=1 with BenchmarkLoopRLVR's in agents for
+// the harness's own overhead.
 func BenchmarkRunSmall(b *testing.B) {
 	probe, err := Parse("bench.toml", []byte(benchConfig), nil)
 	if err != nil {
@@ -134,10 +138,11 @@ func BenchmarkRunSmall(b *testing.B) {
 	if _, err := Run(context.Background(), probe, RunOptions{Out: dir, Workers: 1}); err != nil {
 		b.Fatal(err)
 	}
-	job, eval, pretrain := runSteps(b, probe, dir)
+	job, _, pretrain := runSteps(b, probe, dir)
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.ReportAllocs()
+			eval0, cpu0 := evalSteps.Load(), cpuTime()
 			for i := 0; i < b.N; i++ {
 				exp, err := Parse("bench.toml", []byte(benchConfig), nil)
 				if err != nil {
@@ -151,11 +156,16 @@ func BenchmarkRunSmall(b *testing.B) {
 					b.Fatalf("failed runs: %v", out.Failed)
 				}
 			}
-			sec := b.Elapsed().Seconds()
+			sec, cpu := b.Elapsed().Seconds(), (cpuTime() - cpu0).Seconds()
 			n := float64(b.N)
-			b.ReportMetric(n*float64(job+eval+pretrain)/sec, "steps/s")
+			eval := float64(evalSteps.Load()-eval0) / n
+			steps := float64(job+pretrain) + eval
+			b.ReportMetric(n*steps/sec, "steps/s")
+			if cpu > 0 {
+				b.ReportMetric(n*steps/cpu, "steps/cpu-s")
+			}
 			b.ReportMetric(n*float64(job)/sec, "job-steps/s")
-			b.ReportMetric(float64(job+eval+pretrain), "steps/op")
+			b.ReportMetric(steps, "steps/op")
 		})
 	}
 }

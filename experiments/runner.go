@@ -55,6 +55,10 @@ type Outcome struct {
 	Failed   map[string]string    // run key -> cause
 	Damaged  []results.DamagedRun // record files moved aside to damaged/ (their runs ran again)
 	Manifest *results.Manifest
+	// Loaded holds the records of the runs finished now (up to
+	// results.DefaultLoadedBudget), for results.BuildOptions.Loaded: the
+	// output phase need not read back the files it just wrote.
+	Loaded *results.LoadedRuns
 }
 
 var unsafeKey = regexp.MustCompile(`[^A-Za-z0-9._=,-]+`)

@@ -17,8 +17,27 @@ type BuildOptions struct {
 	Resamples int
 	Seed      uint64 // seeds every bootstrap; default 1
 
+	// Loaded holds runs this process ran and wrote: Build takes their
+	// records out of it instead of reading back and decoding their files
+	// (a run whose file is not the one written, or already taken, is read
+	// as usual).
+	Loaded *LoadedRuns
+
+	// Workers bounds the goroutines the statistics and figures run on
+	// (GOMAXPROCS if 0): grind run passes its --workers, so that the
+	// whole command uses the parallelism asked for.
+	Workers int
+
+	// AllCIs bootstraps an interval for every aggregate of summary.csv.
+	// Without it (the default) only the intervals the tables, figures and
+	// report show are computed; the other rows keep their point estimates
+	// with lo and hi empty (grind report --all fills them).
+	AllCIs bool
+
 	// PlotFormats are the file extensions every figure is written in
-	// (default .png, .svg and .pdf).
+	// (default .svg and .pdf: what the report page embeds and what a
+	// paper includes; add .png for raster copies). The report embeds each
+	// figure's PNG if written, else its SVG.
 	PlotFormats []string
 
 	// Measured, if given, places each sweep point on the (V, G) plane, and
@@ -60,19 +79,50 @@ var ErrNoRecords = errors.New("no checkpoint records")
 type Built struct {
 	Damaged  []DamagedRun // record files left out because they could not be read
 	Summary  *Summary
-	sessions *sessionSummary // nil without attempt records
-	Files    []string        // every file written, in a stable order
-	figures  []figureFile    // in the order of Files
-	tables   []tableFile     // in the order of Files
-	Headline string          // the main table as plain text, for the terminal
+	sessions *sessionSummary   // nil without attempt records
+	Files    []string          // every file written, in a stable order
+	figures  []figureFile      // in the order of Files
+	tables   []tableFile       // in the order of Files
+	Headline string            // the main table as plain text, for the terminal
+	hashes   map[string]string // run key -> sha256 of the record file Build read (or that was written from the records it was handed)
 }
 
 // headlineMetric is the metric of the main table and plots, and of the
 // generalization-gap, transfer and probability-of-improvement tables.
 const headlineMetric = "success_greedy"
 
-// defaultPlotFormats are the formats of every figure.
-var defaultPlotFormats = []string{".png", ".svg", ".pdf"}
+// defaultPlotFormats are the formats of every figure unless asked
+// otherwise. PNG is left out: rasterizing and compressing it cost as much
+// as every other output together.
+var defaultPlotFormats = []string{".svg", ".pdf"}
+
+// PlotFormats are the figure formats Build can write, as extensions.
+var PlotFormats = []string{".png", ".svg", ".pdf", ".eps"}
+
+// ParsePlotFormats reads a comma-separated list of figure formats ("svg,
+// pdf", ".png"), in its order, for BuildOptions.PlotFormats.
+func ParsePlotFormats(list string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(list, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		if !strings.HasPrefix(f, ".") {
+			f = "." + f
+		}
+		if !slices.Contains(PlotFormats, f) {
+			return nil, fmt.Errorf("figure format %q: want some of png, svg, pdf, eps", strings.TrimPrefix(f, "."))
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no figure format in %q: want some of png, svg, pdf, eps", list)
+	}
+	return out, nil
+}
 
 // Sections of tables and figures, in the order Build writes them.
 const (
@@ -121,7 +171,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		m = &Manifest{}
 	}
 	// A damaged record file is named and left out; the rest is built.
-	recs, err := readRuns(dir, readOptions{foldAttempts: true})
+	recs, err := readRuns(dir, readOptions{foldAttempts: true, loaded: opt.Loaded})
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +187,12 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if len(opt.PlotFormats) == 0 {
 		opt.PlotFormats = defaultPlotFormats
 	}
-	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents}
+	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
-	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin)}
+	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
 
-	w := &builder{dir: dir, b: b, formats: opt.PlotFormats}
+	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers}
 	var buf bytes.Buffer
 	if err := s.writeCSV(&buf); err != nil {
 		return nil, err
@@ -184,6 +234,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 type builder struct {
 	dir     string
 	b       *Built
+	workers int
 	formats []string
 	jobs    []figureJob
 }

@@ -157,7 +157,7 @@ func (w *builder) envFigures(opt BuildOptions) {
 	}
 }
 
-// render draws every queued figure, on up to GOMAXPROCS goroutines, and
+// render draws every queued figure, on up to w.workers goroutines, and
 // appends the files to b.Files in the order the figures were queued.
 func (w *builder) render() error {
 	errs := make([]error, len(w.jobs))
@@ -178,7 +178,7 @@ func (w *builder) render() error {
 	}
 	renderMu.Lock()
 	defer renderMu.Unlock()
-	parallelDo(tasks)
+	parallelDo(w.workers, tasks)
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

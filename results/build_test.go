@@ -226,3 +226,61 @@ func TestBuildScatterWithMeasured(t *testing.T) {
 		t.Errorf("scatters %q", names)
 	}
 }
+
+// Build bootstraps only the intervals its outputs read: the tables are
+// byte-identical to those of a Build that bootstraps every interval, and
+// every row of summary.csv that has an interval has the same one.
+func TestBuildBootstrapsWhatItReads(t *testing.T) {
+	dirs := [2]string{t.TempDir(), t.TempDir()}
+	var built [2]*Built
+	for i, dir := range dirs {
+		writeResults(t, dir, []string{"frozen", "rlvr"}, []string{"train", "heldout", "pretrain"}, 6, 4)
+		b, err := Build(dir, BuildOptions{Resamples: 200, AllCIs: i == 1, PlotFormats: []string{".svg"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		built[i] = b
+	}
+	for _, f := range built[0].Files {
+		if !strings.Contains(f, string(filepath.Separator)+"tables"+string(filepath.Separator)) {
+			continue
+		}
+		rel, _ := filepath.Rel(dirs[0], f)
+		a, _ := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join(dirs[1], rel))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs from the table of a Build with every interval (%v)", rel, err)
+		}
+	}
+	read := func(dir string) [][]string {
+		data, err := os.ReadFile(filepath.Join(dir, "summary.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [][]string
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			rows = append(rows, strings.Split(l, ","))
+		}
+		return rows
+	}
+	some, all := read(dirs[0]), read(dirs[1])
+	if len(some) != len(all) {
+		t.Fatalf("%d rows, %d with every interval", len(some), len(all))
+	}
+	with := 0
+	for i := range some {
+		if some[i][11] == "" { // lo: no interval; the point estimates agree
+			if !slices.Equal(some[i][:11], all[i][:11]) || some[i][14] != all[i][14] {
+				t.Errorf("row %d: %v, with every interval %v", i, some[i], all[i])
+			}
+			continue
+		}
+		with++
+		if !slices.Equal(some[i], all[i]) {
+			t.Errorf("row %d: %v, with every interval %v", i, some[i], all[i])
+		}
+	}
+	if with == 0 || with == len(some)-1 {
+		t.Errorf("%d of %d rows have an interval: want some, not all", with, len(some)-1)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"image/png"
+	"io"
 	"math"
 	"path/filepath"
 	"strings"
@@ -131,7 +133,7 @@ func (f figure) save(paths ...string) error {
 		var c vg.CanvasWriterTo
 		switch format {
 		case "png":
-			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(figureDPI))}
+			c = fastPNG{vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(figureDPI))}
 		case "svg":
 			c = vgsvg.New(f.w, f.h)
 		case "pdf":
@@ -155,6 +157,27 @@ func (f figure) save(paths ...string) error {
 		}
 	}
 	return nil
+}
+
+// fastPNG is vgimg.PngCanvas with the fastest deflate level: the same
+// pixels, for about a third of the encoding time and slightly larger files.
+type fastPNG struct{ *vgimg.Canvas }
+
+func (c fastPNG) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(cw, c.Image())
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // legendEntry is one line of a legend.

@@ -103,10 +103,11 @@ func groupedBars(p *plot.Plot, agents, names []string, lookup func(name, agent s
 			rings = append(rings, plotter.XYs{
 				{X: x - w/2, Y: 0}, {X: x + w/2, Y: 0}, {X: x + w/2, Y: c.IQM}, {X: x - w/2, Y: c.IQM},
 			})
+			lo, hi := ciOr(c)
 			errs.XYs = append(errs.XYs, plotter.XY{X: x, Y: c.IQM})
-			errs.YErrors = append(errs.YErrors, struct{ Low, High float64 }{c.IQM - c.Lo, c.Hi - c.IQM})
-			ymin = math.Min(ymin, c.Lo)
-			ymax = math.Max(ymax, c.Hi)
+			errs.YErrors = append(errs.YErrors, struct{ Low, High float64 }{c.IQM - lo, hi - c.IQM})
+			ymin = math.Min(ymin, lo)
+			ymax = math.Max(ymax, hi)
 		}
 		if len(rings) == 0 {
 			continue

@@ -12,15 +12,25 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
+// ciOr returns c's interval, or the IQM for both bounds (no whisker, no
+// band) where summarize computed none.
+func ciOr(c Cell) (lo, hi float64) {
+	if math.IsNaN(c.Lo) || math.IsNaN(c.Hi) {
+		return c.IQM, c.IQM
+	}
+	return c.Lo, c.Hi
+}
+
 // cellSeries returns the IQM and CI bounds of one agent's cells over days,
 // sorted by day.
 func cellSeries(cells []Cell, point, split, agent, metric string) (line, lo, hi plotter.XYs) {
 	for _, c := range cells {
 		if c.Point == point && c.Split == split && c.Metric == metric && c.Agent == agent {
 			x := float64(c.Day)
+			l, h := ciOr(c)
 			line = append(line, plotter.XY{X: x, Y: c.IQM})
-			lo = append(lo, plotter.XY{X: x, Y: c.Lo})
-			hi = append(hi, plotter.XY{X: x, Y: c.Hi})
+			lo = append(lo, plotter.XY{X: x, Y: l})
+			hi = append(hi, plotter.XY{X: x, Y: h})
 		}
 	}
 	slices.SortFunc(line, byX)

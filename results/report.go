@@ -164,7 +164,11 @@ func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
 			pending++
 		}
 		if r.Hash != "" {
-			switch h, err := HashFile(RunPath(dir, r.Key)); {
+			h, err := built.hashes[r.Key], error(nil)
+			if h == "" { // a run Build did not read
+				h, err = HashFile(RunPath(dir, r.Key))
+			}
+			switch {
 			case err != nil:
 				rr.Check = "missing"
 			case h == r.Hash:

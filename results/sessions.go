@@ -156,6 +156,6 @@ func summarizeAttempts(atts []Attempt, opt summaryOptions, bin int) *sessionSumm
 			ss.Points[i].IQM, ss.Points[i].Lo, ss.Points[i].Hi = ci.Point, ci.Lo, ci.Hi
 		})
 	}
-	parallelDo(tasks)
+	parallelDo(opt.Workers, tasks)
 	return ss
 }

@@ -255,6 +255,9 @@ type readOptions struct {
 	foldAttempts bool
 	// dropAttempts keeps no attempt at all, only checks and counts them.
 	dropAttempts bool
+	// loaded, with foldAttempts, holds runs this process wrote: they are
+	// taken as they are instead of read back (see LoadedRuns).
+	loaded *LoadedRuns
 }
 
 // readRuns reads every intact run file of results folder dir and lists the
@@ -293,10 +296,20 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 				continue
 			}
 		}
-		run, sum, err := readRun(p, key, want, opt)
-		if err != nil {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-			continue
+		var (
+			run *Records
+			sum string
+		)
+		if lr, ok := opt.loaded.lookup(key, p); ok && opt.foldAttempts {
+			// Written by this process moments ago: taken as they are.
+			run = &Records{}
+			run.Checkpoints, run.Attempts, sum = lr.take()
+		} else {
+			var err error
+			if run, sum, err = readRun(p, key, want, opt); err != nil {
+				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
+				continue
+			}
 		}
 		// Every record repeats its run's names: share one copy of each so
 		// memory grows with the numbers, not with the text.
@@ -738,8 +751,6 @@ func foldAttempts(atts []Attempt) []Attempt {
 type attemptFolder struct {
 	idx map[attemptSlot]int
 }
-
-type attemptSlot struct{ day, session, slot int }
 
 // add folds a into out: a new slot is appended, a known one summed into.
 func (f *attemptFolder) add(out []Attempt, a *Attempt) []Attempt {

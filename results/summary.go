@@ -35,6 +35,16 @@ type summaryOptions struct {
 	// roles enter gaps, forgetting and transfer.
 	TrainSplit  string
 	PriorSplits []string
+
+	// Workers bounds the goroutines the bootstraps run on (GOMAXPROCS if
+	// 0).
+	Workers int
+
+	// OnlyRead bootstraps intervals only for the aggregates a table,
+	// figure or the report reads (see ciReader); the others keep their
+	// point estimates with Lo and Hi NaN. Build sets it unless asked for
+	// every interval.
+	OnlyRead bool
 }
 
 const (
@@ -215,7 +225,7 @@ func (r *runData) value(j, k, days int, m func(*Checkpoint) float64) float64 {
 // every checkpoint after the first (average accuracy also at the first).
 // Checkpoint 0 in the definitions of metrics.go is the first day of Days.
 //
-// The bootstraps run in parallel on GOMAXPROCS goroutines; each draws from
+// The bootstraps run in parallel on opt.Workers goroutines; each draws from
 // its own seeded stream, so the result does not depend on scheduling.
 // summarize panics if opt.Level is not in (0, 1) or opt.Resamples < 0.
 func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
@@ -306,12 +316,18 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 	var tasks []func()
 	// aggregate appends a cell of per-run values vals to *dst and queues its
 	// bootstrap.
-	aggregate := func(dst *[]Cell, c Cell, vals []float64, kind string) {
+	read := newCIReader(s, opt)
+	aggregate := func(dst *[]Cell, c Cell, vals []float64, kind string, want bool) {
 		if len(vals) == 0 {
 			return
 		}
 		c.N = len(vals)
 		c.Mean, c.Median = stats.Mean(vals), stats.Median(vals)
+		if !want {
+			c.IQM, c.Lo, c.Hi = stats.IQM(vals), math.NaN(), math.NaN()
+			*dst = append(*dst, c)
+			return
+		}
 		i := len(*dst)
 		*dst = append(*dst, c)
 		seed := cellSeed(opt.Seed, kind, c.Point, c.Split, c.Day, c.Agent, "", c.Metric)
@@ -339,7 +355,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 					for _, mt := range metrics {
 						m, v := mt.Name, mt.Value
 						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, v) })
-						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell")
+						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell", read.cell(split, day, mt))
 					}
 					if !hasBaseline || a == baseline {
 						continue
@@ -355,15 +371,23 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							Point: point, Split: split, Day: day,
 							Agent: agent, Baseline: opt.Baseline, Metric: m,
 							N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
+							Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
+							ProbLo: math.NaN(), ProbHi: math.NaN(),
 						})
-						seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
-						piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
-						tasks = append(tasks, func() {
-							d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
-							pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
-							s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
-							s.Diffs[i].ProbLo, s.Diffs[i].ProbHi = pi.Lo, pi.Hi
-						})
+						if read.diff(day, mt) {
+							seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
+							tasks = append(tasks, func() {
+								d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
+								s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
+							})
+						}
+						if read.diffPI(day, mt) {
+							piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
+							tasks = append(tasks, func() {
+								pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
+								s.Diffs[i].ProbLo, s.Diffs[i].ProbHi = pi.Lo, pi.Hi
+							})
+						}
 					}
 				}
 			}
@@ -382,7 +406,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							vals := collect(p, a, func(r *runData) float64 {
 								return gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
-							aggregate(&s.Gaps, id, vals, "gap")
+							aggregate(&s.Gaps, id, vals, "gap", read.derived(day, mt))
 						}
 						if k > 0 {
 							series := make([]float64, k+1)
@@ -392,7 +416,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 								}
 								return forgetting(series, k)
 							})
-							aggregate(&s.Forgetting, id, vals, "forgetting")
+							aggregate(&s.Forgetting, id, vals, "forgetting", read.derived(day, mt))
 						}
 					}
 				}
@@ -444,6 +468,10 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							Point: point, Day: day, Agent: agent, Metric: m, Kind: kd.kind,
 							Splits: names(kd.splits), N: len(vals), Mean: stats.Mean(vals), Median: stats.Median(vals),
 						})
+						if !read.derived(day, mt) {
+							s.Transfer[i].IQM, s.Transfer[i].Lo, s.Transfer[i].Hi = stats.IQM(vals), math.NaN(), math.NaN()
+							continue
+						}
 						seed := cellSeed(opt.Seed, kd.kind, point, "", day, agent, "", m)
 						tasks = append(tasks, func() {
 							ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
@@ -490,6 +518,11 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 						}
 						i := len(s.PIs)
 						s.PIs = append(s.PIs, PI{Point: point, Day: day, Agent: agent, Baseline: opt.Baseline, Metric: m, Splits: splits})
+						if !read.derived(day, mt) {
+							pi := stats.AvgProbImprovementPoint(x, y)
+							s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = pi.N, pi.Point, math.NaN(), math.NaN()
+							continue
+						}
 						seed := cellSeed(opt.Seed, "pi_mean", point, "", day, agent, opt.Baseline, m)
 						tasks = append(tasks, func() {
 							ci := stats.AvgProbImprovementCI(x, y, opt.Level, opt.Resamples, seed)
@@ -501,15 +534,69 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		}
 	}
 
-	parallelDo(tasks)
+	parallelDo(opt.Workers, tasks)
 	return s
 }
 
-// parallelDo runs every task on up to GOMAXPROCS goroutines.
-func parallelDo(tasks []func()) {
+// ciReader says which aggregates Build's tables, figures and report read
+// an interval of, so that summarize bootstraps those alone (unless
+// OnlyRead is off): at the last checkpoint, the cells and paired differences of
+// every tabulated metric, the probabilities of improvement of the
+// headline metric, and the gaps, forgetting, transfer and averaged
+// probabilities of improvement of every plotted metric; at every
+// checkpoint, the cells of every plotted metric (learning curves) and of
+// verdict_reward and success_sampled on the split the reward-vs-success
+// figure shows.
+type ciReader struct {
+	all         bool
+	last        int
+	rewardSplit string
+}
+
+func newCIReader(s *Summary, opt summaryOptions) ciReader {
+	r := ciReader{all: !opt.OnlyRead, rewardSplit: rewardSplit(s)}
+	if len(s.Days) > 0 {
+		r.last = s.Days[len(s.Days)-1]
+	}
+	return r
+}
+
+func (r ciReader) cell(split string, day int, m Metric) bool {
+	return r.all || m.Plotted || (day == r.last && m.Tabulated) ||
+		(split == r.rewardSplit && (m.Name == "verdict_reward" || m.Name == "success_sampled"))
+}
+
+func (r ciReader) diff(day int, m Metric) bool {
+	return r.all || (day == r.last && m.Tabulated)
+}
+
+func (r ciReader) diffPI(day int, m Metric) bool {
+	return r.all || (day == r.last && m.Name == headlineMetric)
+}
+
+func (r ciReader) derived(day int, m Metric) bool {
+	return r.all || (day == r.last && m.Plotted)
+}
+
+// pairedMean is the mean of the differences x[i] - y[i], as
+// stats.PairedDiff computes its point estimate.
+func pairedMean(x, y []float64) float64 {
+	d := make([]float64, len(x))
+	for i := range x {
+		d[i] = x[i] - y[i]
+	}
+	return stats.Mean(d)
+}
+
+// parallelDo runs every task on up to workers goroutines (GOMAXPROCS if
+// workers is 0).
+func parallelDo(workers int, tasks []func()) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+	for range min(workers, len(tasks)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

@@ -3,6 +3,7 @@ package results
 import (
 	"encoding/csv"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -29,7 +30,10 @@ var summaryCSVHeader = []string{
 //   - "pi_mean" (PIs): as "pi", averaged over the held-out splits, with
 //     split "held-out".
 //
-// Every row has the confidence level. Floats are written with six
+// A row whose interval was computed has the confidence level; one whose
+// was not (Build bootstraps only the intervals its tables, figures and
+// report read, unless BuildOptions.AllCIs: grind report --all) has lo, hi
+// and level empty, as has an interval no resample could bound. Floats are written with six
 // significant digits (strconv.FormatFloat(v, 'g', 6, 64)) so the output is
 // byte-stable.
 func (s *Summary) writeCSV(w io.Writer) error {
@@ -37,12 +41,11 @@ func (s *Summary) writeCSV(w io.Writer) error {
 	if err := cw.Write(summaryCSVHeader); err != nil {
 		return err
 	}
-	level := formatFloat(s.Level)
 	cell := func(kind string, c Cell) []string {
 		return []string{
 			kind, c.Point, c.Split, strconv.Itoa(c.Day), c.Agent, "", c.Metric, strconv.Itoa(c.N),
 			formatFloat(c.Mean), formatFloat(c.Median), formatFloat(c.IQM),
-			formatFloat(c.Lo), formatFloat(c.Hi), level, "",
+			ciCol(c.Lo, c.Hi, c.Lo), ciCol(c.Lo, c.Hi, c.Hi), ciCol(c.Lo, c.Hi, s.Level), "",
 		}
 	}
 	var rows [][]string
@@ -53,14 +56,14 @@ func (s *Summary) writeCSV(w io.Writer) error {
 		rows = append(rows, []string{
 			"diff", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
 			formatFloat(d.Mean), "", "",
-			formatFloat(d.Lo), formatFloat(d.Hi), level, formatFloat(d.ProbImprovement),
+			ciCol(d.Lo, d.Hi, d.Lo), ciCol(d.Lo, d.Hi, d.Hi), ciCol(d.Lo, d.Hi, s.Level), formatFloat(d.ProbImprovement),
 		})
 	}
 	for _, d := range s.Diffs {
 		rows = append(rows, []string{
 			"pi", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
 			formatFloat(d.ProbImprovement), "", "",
-			formatFloat(d.ProbLo), formatFloat(d.ProbHi), level, formatFloat(d.ProbImprovement),
+			ciCol(d.ProbLo, d.ProbHi, d.ProbLo), ciCol(d.ProbLo, d.ProbHi, d.ProbHi), ciCol(d.ProbLo, d.ProbHi, s.Level), formatFloat(d.ProbImprovement),
 		})
 	}
 	for _, c := range s.Gaps {
@@ -80,13 +83,22 @@ func (s *Summary) writeCSV(w io.Writer) error {
 		rows = append(rows, []string{
 			"pi_mean", p.Point, "held-out", strconv.Itoa(p.Day), p.Agent, p.Baseline, p.Metric, strconv.Itoa(p.N),
 			formatFloat(p.P), "", "",
-			formatFloat(p.Lo), formatFloat(p.Hi), level, formatFloat(p.P),
+			ciCol(p.Lo, p.Hi, p.Lo), ciCol(p.Lo, p.Hi, p.Hi), ciCol(p.Lo, p.Hi, s.Level), formatFloat(p.P),
 		})
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err
 	}
 	return cw.Error()
+}
+
+// ciCol formats v, a column of the interval [lo, hi]: empty when the
+// interval is missing (both bounds NaN).
+func ciCol(lo, hi, v float64) string {
+	if math.IsNaN(lo) && math.IsNaN(hi) {
+		return ""
+	}
+	return formatFloat(v)
 }
 
 func formatFloat(v float64) string {

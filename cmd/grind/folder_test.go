@@ -354,7 +354,7 @@ func TestCostlyConfigsAreRefused(t *testing.T) {
 		raise []string // --set that lets it pass; nil if none should
 	}{
 		{"a million evaluation tasks", []string{"--set", "eval.tasks=1000000"},
-			[]string{"eval.tasks", "estimated 3.", "GB of memory", "max_memory"}, []string{"max_memory=10000000000", "max_steps=1000000000000"}},
+			[]string{"eval.tasks", "estimated 7.", "GB of memory", "max_memory"}, []string{"max_memory=10000000000", "max_steps=1000000000000"}},
 		{"ten thousand days", []string{"--set", "job.days=10000"},
 			[]string{"job", "GB of records", "max_record_bytes"}, []string{"max_record_bytes=1000000000000", "max_memory=100000000000", "max_draws=1000000000000", "max_steps=100000000000"}},
 		{"a million resamples", []string{"--set", "report.resamples=1000000"},

@@ -14,10 +14,12 @@ import (
 // cmdReport regenerates a results folder's summary, tables, plots and
 // report page from its records alone.
 func cmdReport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "DIR [--resamples N] [--wait]", stderr)
+	fs := newFlags("report", "DIR [--resamples N] [--all] [--plots png,svg,pdf] [--wait]", stderr)
 	resamples := fs.Int("resamples", 0, "bootstrap resamples per CI (default: the manifest's)")
+	all := fs.Bool("all", false, "bootstrap a CI for every row of summary.csv, not only those the tables, plots and report show")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	wait := fs.Bool("wait", false, "if another grind command is using the folder (a run still going), wait for it (default: exit 3 at once)")
+	plots := fs.String("plots", "svg,pdf", "figure formats, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -27,6 +29,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	if *resamples < 0 {
 		return badInput(fmt.Errorf("--resamples %d: must be positive (0 means the manifest's)", *resamples))
+	}
+	formats, err := results.ParsePlotFormats(*plots)
+	if err != nil {
+		return badInput(fmt.Errorf("--plots: %w", err))
 	}
 	dir := pos[0]
 	if st, err := os.Stat(dir); err != nil {
@@ -51,7 +57,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); err != nil {
 		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run? %w", dir, results.RunsDir, err))
 	}
-	built, page, err := writeOutputs(dir, results.BuildOptions{Resamples: *resamples})
+	built, page, err := writeOutputs(dir, results.BuildOptions{Resamples: *resamples, AllCIs: *all, PlotFormats: formats})
 	if errors.Is(err, results.ErrNoRecords) {
 		return badInput(err)
 	} else if err != nil {

@@ -36,10 +36,11 @@ func loadExperiment(path string, sets []string) (*experiments.Experiment, error)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--set key=value ...] [--wait] [--force-new]", stderr)
+	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...] [--wait] [--force-new] [--allow-external]", stderr)
 	out := fs.String("out", "", "results folder (default out/<experiment>)")
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
+	plots := fs.String("plots", "svg,pdf", "figure formats, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
 	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
 	wait := fs.Bool("wait", false, "if another grind command is using the results folder, wait for it (default: exit 3 at once)")
 	forceNew := fs.Bool("force-new", false, "if the results folder holds results of another config or shard, remove the files grind wrote there and start afresh (default: exit 2 naming what differs)")
@@ -63,6 +64,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	exp, err := loadExperiment(path, sets)
 	if err != nil {
 		return err
+	}
+	formats, err := results.ParsePlotFormats(*plots)
+	if err != nil {
+		return badInput(fmt.Errorf("--plots: %w", err))
 	}
 	shard, err := experiments.ParseShard(*shardFlag, nil)
 	if err != nil {
@@ -111,7 +116,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := sig.caught("the sweep finished, its outputs are not written"); err != nil {
 		return err
 	}
-	built, page, err := writeOutputs(*out, results.BuildOptions{})
+	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats, Workers: *workers})
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}

@@ -49,6 +49,18 @@ func AvgProbImprovement(x, y [][]float64) float64 {
 	return newPIStrata(x, y).estimate()
 }
 
+// AvgProbImprovementPoint returns AvgProbImprovement(x, y) as Point and the
+// number of runs with a value, of both agents, as N, without an interval
+// (Lo and Hi are NaN): what AvgProbImprovementCI returns but its bounds.
+func AvgProbImprovementPoint(x, y [][]float64) Interval {
+	p := newPIStrata(x, y)
+	point := p.estimate()
+	if math.IsNaN(point) {
+		return Interval{Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	return Interval{Point: point, Lo: math.NaN(), Hi: math.NaN(), N: p.nx + p.ny}
+}
+
 // AvgProbImprovementCI returns AvgProbImprovement(x, y) with a
 // percentile-bootstrap confidence interval at level. x[s][i] is the value
 // of run i of the first agent in stratum s (NaN if missing), the same i

@@ -1,0 +1,181 @@
+package agents
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/grindbench/grindbench/envs"
+)
+
+// The fast paths must give bit for bit what the plain ones give: the cached
+// logits what Logits gives, on many distinct descriptions (so the cache
+// grows) and after the parameters change and the cache is Reset.
+func TestLogitCacheIsExact(t *testing.T) {
+	s := envs.Spec{Actions: 5, Channels: []envs.Channel{
+		{Name: "x", Kind: envs.Dense, Size: 7},
+		{Name: "desc", Kind: envs.Dense, Size: 9},
+		{Name: "id", Kind: envs.Index, Size: 40},
+	}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, cfg := range []BilinearConfig{DefaultBilinear(), {Bilinear: true}, {IDChannel: true, Bias: true}} {
+		m, err := NewBilinear(s, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SetTemperature(0.7)
+		descs := make([][]float64, 300)
+		for i := range descs {
+			descs[i] = make([]float64, 9)
+			for j := range descs[i] {
+				descs[i][j] = rng.NormFloat64()
+			}
+		}
+		descs[7][3] = math.NaN() // a NaN key still hits its own entry
+		var c LogitCache
+		z1, z2 := make([]float64, 5), make([]float64, 5)
+		o := envs.NewObs(s)
+		for round := 0; round < 3; round++ {
+			for i := range m.Params() {
+				m.Params()[i] = rng.NormFloat64()
+			}
+			c.Reset(m)
+			for k := 0; k < 2000; k++ {
+				for j := range o.Dense[0] {
+					o.Dense[0][j] = rng.NormFloat64()
+				}
+				copy(o.Dense[1], descs[rng.IntN(len(descs))])
+				o.Index[2] = rng.IntN(42) - 1 // also out of range and none
+				m.Logits(z1, &o)
+				c.Logits(z2, &o)
+				for a := range z1 {
+					if math.Float64bits(z1[a]) != math.Float64bits(z2[a]) {
+						t.Fatalf("%+v round %d: cached logit %d = %v, plain %v", cfg, round, a, z2[a], z1[a])
+					}
+				}
+			}
+		}
+	}
+}
+
+// GradMask.AddTo must leave the parameters as adding the whole buffer does,
+// and the buffer zero.
+func TestGradMaskAddsWhatWasWritten(t *testing.T) {
+	s := testSpec()
+	m, _ := NewBilinear(s, DefaultBilinear())
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range m.Params() {
+		m.Params()[i] = rng.NormFloat64()
+	}
+	n := len(m.Params())
+	grad := make([]float64, n)
+	want := append([]float64(nil), m.Params()...)
+	var mask GradMask
+	mask.Resize(n)
+	o := testObs()
+	for k := 0; k < 3; k++ {
+		o.Index[2] = k
+		coef := []float64{rng.NormFloat64(), 0, rng.NormFloat64()}
+		m.AddLogitGrad(grad, o, coef)
+		m.MarkGrad(&mask, o)
+	}
+	for i, g := range grad {
+		want[i] += g
+	}
+	mask.AddTo(m.Params(), grad)
+	for i := range want {
+		if math.Float64bits(want[i]) != math.Float64bits(m.Params()[i]) || grad[i] != 0 {
+			t.Fatalf("param %d: %v, want %v (grad left %v)", i, m.Params()[i], want[i], grad[i])
+		}
+	}
+}
+
+func TestGradMaskMarksRanges(t *testing.T) {
+	for _, r := range [][2]int{{0, 1}, {0, 8}, {3, 9}, {0, 512}, {500, 1030}, {511, 513}, {1000, 1001}, {7, 7}} {
+		var m GradMask
+		m.Resize(1100)
+		m.Mark(r[0], r[1])
+		for b := 0; b*gradBlock < 1100; b++ {
+			want := r[1] > r[0] && b*gradBlock < r[1] && (b+1)*gradBlock > r[0]
+			if got := m.bits[b>>6]&(1<<(b&63)) != 0; got != want {
+				t.Fatalf("Mark(%d, %d): block %d marked %v, want %v", r[0], r[1], b, got, want)
+			}
+		}
+	}
+}
+
+// GroupGrad sums what AddLogitGrad sums, up to rounding, over steps that
+// repeat descriptions, and holds nothing back after Flush.
+func TestGroupGradSumsTheGradient(t *testing.T) {
+	s := envs.Spec{Actions: 4, Channels: []envs.Channel{
+		{Name: "x", Kind: envs.Dense, Size: 5},
+		{Name: "desc", Kind: envs.Dense, Size: 6},
+		{Name: "id", Kind: envs.Index, Size: 7},
+	}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	m, _ := NewBilinear(s, DefaultBilinear())
+	n := len(m.Params())
+	descs := make([][]float64, 40) // more than the first table size: it grows
+	for i := range descs {
+		descs[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), 0, 0, rng.NormFloat64(), 1}
+	}
+	g := m.NewGroupGrad()
+	var mask GradMask
+	for round := 0; round < 3; round++ {
+		mask.Resize(n)
+		want, got := make([]float64, n), make([]float64, n)
+		o := envs.NewObs(s)
+		for step := 0; step < 200; step++ {
+			for j := range o.Dense[0] {
+				o.Dense[0][j] = rng.NormFloat64()
+			}
+			copy(o.Dense[1], descs[rng.IntN(len(descs))])
+			o.Index[2] = rng.IntN(8) - 1 // also no identity
+			coef := []float64{rng.NormFloat64(), 0, rng.NormFloat64(), rng.NormFloat64()}
+			m.AddLogitGrad(want, &o, coef)
+			g.Add(got, &o, coef)
+		}
+		g.Flush(got, &mask)
+		for i := range want {
+			if math.Abs(want[i]-got[i]) > 1e-9*(1+math.Abs(want[i])) {
+				t.Fatalf("round %d: param %d: grouped %v, step by step %v", round, i, got[i], want[i])
+			}
+			if b := i / gradBlock; got[i] != 0 && mask.bits[b>>6]&(1<<(b&63)) == 0 {
+				t.Fatalf("round %d: param %d written but not marked", round, i)
+			}
+		}
+	}
+}
+
+func TestGradMaskAddsRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := 0; round < 200; round++ {
+		n := 1 + rng.IntN(2000)
+		var m GradMask
+		m.Resize(n)
+		p, grad := make([]float64, n), make([]float64, n)
+		want := make([]float64, n)
+		for k := rng.IntN(20); k > 0; k-- {
+			lo := rng.IntN(n)
+			hi := min(n, lo+rng.IntN(700))
+			m.Mark(lo, hi)
+			for i := lo; i < hi; i++ {
+				grad[i] = float64(i + 1)
+				want[i] = float64(i + 1)
+			}
+		}
+		m.AddTo(p, grad)
+		for i := range p {
+			if p[i] != want[i] || grad[i] != 0 {
+				t.Fatalf("round %d (n %d): param %d = %v (grad left %v), want %v", round, n, i, p[i], grad[i], want[i])
+			}
+		}
+	}
+}
+
+// Softmax skips math.Exp for the maximum: exact only while exp(0) is 1.
+func TestExpOfZeroIsOne(t *testing.T) {
+	if math.Float64bits(math.Exp(0)) != math.Float64bits(1) {
+		t.Fatalf("math.Exp(0) = %v: Softmax's shortcut would change its results", math.Exp(0))
+	}
+}

@@ -1,0 +1,109 @@
+package agents
+
+import (
+	"math"
+
+	"github.com/grindbench/grindbench/envs"
+)
+
+// actMemo remembers, per step index, the last few observations the agent
+// acted on at one generation of its weights, with their logits and (once
+// it sampled there) their probabilities. A group's members start from one
+// state and, sharing their task's noise, meet the same states again
+// wherever their actions agreed so far: those steps need neither the
+// logits nor the softmax again. Observations are compared bit for bit on
+// every channel, so a hit gives exactly what computing would.
+type actMemo struct {
+	dense, index []int // channel positions
+	width        int   // values per observation
+	actions      int
+	steps        []memoStep
+}
+
+const (
+	memoWays  = 4  // observations remembered per step index
+	memoSteps = 64 // step indices remembered
+)
+
+type memoStep struct {
+	gen      [memoWays]uint64 // 0: empty
+	first    [memoWays]uint64 // bits of the key's first value: a quick reject
+	hasProbs [memoWays]bool
+	keys     []float64 // width per way
+	logits   []float64 // actions per way
+	probs    []float64 // actions per way
+	next     int       // way to replace next
+}
+
+func newActMemo(s envs.Spec) *actMemo {
+	m := &actMemo{dense: s.Dense(), index: s.Indices(), actions: s.Actions}
+	m.width = s.DenseSize() + len(m.index)
+	return m
+}
+
+// find returns o's way at its step for generation gen, or -1.
+func (m *actMemo) find(o *envs.Obs, gen uint64) (*memoStep, int) {
+	if o.Step < 0 || o.Step >= memoSteps {
+		return nil, -1
+	}
+	if o.Step >= len(m.steps) {
+		m.steps = append(m.steps, make([]memoStep, o.Step+1-len(m.steps))...)
+	}
+	st := &m.steps[o.Step]
+	if st.keys == nil {
+		st.keys = make([]float64, memoWays*m.width)
+		st.logits = make([]float64, memoWays*m.actions)
+		st.probs = make([]float64, memoWays*m.actions)
+	}
+	var first uint64
+	if len(m.dense) > 0 && len(o.Dense[m.dense[0]]) > 0 {
+		first = math.Float64bits(o.Dense[m.dense[0]][0])
+	}
+ways:
+	for w := range memoWays {
+		if st.gen[w] != gen || st.first[w] != first {
+			continue
+		}
+		key := st.keys[w*m.width : (w+1)*m.width]
+		j := 0
+		for _, ch := range m.dense {
+			for _, v := range o.Dense[ch] {
+				if math.Float64bits(v) != math.Float64bits(key[j]) {
+					continue ways
+				}
+				j++
+			}
+		}
+		for _, ch := range m.index {
+			if float64(o.Index[ch]) != key[j] {
+				continue ways
+			}
+			j++
+		}
+		return st, w
+	}
+	return st, -1
+}
+
+// store keeps o with its logits in a way of st (replacing round robin)
+// and returns the way.
+func (m *actMemo) store(st *memoStep, o *envs.Obs, gen uint64, logits []float64) int {
+	w := st.next
+	st.next = (st.next + 1) % memoWays
+	st.gen[w], st.hasProbs[w] = gen, false
+	key := st.keys[w*m.width : (w+1)*m.width]
+	j := 0
+	for _, ch := range m.dense {
+		j += copy(key[j:], o.Dense[ch])
+	}
+	for _, ch := range m.index {
+		key[j] = float64(o.Index[ch])
+		j++
+	}
+	st.first[w] = 0
+	if m.width > 0 && len(m.dense) > 0 {
+		st.first[w] = math.Float64bits(key[0])
+	}
+	copy(st.logits[w*m.actions:(w+1)*m.actions], logits)
+	return w
+}
