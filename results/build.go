@@ -28,6 +28,12 @@ type BuildOptions struct {
 	// whole command uses the parallelism asked for.
 	Workers int
 
+	// Progress, if set, is told as Build goes: the stage ("records",
+	// "statistics", "tables", "figures") and, for figures, how many of
+	// how many are drawn. It may be called from several goroutines, never
+	// at once.
+	Progress func(stage string, done, total int)
+
 	// AllCIs bootstraps an interval for every aggregate of summary.csv.
 	// Without it (the default) only the intervals the tables, figures and
 	// report show are computed; the other rows keep their point estimates
@@ -170,7 +176,12 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if m == nil {
 		m = &Manifest{}
 	}
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
 	// A damaged record file is named and left out; the rest is built.
+	progress("records", 0, 0)
 	recs, err := readRuns(dir, readOptions{foldAttempts: true, loaded: opt.Loaded})
 	if err != nil {
 		return nil, err
@@ -187,12 +198,13 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if len(opt.PlotFormats) == 0 {
 		opt.PlotFormats = defaultPlotFormats
 	}
+	progress("statistics", 0, 0)
 	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
 
-	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers}
+	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
 	var buf bytes.Buffer
 	if err := s.writeCSV(&buf); err != nil {
 		return nil, err
@@ -201,6 +213,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		return nil, err
 	}
 
+	progress("tables", 0, 0)
 	last := s.lastDay()
 	for _, point := range s.Points {
 		sub := ""
@@ -237,6 +250,8 @@ type builder struct {
 	workers int
 	formats []string
 	jobs    []figureJob
+	// progress reports figures drawn (BuildOptions.Progress).
+	progress func(stage string, done, total int)
 }
 
 func (w *builder) write(path string, data []byte) error {

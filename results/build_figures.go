@@ -162,8 +162,17 @@ func (w *builder) envFigures(opt BuildOptions) {
 func (w *builder) render() error {
 	errs := make([]error, len(w.jobs))
 	tasks := make([]func(), len(w.jobs))
+	var mu sync.Mutex
+	drawn := 0
+	w.progress("figures", 0, len(w.jobs))
 	for i, j := range w.jobs {
 		tasks[i] = func() {
+			defer func() {
+				mu.Lock()
+				drawn++
+				w.progress("figures", drawn, len(w.jobs))
+				mu.Unlock()
+			}()
 			f := w.b.figures[j.index]
 			for _, path := range f.Files {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -7,9 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"github.com/grindbench/grindbench/experiments"
 	"github.com/grindbench/grindbench/results"
 )
@@ -95,17 +92,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	defer lock.Unlock()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opt := experiments.RunOptions{Out: *out, Workers: *workers, Log: log, Shard: shard, ForceNew: *forceNew, AllowExternal: *allowExternal}
-	var bar *progressbar.ProgressBar
-	if f, ok := stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions(len(runs),
-			progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("runs"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish())
-		opt.Progress = func(done, total int) { bar.Set(done) }
-	}
+	prog := newProgress(stderr, *quiet)
+	opt.Progress = prog.runs
+	prog.runs(0, len(runs))
 	res, err := experiments.Run(sig.ctx, exp, opt)
-	if bar != nil {
-		bar.Finish()
+	if err == nil {
+		prog.runs(len(runs), len(runs)) // also when every run was done before
 	}
 	if err != nil {
 		return sig.wrap(err)
@@ -116,7 +108,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := sig.caught("the sweep finished, its outputs are not written"); err != nil {
 		return err
 	}
-	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats, Workers: *workers})
+	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats, Workers: *workers, Progress: prog.outputs})
+	prog.done()
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
