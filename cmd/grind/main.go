@@ -171,10 +171,26 @@ func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// helpOut is where --help and `grind help CMD` print: standard output, so
+// that help can be paged and grepped. realMain sets it.
+var helpOut io.Writer = os.Stdout
+
 func realMain(args []string, stdout, stderr io.Writer) int {
+	helpOut = stdout
+	if len(args) >= 2 && args[0] == "help" {
+		args = []string{args[1], "--help"} // grind help CMD = grind CMD --help
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		fmt.Fprintf(stdout, "grind %s (%s, %s/%s)\n", experiments.CodeVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -189,7 +205,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			return exitCode(err)
 		}
 	}
-	fmt.Fprintf(stderr, "grind: unknown command %q\n\n", args[0])
+	fmt.Fprintf(stderr, "grind: unknown command %q%s\n\n", args[0], suggest(args[0], names))
 	usage(stderr)
 	return exitBadInput
 }
@@ -200,7 +216,8 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'grind COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'grind help COMMAND' (or 'grind COMMAND --help') for a command's flags;")
+	fmt.Fprintln(w, "'grind --version' for the build.")
 }
 
 // multiFlag collects a repeated string flag.
@@ -209,22 +226,80 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// newFlags returns a flag set that prints its usage to stderr and returns
-// errors instead of exiting.
+// newFlags returns a flag set that returns errors instead of exiting. Its
+// usage goes to standard output when asked for (--help), to standard error
+// after a bad flag.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("grind "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: grind %s %s\n\nFlags:\n", name, synopsis)
+		w := stderr
+		if helpAsked {
+			w = helpOut
+		}
+		fmt.Fprintf(w, "Usage: grind %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
 	}
 	return fs
+}
+
+// helpAsked is set while parsing arguments that ask for help.
+var helpAsked bool
+
+// suggest returns "; did you mean X?" for the name in known nearest to bad
+// (within a third of its length in edits), or "".
+func suggest(bad string, known []string) string {
+	best, bestD := "", -1
+	for _, k := range known {
+		if d := editDist(bad, k); bestD < 0 || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" || best == bad || bestD > max(1, len(bad)/3) {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDist is the optimal string alignment distance between a and b, by
+// bytes: insertions, deletions, substitutions and swaps of neighbours (rnu
+// is one edit from run).
+func editDist(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // parseInterleaved parses flags that may come after positional arguments
 // (grind run CONFIG --out DIR) and returns the positionals.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	helpAsked = false
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			helpAsked = true
+		}
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {

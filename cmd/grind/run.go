@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/grindbench/grindbench/experiments"
 	"github.com/grindbench/grindbench/results"
@@ -24,6 +26,9 @@ func loadExperiment(path string, sets []string) (*experiments.Experiment, error)
 	case builtIn(path):
 		exp, err = experiments.LoadShipped(path, sets)
 	default:
+		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) && !strings.ContainsAny(path, `/\`) && !strings.HasSuffix(path, ".toml") {
+			return nil, badInput(fmt.Errorf("%q is neither a file nor a built-in experiment (built-in: %s)%s", path, strings.Join(experiments.Shipped(), ", "), suggest(path, experiments.Shipped())))
+		}
 		exp, err = experiments.Load(path, sets)
 	}
 	if err != nil {

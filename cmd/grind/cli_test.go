@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// The command line's conventions, one row each: help on standard output
+// (grind help CMD is CMD --help), --version, did-you-mean for commands and
+// built-in experiment names, bad flags on standard error with exit 2.
+func TestCLIConventions(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		code      int
+		stdout    string
+		stderr    string
+		notStdout string
+	}{
+		{"help CMD on stdout", []string{"help", "run"}, 0, "Usage: grind run [CONFIG]", "", ""},
+		{"--help on stdout", []string{"compare", "--help"}, 0, "Usage: grind compare BASE NEW", "", ""},
+		{"general help", []string{"help"}, 0, "grind help COMMAND", "", ""},
+		{"version", []string{"--version"}, 0, "grind ", "", ""},
+		{"command typo", []string{"rnu"}, 2, "", `unknown command "rnu"; did you mean "run"?`, ""},
+		{"experiment typo", []string{"run", "headlin"}, 2, "", `did you mean "headline"?`, ""},
+		{"bad flag on stderr", []string{"run", "--bogus"}, 2, "", "flag provided but not defined: -bogus", "Usage"},
+		{"stray argument", []string{"schema", "extra"}, 2, "", "schema takes no arguments", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := realMain(tc.args, &out, &errOut)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout %s\nstderr %s", code, tc.code, out.String(), errOut.String())
+			}
+			if !strings.Contains(out.String(), tc.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tc.stdout, out.String())
+			}
+			if !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, errOut.String())
+			}
+			if tc.notStdout != "" && strings.Contains(out.String(), tc.notStdout) {
+				t.Errorf("stdout has %q:\n%s", tc.notStdout, out.String())
+			}
+		})
+	}
+}
