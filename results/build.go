@@ -206,7 +206,11 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
 	var buf bytes.Buffer
-	if err := s.writeCSV(&buf); err != nil {
+	sweep, err := sweepColumns(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeCSVSweep(&buf, sweep); err != nil {
 		return nil, err
 	}
 	if err := w.write(filepath.Join(dir, SummaryFile), buf.Bytes()); err != nil {

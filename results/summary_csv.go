@@ -2,8 +2,10 @@ package results
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -36,9 +38,18 @@ var summaryCSVHeader = []string{
 // and level empty, as has an interval no resample could bound. Floats are written with six
 // significant digits (strconv.FormatFloat(v, 'g', 6, 64)) so the output is
 // byte-stable.
-func (s *Summary) writeCSV(w io.Writer) error {
+func (s *Summary) writeCSV(w io.Writer) error { return s.writeCSVSweep(w, sweepCols{}) }
+
+// writeCSVSweep is writeCSV with one more column per swept knob, named by
+// its knob path, holding the row's point's value of it: a sweep's
+// independent variables as typed columns, ready to pivot on.
+func (s *Summary) writeCSVSweep(w io.Writer, sweep sweepCols) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(summaryCSVHeader); err != nil {
+	header := slices.Clone(summaryCSVHeader)
+	for _, c := range sweep.cols {
+		header = append(header, c.name)
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	cell := func(kind string, c Cell) []string {
@@ -86,6 +97,14 @@ func (s *Summary) writeCSV(w io.Writer) error {
 			ciCol(p.Lo, p.Hi, p.Lo), ciCol(p.Lo, p.Hi, p.Hi), ciCol(p.Lo, p.Hi, s.Level), formatFloat(p.P),
 		})
 	}
+	if len(sweep.cols) > 0 {
+		for i, r := range rows {
+			vals := sweep.values[r[1]] // r[1] is the point
+			for _, c := range sweep.cols {
+				rows[i] = append(rows[i], formatSweepValue(vals[c.name]))
+			}
+		}
+	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err
 	}
@@ -103,4 +122,21 @@ func ciCol(lo, hi, v float64) string {
 
 func formatFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// formatSweepValue writes a swept knob's value for summary.csv.
+func formatSweepValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
 }

@@ -17,7 +17,7 @@ type SummaryKind struct {
 
 var summaryColumnDocs = map[string]string{
 	"kind":             "row kind (see the kinds below); every kind fills the columns its description names, others are empty",
-	"point":            "sweep point label (\"default\" without a [sweep]); `grind export` adds each swept knob as a typed column",
+	"point":            "sweep point label (\"default\" without a [sweep]); with a [sweep], one more column per swept knob follows the last column, named by its knob path (env.verifier.coverage) and holding the point's value",
 	"split":            "evaluation split; \"all\", \"prior\" or \"held-out\" for rows averaged over splits",
 	"day":              "checkpoint: days completed (0 = before the job)",
 	"agent":            "agent name",

@@ -119,4 +119,21 @@ func TestExportParquet(t *testing.T) {
 	if _, ok := sum[0]["n"].(int64); !ok {
 		t.Fatalf("summary n is %T, want an integer column", sum[0]["n"])
 	}
+	// summary.csv carries each swept knob as a column of its own, typed
+	// (so the Parquet copy has an integer group_size and a float coverage).
+	csvText, err := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := strings.SplitN(string(csvText), "\n", 2)[0]
+	if !strings.HasSuffix(header, ",env.verifier.coverage,env.grind.group_size") {
+		t.Fatalf("summary.csv header lacks the swept knobs: %s", header)
+	}
+	for _, r := range sum {
+		cov, ok := r["env.verifier.coverage"].(float64)
+		gs, ok2 := r["env.grind.group_size"].(int64)
+		if label := "coverage=" + strconv.FormatFloat(cov, 'g', -1, 64) + ",group_size=" + strconv.FormatInt(gs, 10); !ok || !ok2 || r["point"] != label {
+			t.Fatalf("summary row %v: sweep columns do not match its point", r)
+		}
+	}
 }
