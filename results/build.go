@@ -218,6 +218,9 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	}
 
 	progress("tables", 0, 0)
+	if err := w.sweepViews(sweep); err != nil {
+		return nil, err
+	}
 	last := s.lastDay()
 	for _, point := range s.Points {
 		sub := ""

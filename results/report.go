@@ -91,6 +91,10 @@ type reportSection struct {
 	Tables []reportTable
 	Plots  []reportPlot
 	Wide   bool // a single figure, shown full width
+	// Folded sections (a sweep's per-point tables and figures) are shown
+	// closed, their figures linked from the folder rather than embedded,
+	// so the page grows with the metrics, not with points x metrics.
+	Folded bool
 }
 
 // reportTable is one table. Rows are already formatted; Align holds a
@@ -114,6 +118,7 @@ type reportPlot struct {
 	Caption string
 	Source  string
 	Src     template.HTMLAttr // src="data:...": base64 needs no escaping, and html/template would write each '+' as &#43;
+	Linked  bool              // Src names a file of the folder instead of embedding it
 }
 
 // reportRun is one manifest run with its hash checked against its file.
@@ -214,7 +219,7 @@ func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
 // sectionOrder is the order of Build's sections on the page; sections it
 // does not list follow in order of appearance.
 var sectionOrder = []string{
-	sectionHeadline, sectionCurves, sectionSession, sectionGap, sectionForgetting,
+	sectionSweep, sectionHeadline, sectionCurves, sectionSession, sectionGap, sectionForgetting,
 	sectionImprovement, sectionProfiles, sectionReward, sectionEnvs,
 }
 
@@ -271,9 +276,17 @@ func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportP
 		t.ID, t.Source = p.uniqueID("table", tf.Name), sources(tf.Files)
 		tables = append(tables, t)
 	}
+	sweep := built.Summary != nil && len(built.Summary.Points) > 1
 	for _, f := range built.figures {
 		source := sources(f.Files)
-		src, err := embedImage(f.Files)
+		var src template.HTMLAttr
+		var err error
+		linked := sweep && f.Section != sectionSweep
+		if linked {
+			src = linkImage(dir, f.Files)
+		} else {
+			src, err = embedImage(f.Files)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -285,7 +298,7 @@ func (p *reportPage) outputs(dir string, built *Built) ([]reportTable, []reportP
 		}
 		plots = append(plots, reportPlot{
 			ID: p.uniqueID("plot", f.Name), Section: cmp.Or(f.Section, reportPlotsSection),
-			Title: cmp.Or(f.Title, f.Name), Caption: f.Caption, Source: source, Src: src,
+			Title: cmp.Or(f.Title, f.Name), Caption: f.Caption, Source: source, Src: src, Linked: linked,
 		})
 	}
 	var rest []string
@@ -330,6 +343,9 @@ func (p *reportPage) sections(tables []reportTable, plots []reportPlot) []report
 	for i := range out {
 		out[i].ID = p.uniqueID("sec", out[i].Title)
 		out[i].Wide = len(out[i].Plots) == 1
+		for _, pl := range out[i].Plots {
+			out[i].Folded = out[i].Folded || pl.Linked
+		}
 	}
 	return out
 }
@@ -357,6 +373,20 @@ func tableOf(t *table) reportTable {
 		rt.Rows = append(rt.Rows, cells)
 	}
 	return rt
+}
+
+// linkImage returns the src attribute of an <img> naming the first SVG
+// among files (else the first PNG) by its path relative to the folder: the
+// page shows it when opened in the folder.
+func linkImage(dir string, files []string) template.HTMLAttr {
+	for _, ext := range []string{".svg", ".png"} {
+		for _, f := range files {
+			if strings.EqualFold(filepath.Ext(f), ext) {
+				return template.HTMLAttr(`src="` + template.HTMLEscapeString(filepath.ToSlash(rel(dir, f))) + `" loading="lazy"`)
+			}
+		}
+	}
+	return ""
 }
 
 // embedImage returns the src attribute of an <img> showing the first PNG

@@ -83,6 +83,7 @@ code { font-family: ui-monospace, "Liberation Mono", monospace; font-size: 0.95e
 {{range .Sections}}
 <section id="{{.ID}}">
 <h2>{{.Title}}</h2>
+{{if .Folded}}<details><summary>Per sweep point: {{len .Tables}} tables, {{len .Plots}} figures (figures load from this folder's plots/)</summary>{{end}}
 {{range .Tables}}{{template "table" .}}{{end}}
 {{if .Plots}}<div class="figs{{if .Wide}} main{{end}}">
 {{range .Plots}}<figure id="{{.ID}}">
@@ -90,6 +91,7 @@ code { font-family: ui-monospace, "Liberation Mono", monospace; font-size: 0.95e
 <figcaption><strong>{{.Title}}.</strong>{{if .Caption}} {{.Caption}}{{end}} <span class="source">{{.Source}}</span></figcaption>
 </figure>
 {{end}}</div>{{end}}
+{{if .Folded}}</details>{{end}}
 </section>
 {{end}}
 

@@ -82,8 +82,31 @@ func TestExportParquet(t *testing.T) {
 	if _, err := experiments.Run(context.Background(), exp, experiments.RunOptions{Out: dir}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := results.Build(dir, results.BuildOptions{}); err != nil {
+	built, err := results.Build(dir, results.BuildOptions{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	page, err := results.WriteReport(dir, built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sweep views: a table per shown split with a row per point, a
+	// figure of the metric against each swept knob, the report opening with
+	// them and folding the per-point sections.
+	for _, f := range []string{"tables/sweep_success_greedy_train.md", "tables/sweep_success_greedy_inspan.csv",
+		"plots/sweep/success_greedy_train_env.verifier.coverage.svg", "plots/sweep/success_greedy_inspan_env.grind.group_size.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("no sweep view %s: %v", f, err)
+		}
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(html)
+	sweepAt, pointAt := strings.Index(h, "Sweep: the metric against each swept knob"), strings.Index(h, "<details><summary>Per sweep point")
+	if sweepAt < 0 || pointAt < 0 || sweepAt > pointAt || !strings.Contains(h, "success_greedy on train against env.verifier.coverage") {
+		t.Errorf("the report does not open with the sweep views and fold the per-point sections (sweep at %d, folded at %d)", sweepAt, pointAt)
 	}
 	var out, errOut strings.Builder
 	if code := realMain([]string{"export", dir}, &out, &errOut); code != 0 {
