@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // BuildOptions steers Build. Zero values take the manifest's settings or
@@ -293,7 +294,14 @@ func (w *builder) tables(point, sub string, day int) error {
 				if len(s.Points) > 1 {
 					w.b.Headline += "point " + point + "\n"
 				}
-				w.b.Headline += buf.String()
+				// The closing table of grind run: agents' cells without
+				// their intervals (the differences keep theirs), to fit a
+				// terminal; the full table is in tables/.
+				var short bytes.Buffer
+				if err := compactTable(t).Write(&short, FormatText); err != nil {
+					return err
+				}
+				w.b.Headline += short.String()
 			}
 		}
 		w.b.tables = append(w.b.tables, tf)
@@ -378,4 +386,44 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// compactTable returns t with every agent column's cells cut to their
+// point estimate: "0.58 [0.53, 0.62] *" becomes "0.58*". Difference
+// columns (a header with " − ") keep their intervals.
+func compactTable(t *table) *table {
+	c := *t
+	c.Caption = wrapWords(strings.SplitN(t.Caption, ". ", 2)[0]+". Agent columns: IQM over runs; differences paired by seed with 95% CIs (full table with every CI: tables/"+t.Name+".txt).", 100)
+	c.Rows = make([][]string, len(t.Rows))
+	for i, row := range t.Rows {
+		c.Rows[i] = slices.Clone(row)
+		for j := 1; j < len(row) && j < len(t.Header); j++ {
+			if strings.Contains(t.Header[j], " − ") {
+				continue
+			}
+			if f := strings.Fields(row[j]); len(f) > 0 {
+				c.Rows[i][j] = f[0]
+			}
+		}
+	}
+	return &c
+}
+
+// wrapWords breaks text into lines of at most width runes at spaces.
+func wrapWords(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		l := utf8.RuneCountInString(w)
+		if i > 0 && n+1+l > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += l
+	}
+	return b.String()
 }

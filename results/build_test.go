@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // writeResults writes a results folder: a manifest and one run file per
@@ -282,5 +283,26 @@ func TestBuildBootstrapsWhatItReads(t *testing.T) {
 	}
 	if with == 0 || with == len(some)-1 {
 		t.Errorf("%d of %d rows have an interval: want some, not all", with, len(some)-1)
+	}
+}
+
+// The closing table grind run prints keeps agents' point estimates and the
+// differences' intervals, and wraps its caption, so the default
+// experiment's fits a 100-column terminal.
+func TestCompactTableFits(t *testing.T) {
+	tb := &table{Name: "splits_success_greedy", Caption: "success_greedy at day 8. Rows are splits, columns agents: a long method sentence that would not fit.",
+		Header: []string{"split", "frozen", "frozen-tuned", "rlvr", "frozen − frozen-tuned", "rlvr − frozen-tuned"},
+		Rows: [][]string{{"outspan-pre@0.75", "0.35 [0.32, 0.38]", "0.35 [0.31, 0.38]", "0.48 [0.45, 0.51] *", "+0.00 [+0.00, +0.00]", "+0.13 [+0.11, +0.15]"}}}
+	var b strings.Builder
+	if err := compactTable(tb).Write(&b, FormatText); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("line of %d columns: %s", n, line)
+		}
+	}
+	if !strings.Contains(b.String(), "0.48*") && !strings.Contains(b.String(), "0.48 *") || !strings.Contains(b.String(), "+0.13 [+0.11, +0.15]") {
+		t.Errorf("compact table lost a value:\n%s", b.String())
 	}
 }
