@@ -292,7 +292,7 @@ func TestBuildBootstrapsWhatItReads(t *testing.T) {
 func TestCompactTableFits(t *testing.T) {
 	tb := &table{Name: "splits_success_greedy", Caption: "success_greedy at day 8. Rows are splits, columns agents: a long method sentence that would not fit.",
 		Header: []string{"split", "frozen", "frozen-tuned", "rlvr", "frozen − frozen-tuned", "rlvr − frozen-tuned"},
-		Rows: [][]string{{"outspan-pre@0.75", "0.35 [0.32, 0.38]", "0.35 [0.31, 0.38]", "0.48 [0.45, 0.51] *", "+0.00 [+0.00, +0.00]", "+0.13 [+0.11, +0.15]"}}}
+		Rows:   [][]string{{"outspan-pre@0.75", "0.35 [0.32, 0.38]", "0.35 [0.31, 0.38]", "0.48 [0.45, 0.51] *", "+0.00 [+0.00, +0.00]", "+0.13 [+0.11, +0.15]"}}}
 	var b strings.Builder
 	if err := compactTable(tb).Write(&b, FormatText); err != nil {
 		t.Fatal(err)
@@ -302,7 +302,7 @@ func TestCompactTableFits(t *testing.T) {
 			t.Errorf("line of %d columns: %s", n, line)
 		}
 	}
-	if !strings.Contains(b.String(), "0.48*") && !strings.Contains(b.String(), "0.48 *") || !strings.Contains(b.String(), "+0.13 [+0.11, +0.15]") {
+	if !strings.Contains(b.String(), "│ 0.48 │") || !strings.Contains(b.String(), "+0.13 [+0.11, +0.15]") {
 		t.Errorf("compact table lost a value:\n%s", b.String())
 	}
 }
