@@ -15,32 +15,9 @@ import (
 	"github.com/grindbench/grindbench/experiments"
 )
 
-// killConfig is a sweep of 16 runs whose run phase and output phase each
-// take a second or two on two cores.
-const killConfig = `
-experiment = "kill"
-seeds = 8
-[job]
-days = 4
-tasks = 384
-[eval]
-tasks = 32
-[report]
-baseline = "frozen"
-resamples = 200
-[pretrain]
-tasks = 500
-[env]
-family = "skills"
-[env.grind]
-group_size = 4
-[[agent]]
-name = "frozen"
-mechanisms = ["frozen"]
-[[agent]]
-name = "rlvr"
-mechanisms = ["rlvr"]
-`
+// killSets make sweepConfig a sweep of 16 runs whose run phase and output
+// phase each take a second or two on two cores.
+var killSets = []string{"seeds=8", "job.tasks=384", "eval.tasks=32", "pretrain.tasks=500", "report.resamples=200"}
 
 // TestKill9ResumesIdentically kills grind run with SIGKILL at random
 // moments of a sweep (alternately in the run phase and the output phase of
@@ -60,17 +37,21 @@ func TestKill9ResumesIdentically(t *testing.T) {
 		kills = n
 	}
 	work := t.TempDir()
-	cfg := filepath.Join(work, "kill.toml")
-	if err := os.WriteFile(cfg, []byte(killConfig), 0o644); err != nil {
+	cfg := filepath.Join(work, "sweep.toml")
+	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exp, err := experiments.Load(cfg, nil)
+	exp, err := experiments.Load(cfg, killSets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	total := len(experiments.Plan(exp))
 	run := func(out string) *exec.Cmd {
-		return exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2")
+		args := []string{"run", cfg, "--out", out, "--quiet", "--workers", "2"}
+		for _, s := range killSets {
+			args = append(args, "--set", s)
+		}
+		return exec.Command(bin, args...)
 	}
 	// The uninterrupted run, timed: when its last run file appears the
 	// output phase begins.

@@ -57,31 +57,41 @@ func countRuns(dir string) int {
 	return len(m)
 }
 
+// startSweep writes sweepConfig to a file and starts the grind binary
+// running it into a folder (with extra arguments), and waits until n runs
+// have finished: the config, the folder, the process and its stderr.
+func startSweep(t *testing.T, bin string, n int, extra ...string) (cfg, out string, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	work := t.TempDir()
+	cfg = filepath.Join(work, "sweep.toml")
+	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(work, "out")
+	cmd = exec.Command(bin, append([]string{"run", cfg, "--out", out, "--quiet", "--workers", "2"}, extra...)...)
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for countRuns(out) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs not finished within 60 s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cfg, out, cmd, stderr
+}
+
 // interruptAndResume starts a sweep, sends sig once some runs are done,
 // checks nothing partial is left, reruns it, and compares every record
 // with an uninterrupted run.
 func interruptAndResume(t *testing.T, sig syscall.Signal) {
 	bin := buildGrind(t)
-	work := t.TempDir()
-	cfg := filepath.Join(work, "sweep.toml")
-	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(work, "out")
-	cmd := exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for countRuns(out) < 5 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no run finished within 60 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cfg, out, cmd, stderr := startSweep(t, bin, 5)
+	work := filepath.Dir(out)
 	sent := time.Now()
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
