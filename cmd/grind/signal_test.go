@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,18 +40,41 @@ name = "rlvr"
 mechanisms = ["rlvr"]
 `
 
+// grindBin is the command, built once per test binary by buildGrind and
+// removed by TestMain.
+var grindBin struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
 // buildGrind compiles the command once per test binary.
 func buildGrind(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "grind")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	grindBin.once.Do(func() {
+		if grindBin.dir, grindBin.err = os.MkdirTemp("", "grind-test-bin-*"); grindBin.err != nil {
+			return
+		}
+		grindBin.path = filepath.Join(grindBin.dir, "grind")
+		if out, err := exec.Command("go", "build", "-o", grindBin.path, ".").CombinedOutput(); err != nil {
+			grindBin.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if grindBin.err != nil {
+		t.Fatal(grindBin.err)
 	}
-	return bin
+	return grindBin.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if grindBin.dir != "" {
+		os.RemoveAll(grindBin.dir)
+	}
+	os.Exit(code)
 }
 
 func countRuns(dir string) int {
