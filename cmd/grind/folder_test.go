@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -410,27 +409,7 @@ func TestCostlyConfigsAreRefused(t *testing.T) {
 // the holder), report too; report --wait waits for the sweep and then
 // builds the whole folder.
 func TestSecondWriterIsRefused(t *testing.T) {
-	bin := buildGrind(t)
-	work := t.TempDir()
-	cfg := filepath.Join(work, "sweep.toml")
-	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(work, "out")
-	cmd := exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2", "--set", "seeds=12")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	deadline := time.Now().Add(60 * time.Second)
-	for countRuns(out) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("no run finished within 60 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cfg, out, cmd, stderr := startSweep(t, buildGrind(t), 1, "--set", "seeds=12")
 	code, _, errs := cliRun(t, "run", cfg, "--out", out, "--quiet", "--set", "seeds=12")
 	if code != 3 || !strings.Contains(errs, "in use by another grind command") || !strings.Contains(errs, "pid "+strconv.Itoa(cmd.Process.Pid)) {
 		t.Errorf("second grind run: exit %d, stderr %q; want 3 naming the running one (pid %d)", code, errs, cmd.Process.Pid)

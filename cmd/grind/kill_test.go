@@ -15,36 +15,13 @@ import (
 	"github.com/grindbench/grindbench/experiments"
 )
 
-// killConfig is a sweep of 16 runs whose run phase and output phase each
-// take about a second on two cores.
-const killConfig = `
-experiment = "kill"
-seeds = 8
-[job]
-days = 3
-tasks = 128
-[eval]
-tasks = 32
-[report]
-baseline = "frozen"
-resamples = 200
-[pretrain]
-tasks = 500
-[env]
-family = "skills"
-[env.grind]
-group_size = 4
-[[agent]]
-name = "frozen"
-mechanisms = ["frozen"]
-[[agent]]
-name = "rlvr"
-mechanisms = ["rlvr"]
-`
+// killSets make sweepConfig a sweep of 16 runs whose run phase and output
+// phase each take a second or two on two cores.
+var killSets = []string{"seeds=8", "job.tasks=384", "eval.tasks=32", "pretrain.tasks=500", "report.resamples=200"}
 
 // TestKill9ResumesIdentically kills grind run with SIGKILL at random
-// moments of a sweep (drawn uniformly over an uninterrupted run's wall
-// time, so in the run phase and the output phase alike), resumes each
+// moments of a sweep (alternately in the run phase and the output phase of
+// an uninterrupted run's timing, uniformly within each), resumes each
 // time, and checks that the folder is byte for byte what an uninterrupted
 // run writes: records, manifest, summary, tables, figures and report page.
 // GRIND_KILLS sets the number of kills: a few in CI, 20 under make
@@ -60,31 +37,61 @@ func TestKill9ResumesIdentically(t *testing.T) {
 		kills = n
 	}
 	work := t.TempDir()
-	cfg := filepath.Join(work, "kill.toml")
-	if err := os.WriteFile(cfg, []byte(killConfig), 0o644); err != nil {
+	cfg := filepath.Join(work, "sweep.toml")
+	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exp, err := experiments.Load(cfg, nil)
+	exp, err := experiments.Load(cfg, killSets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	total := len(experiments.Plan(exp))
 	run := func(out string) *exec.Cmd {
-		return exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2")
+		args := []string{"run", cfg, "--out", out, "--quiet", "--workers", "2"}
+		for _, s := range killSets {
+			args = append(args, "--set", s)
+		}
+		return exec.Command(bin, args...)
 	}
+	// The uninterrupted run, timed: when its last run file appears the
+	// output phase begins.
 	ref := filepath.Join(work, "ref")
+	cmd := run(ref)
+	var refOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &refOut, &refOut
 	began := time.Now()
-	if b, err := run(ref).CombinedOutput(); err != nil {
-		t.Fatalf("uninterrupted run: %v\n%s", err, b)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var runPhase time.Duration
+	for runPhase == 0 {
+		select {
+		case err := <-exited:
+			t.Fatalf("uninterrupted run: %v before its runs were seen to finish\n%s", err, refOut.String())
+		case <-time.After(5 * time.Millisecond):
+			if countRuns(ref) == total {
+				runPhase = time.Since(began)
+			}
+		}
+	}
+	if err := <-exited; err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, refOut.String())
 	}
 	wall := time.Since(began)
 	want := readFiles(t, ref)
 
+	// Kills alternate between the run phase and the output phase, each at
+	// a moment drawn uniformly within it.
 	rng := rand.New(rand.NewPCG(11, uint64(kills)))
 	phases := map[string]int{}
 	for i := range kills {
 		dir := filepath.Join(work, "kill-"+strconv.Itoa(i))
-		at := time.Duration(rng.Float64() * float64(wall))
+		at := time.Duration(rng.Float64() * float64(runPhase))
+		if i%2 == 1 {
+			at = runPhase + time.Duration(rng.Float64()*float64(wall-runPhase))
+		}
 		cmd := run(dir)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -121,5 +128,6 @@ func TestKill9ResumesIdentically(t *testing.T) {
 		}
 		os.RemoveAll(dir)
 	}
-	t.Logf("%d kills -9 over a %v sweep of %d runs: %v; every resumed folder identical to the uninterrupted one", kills, wall.Round(time.Millisecond), total, phases)
+	t.Logf("%d kills -9 over a sweep of %d runs (run phase %v, output phase %v): %v; every resumed folder identical to the uninterrupted one",
+		kills, total, runPhase.Round(time.Millisecond), (wall - runPhase).Round(time.Millisecond), phases)
 }

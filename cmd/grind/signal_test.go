@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,18 +40,41 @@ name = "rlvr"
 mechanisms = ["rlvr"]
 `
 
+// grindBin is the command, built once per test binary by buildGrind and
+// removed by TestMain.
+var grindBin struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
 // buildGrind compiles the command once per test binary.
 func buildGrind(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "grind")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	grindBin.once.Do(func() {
+		if grindBin.dir, grindBin.err = os.MkdirTemp("", "grind-test-bin-*"); grindBin.err != nil {
+			return
+		}
+		grindBin.path = filepath.Join(grindBin.dir, "grind")
+		if out, err := exec.Command("go", "build", "-o", grindBin.path, ".").CombinedOutput(); err != nil {
+			grindBin.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if grindBin.err != nil {
+		t.Fatal(grindBin.err)
 	}
-	return bin
+	return grindBin.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if grindBin.dir != "" {
+		os.RemoveAll(grindBin.dir)
+	}
+	os.Exit(code)
 }
 
 func countRuns(dir string) int {
@@ -57,31 +82,41 @@ func countRuns(dir string) int {
 	return len(m)
 }
 
+// startSweep writes sweepConfig to a file and starts the grind binary
+// running it into a folder (with extra arguments), and waits until n runs
+// have finished: the config, the folder, the process and its stderr.
+func startSweep(t *testing.T, bin string, n int, extra ...string) (cfg, out string, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	work := t.TempDir()
+	cfg = filepath.Join(work, "sweep.toml")
+	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(work, "out")
+	cmd = exec.Command(bin, append([]string{"run", cfg, "--out", out, "--quiet", "--workers", "2"}, extra...)...)
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for countRuns(out) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d runs not finished within 60 s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cfg, out, cmd, stderr
+}
+
 // interruptAndResume starts a sweep, sends sig once some runs are done,
 // checks nothing partial is left, reruns it, and compares every record
 // with an uninterrupted run.
 func interruptAndResume(t *testing.T, sig syscall.Signal) {
 	bin := buildGrind(t)
-	work := t.TempDir()
-	cfg := filepath.Join(work, "sweep.toml")
-	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(work, "out")
-	cmd := exec.Command(bin, "run", cfg, "--out", out, "--quiet", "--workers", "2")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for countRuns(out) < 5 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no run finished within 60 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cfg, out, cmd, stderr := startSweep(t, bin, 5)
+	work := filepath.Dir(out)
 	sent := time.Now()
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
