@@ -13,6 +13,7 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/textdist"
 )
 
 // A knob path is a dotted list of segments: the toml tags of the config's
@@ -615,7 +616,7 @@ func didYouMean(bad string, known []string) string {
 	lb := strings.ToLower(bad)
 	best, bestD := "", math.MaxInt
 	for _, k := range known {
-		d := editDistance(lb, strings.ToLower(k))
+		d := textdist.OSA(lb, strings.ToLower(k))
 		if d < bestD {
 			best, bestD = k, d
 		}
@@ -639,7 +640,7 @@ func didYouMean(bad string, known []string) string {
 		if len(short) < 2 || short[0] != long[0] || !isSubsequence(short, long) {
 			continue
 		}
-		if d := editDistance(lb, lk); d < bestD {
+		if d := textdist.OSA(lb, lk); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -658,33 +659,6 @@ func isSubsequence(short, long string) bool {
 		}
 	}
 	return i == len(short)
-}
-
-// editDistance is the optimal string alignment distance between a and b,
-// by bytes: Levenshtein's insertions, deletions and substitutions, plus
-// swaps of two adjacent bytes (sedes for seeds is one edit).
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // deepCopy copies v so that the copy shares no pointers, slices or maps

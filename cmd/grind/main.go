@@ -25,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/internal/textdist"
 	"github.com/grindbench/grindbench/results"
 )
 
@@ -253,7 +254,7 @@ var helpAsked bool
 func suggest(bad string, known []string) string {
 	best, bestD := "", -1
 	for _, k := range known {
-		if d := editDist(bad, k); bestD < 0 || d < bestD {
+		if d := textdist.OSA(bad, k); bestD < 0 || d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -261,33 +262,6 @@ func suggest(bad string, known []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-// editDist is the optimal string alignment distance between a and b, by
-// bytes: insertions, deletions, substitutions and swaps of neighbours (rnu
-// is one edit from run).
-func editDist(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // parseInterleaved parses flags that may come after positional arguments
