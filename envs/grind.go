@@ -13,13 +13,40 @@ import "fmt"
 //     again.
 //   - GroupSize: rollouts of one instance whose verdicts are learned from
 //     together.
+//   - Retries: further attempts at the same instance after the first,
+//     each made after the previous attempt's verdict has arrived (needs
+//     resets: a retry is a reset to an identical instance).
+//   - Flakiness: probability that a correct step fails anyway (the world,
+//     not the verifier, fails it); keyed per (seed, task, attempt, step).
+//   - Granularity: "attempt" gives one verdict per attempt; "step" one
+//     verdict per step.
+//   - AttemptCost: simulated time one attempt takes.
+//   - Delay: simulated time from an attempt's end until its verdict
+//     arrives; learners learn only from verdicts that have arrived.
+//   - DayBudget: simulated time a day may spend on attempts; the day ends
+//     when it is spent (0: no budget, every session runs all its slots).
 type GrindConfig struct {
-	Resets    bool `toml:"resets" doc:"whether an identical task instance can be attempted again"`
-	GroupSize int  `toml:"group_size" range:"1,256" doc:"parallel rollouts per task instance (needs resets)"`
+	Resets      bool    `toml:"resets" doc:"whether an identical task instance can be attempted again"`
+	GroupSize   int     `toml:"group_size" range:"1,256" doc:"parallel rollouts per task instance (needs resets)"`
+	Retries     int     `toml:"retries" range:"0,64" doc:"further attempts at one instance, each after the previous verdict has arrived (needs resets)"`
+	Flakiness   float64 `toml:"flakiness" range:"0,1" doc:"probability that a correct step fails anyway"`
+	Granularity string  `toml:"granularity" doc:"verdict granularity: attempt (one verdict per attempt) or step (one per step)"`
+	AttemptCost float64 `toml:"attempt_cost" range:"1e-9,1e9" doc:"simulated time one attempt takes"`
+	Delay       float64 `toml:"delay" range:"0,1e9" doc:"simulated time from an attempt's end until its verdict arrives"`
+	DayBudget   float64 `toml:"day_budget" range:"0,1e12" doc:"simulated time a day may spend on attempts; the day ends when it is spent (0: no budget)"`
 }
 
-// DefaultGrind allows resets and runs one rollout per task.
-func DefaultGrind() GrindConfig { return GrindConfig{Resets: true, GroupSize: 1} }
+// Verdict granularities.
+const (
+	GranularityAttempt = "attempt"
+	GranularityStep    = "step"
+)
+
+// DefaultGrind allows resets and runs one rollout per task, one attempt per
+// instance, one verdict per attempt, arriving as the attempt ends.
+func DefaultGrind() GrindConfig {
+	return GrindConfig{Resets: true, GroupSize: 1, Granularity: GranularityAttempt, AttemptCost: 1}
+}
 
 // Validate reports inconsistent grindability knobs.
 func (g GrindConfig) Validate() error {
@@ -28,6 +55,18 @@ func (g GrindConfig) Validate() error {
 	}
 	if g.GroupSize > 1 && !g.Resets {
 		return fmt.Errorf("grind.group_size = %d needs grind.resets = true: parallel rollouts of one instance need an identical reset: set resets = true, or group_size = 1", g.GroupSize)
+	}
+	if g.Retries > 0 && !g.Resets {
+		return fmt.Errorf("grind.retries = %d needs grind.resets = true: a retry attempts the identical instance again: set resets = true, or retries = 0", g.Retries)
+	}
+	if g.Granularity != GranularityAttempt && g.Granularity != GranularityStep {
+		return fmt.Errorf("grind.granularity = %q: want %q or %q", g.Granularity, GranularityAttempt, GranularityStep)
+	}
+	if !(g.AttemptCost > 0) {
+		return fmt.Errorf("grind.attempt_cost = %v: must be positive", g.AttemptCost)
+	}
+	if g.DayBudget > 0 && g.DayBudget < g.AttemptCost {
+		return fmt.Errorf("grind.day_budget = %v is less than one attempt (attempt_cost = %v): no attempt could run", g.DayBudget, g.AttemptCost)
 	}
 	return nil
 }
