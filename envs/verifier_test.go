@@ -49,11 +49,31 @@ func TestMissingVerdictIsNotAFailure(t *testing.T) {
 }
 
 func TestGrindValidate(t *testing.T) {
-	if err := (GrindConfig{Resets: false, GroupSize: 4}).Validate(); err == nil {
-		t.Fatal("group_size > 1 without resets must be rejected")
+	with := func(f func(*GrindConfig)) GrindConfig {
+		g := DefaultGrind()
+		f(&g)
+		return g
 	}
-	if err := (GrindConfig{Resets: true, GroupSize: 4}).Validate(); err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name string
+		g    GrindConfig
+		ok   bool
+	}{
+		{"default", DefaultGrind(), true},
+		{"group with resets", with(func(g *GrindConfig) { g.GroupSize = 4 }), true},
+		{"group without resets", with(func(g *GrindConfig) { g.GroupSize, g.Resets = 4, false }), false},
+		{"retries with resets", with(func(g *GrindConfig) { g.Retries = 2 }), true},
+		{"retries without resets", with(func(g *GrindConfig) { g.Retries, g.Resets = 2, false }), false},
+		{"step granularity", with(func(g *GrindConfig) { g.Granularity = GranularityStep }), true},
+		{"unknown granularity", with(func(g *GrindConfig) { g.Granularity = "episode" }), false},
+		{"empty granularity", with(func(g *GrindConfig) { g.Granularity = "" }), false},
+		{"zero cost", with(func(g *GrindConfig) { g.AttemptCost = 0 }), false},
+		{"budget below one attempt", with(func(g *GrindConfig) { g.AttemptCost, g.DayBudget = 2, 1 }), false},
+		{"budget of one attempt", with(func(g *GrindConfig) { g.AttemptCost, g.DayBudget = 2, 2 }), true},
+	} {
+		if err := c.g.Validate(); (err == nil) != c.ok {
+			t.Errorf("%s: Validate() = %v, want ok = %v", c.name, err, c.ok)
+		}
 	}
 }
 
