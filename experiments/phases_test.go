@@ -1,0 +1,158 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+
+	"github.com/grindbench/grindbench/envs"
+)
+
+func driftConfig(job string) string {
+	return `
+experiment = "drift-test"
+seeds = 2
+[job]
+days = 3
+sessions = 1
+tasks = 16
+record_attempts = true
+` + job + `
+[eval]
+tasks = 16
+splits = ["train", "pretrain"]
+[pretrain]
+tasks = 500
+[env.grind]
+group_size = 2
+[[agent]]
+name = "frozen"
+mechanisms = ["frozen"]
+[[agent]]
+name = "rlvr"
+mechanisms = ["rlvr"]
+[agent.rlvr]
+lr = 2.0
+`
+}
+
+// The job draws each slot from the phases present on its day: every
+// earlier group while they accumulate, the current one alone with
+// withdraw; phases change nothing else about the records' shape, and every
+// phase is evaluated at every checkpoint.
+func TestPhasesDrawFromPresentGroups(t *testing.T) {
+	for _, withdraw := range []bool{false, true} {
+		job := "phase_days = [1, 2, 3]\n"
+		if withdraw {
+			job += "withdraw = true\n"
+		}
+		exp := mustParse(t, driftConfig(job))
+		_, recs := mustRun(t, exp, 2)
+		seen := map[[2]int]bool{} // (day, phase) pairs attempted
+		for _, a := range recs.Attempts {
+			cur := a.Day // phase_days = [1, 2, 3]: phase k begins on day k
+			if a.Phase < 1 || a.Phase > cur || (withdraw && a.Phase != cur) {
+				t.Fatalf("withdraw=%v: day %d attempted a task of phase %d", withdraw, a.Day, a.Phase)
+			}
+			seen[[2]int{a.Day, a.Phase}] = true
+		}
+		if !withdraw && !seen[[2]int{3, 1}] {
+			t.Errorf("accumulating groups: day 3 never attempted phase 1")
+		}
+		splits := map[string]int{}
+		for _, c := range recs.Checkpoints {
+			splits[c.Split]++
+			if want := min(c.Day, 3); c.Phase != want {
+				t.Fatalf("day %d checkpoint has phase %d, want %d", c.Day, c.Phase, want)
+			}
+		}
+		for g := range 3 {
+			if splits[envs.PhaseSplit(g)] != 2*2*4 { // agents x seeds x checkpoints
+				t.Errorf("%s: %d records, want 16", envs.PhaseSplit(g), splits[envs.PhaseSplit(g)])
+			}
+		}
+		if splits[envs.SplitUnverified] != 0 {
+			t.Errorf("no unverified phases, but %d unverified records", splits[envs.SplitUnverified])
+		}
+	}
+}
+
+// Calibration: a frozen agent's row of the accuracy matrix R is constant
+// over checkpoints (evaluation keys do not depend on the day), so its GEM
+// backward transfer over phases is exactly 0.
+func TestFrozenPhaseMatrixIsConstant(t *testing.T) {
+	_, recs := mustRun(t, mustParse(t, driftConfig("phase_days = [1, 2, 3]")), 1)
+	day0 := map[[2]any]float64{}
+	for _, c := range recs.Checkpoints {
+		if c.Agent != "frozen" || c.Day != 0 {
+			continue
+		}
+		day0[[2]any{c.Seed, c.Split}] = c.SuccessGreedy
+	}
+	for _, c := range recs.Checkpoints {
+		if c.Agent != "frozen" {
+			continue
+		}
+		if v := day0[[2]any{c.Seed, c.Split}]; math.Float64bits(v) != math.Float64bits(c.SuccessGreedy) {
+			t.Fatalf("frozen seed %d %s day %d: %v, day 0: %v", c.Seed, c.Split, c.Day, c.SuccessGreedy, v)
+		}
+	}
+}
+
+// With every phase unverified the job runs without a verifier: rlvr
+// receives only VerdictNone, makes no update (no gradient step, its
+// evaluation equals the frozen base's everywhere), no verifier call is
+// charged, and the records (attempts with verdict none, the unverified
+// split) are still written. With the verifier on, the same rlvr learns:
+// the test can fail.
+func TestUnverifiedJobMakesNoUpdate(t *testing.T) {
+	_, recs := mustRun(t, mustParse(t, driftConfig("phase_days = [1, 2]\nunverified_phases = [1, 2]")), 2)
+	if len(recs.Attempts) == 0 {
+		t.Fatal("no attempt records")
+	}
+	for _, a := range recs.Attempts {
+		if a.Verdict != "none" {
+			t.Fatalf("%s day %d slot %d judged %q in an unverified job", a.Run, a.Day, a.Slot, a.Verdict)
+		}
+	}
+	frozen := map[[3]any]float64{}
+	unverified := 0
+	for _, c := range recs.Checkpoints {
+		if c.Split == envs.SplitUnverified {
+			unverified++
+		}
+		if c.Agent == "frozen" {
+			frozen[[3]any{c.Seed, c.Split, c.Day}] = c.SuccessGreedy + c.SuccessSampled
+		}
+	}
+	if unverified == 0 {
+		t.Error("no records of the unverified split")
+	}
+	for _, c := range recs.Checkpoints {
+		if c.Agent != "rlvr" {
+			continue
+		}
+		if c.VerifierCalls != 0 || c.GradSteps != 0 {
+			t.Fatalf("rlvr day %d: %d verifier calls, %d gradient steps without a verifier", c.Day, c.VerifierCalls, c.GradSteps)
+		}
+		if c.Day > 0 && c.Attempts == 0 {
+			t.Fatalf("rlvr day %d: no attempts charged", c.Day)
+		}
+		if f := frozen[[3]any{c.Seed, c.Split, c.Day}]; f != c.SuccessGreedy+c.SuccessSampled {
+			t.Fatalf("rlvr seed %d %s day %d differs from frozen without any verdict", c.Seed, c.Split, c.Day)
+		}
+	}
+	// The control: phase 1 verified, so rlvr does learn from it.
+	_, recs = mustRun(t, mustParse(t, driftConfig("phase_days = [1, 2]\nunverified_phases = [2]")), 2)
+	var calls int64
+	for _, c := range recs.Checkpoints {
+		if c.Agent == "rlvr" && c.Day == 3 && c.Split == envs.SplitUnverified {
+			calls += c.GradSteps
+			if c.VerifierCalls == 0 || c.VerifierCalls >= c.Attempts {
+				t.Errorf("seed %d: %d verifier calls of %d attempts: want some but not all", c.Seed, c.VerifierCalls, c.Attempts)
+			}
+		}
+	}
+	if calls == 0 {
+		t.Error("with phase 1 verified rlvr made no gradient step")
+	}
+}
