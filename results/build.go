@@ -163,6 +163,8 @@ const (
 //	plots/session_success.*                within-session curves
 //	plots/gap_success_greedy.*             generalization-gap bars
 //	plots/forgetting/<agent>.*             forgetting matrices
+//	tables/phases_success_greedy.*         GEM over a drifting job's phases (phaseTable)
+//	plots/phases/<agent>.*                 its accuracy matrix R (phase x checkpoint)
 //	plots/profiles/{train,held-out}.*      performance profiles
 //	plots/reward_vs_success.*              verdict reward vs true success
 //	plots/vg_<agent>.*                     gain over (V, G), with Measured
@@ -322,6 +324,7 @@ func (w *builder) tables(point, sub string, day int) error {
 	}{
 		{sectionGap, gapTable},
 		{sectionForgetting, transferTable},
+		{sectionForgetting, phaseTable},
 		{sectionImprovement, piTable},
 	} {
 		t, err := mk.make(s, point, day, headlineMetric)

@@ -51,6 +51,7 @@ func (w *builder) figures(point, sub string, day int) {
 				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
 			func(paths ...string) error { return plotSessionCurves(ss, point, paths...) })
 	}
+	w.phaseFigures(point, sub)
 	if split := rewardSplit(s); split != "" && (hasSplit(s, point, split, "verdict_reward") || hasSplit(s, point, split, "success_sampled")) {
 		w.figure(name("reward_vs_success"), sectionReward,
 			fmt.Sprintf("Verdict reward vs true success on %s%s", split, pointSuffix(s, point)),
