@@ -82,7 +82,7 @@ func Default() Config {
 		MaxRecordBytes: DefaultMaxRecordBytes,
 		MaxMemory:      DefaultMaxMemory,
 		MaxDraws:       DefaultMaxDraws,
-		Job:            JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
+		Job:            JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true, PhaseDays: []int{}, UnverifiedPhases: []int{}},
 		Eval:           EvalConfig{Tasks: 64},
 		Report: ReportConfig{
 			Resamples: 2000,

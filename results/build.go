@@ -87,6 +87,7 @@ type Built struct {
 	Damaged  []DamagedRun // record files left out because they could not be read
 	Summary  *Summary
 	sessions *sessionSummary   // nil without attempt records
+	slots    *slotSummary      // nil without attempt records
 	Files    []string          // every file written, in a stable order
 	figures  []figureFile      // in the order of Files
 	tables   []tableFile       // in the order of Files
@@ -161,6 +162,7 @@ const (
 //	plots/splits_success_greedy.{png,svg,pdf}
 //	plots/curves/<split>.*                 learning curves per checkpoint
 //	plots/session_success.*                within-session curves
+//	plots/session_slots.*                  success by attempt within a session, day 1 vs later (slotTable too)
 //	plots/gap_success_greedy.*             generalization-gap bars
 //	plots/forgetting/<agent>.*             forgetting matrices
 //	tables/phases_success_greedy.*         GEM over a drifting job's phases (phaseTable)
@@ -206,6 +208,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
+	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin)
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
 	var buf bytes.Buffer
@@ -334,6 +337,9 @@ func (w *builder) tables(point, sub string, day int) error {
 		if err := add(mk.section, t); err != nil {
 			return err
 		}
+	}
+	if t, err := slotTable(w.b.slots, s, point); err == nil {
+		return add(sectionSession, t)
 	}
 	return nil
 }
