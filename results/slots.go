@@ -164,7 +164,10 @@ func (ss *slotSummary) curve(point, agent, days string) []slotPoint {
 // day's, with bands for the CIs.
 func plotSlotCurves(ss *slotSummary, point string, paths ...string) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("True success by attempt within a session%s: IQM over runs, %s%% CI", map[bool]string{true: "", false: " (" + point + ")"}[point == "default"], levelPercent(ss.Level))
+	p.Title.Text = fmt.Sprintf("Success by attempt in a session: IQM, %s%% CI", levelPercent(ss.Level))
+	if point != "default" {
+		p.Title.Text = fmt.Sprintf("Success by attempt in a session (%s): IQM, %s%% CI", point, levelPercent(ss.Level))
+	}
 	p.X.Label.Text = fmt.Sprintf("task slot within the session (bins of %d)", ss.Bin[point])
 	p.Y.Label.Text = "true success (fraction of attempts)"
 	p.Add(plotter.NewGrid())
