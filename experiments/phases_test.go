@@ -1,10 +1,13 @@
 package experiments
 
 import (
+	"bytes"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/results"
 )
 
 func driftConfig(job string) string {
@@ -40,13 +43,49 @@ lr = 2.0
 // withdraw; phases change nothing else about the records' shape, and every
 // phase is evaluated at every checkpoint.
 func TestPhasesDrawFromPresentGroups(t *testing.T) {
-	for _, withdraw := range []bool{false, true} {
+	for _, c := range []struct {
+		withdraw bool
+		sets     []string
+	}{
+		{false, nil},
+		{true, nil},
+		{false, []string{"env.grind.resets=false", "env.grind.group_size=1"}}, // fresh instances
+	} {
+		withdraw := c.withdraw
 		job := "phase_days = [1, 2, 3]\n"
 		if withdraw {
 			job += "withdraw = true\n"
 		}
-		exp := mustParse(t, driftConfig(job))
-		_, recs := mustRun(t, exp, 2)
+		exp := mustParse(t, driftConfig(job), c.sets...)
+		dir, recs := mustRun(t, exp, 2)
+		if withdraw {
+			// Determinism: the same records whatever the worker count.
+			dir1, _ := mustRun(t, exp, 1)
+			for _, key := range recs.Runs {
+				a, _ := os.ReadFile(results.RunPath(dir, key))
+				b, _ := os.ReadFile(results.RunPath(dir1, key))
+				if len(a) == 0 || !bytes.Equal(a, b) {
+					t.Fatalf("run %s: records differ between --workers 1 and --workers 2", key)
+				}
+			}
+		}
+		// Without resets every slot is a fresh instance, never repeated
+		// within a run (fresh indices are unique per run and phase).
+		type inst struct {
+			run         string
+			phase, task int
+		}
+		fresh := map[inst]bool{}
+		for _, a := range recs.Attempts {
+			if c.sets == nil {
+				continue
+			}
+			k := inst{a.Run, a.Phase, a.Task}
+			if a.Task < envs.FreshIndex || fresh[k] {
+				t.Fatalf("without resets, %s day %d slot %d: task %d is not a fresh instance or repeats", a.Run, a.Day, a.Slot, a.Task)
+			}
+			fresh[k] = true
+		}
 		seen := map[[2]int]bool{} // (day, phase) pairs attempted
 		for _, a := range recs.Attempts {
 			cur := a.Day // phase_days = [1, 2, 3]: phase k begins on day k
