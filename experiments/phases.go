@@ -69,6 +69,17 @@ func (c JobConfig) phaseAt(day int) int {
 // verifier.
 func (c JobConfig) unverified(g int) bool { return g >= 0 && slices.Contains(c.UnverifiedPhases, g+1) }
 
+// unverifiedTask reports whether t belongs to an unverified phase (the
+// harness's Replay asks: such a task has no verifier however it is posed).
+func (j *job) unverifiedTask(t *envs.Task) bool {
+	for _, p := range j.cfg.Job.UnverifiedPhases {
+		if t.Split == envs.PhaseSplit(p-1) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkPhased reports why family fam cannot run the config's phases.
 func checkPhased(fam envs.Family, c JobConfig) error {
 	n := len(c.PhaseDays)

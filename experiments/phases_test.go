@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/results"
 )
@@ -193,5 +194,52 @@ func TestUnverifiedJobMakesNoUpdate(t *testing.T) {
 	}
 	if calls == 0 {
 		t.Error("with phase 1 verified rlvr made no gradient step")
+	}
+}
+
+// replayProbe is a test mechanism that replays every task it is handed
+// feedback on through the harness and counts the verdicts it gets back.
+type replayProbe struct{ judged, none *int }
+
+func (replayProbe) Name() string { return "replay-probe" }
+func (p replayProbe) Learn(a *agents.Agent, fb *agents.Feedback) {
+	v, err := fb.Harness.Replay(a.Weights, fb.Task, envs.Key(uint64(fb.Task.Key), 7), nil)
+	if err != nil {
+		panic(err)
+	}
+	if v == envs.VerdictNone {
+		*p.none++
+	} else {
+		*p.judged++
+	}
+}
+
+var probeJudged, probeNone int
+
+func init() {
+	agents.RegisterMechanism(agents.MechanismFactory{
+		Name: "replay-probe", Doc: "test only: replays each task it gets feedback on and counts the verdicts",
+		New: func(any) (agents.Mechanism, error) { return replayProbe{&probeJudged, &probeNone}, nil },
+	})
+}
+
+// The harness's Replay gives no verdict on an unverified phase's task and
+// charges no verifier call for it; on a verified phase's task it does.
+func TestReplayOfUnverifiedPhase(t *testing.T) {
+	for _, c := range []struct {
+		unverified string
+		judged     bool
+	}{{"[1]", false}, {"[]", true}} {
+		probeJudged, probeNone = 0, 0
+		src := driftConfig("phase_days = [1]\nunverified_phases = "+c.unverified) + "[[agent]]\nname = \"probe\"\nmechanisms = [\"replay-probe\"]\n"
+		_, recs := mustRun(t, mustParse(t, src, "seeds=1"), 1)
+		if c.judged != (probeJudged > 0) || c.judged == (probeNone > 0) {
+			t.Errorf("unverified_phases = %s: %d judged and %d unjudged replays", c.unverified, probeJudged, probeNone)
+		}
+		for _, r := range recs.Checkpoints {
+			if r.Agent == "probe" && r.Day == 3 && c.judged == (r.VerifierCalls == 0) {
+				t.Errorf("unverified_phases = %s: %d verifier calls", c.unverified, r.VerifierCalls)
+			}
+		}
 	}
 }
