@@ -208,7 +208,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
-	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin)
+	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin, phaseStarts(recs.Checkpoints))
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
 	var buf bytes.Buffer

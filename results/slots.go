@@ -19,18 +19,53 @@ import (
 // that keeps what it learned in its weights starts later sessions higher.
 // sessions.go draws the same attempts against time in the job.
 
-// Day groups of the slot curves.
+// Day groups of the slot curves, in their order. In a drifting job the
+// first day of each later phase is a group of its own (a new phase's
+// morning), and days 2+ are the others.
 const (
 	slotFirstDay  = "day 1"
+	slotPhaseDays = "new-phase days"
 	slotLaterDays = "days 2+"
 )
+
+var slotGroups = []string{slotFirstDay, slotPhaseDays, slotLaterDays}
+
+// phaseStarts returns, per point, the days (after day 1) on which a new
+// phase of a drifting job begins: those whose checkpoint's phase is above
+// the previous checkpoint's. Phases are a property of the config, so any
+// run's checkpoints tell.
+func phaseStarts(recs []Checkpoint) map[string]map[int]bool {
+	phase := map[string]map[int]int{}
+	for i := range recs {
+		c := &recs[i]
+		if c.Phase == 0 {
+			continue
+		}
+		if phase[c.Point] == nil {
+			phase[c.Point] = map[int]int{}
+		}
+		phase[c.Point][c.Day] = c.Phase
+	}
+	out := map[string]map[int]bool{}
+	for p, days := range phase {
+		for d, ph := range days {
+			if d > 1 && ph > days[d-1] {
+				if out[p] == nil {
+					out[p] = map[int]bool{}
+				}
+				out[p][d] = true
+			}
+		}
+	}
+	return out
+}
 
 // slotPoint aggregates one agent's true success in one bin of slots over
 // the sessions of one day group: each run contributes the mean success of
 // its attempts there (every rollout, every session of the group); IQM, Lo
 // and Hi are the IQM over runs and its percentile-bootstrap CI.
 type slotPoint struct {
-	Point, Agent, Days string // Days: slotFirstDay or slotLaterDays
+	Point, Agent, Days string // Days: one of slotGroups
 	SlotLo, SlotHi     int    // the bin's slots, [SlotLo, SlotHi)
 	N                  int
 	IQM, Lo, Hi        float64
@@ -50,8 +85,9 @@ type slotSummary struct {
 
 // summarizeSlots aggregates Attempt records into slot curves, binning
 // slots like summarizeAttempts (bin slots per bin; 0 for 8 bins per
-// session). It returns nil without attempts.
-func summarizeSlots(atts []Attempt, opt summaryOptions, bin int) *slotSummary {
+// session); starts (from phaseStarts) marks the new-phase days of each
+// point. It returns nil without attempts.
+func summarizeSlots(atts []Attempt, opt summaryOptions, bin int, starts map[string]map[int]bool) *slotSummary {
 	if len(atts) == 0 {
 		return nil
 	}
@@ -91,7 +127,14 @@ func summarizeSlots(atts []Attempt, opt summaryOptions, bin int) *slotSummary {
 		if math.IsNaN(a.Success) {
 			continue
 		}
-		k := key{a.Point, a.Agent, min(a.Day-1, 1), a.Slot / ss.Bin[a.Point]}
+		group := 2
+		switch {
+		case a.Day <= 1:
+			group = 0
+		case starts[a.Point][a.Day]:
+			group = 1
+		}
+		k := key{a.Point, a.Agent, group, a.Slot / ss.Bin[a.Point]}
 		if sums[k] == nil {
 			sums[k] = map[int]*acc{}
 		}
@@ -129,10 +172,7 @@ func summarizeSlots(atts []Attempt, opt summaryOptions, bin int) *slotSummary {
 			vals[i] = sums[k][s].sum / sums[k][s].n
 			byseed[s] = vals[i]
 		}
-		days := slotFirstDay
-		if k.later == 1 {
-			days = slotLaterDays
-		}
+		days := slotGroups[k.later]
 		b := ss.Bin[k.point]
 		i := len(ss.Points)
 		ss.Points = append(ss.Points, slotPoint{Point: k.point, Agent: k.agent, Days: days,
@@ -174,7 +214,7 @@ func plotSlotCurves(ss *slotSummary, point string, paths ...string) error {
 	var legend []legendEntry
 	ymin, ymax := math.Inf(1), math.Inf(-1)
 	for i, agent := range ss.Agents {
-		for _, days := range []string{slotFirstDay, slotLaterDays} {
+		for _, days := range slotGroups {
 			pts := ss.curve(point, agent, days)
 			if len(pts) == 0 {
 				continue
@@ -188,9 +228,12 @@ func plotSlotCurves(ss *slotSummary, point string, paths ...string) error {
 				ymin, ymax = math.Min(ymin, sp.Lo), math.Max(ymax, sp.Hi)
 			}
 			st := styleOf(i)
-			if days == slotFirstDay {
+			switch days {
+			case slotFirstDay:
 				st.dashes = []vg.Length{vg.Points(1), vg.Points(2.5)}
-			} else {
+			case slotPhaseDays:
+				st.dashes = []vg.Length{vg.Points(5), vg.Points(2.5)}
+			default:
 				st.dashes = nil
 			}
 			thumbs, err := curve(p, st, line, lo, hi, len(line) <= 40)
@@ -222,13 +265,22 @@ func slotTable(ss *slotSummary, s *Summary, point string) (*table, error) {
 		Header:     []string{"agent"},
 		TidyHeader: []string{"agent", "point", "days", "quantity", "slot_lo", "slot_hi", "n", "iqm", "lo", "hi"},
 	}
-	for _, days := range []string{slotFirstDay, slotLaterDays} {
+	var groups []string
+	for _, days := range slotGroups {
+		for _, p := range ss.Points {
+			if p.Point == point && p.Days == days {
+				groups = append(groups, days)
+				break
+			}
+		}
+	}
+	for _, days := range groups {
 		t.Header = append(t.Header, days+": first slots", days+": last slots", days+": gain")
 	}
 	found := false
 	for _, agent := range ss.Agents {
 		row := []string{agent}
-		for gi, days := range []string{slotFirstDay, slotLaterDays} {
+		for gi, days := range groups {
 			pts := ss.curve(point, agent, days)
 			if len(pts) == 0 {
 				row = append(row, "–", "–", "–")
@@ -264,7 +316,7 @@ func slotTable(ss *slotSummary, s *Summary, point string) (*table, error) {
 	if !found {
 		return nil, fmt.Errorf("results: no attempts for point %q", point)
 	}
-	t.Caption = fmt.Sprintf("True success of real job attempts (recorded online, never shown to the agent)%s in the first and the last bin of %d task slots of a session, pooling the sessions of day 1 and those of the later days; gain is each run's last bin minus its first. IQM over runs with %s%% percentile-bootstrap CIs over runs (%d resamples).",
+	t.Caption = fmt.Sprintf("True success of real job attempts (recorded online, never shown to the agent)%s in the first and the last bin of %d task slots of a session, pooling the sessions of day 1, of the first days of later phases of a drifting job (new-phase days, if any) and of the other days (days 2+); gain is each run's last bin minus its first. IQM over runs with %s%% percentile-bootstrap CIs over runs (%d resamples).",
 		pointClause(s, point), ss.Bin[point], levelPercent(ss.Level), ss.Resamples)
 	return t, nil
 }

@@ -33,7 +33,7 @@ func slotAttempts(seeds int) []Attempt {
 // curve repeats day 1's (same first bin, same gain), the consolidating
 // agent's starts higher and gains less.
 func TestSlotCurves(t *testing.T) {
-	ss := summarizeSlots(slotAttempts(5), summaryOptions{Resamples: 200, Seed: 3}, 1)
+	ss := summarizeSlots(slotAttempts(5), summaryOptions{Resamples: 200, Seed: 3}, 1, nil)
 	if ss == nil || ss.Bin["default"] != 1 {
 		t.Fatalf("summary %+v", ss)
 	}
@@ -64,7 +64,36 @@ func TestSlotCurves(t *testing.T) {
 	if got := tab.Rows[0][6]; !strings.HasPrefix(got, "+0.88") {
 		t.Errorf("context later-day gain %q, want +0.88", got)
 	}
-	if summarizeSlots(nil, summaryOptions{}, 0) != nil {
+	if summarizeSlots(nil, summaryOptions{}, 0, nil) != nil {
 		t.Error("a summary without attempts")
+	}
+}
+
+// In a drifting job the first day of each later phase, read from the
+// checkpoints' phase, is a group of its own.
+func TestSlotCurvesNewPhaseDays(t *testing.T) {
+	var cps []Checkpoint
+	for day, ph := range []int{0, 1, 1, 2} {
+		cps = append(cps, Checkpoint{Header: Header{Point: "default", Day: day}, Phase: ph})
+	}
+	starts := phaseStarts(cps)
+	if len(starts["default"]) != 1 || !starts["default"][3] {
+		t.Fatalf("phase starts %v, want day 3", starts)
+	}
+	ss := summarizeSlots(slotAttempts(3), summaryOptions{Resamples: 100}, 4, starts)
+	for _, c := range []struct {
+		days string
+		n    int
+	}{{slotFirstDay, 2}, {slotPhaseDays, 2}, {slotLaterDays, 2}} {
+		if got := len(ss.curve("default", "context", c.days)); got != c.n {
+			t.Errorf("%s: %d bins, want %d", c.days, got, c.n)
+		}
+	}
+	tab, err := slotTable(ss, &Summary{Level: 0.95}, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Header) != 1+3*3 {
+		t.Errorf("header %v: want three day groups", tab.Header)
 	}
 }
