@@ -732,3 +732,36 @@ func scaleTo(v []float64, norm float64) bool {
 	}
 	return true
 }
+
+var _ Phased = (*Skills)(nil)
+
+// MaxPhases implements Phased: each group needs a skill of its own.
+func (f *Skills) MaxPhases() int { return len(f.groups[SplitTrain]) }
+
+// PhasePool implements Phased: the job's pool shared out among the groups.
+func (f *Skills) PhasePool(n int) int { return max(1, f.cfg.TrainTasks/max(n, 1)) }
+
+// PhaseTask implements Phased. Group g of n holds the job's skills
+// [g T/n, (g+1) T/n) in identity order (their descriptions are drawn
+// independently, so any contiguous cut is a random one); its tasks are
+// sequences of length L drawn from the group alone, with start states of
+// their own.
+func (f *Skills) PhaseTask(n, g, i int) (Task, error) {
+	train := f.groups[SplitTrain]
+	switch {
+	case n < 1 || n > len(train):
+		return Task{}, fmt.Errorf("skills: %d phases: the job's %d skills can be cut into 1 to %d groups", n, len(train), len(train))
+	case g < 0 || g >= n:
+		return Task{}, fmt.Errorf("skills: phase group %d of %d", g, n)
+	case i < 0 || (i >= f.PhasePool(n) && i < FreshIndex) || i >= PrivateIndex:
+		return Task{}, fmt.Errorf("skills: phase task %d is outside group %d's pool of %d and the fresh range", i, g, f.PhasePool(n))
+	}
+	group := train[g*len(train)/n : (g+1)*len(train)/n]
+	// The split name in the key carries n: a different cut is a different
+	// set of tasks.
+	key := Key(f.seed, StringKey(PhaseSplit(g)+"/"+strconv.Itoa(n)), uint64(i))
+	seq := drawSeq(Rand(Key(key, uint64(PurposeTask))), group, f.cfg.Length)
+	x0 := normals(Rand(Key(key, uint64(PurposeStart))), f.cfg.D)
+	scaleTo(x0, math.Sqrt(float64(f.cfg.D)))
+	return Task{Split: PhaseSplit(g), Index: i, Key: key, Len: len(seq), Data: &skillsTask{seq: seq, x0: x0, eps: transitionNoise(key, len(seq), f.cfg.D)}}, nil
+}

@@ -38,6 +38,14 @@ type JobConfig struct {
 	// Attempts records every job attempt online; off only for configs whose
 	// record files are committed (the CI baseline), to keep them small.
 	RecordAttempts bool `toml:"record_attempts" doc:"write a record per job attempt (true score and verdict), for within-session curves"`
+
+	// Job drift (phases.go): the family's training skills cut into one
+	// group per phase, each introduced on its day.
+	PhaseDays []int `toml:"phase_days" range:"1,10000" doc:"job drift: the day each phase begins, ascending, the first 1; the family's training skills are cut into one group per phase and phase k's group joins the job on its day (empty: no drift, the job draws from the train pool)"`
+	Withdraw  bool  `toml:"withdraw" doc:"job drift: each phase's group leaves the job when the next phase begins (false: groups accumulate)"`
+	// UnverifiedPhases are the phases whose tasks are attempted without a
+	// verifier: the unverified split.
+	UnverifiedPhases []int `toml:"unverified_phases" range:"1,10000" doc:"job drift: phases (from 1) whose tasks are attempted with verdict coverage 0, so only learning that needs no verifier can use them; evaluated as the unverified split"`
 }
 
 // EvalConfig says what each checkpoint evaluates.
@@ -74,7 +82,7 @@ func Default() Config {
 		MaxRecordBytes: DefaultMaxRecordBytes,
 		MaxMemory:      DefaultMaxMemory,
 		MaxDraws:       DefaultMaxDraws,
-		Job:            JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true},
+		Job:            JobConfig{Days: 4, Sessions: 1, Tasks: 128, RecordAttempts: true, PhaseDays: []int{}, UnverifiedPhases: []int{}},
 		Eval:           EvalConfig{Tasks: 64},
 		Report: ReportConfig{
 			Resamples: 2000,

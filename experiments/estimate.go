@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -190,6 +191,20 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 	train, err := sample(envs.SplitTrain)
 	if err != nil {
 		return nil, err
+	}
+	if ph, ok := fam.(envs.Phased); ok && len(c.Job.PhaseDays) > 0 {
+		// A drifting job evaluates each phase's group, and the unverified
+		// ones again together: tasks like the train split's.
+		k := len(c.Job.PhaseDays)
+		n := float64(min(c.Eval.Tasks, ph.PhasePool(k)))
+		extra := float64(k + len(c.Job.UnverifiedPhases))
+		evalSteps += extra * n * train.steps
+		evalBytes += extra * n * train.bytes
+		evalTasks += extra * n
+		splits = append(slices.Clone(splits), make([]string, k)...)
+		if len(c.Job.UnverifiedPhases) > 0 {
+			splits = append(splits, envs.SplitUnverified)
+		}
 	}
 	pool := float64(fam.PoolSize(envs.SplitTrain))
 	if pool == 0 {

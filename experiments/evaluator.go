@@ -38,6 +38,11 @@ type evaluator struct {
 	lastModel  agents.Model
 	lastTemp   float64
 	lastParams []float64
+
+	// phase is the job's current phase (from 1) at the checkpoint, 0
+	// before the job or without phases: results finds the end of each
+	// phase by it.
+	phase int
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -133,7 +138,7 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 		rec := results.Checkpoint{Header: h, Split: split,
 			SharedMass: shared, MemorizingMass: mem, Temperature: m.Temperature(),
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
-			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps}
+			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps, Phase: e.phase}
 		e.last[i].fill(&rec)
 		if err := enc.Write(&rec); err != nil {
 			return err

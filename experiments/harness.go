@@ -56,6 +56,11 @@ func (h harness) Replay(m agents.Model, t *envs.Task, key uint64, visit func(o *
 		return envs.VerdictNone, errNoResets
 	}
 	o := j.ev.attempt(m, t, false, key, visit)
+	if j.unverifiedTask(t) {
+		// An unverified phase's task has no verifier, replayed or not.
+		j.charge(o, false)
+		return envs.VerdictNone, nil
+	}
 	j.charge(o, true)
 	return j.cfg.Env.Verifier.Judge(o, key), nil
 }

@@ -31,6 +31,7 @@ type job struct {
 	clock float64 // simulated time
 
 	fresh   []envs.Task // this session's fresh instances (no resets)
+	phase   int         // the phase (from 0) of the slot's task; -1 without phases
 	pending []*pendingFeedback
 	ready   []*pendingFeedback // scratch of deliver
 	free    []*pendingFeedback
@@ -74,7 +75,7 @@ func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h 
 // runLoop runs agent a through the job.
 func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *agents.Agent, h results.Header, enc *results.Encoder) error {
 	s := w.fam.Spec()
-	j := &job{w: w, cfg: cfg, acfg: acfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s)}
+	j := &job{w: w, cfg: cfg, acfg: acfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s), phase: -1}
 	if !cfg.Env.Grind.Resets {
 		j.fresh = make([]envs.Task, 0, cfg.Job.Tasks)
 	}
@@ -127,6 +128,7 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 			return fmt.Errorf("day %d: learning diverged: %w", day, err)
 		}
 		h.Day = day
+		j.ev.phase = cfg.Job.phaseAt(day) + 1
 		if err := j.ev.checkpoint(a, h, enc); err != nil {
 			return err
 		}
@@ -137,6 +139,11 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 // task returns the instance a slot works on: a draw from the job's pool
 // when resets are allowed, else a fresh instance no slot has seen.
 func (j *job) task(day, sess, slot int) (*envs.Task, error) {
+	if len(j.w.phases) > 0 {
+		t, g, err := j.phaseTask(day, sess, slot)
+		j.phase = g
+		return t, err
+	}
 	if j.cfg.Env.Grind.Resets {
 		slotKey := j.slotKey(day, sess, slot)
 		ti := int(envs.Uniform(envs.Key(slotKey, uint64(envs.PurposeSchedule))) * float64(len(j.w.pool)))
@@ -193,13 +200,15 @@ func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc
 		}
 		o := j.env.Outcome()
 		v := envs.VerdictNone
-		if j.agent.WantsVerdicts() {
+		// An unverified phase's tasks get no verifier call: coverage 0.
+		verified := j.agent.WantsVerdicts() && !j.cfg.Job.unverified(j.phase)
+		if verified {
 			v = j.cfg.Env.Verifier.Judge(o, key)
 		}
 		p.verdicts[m] = v
-		j.charge(o, j.agent.WantsVerdicts())
+		j.charge(o, verified)
 		if j.cfg.Job.RecordAttempts {
-			att.Member, att.Task = m, t.Index
+			att.Member, att.Task, att.Phase = m, t.Index, j.phase+1
 			att.Success, att.Score, att.Verdict = b2f(o.Success), o.Score, v.String()
 			if err := enc.Write(att); err != nil {
 				return err

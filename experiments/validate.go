@@ -120,6 +120,11 @@ func (v *validator) validate(c *Config) {
 			}
 		}
 	}
+	if res := v.p.families[familyKey(&c.Env)]; v.splits != nil && res.fam != nil {
+		if err := checkPhased(res.fam, c.Job); err != nil {
+			v.errorf(simple("job", "phase_days"), false, "%v", err)
+		}
+	}
 	if b := c.Report.Baseline; b != "" && !slices.Contains(agentNames, b) {
 		v.errorf(simple("report", "baseline"), false, "unknown agent %s: the baseline must be one of this config's agents (%s)%s", shortQuote(b), strings.Join(agentNames, ", "), didYouMean(b, agentNames))
 	}

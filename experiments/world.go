@@ -16,6 +16,7 @@ type world struct {
 	fam    envs.Family
 	bases  map[string]agents.Model // pretraining key -> base model
 	pool   []envs.Task             // the job's training pool
+	phases [][]envs.Task           // each phase's pool in a drifting job (phases.go)
 	eval   map[string][]envs.Task  // tasks evaluated at each checkpoint
 	splits []string                // evaluated splits, in the family's order
 	seed   uint64                  // root key of every draw at this seed
@@ -100,6 +101,9 @@ func newWorld(cfg *Config, seed int) (*world, error) {
 			}
 			w.eval[split] = append(w.eval[split], t)
 		}
+	}
+	if err := w.phaseTasks(cfg); err != nil {
+		return nil, err
 	}
 	n := fam.PoolSize(envs.SplitTrain)
 	if n == 0 {

@@ -87,6 +87,7 @@ type Built struct {
 	Damaged  []DamagedRun // record files left out because they could not be read
 	Summary  *Summary
 	sessions *sessionSummary   // nil without attempt records
+	slots    *slotSummary      // nil without attempt records
 	Files    []string          // every file written, in a stable order
 	figures  []figureFile      // in the order of Files
 	tables   []tableFile       // in the order of Files
@@ -161,8 +162,11 @@ const (
 //	plots/splits_success_greedy.{png,svg,pdf}
 //	plots/curves/<split>.*                 learning curves per checkpoint
 //	plots/session_success.*                within-session curves
+//	plots/session_slots.*                  success by attempt within a session, day 1 vs later (slotTable too)
 //	plots/gap_success_greedy.*             generalization-gap bars
 //	plots/forgetting/<agent>.*             forgetting matrices
+//	tables/phases_success_greedy.*         GEM over a drifting job's phases (phaseTable)
+//	plots/phases/<agent>.*                 its accuracy matrix R (phase x checkpoint)
 //	plots/profiles/{train,held-out}.*      performance profiles
 //	plots/reward_vs_success.*              verdict reward vs true success
 //	plots/vg_<agent>.*                     gain over (V, G), with Measured
@@ -204,6 +208,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
+	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin, phaseStarts(recs.Checkpoints))
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
 	var buf bytes.Buffer
@@ -322,6 +327,7 @@ func (w *builder) tables(point, sub string, day int) error {
 	}{
 		{sectionGap, gapTable},
 		{sectionForgetting, transferTable},
+		{sectionForgetting, phaseTable},
 		{sectionImprovement, piTable},
 	} {
 		t, err := mk.make(s, point, day, headlineMetric)
@@ -331,6 +337,9 @@ func (w *builder) tables(point, sub string, day int) error {
 		if err := add(mk.section, t); err != nil {
 			return err
 		}
+	}
+	if t, err := slotTable(w.b.slots, s, point); err == nil {
+		return add(sectionSession, t)
 	}
 	return nil
 }

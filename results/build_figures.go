@@ -51,6 +51,14 @@ func (w *builder) figures(point, sub string, day int) {
 				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
 			func(paths ...string) error { return plotSessionCurves(ss, point, paths...) })
 	}
+	if sl := w.b.slots; sl != nil && sl.Bin[point] > 0 {
+		w.figure(name("session_slots"), sectionSession,
+			fmt.Sprintf("True success by attempt within a session%s", pointSuffix(s, point)),
+			fmt.Sprintf("True success of every real job attempt (recorded online, never shown to the agent)%s against its task slot within the session, in bins of %d slots, pooling the sessions of day 1 (dotted), of the first days of later phases of a drifting job (dashed, if any) and of the other days (solid): IQM over runs with %s%% percentile-bootstrap CI over runs (%d resamples). A curve that climbs again every session is learning that does not outlast the session; a later-day curve that starts above day 1's kept it.",
+				where, sl.Bin[point], levelPercent(sl.Level), sl.Resamples),
+			func(paths ...string) error { return plotSlotCurves(sl, point, paths...) })
+	}
+	w.phaseFigures(point, sub)
 	if split := rewardSplit(s); split != "" && (hasSplit(s, point, split, "verdict_reward") || hasSplit(s, point, split, "success_sampled")) {
 		w.figure(name("reward_vs_success"), sectionReward,
 			fmt.Sprintf("Verdict reward vs true success on %s%s", split, pointSuffix(s, point)),

@@ -138,7 +138,7 @@ func TestBuild(t *testing.T) {
 	wantFigures := []string{
 		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain",
 		"gap_success_greedy", "forgetting/frozen", "forgetting/frozen-tuned", "forgetting/rlvr",
-		"profiles/train", "profiles/held-out", "session_success", "reward_vs_success",
+		"profiles/train", "profiles/held-out", "session_success", "session_slots", "reward_vs_success",
 	}
 	if !slices.Equal(names, wantFigures) {
 		t.Errorf("figures %q, want %q", names, wantFigures)
@@ -155,7 +155,7 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	wantTables := []string{"splits_success_greedy", "splits_step_acc_greedy", "splits_success_sampled", "splits_verdict_reward",
-		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy"}
+		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy", "session_slots"}
 	if !slices.Equal(tables, wantTables) {
 		t.Errorf("tables %q, want %q", tables, wantTables)
 	}

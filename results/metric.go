@@ -187,6 +187,11 @@ var metricTable = []Metric{
 		Direction: NoDirection, Unit: "gradient steps", Min: 0, Max: unbounded,
 		Doc: "compute counter: cumulative gradient steps up to this checkpoint",
 	},
+	{
+		Name: "phase", Value: func(c *Checkpoint) float64 { return float64(c.Phase) },
+		Direction: NoDirection, Unit: "phase", Min: 0, Max: unbounded,
+		Doc: "a drifting job's current phase (from 1; 0 before the job or without phases): where each phase ends, for GEM over phases (phases.go); not aggregated",
+	},
 }
 
 // Metrics returns a copy of the metric table, in its order.

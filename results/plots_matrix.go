@@ -63,12 +63,22 @@ func changeLimit(s *Summary, point, metric string) float64 {
 //
 // It returns an error if the agent has no cell at the point for metric.
 func plotForgettingMatrix(s *Summary, point, agent, metric string, paths ...string) error {
+	title := fmt.Sprintf("Forgetting matrix of %s: %s%s, IQM over runs", agent, metric, pointSuffix(s, point))
+	return plotSplitMatrix(s, point, agent, metric, nil, title, "split", paths...)
+}
+
+// plotSplitMatrix is plotForgettingMatrix over the splits keep accepts
+// (every split if keep is nil), with its own title and row label.
+func plotSplitMatrix(s *Summary, point, agent, metric string, keep func(split string) bool, title, rowLabel string, paths ...string) error {
 	nd := len(s.Days)
 	acc := make([][]float64, len(s.Splits))
 	found := false
 	var splits []int
 	for j, sp := range s.Splits {
 		acc[j] = make([]float64, nd)
+		if keep != nil && !keep(sp) {
+			continue
+		}
 		has := false
 		for k, d := range s.Days {
 			acc[j][k] = math.NaN()
@@ -108,9 +118,9 @@ func plotForgettingMatrix(s *Summary, point, agent, metric string, paths ...stri
 		h.labels = append(h.labels, labels)
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Forgetting matrix of %s: %s%s, IQM over runs", agent, metric, pointSuffix(s, point))
+	p.Title.Text = title
 	p.X.Label.Text = "day (checkpoint)"
-	p.Y.Label.Text = "split"
+	p.Y.Label.Text = rowLabel
 	p.Add(h)
 	days := make([]string, nd)
 	for k, d := range s.Days {

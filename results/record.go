@@ -62,6 +62,10 @@ type Checkpoint struct {
 	EnvSteps       int64   `json:"env_steps"`      //
 	VerifierCalls  int64   `json:"verifier_calls"` //
 	GradSteps      int64   `json:"grad_steps"`     //
+	// Phase is the job's current phase (from 1) in a drifting job: phase k
+	// was learned by the last checkpoint with Phase k. 0 before the job and
+	// without phases.
+	Phase int `json:"phase,omitempty"`
 }
 
 // Attempt is one real attempt during the job, recorded online with its true
@@ -75,6 +79,9 @@ type Attempt struct {
 	Success float64 `json:"success"` // 1 if every step was correct
 	Score   float64 `json:"score"`   // partial credit
 	Verdict string  `json:"verdict"` // pass, fail or none
+	// Phase is the job phase (from 1) of the task in a drifting job, whose
+	// pool Task indexes; 0 without phases.
+	Phase int `json:"phase,omitempty"`
 
 	// folded is set only in memory, by readOptions.foldAttempts: the number
 	// of attempts whose Success and Score are summed here.

@@ -46,7 +46,7 @@ var columnDocs = map[string]string{
 	"start.pretrain_tasks":    "pretraining tasks the base model was fitted on",
 
 	// Checkpoint.
-	"checkpoint.split": "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, ...)",
+	"checkpoint.split": "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, phase@j and unverified in a drifting job, ...)",
 
 	// Attempt.
 	"attempt.session": "session within the day, from 0",
@@ -56,6 +56,7 @@ var columnDocs = map[string]string{
 	"attempt.success": "true outcome, never shown to the agent: 1 if every step was correct, else 0",
 	"attempt.score":   "true partial credit of the attempt, in [0, 1]",
 	"attempt.verdict": "what the verifier told the agent: pass, fail or none (none is not a fail)",
+	"attempt.phase":   "a drifting job's phase (from 1) whose pool attempt.task indexes; absent without phases",
 
 	// End.
 	"end.checkpoints": "last record of every run file: the number of checkpoint records before it (a file without it was truncated)",

@@ -163,6 +163,9 @@ type Summary struct {
 	Forgetting []Cell
 	Transfer   []Transfer
 	PIs        []PI
+	// PhaseGEM holds GEM over a drifting job's phases (phases.go), by
+	// point, agent, metric and kind.
+	PhaseGEM []PhaseGEM
 
 	Agents []string
 	Points []string
@@ -174,6 +177,9 @@ type Summary struct {
 	TrainSplit    string
 	PriorSplits   []string
 	HeldOutSplits []string
+	// JobSplits are a drifting job's phase splits and the unverified
+	// split: practised by the job, so neither held out nor prior.
+	JobSplits []string
 
 	Baseline  string  // the agent Diffs and PIs compare against
 	Level     float64 // confidence level of every interval
@@ -304,6 +310,8 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		case slices.Contains(opt.PriorSplits, sp):
 			prior = append(prior, j)
 			s.PriorSplits = append(s.PriorSplits, sp)
+		case jobSplit(sp):
+			s.JobSplits = append(s.JobSplits, sp)
 		default:
 			heldOut = append(heldOut, j)
 			s.HeldOutSplits = append(s.HeldOutSplits, sp)
@@ -534,6 +542,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		}
 	}
 
+	s.summarizePhases(opt, read, &tasks)
 	parallelDo(opt.Workers, tasks)
 	return s
 }
