@@ -96,7 +96,7 @@ func WriteEnvScores(w io.Writer, s []EnvScore, format string) error {
 
 // PlotEnvScores draws environments on the (V, G) plane: a marker per
 // environment at its point estimates with its CIs as error bars in both
-// directions, labelled by Point. The figure is written to every path, in
+// directions, named by Point in a legend. The figure is written to every path, in
 // the format its extension names (svg, png, pdf).
 func PlotEnvScores(s []EnvScore, title string, paths ...string) error {
 	if len(s) == 0 {
@@ -132,25 +132,24 @@ func PlotEnvScores(s []EnvScore, title string, paths ...string) error {
 		return err
 	}
 	xb.Color, yb.Color = color.Gray{Y: 0x60}, color.Gray{Y: 0x60}
-	sc, err := plotter.NewScatter(xys)
-	if err != nil {
-		return err
+	p.Add(xb, yb)
+	// A marker per environment in its own colour and shape, named in the
+	// legend: environments often share a place (every family's defaults
+	// sit at V = 1), where labels beside the markers would overprint.
+	var entries []legendEntry
+	for i, xy := range xys {
+		st := styleOf(i)
+		sc, err := plotter.NewScatter(plotter.XYs{xy})
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: st.color, Shape: st.glyph, Radius: st.radius + vg.Points(1)}
+		p.Add(sc)
+		entries = append(entries, legendEntry{name: texts[i], thumbs: []plot.Thumbnailer{sc}})
 	}
-	sc.GlyphStyle = draw.GlyphStyle{Color: agentColor(0), Shape: draw.CircleGlyph{}, Radius: vg.Points(4)}
-	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
-	if err != nil {
-		return err
-	}
-	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = vg.Points(8)
-		labels.TextStyle[i].XAlign = draw.XLeft
-		labels.TextStyle[i].YAlign = draw.YBottom
-	}
-	labels.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(2)}
-	p.Add(xb, yb, sc, labels)
 	p.X.Min, p.X.Max = -0.05, 1.05
 	p.Y.Min, p.Y.Max = -0.05, 1.05
-	return withLegend(p, nil).save(paths...)
+	return withLegend(p, entries).save(paths...)
 }
 
 func finiteOr0(v float64) float64 { return finiteOr(v, 0) }
