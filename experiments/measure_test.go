@@ -250,3 +250,33 @@ func TestMeasureDeterministic(t *testing.T) {
 		t.Errorf("two measurements differ:\n%+v\n%+v", a, b)
 	}
 }
+
+// TestGReadsTheGrindKnobs: every grindability knob that enters G changes
+// it (each alone, from the defaults, on skills); which way is a finding,
+// logged, not asserted. day_budget does not enter G (it bounds
+// a day, not the signal per unit of time), and neither do the verifier's
+// knobs (TestGZeroWithoutDifferingVerdicts).
+func TestGReadsTheGrindKnobs(t *testing.T) {
+	opt := probeOpts()
+	base := measure(t, familyConfig(t, "skills"), opt)
+	for _, tc := range []struct {
+		name string
+		set  func(g *envs.GrindConfig)
+		same bool
+	}{
+		{"group_size 4", func(g *envs.GrindConfig) { g.GroupSize = 4 }, false},
+		{"retries 2", func(g *envs.GrindConfig) { g.Retries = 2 }, false},
+		{"flakiness 0.3", func(g *envs.GrindConfig) { g.Flakiness = 0.3 }, false},
+		{"granularity step", func(g *envs.GrindConfig) { g.Granularity = envs.GranularityStep }, false},
+		{"resets off", func(g *envs.GrindConfig) { g.Resets = false }, false},
+		{"day_budget 50", func(g *envs.GrindConfig) { g.DayBudget = 50 }, true},
+	} {
+		cfg := familyConfig(t, "skills")
+		tc.set(&cfg.Env.Grind)
+		s := measure(t, cfg, opt)
+		if same := s.G == base.G; same != tc.same {
+			t.Errorf("%s: G %+v, defaults %+v: want same = %v", tc.name, s.G, base.G, tc.same)
+		}
+		t.Logf("%s: G %.3f [%.3f, %.3f] (defaults %.3f)", tc.name, s.G.Point, s.G.Lo, s.G.Hi, base.G.Point)
+	}
+}
