@@ -84,9 +84,10 @@ func TestVCalibration(t *testing.T) {
 
 // TestLoopholeRateCalibration: with coverage 1 and no false positives, a
 // judged loophole-behaving attempt passes with probability verifier.loophole
-// (calibration), for the families that declare a loophole rule.
+// (calibration), for the families that declare a loophole rule
+// (envs.LoopholeActor).
 func TestLoopholeRateCalibration(t *testing.T) {
-	for _, fam := range []string{"skills", "bandit"} {
+	for _, fam := range []string{"skills", "bandit", "arith"} {
 		for _, l := range []float64{0, 0.3, 1} {
 			cfg := familyConfig(t, fam)
 			cfg.Env.Verifier.Loophole = l
