@@ -306,8 +306,12 @@ func (p *prober) task(stream, j int) (envs.Task, error) {
 		u := envs.Uniform(envs.Key(p.seedKey, uint64(stream), uint64(j), uint64(envs.PurposeSchedule)))
 		return p.pool[int(u*float64(len(p.pool)))], nil
 	}
-	// Streams take disjoint runs of fresh instances.
-	return p.fam.Task(envs.SplitTrain, envs.FreshTask(stream<<20+j))
+	// Streams take disjoint runs of fresh instances (2^24 each; FreshTask
+	// has room for 2^29, so every stream fits).
+	if j >= 1<<24 {
+		return envs.Task{}, fmt.Errorf("probe: %d fresh instances per stream, at most %d", j+1, 1<<24)
+	}
+	return p.fam.Task(envs.SplitTrain, envs.FreshTask(stream<<24+j))
 }
 
 // play runs one attempt of policy at t with the attempt's key. Flakiness
