@@ -52,7 +52,9 @@ func TestGrindValidate(t *testing.T) {
 	if err := (GrindConfig{Resets: false, GroupSize: 4}).Validate(); err == nil {
 		t.Fatal("group_size > 1 without resets must be rejected")
 	}
-	if err := (GrindConfig{Resets: true, GroupSize: 4}).Validate(); err != nil {
+	ok := DefaultGrind() // granularity and attempt cost set
+	ok.GroupSize = 4
+	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
 }
