@@ -169,6 +169,7 @@ const (
 //	plots/phases/<agent>.*                 its accuracy matrix R (phase x checkpoint)
 //	plots/profiles/{train,held-out}.*      performance profiles
 //	plots/reward_vs_success.*              verdict reward vs true success
+//	plots/horizon.*                        success vs k on longer@k, with p^(kL)
 //	plots/vg_<agent>.*                     gain over (V, G), with Measured
 //
 // Tables and figures whose data are missing (no baseline, one checkpoint,
@@ -244,6 +245,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		}
 		w.figures(point, sub, last)
 	}
+	w.horizonFigure(m)
 	if len(opt.Measured) > 0 {
 		w.envFigures(opt)
 	}
