@@ -38,6 +38,8 @@ type evaluator struct {
 	lastModel  agents.Model
 	lastTemp   float64
 	lastParams []float64
+
+	dream dreamStats // dreams since the last checkpoint (dream.go)
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -135,10 +137,12 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
 			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps}
 		e.last[i].fill(&rec)
+		e.dream.fill(&rec, a.Compute)
 		if err := enc.Write(&rec); err != nil {
 			return err
 		}
 	}
+	e.dream = dreamStats{}
 	return nil
 }
 

@@ -62,6 +62,17 @@ type Checkpoint struct {
 	EnvSteps       int64   `json:"env_steps"`      //
 	VerifierCalls  int64   `json:"verifier_calls"` //
 	GradSteps      int64   `json:"grad_steps"`     //
+
+	// Dreams (the dream mechanism), absent for agents that never dreamt:
+	// cumulative compute, and over the dreams since the last checkpoint the
+	// verdict learnt from, the true success of the same attempts and the
+	// learned verifier's disagreement with the truth (nil: no dream then).
+	DreamAttempts     int64    `json:"dream_attempts,omitempty"`
+	DreamSteps        int64    `json:"dream_steps,omitempty"`
+	DreamGradSteps    int64    `json:"dream_grad_steps,omitempty"`
+	DreamReward       *float64 `json:"dream_reward,omitempty"`
+	DreamSuccess      *float64 `json:"dream_success,omitempty"`
+	DreamDisagreement *float64 `json:"dream_disagreement,omitempty"`
 }
 
 // Attempt is one real attempt during the job, recorded online with its true
