@@ -81,7 +81,9 @@ verifier = "oracle"`)+rlvrAgent)), 2)
 
 // successSampledMean is the mean of greedy and sampled success: a less
 // noisy reading of one checkpoint.
-func successSampledMean(c *results.Checkpoint) float64 { return (c.SuccessGreedy + c.SuccessSampled) / 2 }
+func successSampledMean(c *results.Checkpoint) float64 {
+	return (c.SuccessGreedy + c.SuccessSampled) / 2
+}
 
 // Calibration: dreaming never asks the real verifier and makes no real
 // attempt, at any ratio; its attempts are counted as dreams, ratio per real
