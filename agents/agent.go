@@ -32,6 +32,9 @@ type Compute struct {
 	DreamAttempts  int64 `json:"dream_attempts,omitempty"`
 	DreamSteps     int64 `json:"dream_steps,omitempty"`
 	DreamGradSteps int64 `json:"dream_grad_steps,omitempty"`
+	// LearnedVerifierSteps counts the step gradients that fit a learned
+	// verifier: compute spent on the dream verifier, not on the policy.
+	LearnedVerifierSteps int64 `json:"learned_verifier_steps,omitempty"`
 }
 
 // Agent is a model's weights plus the mechanisms that change them. It holds

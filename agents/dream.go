@@ -159,7 +159,7 @@ func (d *dream) Overnight(a *Agent, h Harness) error {
 	real := d.real
 	d.real = 0
 	d.night++
-	d.ver.Fit()
+	a.Compute.LearnedVerifierSteps += d.ver.Fit()
 	if len(d.tasks) == 0 || d.group == 0 {
 		return nil
 	}

@@ -70,6 +70,7 @@ type dreamStats struct{ n, reward, success, disagree float64 }
 // it dreamt since the last checkpoint.
 func (s *dreamStats) fill(rec *results.Checkpoint, c agents.Compute) {
 	rec.DreamAttempts, rec.DreamSteps, rec.DreamGradSteps = c.DreamAttempts, c.DreamSteps, c.DreamGradSteps
+	rec.LearnedVerifierSteps = c.LearnedVerifierSteps
 	if s.n == 0 {
 		return
 	}

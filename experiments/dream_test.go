@@ -1,8 +1,10 @@
 package experiments
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -191,4 +193,23 @@ func optionalValue(v *float64) float64 {
 		return math.NaN()
 	}
 	return *v
+}
+
+// Dreaming keeps records bit-identical whatever the worker count.
+func TestDreamRecordsIdenticalAcrossWorkerCounts(t *testing.T) {
+	exp := mustParse(t, dreamConfig(2, 16, dreamAgent("gen", "ratio = 2.0\nkind = \"generative\"\nstray = 0.5\nepsilon = 1.0")+rlvrAgent))
+	dir1, r1 := mustRun(t, exp, 1)
+	dir2, _ := mustRun(t, exp, 2)
+	for _, key := range r1.Runs {
+		a, _ := os.ReadFile(results.RunPath(dir1, key))
+		b, _ := os.ReadFile(results.RunPath(dir2, key))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Fatalf("run %s: records differ between --workers 1 and --workers 2", key)
+		}
+	}
+	for _, c := range r1.Checkpoints {
+		if c.Agent == "gen" && c.Day > 0 && c.LearnedVerifierSteps == 0 {
+			t.Errorf("day %d: no learned verifier steps counted", c.Day)
+		}
+	}
 }

@@ -205,6 +205,11 @@ var metricTable = []Metric{
 		Doc: "compute counter: the part of grad_steps learnt from dreams, cumulative",
 	},
 	{
+		Name: "learned_verifier_steps", Value: func(c *Checkpoint) float64 { return float64(c.LearnedVerifierSteps) },
+		Direction: NoDirection, Unit: "gradient steps", Min: 0, Max: unbounded,
+		Doc: "compute counter: cumulative step gradients spent fitting the dream mechanism's learned verifier (not in grad_steps)",
+	},
+	{
 		Name: "dream_reward", Value: func(c *Checkpoint) float64 { return optional(c.DreamReward) },
 		Direction: NoDirection, Unit: "mean dream verdict", Min: 0, Max: 1,
 		Doc: "mean verdict the agent learnt from on its dreams since the last checkpoint (its learned verifier's, or the true scorer's with verifier = oracle): " +
