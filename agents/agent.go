@@ -26,6 +26,15 @@ type Compute struct {
 	EnvSteps      int64 `json:"env_steps"`      // real environment steps
 	VerifierCalls int64 `json:"verifier_calls"` // real verdicts asked for
 	GradSteps     int64 `json:"grad_steps"`     // per-step parameter updates
+
+	// Dreams (dream.go): imagined attempts, never real ones. GradSteps
+	// counts every update; DreamGradSteps the part of it learnt from dreams.
+	DreamAttempts  int64 `json:"dream_attempts,omitempty"`
+	DreamSteps     int64 `json:"dream_steps,omitempty"`
+	DreamGradSteps int64 `json:"dream_grad_steps,omitempty"`
+	// LearnedVerifierSteps counts the step gradients that fit a learned
+	// verifier: compute spent on the dream verifier, not on the policy.
+	LearnedVerifierSteps int64 `json:"learned_verifier_steps,omitempty"`
 }
 
 // Agent is a model's weights plus the mechanisms that change them. It holds
@@ -278,6 +287,9 @@ type Feedback struct {
 	Verdicts []envs.Verdict // one per attempt
 	Sent     float64        // simulated time the attempts ended
 	Arrived  float64        // simulated time the verdicts arrived
+	// Dream marks feedback on dreamed attempts (dream.go): its verdicts
+	// come from the agent's own dream verifier, not the real one.
+	Dream bool
 }
 
 // Harness is what the job offers mechanisms beyond their own attempts.

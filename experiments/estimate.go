@@ -3,6 +3,7 @@ package experiments
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -107,10 +108,16 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 	var e Estimate
 	var steps, records, memory, draws []term
 	var outRecords float64
-	summarized := 0
+	// Optional metrics (NaN in a record without them: the dream columns)
+	// make cells only at points where some agent dreams.
+	var summarizedAll, summarizedOpt int
 	for _, m := range results.Metrics() {
-		if m.Summarized {
-			summarized++
+		switch {
+		case !m.Summarized:
+		case math.IsNaN(m.Value(&results.Checkpoint{})):
+			summarizedOpt++
+		default:
+			summarizedAll++
 		}
 	}
 	for i := range exp.Points {
@@ -133,6 +140,13 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 			e.RunMemory = max(e.RunMemory, pc.runMemory[a].v)
 		}
 		runs := seeds * float64(len(c.Agents))
+		summarized := summarizedAll
+		for _, a := range c.Agents {
+			if slices.Contains(a.Mechanisms, "dream") {
+				summarized += summarizedOpt
+				break
+			}
+		}
 		outRecords += runs * (pc.checkpoints*float64(unsafe.Sizeof(results.Checkpoint{})) + pc.folded*float64(unsafe.Sizeof(results.Attempt{})))
 		cells := pc.checkpoints * float64(summarized) * 3 // cells, paired differences, probabilities of improvement and the like
 		d := float64(c.Report.Resamples) * runs * cells

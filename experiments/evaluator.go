@@ -43,6 +43,7 @@ type evaluator struct {
 	// before the job or without phases: results finds the end of each
 	// phase by it.
 	phase int
+	dream dreamStats // dreams since the last checkpoint (dream.go)
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -140,10 +141,12 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
 			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps, Phase: e.phase}
 		e.last[i].fill(&rec)
+		e.dream.fill(&rec, a.Compute)
 		if err := enc.Write(&rec); err != nil {
 			return err
 		}
 	}
+	e.dream = dreamStats{}
 	return nil
 }
 

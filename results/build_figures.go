@@ -65,6 +65,18 @@ func (w *builder) figures(point, sub string, day int) {
 			fmt.Sprintf("Per agent, the mean verdict a learner received (dashed, hollow markers) and the true success of the same sampled attempts (solid) on %s%s at every checkpoint: %s (bands). A verdict reward above true success that grows over time is reward hacking; with an exact verifier the lines coincide.", split, where, ci),
 			func(paths ...string) error { return plotRewardVsSuccess(s, point, split, paths...) })
 	}
+	if split := rewardSplit(s); split != "" && hasSplit(s, point, split, "dream_reward") {
+		w.figure(name("dream_vs_truth"), sectionReward,
+			fmt.Sprintf("Dream reward vs true success of the same dreams%s", pointSuffix(s, point)),
+			fmt.Sprintf("Per dreaming agent, the mean verdict it learnt from on each night's dreams (dashed, hollow markers: its learned verifier's, or the true scorer's for oracle arms) and the true success of the same dreamed attempts (solid), at the checkpoint after each night%s: %s (bands). The distance between them is the dream-versus-real gap; with the oracle the lines coincide.", where, ci),
+			func(paths ...string) error {
+				return plotBeliefVsTruth(s, point, split, beliefVsTruth{
+					truth: "dream_success", belief: "dream_reward",
+					truthLabel: "true success of the dreams", beliefLabel: "dream reward (dream verifier)", yLabel: "fraction of dream attempts",
+					title: fmt.Sprintf("Dream reward vs true success of the same dreams%s: IQM over runs, %s%% CI", pointSuffix(s, point), levelPercent(s.Level)),
+				}, paths...)
+			})
+	}
 }
 
 // metricFigures queues the figures of metric m at one point: bars per

@@ -192,6 +192,56 @@ var metricTable = []Metric{
 		Direction: NoDirection, Unit: "phase", Min: 0, Max: unbounded,
 		Doc: "a drifting job's current phase (from 1; 0 before the job or without phases): where each phase ends, for GEM over phases (phases.go); not aggregated",
 	},
+	// Dreams: absent from the records of agents that never dreamt. The
+	// window metrics read NaN there, so they make no cells.
+	{
+		Name: "dream_attempts", Value: func(c *Checkpoint) float64 { return float64(c.DreamAttempts) },
+		Direction: NoDirection, Unit: "dream attempts", Min: 0, Max: unbounded,
+		Doc: "compute counter: cumulative dream attempts (imagined, no real verifier call) up to this checkpoint",
+	},
+	{
+		Name: "dream_steps", Value: func(c *Checkpoint) float64 { return float64(c.DreamSteps) },
+		Direction: NoDirection, Unit: "dream steps", Min: 0, Max: unbounded,
+		Doc: "compute counter: cumulative steps of dream attempts up to this checkpoint",
+	},
+	{
+		Name: "dream_grad_steps", Value: func(c *Checkpoint) float64 { return float64(c.DreamGradSteps) },
+		Direction: NoDirection, Unit: "gradient steps", Min: 0, Max: unbounded,
+		Doc: "compute counter: the part of grad_steps learnt from dreams, cumulative",
+	},
+	{
+		Name: "learned_verifier_steps", Value: func(c *Checkpoint) float64 { return float64(c.LearnedVerifierSteps) },
+		Direction: NoDirection, Unit: "gradient steps", Min: 0, Max: unbounded,
+		Doc: "compute counter: cumulative step gradients spent fitting the dream mechanism's learned verifier (not in grad_steps)",
+	},
+	{
+		Name: "dream_reward", Value: func(c *Checkpoint) float64 { return optional(c.DreamReward) },
+		Direction: NoDirection, Unit: "mean dream verdict", Min: 0, Max: 1,
+		Doc: "mean verdict the agent learnt from on its dreams since the last checkpoint (its learned verifier's, or the true scorer's with verifier = oracle): " +
+			"what the dreamer believes; read it beside dream_success",
+		Summarized: true,
+	},
+	{
+		Name: "dream_success", Value: func(c *Checkpoint) float64 { return optional(c.DreamSuccess) },
+		Direction: NoDirection, Unit: "fraction of dream attempts solved", Min: 0, Max: 1,
+		Doc:        "true success of the same dream attempts (never shown to the agent): dream_reward - dream_success is the dream-versus-real gap",
+		Summarized: true,
+	},
+	{
+		Name: "dream_disagreement", Value: func(c *Checkpoint) float64 { return optional(c.DreamDisagreement) },
+		Direction: NoDirection, Unit: "fraction of dream attempts", Min: 0, Max: 1,
+		Doc:        "fraction of the dream attempts since the last checkpoint on which the learned verifier's verdict differs from the truth",
+		Summarized: true,
+	},
+}
+
+// optional reads an optional column: NaN when absent, so that summarize
+// leaves the run out.
+func optional(v *float64) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	return *v
 }
 
 // Metrics returns a copy of the metric table, in its order.

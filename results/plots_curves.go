@@ -91,6 +91,25 @@ func plotLearningCurves(s *Summary, point, split, metric string, paths ...string
 //
 // It returns an error if s has neither metric for the point and split.
 func plotRewardVsSuccess(s *Summary, point, split string, paths ...string) error {
+	return plotBeliefVsTruth(s, point, split, beliefVsTruth{
+		truth: "success_sampled", belief: "verdict_reward",
+		truthLabel: "true success", beliefLabel: "verdict reward", yLabel: "fraction of sampled attempts",
+		title: fmt.Sprintf("Verdict reward vs true success on %s%s (sampled actions): IQM over runs, %s%% CI", split, pointSuffix(s, point), levelPercent(s.Level)),
+	}, paths...)
+}
+
+// beliefVsTruth names the two metrics of a belief-versus-truth figure and
+// their labels.
+type beliefVsTruth struct {
+	truth, belief                   string
+	truthLabel, beliefLabel, yLabel string
+	title                           string
+}
+
+// plotBeliefVsTruth draws what a learner believes (f.belief, dashed, hollow
+// markers) against the truth (f.truth, solid) per agent over days, one
+// panel per agent: plotRewardVsSuccess and the dream figure.
+func plotBeliefVsTruth(s *Summary, point, split string, f beliefVsTruth, paths ...string) error {
 	type agentData struct {
 		i                int
 		succ, slo, shi   plotter.XYs
@@ -101,8 +120,8 @@ func plotRewardVsSuccess(s *Summary, point, split string, paths ...string) error
 	for i, agent := range s.Agents {
 		var d agentData
 		d.i = i
-		d.succ, d.slo, d.shi = cellSeries(s.Cells, point, split, agent, "success_sampled")
-		d.reward, d.rlo, d.rhi = cellSeries(s.Cells, point, split, agent, "verdict_reward")
+		d.succ, d.slo, d.shi = cellSeries(s.Cells, point, split, agent, f.truth)
+		d.reward, d.rlo, d.rhi = cellSeries(s.Cells, point, split, agent, f.belief)
 		if len(d.succ) == 0 && len(d.reward) == 0 {
 			continue
 		}
@@ -114,7 +133,7 @@ func plotRewardVsSuccess(s *Summary, point, split string, paths ...string) error
 		data = append(data, d)
 	}
 	if len(data) == 0 {
-		return fmt.Errorf("results: no success_sampled or verdict_reward cells for point %q, split %q", point, split)
+		return fmt.Errorf("results: no %s or %s cells for point %q, split %q", f.truth, f.belief, point, split)
 	}
 	cols := min(len(data), 3)
 	rows := (len(data) + cols - 1) / cols
@@ -132,7 +151,7 @@ func plotRewardVsSuccess(s *Summary, point, split string, paths ...string) error
 			p.X.Label.Text = "day"
 		}
 		if k%cols == 0 {
-			p.Y.Label.Text = "fraction of sampled attempts"
+			p.Y.Label.Text = f.yLabel
 		}
 		st := styleOf(d.i)
 		solid := agentStyle{color: st.color, glyph: draw.CircleGlyph{}, radius: vg.Points(2.8)}
@@ -154,10 +173,10 @@ func plotRewardVsSuccess(s *Summary, point, split string, paths ...string) error
 	// The legend explains line styles in neutral grey; colours are agents.
 	grey := color.Gray{Y: 0x55}
 	legend := []legendEntry{
-		{"true success", styleThumbs(agentStyle{color: grey, glyph: draw.CircleGlyph{}, radius: vg.Points(2.8)})},
-		{"verdict reward", styleThumbs(agentStyle{color: grey, glyph: draw.RingGlyph{}, radius: vg.Points(3.4), dashes: []vg.Length{vg.Points(4), vg.Points(2.5)}})},
+		{f.truthLabel, styleThumbs(agentStyle{color: grey, glyph: draw.CircleGlyph{}, radius: vg.Points(2.8)})},
+		{f.beliefLabel, styleThumbs(agentStyle{color: grey, glyph: draw.RingGlyph{}, radius: vg.Points(3.4), dashes: []vg.Length{vg.Points(4), vg.Points(2.5)}})},
 	}
-	title := fmt.Sprintf("Verdict reward vs true success on %s%s (sampled actions): IQM over runs, %s%% CI", split, pointSuffix(s, point), levelPercent(s.Level))
+	title := f.title
 	w := figureWidth + vg.Inch*vg.Length(max(cols-2, 0))
 	h := vg.Inch * (0.5 + 2.6*vg.Length(rows))
 	return panels(w, h, title, grid, legend).save(paths...)

@@ -66,6 +66,20 @@ type Checkpoint struct {
 	// was learned by the last checkpoint with Phase k. 0 before the job and
 	// without phases.
 	Phase int `json:"phase,omitempty"`
+
+	// Dreams (the dream mechanism), absent for agents that never dreamt:
+	// cumulative compute, and over the dreams since the last checkpoint the
+	// verdict learnt from, the true success of the same attempts and the
+	// learned verifier's disagreement with the truth (nil: no dream then).
+	DreamAttempts  int64 `json:"dream_attempts,omitempty"`
+	DreamSteps     int64 `json:"dream_steps,omitempty"`
+	DreamGradSteps int64 `json:"dream_grad_steps,omitempty"`
+	// LearnedVerifierSteps: cumulative step gradients fitting the learned
+	// verifier.
+	LearnedVerifierSteps int64    `json:"learned_verifier_steps,omitempty"`
+	DreamReward          *float64 `json:"dream_reward,omitempty"`
+	DreamSuccess         *float64 `json:"dream_success,omitempty"`
+	DreamDisagreement    *float64 `json:"dream_disagreement,omitempty"`
 }
 
 // Attempt is one real attempt during the job, recorded online with its true

@@ -1,0 +1,79 @@
+package experiments
+
+import (
+	"fmt"
+
+	"github.com/grindbench/grindbench/agents"
+	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/results"
+)
+
+// The harness's side of dreaming (agents.DreamHarness): it runs imagined
+// attempts without the real verifier and keeps, out of the agent's sight,
+// their true outcomes beside the dream verifier's verdicts, for the
+// checkpoint's dream measurements.
+
+var purposeDream = envs.PurposeOf("dream-harness")
+
+var _ agents.DreamHarness = harness{}
+
+// DreamKey implements agents.DreamHarness.
+func (h harness) DreamKey() uint64 { return envs.Key(h.j.w.seed, uint64(purposeDream)) }
+
+// Neighbour implements agents.DreamHarness through the family's
+// envs.Dreamer.
+func (h harness) Neighbour(t *envs.Task, distance float64, key uint64) (envs.Task, error) {
+	d, ok := h.j.w.fam.(envs.Dreamer)
+	if !ok {
+		return envs.Task{}, fmt.Errorf("family %s cannot make generative dreams (envs.Dreamer): use dream.kind = %q", h.j.w.fam.Name(), agents.DreamReplay)
+	}
+	return d.Neighbour(t, distance, key)
+}
+
+// Dream implements agents.DreamHarness.
+func (h harness) Dream(m agents.Model, t *envs.Task, key uint64, oracle bool, visit func(o *envs.Obs, action int), judge func() envs.Verdict) envs.Verdict {
+	j := h.j
+	o := j.ev.attempt(m, t, false, key, visit)
+	c := &j.agent.Compute
+	c.DreamAttempts++
+	c.DreamSteps += int64(o.Steps)
+	learned := judge()
+	truth := envs.VerdictFail
+	if o.Success {
+		truth = envs.VerdictPass
+	}
+	v := learned
+	if oracle {
+		v = truth
+	}
+	s := &j.ev.dream
+	s.n++
+	if v == envs.VerdictPass {
+		s.reward++
+	}
+	if o.Success {
+		s.success++
+	}
+	if learned != truth {
+		s.disagree++
+	}
+	return v
+}
+
+// dreamStats are the dreams since the last checkpoint: the verdicts
+// learnt from, the true outcomes, and the learned verifier's disagreement
+// with them.
+type dreamStats struct{ n, reward, success, disagree float64 }
+
+// fill writes the dream measurements into a checkpoint record: the
+// compute counters whenever the agent has dreamt, the window's means when
+// it dreamt since the last checkpoint.
+func (s *dreamStats) fill(rec *results.Checkpoint, c agents.Compute) {
+	rec.DreamAttempts, rec.DreamSteps, rec.DreamGradSteps = c.DreamAttempts, c.DreamSteps, c.DreamGradSteps
+	rec.LearnedVerifierSteps = c.LearnedVerifierSteps
+	if s.n == 0 {
+		return
+	}
+	r, su, d := s.reward/s.n, s.success/s.n, s.disagree/s.n
+	rec.DreamReward, rec.DreamSuccess, rec.DreamDisagreement = &r, &su, &d
+}
