@@ -7,7 +7,9 @@ import (
 
 // The command line's conventions, one row each: help on standard output
 // (grind help CMD is CMD --help), --version, did-you-mean for commands and
-// built-in experiment names, bad flags on standard error with exit 2.
+// built-in experiment names and flags, GNU-style flags (--name, also after
+// positionals; -name still accepted), an Examples section, bad flags and
+// stray arguments on standard error with exit 2.
 func TestCLIConventions(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -23,8 +25,16 @@ func TestCLIConventions(t *testing.T) {
 		{"version", []string{"--version"}, 0, "grind ", "", ""},
 		{"command typo", []string{"rnu"}, 2, "", `unknown command "rnu"; did you mean "run"?`, ""},
 		{"experiment typo", []string{"run", "headlin"}, 2, "", `did you mean "headline"?`, ""},
-		{"bad flag on stderr", []string{"run", "--bogus"}, 2, "", "flag provided but not defined: -bogus", "Usage"},
+		{"bad flag on stderr", []string{"run", "--bogus"}, 2, "", "unknown flag: --bogus", "Usage"},
+		{"flag typo", []string{"run", "--wokers", "2"}, 2, "", `unknown flag: --wokers; did you mean "--workers"?`, ""},
+		{"flag list in GNU style", []string{"help", "run"}, 0, "      --workers int", "", "  -workers"},
+		{"examples per command", []string{"validate", "--help"}, 0, "Examples:\n  grind validate my.toml", "", ""},
+		{"-h is --help", []string{"export", "-h"}, 0, "Usage: grind export DIR", "", ""},
+		{"one-dash long flag still works", []string{"config", "-defaults"}, 0, "KNOB", "", ""},
+		{"flag after positional", []string{"config", "smoke", "--json"}, 0, `"config_hash"`, "", ""},
 		{"stray argument", []string{"schema", "extra"}, 2, "", "schema takes no arguments", ""},
+		{"stray argument to envs", []string{"envs", "extra"}, 2, "", "envs takes no arguments", ""},
+		{"stray argument to run", []string{"run", "smoke", "extra"}, 2, "", "at most one CONFIG, got 2", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut strings.Builder

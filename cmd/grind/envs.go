@@ -13,7 +13,11 @@ import (
 func cmdEnvs(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("envs", "[--check]", stderr)
 	check := fs.Bool("check", false, "run the environment checker over every family at its default knobs; exit 1 if one fails")
-	if _, err := parseInterleaved(fs, args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("envs", pos); err != nil {
 		return err
 	}
 	if *check {
