@@ -18,7 +18,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/errors")
 
 // errorsDir holds the corpus of malformed configs: NAME.toml is the config,
-// NAME.args (optional) its --set overrides, one per line, and NAME.golden
+// NAME.args (optional) its --set overrides, one per line, NAME.sweeps
+// (optional) its --sweep axes, one per line, and NAME.golden
 // the exact message Parse returns. The first line of every NAME.toml is a
 // comment saying what is wrong with it.
 const errorsDir = "testdata/errors"
@@ -58,7 +59,8 @@ func TestErrorCorpus(t *testing.T) {
 				t.Errorf("%s does not start with a comment saying what is wrong", path)
 			}
 			sets := readArgs(t, strings.TrimSuffix(path, ".toml")+".args")
-			exp, err := Parse(filepath.ToSlash(path), data, sets)
+			sweeps := readArgs(t, strings.TrimSuffix(path, ".toml")+".sweeps")
+			exp, err := ParseWith(filepath.ToSlash(path), data, Overrides{Sets: sets, Sweeps: sweeps})
 			if err == nil {
 				t.Fatalf("no error; the config parses to %d points", len(exp.Points))
 			}
@@ -105,14 +107,14 @@ func checkErrorShape(t *testing.T, file string, err error) {
 			t.Errorf("%v (%T) is not a *ConfigError", e, e)
 			continue
 		}
-		if ce.File != file && ce.File != setFile {
-			t.Errorf("%q: names file %q, want %q or %q", ce, ce.File, file, setFile)
+		if ce.File != file && ce.File != setFile && ce.File != sweepFile {
+			t.Errorf("%q: names file %q, want %q, %q or %q", ce, ce.File, file, setFile, sweepFile)
 		}
-		if ce.Key == "" && ce.Line == 0 && !strings.Contains(ce.Msg, "--set") && !strings.Contains(ce.Msg, "more problems") {
+		if ce.Key == "" && ce.Line == 0 && !strings.Contains(ce.Msg, "--set") && !strings.Contains(ce.Msg, "--sweep") && !strings.Contains(ce.Msg, "more problems") {
 			t.Errorf("%q: names neither a key nor a line", ce)
 		}
-		if ce.File == setFile && ce.Line != 0 {
-			t.Errorf("%q: a --set has no line", ce)
+		if (ce.File == setFile || ce.File == sweepFile) && ce.Line != 0 {
+			t.Errorf("%q: a command-line flag has no line", ce)
 		}
 		s := ce.Error()
 		if strings.ContainsAny(s, "\n\r\x00") || !utf8.ValidString(s) {

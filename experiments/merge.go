@@ -16,10 +16,10 @@ import (
 )
 
 // FromManifest rebuilds the experiment a results folder was made from: its
-// config text and --set overrides, resolved again by this build. It is an
+// config text, --set overrides and --sweep axes, resolved again by this build. It is an
 // error if this build resolves them to a different config hash.
 func FromManifest(m *results.Manifest) (*Experiment, error) {
-	exp, err := Parse(m.ConfigFile, []byte(m.ConfigText), m.Sets)
+	exp, err := ParseWith(m.ConfigFile, []byte(m.ConfigText), Overrides{Sets: m.Sets, Sweeps: m.Sweeps})
 	if err != nil {
 		return nil, fmt.Errorf("config recorded in the manifest: %w", err)
 	}

@@ -653,7 +653,7 @@ func buildManifest(exp *Experiment, shard Shard, runs []RunSpec, files map[strin
 	c := &exp.Config
 	m := &results.Manifest{
 		Schema: results.SchemaVersion, Experiment: c.Experiment, Question: c.Question, Reading: c.Reading,
-		ConfigFile: exp.File, ConfigHash: exp.Hash, ConfigText: string(exp.Data), Sets: exp.Sets,
+		ConfigFile: exp.File, ConfigHash: exp.Hash, ConfigText: string(exp.Data), Sets: exp.Sets, Sweeps: exp.Sweeps,
 		Baseline: c.Report.Baseline, Resamples: c.Report.Resamples,
 		CodeVersion: CodeVersion(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 		Shard: shard.String(),

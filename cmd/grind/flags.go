@@ -119,6 +119,11 @@ func longDashes(fs *pflag.FlagSet, args []string) []string {
 	return out
 }
 
+// sweepFlag declares --sweep: an ad-hoc sweep axis, repeatable.
+func sweepFlag(fs *flagSet) *[]string {
+	return fs.StringArray("sweep", nil, "sweep a knob over values, as a [sweep] table's key would, e.g. --sweep env.verifier.coverage=0.25,0.5,1 (repeatable: axes cross; replaces the config's axis of that knob)")
+}
+
 // noArgs is the error of a command that takes no positional arguments.
 func noArgs(name string, pos []string) error {
 	if len(pos) == 0 {

@@ -14,22 +14,23 @@ import (
 )
 
 // loadExperiment loads CONFIG: a file, or the name of a built-in
-// experiment (the default one when path is empty).
-func loadExperiment(path string, sets []string) (*experiments.Experiment, error) {
+// experiment (the default one when path is empty), with the command line's
+// --set values and --sweep axes.
+func loadExperiment(path string, o experiments.Overrides) (*experiments.Experiment, error) {
 	var (
 		exp *experiments.Experiment
 		err error
 	)
 	switch {
 	case path == "":
-		exp, err = experiments.LoadShipped(experiments.DefaultName, sets)
+		exp, err = experiments.LoadShippedWith(experiments.DefaultName, o)
 	case builtIn(path):
-		exp, err = experiments.LoadShipped(path, sets)
+		exp, err = experiments.LoadShippedWith(path, o)
 	default:
 		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) && !strings.ContainsAny(path, `/\`) && !strings.HasSuffix(path, ".toml") {
 			return nil, badInput(fmt.Errorf("%q is neither a file nor a built-in experiment (built-in: %s)%s", path, strings.Join(experiments.Shipped(), ", "), suggest(path, experiments.Shipped())))
 		}
-		exp, err = experiments.Load(path, sets)
+		exp, err = experiments.LoadWith(path, o)
 	}
 	if err != nil {
 		return nil, badInput(err)
@@ -38,7 +39,7 @@ func loadExperiment(path string, sets []string) (*experiments.Experiment, error)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...] [--wait] [--force-new] [--allow-external]", stderr)
+	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...] [--sweep key=a,b,c ...] [--wait] [--force-new] [--allow-external]", stderr)
 	out := fs.String("out", "", "results folder (default out/<experiment>)")
 	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
@@ -49,6 +50,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	allowExternal := fs.Bool("allow-external", false, "run the external agent programs the config names (grind validate shows them); else each must be listed in "+experiments.DefaultAllowFile)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
+	sweeps := sweepFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -63,7 +65,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		path = pos[0]
 	}
-	exp, err := loadExperiment(path, sets)
+	exp, err := loadExperiment(path, experiments.Overrides{Sets: sets, Sweeps: *sweeps})
 	if err != nil {
 		return err
 	}
@@ -136,9 +138,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("validate", "CONFIG [--set key=value ...]", stderr)
+	fs := newFlags("validate", "CONFIG [--set key=value ...] [--sweep key=a,b,c ...]", stderr)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob (repeatable)")
+	sweeps := sweepFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -146,7 +149,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return badInput(fmt.Errorf("want exactly one CONFIG, got %d", len(pos)))
 	}
-	exp, err := loadExperiment(pos[0], sets)
+	exp, err := loadExperiment(pos[0], experiments.Overrides{Sets: sets, Sweeps: *sweeps})
 	if err != nil {
 		return err
 	}
