@@ -57,3 +57,18 @@ func TestCLIConventions(t *testing.T) {
 		})
 	}
 }
+
+// Every command's help has an Examples section, and each example names
+// the command.
+func TestEveryCommandHasExamples(t *testing.T) {
+	for _, c := range commands() {
+		var out, errOut strings.Builder
+		if code := realMain([]string{"help", c.name}, &out, &errOut); code != 0 {
+			t.Errorf("grind help %s: exit %d: %s", c.name, code, errOut.String())
+		}
+		_, ex, ok := strings.Cut(out.String(), "\nExamples:\n")
+		if !ok || !strings.Contains(ex, "grind "+c.name) {
+			t.Errorf("grind help %s: no Examples section using it:\n%s", c.name, out.String())
+		}
+	}
+}

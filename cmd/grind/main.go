@@ -154,6 +154,7 @@ func commands() []command {
 	return []command{
 		{"run", "run an experiment config (the built-in headline experiment without one)", cmdRun},
 		{"validate", "check a config strictly without running it", cmdValidate},
+		{"new", "write a commented starter config that validates and runs", cmdNew},
 		{"envs", "list environment families, their splits and mechanisms", cmdEnvs},
 		{"report", "rebuild summary, tables, plots and report.html of a results folder from its records", cmdReport},
 		{"schema", "describe every column of the record files (runs/*.jsonl)", cmdSchema},
