@@ -13,6 +13,7 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/errors")
@@ -191,8 +192,8 @@ func TestNamesConfined(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range Plan(exp) {
-		base := filepath.Base(r.Key + ".jsonl")
-		if base != r.Key+".jsonl" || strings.ContainsAny(r.Key, `/\`) || r.Key == ".." {
+		base := filepath.Base(r.Key + results.RunExt)
+		if base != r.Key+results.RunExt || strings.ContainsAny(r.Key, `/\`) || r.Key == ".." {
 			t.Errorf("run key %q is not one path element", r.Key)
 		}
 		// WriteFileAtomic adds "." and ".tmp-" plus up to 20 digits.

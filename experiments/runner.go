@@ -521,15 +521,14 @@ func verifyFolder(dir string, exp *Experiment, runs []RunSpec, old *results.Mani
 		}
 		planned[r.Key] = e
 	}
-	paths, err := filepath.Glob(filepath.Join(dir, results.RunsDir, "*.jsonl"))
+	paths, err := results.RunFiles(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	sort.Strings(paths)
 	files := map[string]*results.RunFile{}
 	var damaged []results.DamagedRun
 	for _, path := range paths {
-		key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+		key := results.RunKey(path)
 		var why error
 		if want := planned[key]; want == nil {
 			why = errors.New("not a run of this config's plan (a file from another folder, experiment or shard)")

@@ -31,7 +31,7 @@ const (
 )
 
 // maxLabel bounds a point label's length in bytes. A run's record file is
-// named <label>__<agent>__s<seed>.jsonl and written through a temporary
+// named <label>__<agent>__s<seed>.jsonl.gz and written through a temporary
 // file with a longer name: with agent names of at most maxNameLen bytes the
 // whole stays well below the usual 255-byte limit on file names.
 const maxLabel = 120
