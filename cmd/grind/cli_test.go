@@ -35,6 +35,7 @@ func TestCLIConventions(t *testing.T) {
 		{"--sweep", []string{"validate", "smoke", "--sweep", "env.verifier.coverage=0.5,1", "--set", "seeds=3"}, 0, "2 sweep points x 2 agents x 3 seeds = 12 runs", "", ""},
 		{"--sweep error names the flag", []string{"validate", "smoke", "--sweep", "env.verifier.coverage=0.5,2"}, 2, "", "--sweep: env.verifier.coverage: value 2: 2.0 is out of range", ""},
 		{"--sweep in config", []string{"config", "smoke", "--sweep", "seeds=2,3"}, 0, "# --sweep seeds=2,3", "", ""},
+		{"schema documents profiles.csv", []string{"schema"}, 0, "tables/profiles.csv: the performance profiles as data", "", ""},
 		{"stray argument", []string{"schema", "extra"}, 2, "", "schema takes no arguments", ""},
 		{"stray argument to envs", []string{"envs", "extra"}, 2, "", "envs takes no arguments", ""},
 		{"stray argument to run", []string{"run", "smoke", "extra"}, 2, "", "at most one CONFIG, got 2", ""},
