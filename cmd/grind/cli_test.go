@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,20 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		if !ok || !strings.Contains(ex, "grind "+c.name) {
 			t.Errorf("grind help %s: no Examples section using it:\n%s", c.name, out.String())
 		}
+	}
+}
+
+// The README shows `grind run --help` as it is.
+func TestReadmeShowsRunHelp(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	if code := realMain([]string{"run", "--help"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(string(readme), "```\n"+out.String()+"```\n") {
+		t.Errorf("README.md does not show the output of grind run --help in a code block; it is now:\n%s", out.String())
 	}
 }

@@ -119,9 +119,18 @@ func longDashes(fs *pflag.FlagSet, args []string) []string {
 	return out
 }
 
+// axisFlag collects repeated --sweep axes.
+type axisFlag []string
+
+func (a *axisFlag) String() string     { return strings.Join(*a, " ") }
+func (a *axisFlag) Set(v string) error { *a = append(*a, v); return nil }
+func (a *axisFlag) Type() string       { return "key=a,b,c" }
+
 // sweepFlag declares --sweep: an ad-hoc sweep axis, repeatable.
 func sweepFlag(fs *flagSet) *[]string {
-	return fs.StringArray("sweep", nil, "sweep a knob over values, as a [sweep] table's key would, e.g. --sweep env.verifier.coverage=0.25,0.5,1 (repeatable: axes cross; replaces the config's axis of that knob)")
+	var axes axisFlag
+	fs.Var(&axes, "sweep", "sweep a knob over values, as a [sweep] table's key would, e.g. --sweep env.verifier.coverage=0.25,0.5,1 (repeatable: axes cross; replaces the config's axis of that knob)")
+	return (*[]string)(&axes)
 }
 
 // noArgs is the error of a command that takes no positional arguments.
