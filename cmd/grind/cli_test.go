@@ -28,7 +28,7 @@ func TestCLIConventions(t *testing.T) {
 		{"experiment typo", []string{"run", "headlin"}, 2, "", `did you mean "headline"?`, ""},
 		{"bad flag on stderr", []string{"run", "--bogus"}, 2, "", "unknown flag: --bogus", "Usage"},
 		{"flag typo", []string{"run", "--wokers", "2"}, 2, "", `unknown flag: --wokers; did you mean "--workers"?`, ""},
-		{"flag list in GNU style", []string{"help", "run"}, 0, "      --workers int", "", "  -workers"},
+		{"flag list in GNU style", []string{"help", "run"}, 0, "      --workers N ", "", "  -workers"},
 		{"examples per command", []string{"validate", "--help"}, 0, "Examples:\n  grind validate my.toml", "", ""},
 		{"-h is --help", []string{"export", "-h"}, 0, "Usage: grind export DIR", "", ""},
 		{"one-dash long flag still works", []string{"config", "-defaults"}, 0, "KNOB", "", ""},

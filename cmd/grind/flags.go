@@ -16,6 +16,13 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func (m *multiFlag) Type() string       { return "key=value" }
 
+// nameFlag collects a repeated flag of names (comma-separated too).
+type nameFlag []string
+
+func (m *nameFlag) String() string     { return strings.Join(*m, ",") }
+func (m *nameFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *nameFlag) Type() string       { return "name" }
+
 // flagSet is a command's GNU-style flags (pflag: --name, interspersed with
 // positional arguments) with the usage line and examples its help prints.
 type flagSet struct {
@@ -165,7 +172,7 @@ var commandExamples = map[string][]string{
 	"new":       {"grind new my.toml", "grind new my.toml && grind validate my.toml && grind run my.toml"},
 	"merge":     {"grind merge --out out/all shards/1 shards/2 shards/3"},
 	"export":    {"grind export out/headline   # writes out/headline/export/*.parquet"},
-	"compare":   {"grind compare testdata/baseline/smoke out/smoke", "grind compare base new --metric held_out --format text", "grind compare base new --format json > diff.json"},
+	"compare":   {"grind compare testdata/baseline/smoke out/smoke", "grind compare base new --metric success_greedy,score_greedy --format text", "grind compare base new --format json > diff.json"},
 	"reproduce": {"grind reproduce out/smoke", "grind reproduce out/smoke --workers 2 --keep"},
 	"export-tasks": {
 		"grind export-tasks smoke --split held_out --tasks 20 --out tasks.jsonl",

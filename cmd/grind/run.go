@@ -40,11 +40,11 @@ func loadExperiment(path string, o experiments.Overrides) (*experiments.Experime
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...] [--sweep key=a,b,c ...] [--wait] [--force-new] [--allow-external]", stderr)
-	out := fs.String("out", "", "results folder (default out/<experiment>)")
-	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
+	out := fs.String("out", "", "results folder `DIR` (default out/<experiment>)")
+	workers := fs.Int("workers", 0, "`N` parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
-	plots := fs.String("plots", "svg,pdf", "figure formats, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
-	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
+	plots := fs.String("plots", "svg,pdf", "figure `FORMATS`, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
+	shardFlag := fs.String("shard", "", "run shard I of N (`I/N`) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
 	wait := fs.Bool("wait", false, "if another grind command is using the results folder, wait for it (default: exit 3 at once)")
 	forceNew := fs.Bool("force-new", false, "if the results folder holds results of another config or shard, remove the files grind wrote there and start afresh (default: exit 2 naming what differs)")
 	allowExternal := fs.Bool("allow-external", false, "run the external agent programs the config names (grind validate shows them); else each must be listed in "+experiments.DefaultAllowFile)
