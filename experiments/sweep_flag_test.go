@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -57,5 +58,32 @@ func TestSweepFlag(t *testing.T) {
 				t.Errorf("FromManifest: %v", err)
 			}
 		})
+	}
+}
+
+// A folder run with --sweep reproduces bit for bit: its manifest brings
+// the axis back.
+func TestSweepFlagReproduces(t *testing.T) {
+	exp, err := ParseWith("t.toml", []byte(smallConfig("")), Overrides{Sets: []string{"seeds=1", "job.days=1"}, Sweeps: []string{"env.verifier.coverage=0.5,1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), exp, RunOptions{Out: dir, Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Sweeps, exp.Sweeps) || len(m.Points) != 2 {
+		t.Fatalf("manifest sweeps %v and points %v, want %v and 2 points", m.Sweeps, m.Points, exp.Sweeps)
+	}
+	rep, err := Reproduce(context.Background(), dir, t.TempDir(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Different != 0 || len(rep.Checks) != len(Plan(exp)) {
+		t.Errorf("%d of %d runs differ", rep.Different, len(rep.Checks))
 	}
 }
