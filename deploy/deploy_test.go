@@ -349,8 +349,8 @@ func unsharded(t *testing.T, grind, config string) string {
 // byte, its summary.csv, and a report page.
 func sameResults(t *testing.T, ref, merged string) {
 	t.Helper()
-	want, _ := filepath.Glob(filepath.Join(ref, "runs", "*.jsonl"))
-	got, _ := filepath.Glob(filepath.Join(merged, "runs", "*.jsonl"))
+	want, _ := filepath.Glob(filepath.Join(ref, "runs", "*.jsonl.gz"))
+	got, _ := filepath.Glob(filepath.Join(merged, "runs", "*.jsonl.gz"))
 	if len(want) == 0 || len(got) != len(want) {
 		t.Fatalf("merged folder has %d record files, the unsharded run %d", len(got), len(want))
 	}
@@ -433,7 +433,7 @@ func TestSlurmExampleRunsLocally(t *testing.T) {
 	// Resubmitting one index alone (as after a failure) must keep the shard
 	// count from SHARDS, not from the one-task array, and skip the runs the
 	// shard already finished: their files stay untouched.
-	files, _ := filepath.Glob(filepath.Join(out, "shard-2", "runs", "*.jsonl"))
+	files, _ := filepath.Glob(filepath.Join(out, "shard-2", "runs", "*.jsonl.gz"))
 	if len(files) == 0 {
 		t.Fatal("shard 2 wrote no runs")
 	}
@@ -452,7 +452,7 @@ func TestSlurmExampleRunsLocally(t *testing.T) {
 			t.Errorf("resubmitting shard 2 rewrote %s: finished runs must be skipped", filepath.Base(f))
 		}
 	}
-	again, _ := filepath.Glob(filepath.Join(out, "shard-2", "runs", "*.jsonl"))
+	again, _ := filepath.Glob(filepath.Join(out, "shard-2", "runs", "*.jsonl.gz"))
 	if len(again) != len(files) {
 		t.Errorf("resubmitting shard 2 changed its runs from %d to %d files", len(files), len(again))
 	}

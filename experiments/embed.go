@@ -27,9 +27,14 @@ func Shipped() []string {
 
 // LoadShipped parses a built-in experiment by name.
 func LoadShipped(name string, sets []string) (*Experiment, error) {
+	return LoadShippedWith(name, Overrides{Sets: sets})
+}
+
+// LoadShippedWith loads a built-in experiment with command-line overrides.
+func LoadShippedWith(name string, o Overrides) (*Experiment, error) {
 	data, err := shipped.ReadFile(name + ".toml")
 	if err != nil {
 		return nil, fmt.Errorf("no built-in experiment %q (built in: %s)", name, strings.Join(Shipped(), ", "))
 	}
-	return Parse("<built-in>/"+name+".toml", data, sets)
+	return ParseWith("<built-in>/"+name+".toml", data, o)
 }

@@ -13,12 +13,14 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/errors")
 
 // errorsDir holds the corpus of malformed configs: NAME.toml is the config,
-// NAME.args (optional) its --set overrides, one per line, and NAME.golden
+// NAME.args (optional) its --set overrides, one per line, NAME.sweeps
+// (optional) its --sweep axes, one per line, and NAME.golden
 // the exact message Parse returns. The first line of every NAME.toml is a
 // comment saying what is wrong with it.
 const errorsDir = "testdata/errors"
@@ -58,7 +60,8 @@ func TestErrorCorpus(t *testing.T) {
 				t.Errorf("%s does not start with a comment saying what is wrong", path)
 			}
 			sets := readArgs(t, strings.TrimSuffix(path, ".toml")+".args")
-			exp, err := Parse(filepath.ToSlash(path), data, sets)
+			sweeps := readArgs(t, strings.TrimSuffix(path, ".toml")+".sweeps")
+			exp, err := ParseWith(filepath.ToSlash(path), data, Overrides{Sets: sets, Sweeps: sweeps})
 			if err == nil {
 				t.Fatalf("no error; the config parses to %d points", len(exp.Points))
 			}
@@ -105,14 +108,14 @@ func checkErrorShape(t *testing.T, file string, err error) {
 			t.Errorf("%v (%T) is not a *ConfigError", e, e)
 			continue
 		}
-		if ce.File != file && ce.File != setFile {
-			t.Errorf("%q: names file %q, want %q or %q", ce, ce.File, file, setFile)
+		if ce.File != file && ce.File != setFile && ce.File != sweepFile {
+			t.Errorf("%q: names file %q, want %q, %q or %q", ce, ce.File, file, setFile, sweepFile)
 		}
-		if ce.Key == "" && ce.Line == 0 && !strings.Contains(ce.Msg, "--set") && !strings.Contains(ce.Msg, "more problems") {
+		if ce.Key == "" && ce.Line == 0 && !strings.Contains(ce.Msg, "--set") && !strings.Contains(ce.Msg, "--sweep") && !strings.Contains(ce.Msg, "more problems") {
 			t.Errorf("%q: names neither a key nor a line", ce)
 		}
-		if ce.File == setFile && ce.Line != 0 {
-			t.Errorf("%q: a --set has no line", ce)
+		if (ce.File == setFile || ce.File == sweepFile) && ce.Line != 0 {
+			t.Errorf("%q: a command-line flag has no line", ce)
 		}
 		s := ce.Error()
 		if strings.ContainsAny(s, "\n\r\x00") || !utf8.ValidString(s) {
@@ -189,8 +192,8 @@ func TestNamesConfined(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range Plan(exp) {
-		base := filepath.Base(r.Key + ".jsonl")
-		if base != r.Key+".jsonl" || strings.ContainsAny(r.Key, `/\`) || r.Key == ".." {
+		base := filepath.Base(r.Key + results.RunExt)
+		if base != r.Key+results.RunExt || strings.ContainsAny(r.Key, `/\`) || r.Key == ".." {
 			t.Errorf("run key %q is not one path element", r.Key)
 		}
 		// WriteFileAtomic adds "." and ".tmp-" plus up to 20 digits.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grindbench/grindbench/results"
 )
 
 // FuzzParse feeds arbitrary bytes and --set arguments (one per line of
@@ -109,7 +111,7 @@ func checkAccepted(t *testing.T, exp *Experiment) {
 		return // listing them would slow the fuzzer down
 	}
 	for _, r := range Plan(exp) {
-		if strings.ContainsAny(r.Key, `/\`) || r.Key == "." || r.Key == ".." || len(r.Key)+len(".jsonl")+26 > 255 {
+		if strings.ContainsAny(r.Key, `/\`) || r.Key == "." || r.Key == ".." || len(r.Key)+len(results.RunExt)+26 > 255 {
 			t.Fatalf("unsafe run key %q", r.Key)
 		}
 	}

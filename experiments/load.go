@@ -93,11 +93,15 @@ func oneLine(s string) string {
 // setFile is the File of errors about --set overrides.
 const setFile = "--set"
 
+// sweepFile is the File of errors about --sweep axes.
+const sweepFile = "--sweep"
+
 // Experiment is a loaded, validated experiment.
 type Experiment struct {
 	File   string   // file name used in messages ("<embedded>/headline.toml" etc.)
 	Data   []byte   // the config's source text, for the record
 	Sets   []string // the --set overrides, as given
+	Sweeps []string // the --sweep axes, as given
 	Config Config   // the resolved base config (file values + --set overrides)
 	Sweep  []Axis   // the [sweep] axes in file order
 	Points []Point  // expanded grid, first axis slowest; one point "default" without a sweep
@@ -113,6 +117,16 @@ type Axis struct {
 	Key    string
 	Values []any
 	Line   int
+	File   string // "--sweep" for an axis of the command line; "" for the file's [sweep]
+}
+
+// source is the File of an axis's errors and the prefix of their message
+// ("in [sweep]: "; none for --sweep, which the File names).
+func (ax Axis) source(file string) (string, string) {
+	if ax.File != "" {
+		return ax.File, ""
+	}
+	return file, "in [sweep]"
 }
 
 // Point is one cell of the sweep's grid.
@@ -133,8 +147,20 @@ type Assignment struct {
 // instead of being read whole.
 const MaxConfigBytes = 1 << 20
 
+// Overrides are what the command line adds to a config: --set values and
+// --sweep axes, each as given ("key=value", "key=a,b,c").
+type Overrides struct {
+	Sets   []string
+	Sweeps []string
+}
+
 // Load reads the config at path and parses it; see Parse.
 func Load(path string, sets []string) (*Experiment, error) {
+	return LoadWith(path, Overrides{Sets: sets})
+}
+
+// LoadWith reads the config at path and parses it with o; see ParseWith.
+func LoadWith(path string, o Overrides) (*Experiment, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
@@ -144,13 +170,21 @@ func Load(path string, sets []string) (*Experiment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	return Parse(path, data, sets)
+	return ParseWith(path, data, o)
 }
 
 // Parse decodes, overrides (sets are "key=value" strings from --set),
 // expands and validates a config. file names the config in messages. The
 // error, if any, joins one *ConfigError per problem, sorted by line.
 func Parse(file string, data []byte, sets []string) (*Experiment, error) {
+	return ParseWith(file, data, Overrides{Sets: sets})
+}
+
+// ParseWith is Parse with --sweep axes too: each "key=a,b,c" is an axis of
+// the [sweep] table (replacing the file's axis of that key, if any),
+// checked as one; its errors name --sweep.
+func ParseWith(file string, data []byte, o Overrides) (*Experiment, error) {
+	sets := o.Sets
 	if len(data) > MaxConfigBytes {
 		return nil, &ConfigError{File: file, Msg: fmt.Sprintf("more than %d bytes (1 MiB): a config is a few kilobytes; is this the right file?", MaxConfigBytes)}
 	}
@@ -195,7 +229,9 @@ func Parse(file string, data []byte, sets []string) (*Experiment, error) {
 		}
 	}
 
-	exp := &Experiment{File: file, Data: slices.Clone(data), Sets: slices.Clone(sets), Config: base}
+	axes = p.sweepFlags(axes, o.Sweeps)
+
+	exp := &Experiment{File: file, Data: slices.Clone(data), Sets: slices.Clone(sets), Sweeps: slices.Clone(o.Sweeps), Config: base}
 	exp.Sweep, exp.Points = p.expand(&base, axes, setOverrides)
 	if len(p.errs) > 0 {
 		return nil, p.err()

@@ -16,10 +16,10 @@ import (
 )
 
 // FromManifest rebuilds the experiment a results folder was made from: its
-// config text and --set overrides, resolved again by this build. It is an
+// config text, --set overrides and --sweep axes, resolved again by this build. It is an
 // error if this build resolves them to a different config hash.
 func FromManifest(m *results.Manifest) (*Experiment, error) {
-	exp, err := Parse(m.ConfigFile, []byte(m.ConfigText), m.Sets)
+	exp, err := ParseWith(m.ConfigFile, []byte(m.ConfigText), Overrides{Sets: m.Sets, Sweeps: m.Sweeps})
 	if err != nil {
 		return nil, fmt.Errorf("config recorded in the manifest: %w", err)
 	}
@@ -97,7 +97,7 @@ func Merge(dir string, shards []string) (*results.Manifest, []results.DamagedRun
 			if prev := files[key]; prev != nil && prev.Hash != rf.Hash {
 				return nil, nil, fmt.Errorf("run %s differs between shard %s and %s: records must be identical", key, sd, filepath.Dir(filepath.Dir(from[key])))
 			}
-			files[key], from[key] = rf, results.RunPath(sd, key)
+			files[key], from[key] = rf, results.FindRun(sd, key)
 		}
 		for _, r := range mans[i].Runs {
 			if r.Status == results.StatusFailed {
@@ -130,7 +130,8 @@ func Merge(dir string, shards []string) (*results.Manifest, []results.DamagedRun
 		if err != nil {
 			return nil, moved, err
 		}
-		if err := results.WriteFileAtomic(results.RunPath(dir, key), data); err != nil {
+		// As the shard wrote it, compressed or (an older shard) plain.
+		if err := results.WriteFileAtomic(filepath.Join(dir, results.RunsDir, filepath.Base(from[key])), data); err != nil {
 			return nil, moved, err
 		}
 	}
@@ -156,15 +157,14 @@ func Merge(dir string, shards []string) (*results.Manifest, []results.DamagedRun
 // whole sweep's plan.
 func shardFiles(sd string, m *results.Manifest, planned map[string]bool) (map[string]*results.RunFile, error) {
 	plan := m.Plan()
-	paths, err := filepath.Glob(filepath.Join(sd, results.RunsDir, "*.jsonl"))
+	paths, err := results.RunFiles(sd)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(paths)
 	files := map[string]*results.RunFile{}
 	var bad []results.DamagedRun
 	for _, p := range paths {
-		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+		key := results.RunKey(p)
 		want := plan[key]
 		var why error
 		if want == nil || !planned[key] {
@@ -231,9 +231,11 @@ func Reproduce(ctx context.Context, dir, tmp string, workers int) (*Reproduction
 	}
 	for _, r := range out.Runs {
 		c := RunCheck{Key: r.Key, Status: "identical"}
-		orig, errO := os.ReadFile(results.RunPath(dir, r.Key))
-		fresh, errF := os.ReadFile(results.RunPath(tmp, r.Key))
-		origHash, _ := results.HashFile(results.RunPath(dir, r.Key))
+		// Compared as JSON lines: a folder written before records were
+		// compressed reproduces as well.
+		orig, errO := results.ReadRunLines(results.FindRun(dir, r.Key))
+		fresh, errF := results.ReadRunLines(results.RunPath(tmp, r.Key))
+		origHash, _ := results.HashFile(results.FindRun(dir, r.Key))
 		switch {
 		case out.Failed[r.Key] != "":
 			c.Status, c.Detail = "failed", out.Failed[r.Key]

@@ -521,15 +521,14 @@ func verifyFolder(dir string, exp *Experiment, runs []RunSpec, old *results.Mani
 		}
 		planned[r.Key] = e
 	}
-	paths, err := filepath.Glob(filepath.Join(dir, results.RunsDir, "*.jsonl"))
+	paths, err := results.RunFiles(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	sort.Strings(paths)
 	files := map[string]*results.RunFile{}
 	var damaged []results.DamagedRun
 	for _, path := range paths {
-		key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+		key := results.RunKey(path)
 		var why error
 		if want := planned[key]; want == nil {
 			why = errors.New("not a run of this config's plan (a file from another folder, experiment or shard)")
@@ -653,7 +652,7 @@ func buildManifest(exp *Experiment, shard Shard, runs []RunSpec, files map[strin
 	c := &exp.Config
 	m := &results.Manifest{
 		Schema: results.SchemaVersion, Experiment: c.Experiment, Question: c.Question, Reading: c.Reading,
-		ConfigFile: exp.File, ConfigHash: exp.Hash, ConfigText: string(exp.Data), Sets: exp.Sets,
+		ConfigFile: exp.File, ConfigHash: exp.Hash, ConfigText: string(exp.Data), Sets: exp.Sets, Sweeps: exp.Sweeps,
 		Baseline: c.Report.Baseline, Resamples: c.Report.Resamples,
 		CodeVersion: CodeVersion(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 		Shard: shard.String(),

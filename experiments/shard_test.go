@@ -155,12 +155,12 @@ func TestReproduce(t *testing.T) {
 	}
 	victim := Plan(exp)[2].Key
 	path := results.RunPath(dir, victim)
-	data, _ := os.ReadFile(path)
+	data, _ := results.ReadRunLines(path)
 	edited := bytes.Replace(data, []byte(`"tasks":16`), []byte(`"tasks":17`), 1)
 	if bytes.Equal(edited, data) {
 		t.Fatal("test did not edit the record")
 	}
-	if err := os.WriteFile(path, edited, 0o644); err != nil {
+	if err := results.WriteRunLines(path, edited); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = Reproduce(context.Background(), dir, t.TempDir(), 2)

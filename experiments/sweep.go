@@ -31,7 +31,7 @@ const (
 )
 
 // maxLabel bounds a point label's length in bytes. A run's record file is
-// named <label>__<agent>__s<seed>.jsonl and written through a temporary
+// named <label>__<agent>__s<seed>.jsonl.gz and written through a temporary
 // file with a longer name: with agent names of at most maxNameLen bytes the
 // whole stays well below the usual 255-byte limit on file names.
 const maxLabel = 120
@@ -75,6 +75,42 @@ func (d *decoder) sweepAxes(raw map[string]any, md toml.MetaData) []Axis {
 		}
 		if len(ax.Values) == 0 {
 			d.errorf(kp, "empty list: a [sweep] axis needs at least one value")
+			continue
+		}
+		axes = append(axes, ax)
+	}
+	return axes
+}
+
+// sweepFlags adds the --sweep axes ("key=a,b,c", or "key=[a, b, c]" as in
+// TOML) to the file's axes: a key the file sweeps too takes the flag's
+// values in the file's place, a new key is appended.
+func (p *parser) sweepFlags(axes []Axis, flags []string) []Axis {
+	for _, f := range flags {
+		key, val, ok := strings.Cut(f, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" || strings.TrimSpace(val) == "" {
+			p.add(&ConfigError{File: sweepFile, Msg: fmt.Sprintf("%s: want key=a,b,c, e.g. --sweep env.verifier.coverage=0.25,0.5,1", shortQuote(f))})
+			continue
+		}
+		if newLocator("v = "+val).depth > maxNesting {
+			p.add(&ConfigError{File: sweepFile, Key: shortKey(key), Msg: fmt.Sprintf("the value nests more than %d deep: is a bracket unbalanced?", maxNesting)})
+			continue
+		}
+		ax := Axis{Key: key, File: sweepFile}
+		if v, isList := setValue(val).([]any); isList && strings.HasPrefix(strings.TrimSpace(val), "[") {
+			ax.Values = v
+		} else {
+			for _, s := range strings.Split(val, ",") {
+				ax.Values = append(ax.Values, setValue(s))
+			}
+		}
+		if len(ax.Values) == 0 {
+			p.add(&ConfigError{File: sweepFile, Key: shortKey(key), Msg: "empty list: an axis needs at least one value"})
+			continue
+		}
+		if i := slices.IndexFunc(axes, func(a Axis) bool { return a.Key == key }); i >= 0 && axes[i].File == "" {
+			axes[i] = ax
 			continue
 		}
 		axes = append(axes, ax)
@@ -137,13 +173,14 @@ func (p *parser) expand(base *Config, axes []Axis, sets []override) ([]Axis, []P
 		var assign []Assignment
 		for a, j := range gridIndex(axes, i) {
 			ax := axes[a]
-			d := &decoder{p: p, file: p.file, line: func([]string) int { return ax.Line },
+			file, _ := ax.source(p.file)
+			d := &decoder{p: p, file: file, line: func([]string) int { return ax.Line },
 				prefix: fmt.Sprintf("at sweep point %s: ", labels[i])}
 			// Errors here come only from axes that depend on one another
 			// (say, mechanisms and a mechanism's knob): checkAxes tried each
 			// value on the base config.
 			if kp, ok := d.setPath(&c, ax.Key, ax.Values[j]); ok {
-				overrides = append(overrides, override{path: kp.disp, file: p.file, line: ax.Line, sweep: true})
+				overrides = append(overrides, override{path: kp.disp, file: file, line: ax.Line, sweep: true})
 			}
 			assign = append(assign, Assignment{Key: ax.Key, Value: deepCopy(reflect.ValueOf(ax.Values[j])).Interface()})
 		}
@@ -159,7 +196,11 @@ func (p *parser) expand(base *Config, axes []Axis, sets []override) ([]Axis, []P
 func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 	out := make([]Axis, 0, len(axes))
 	for i, ax := range axes {
-		d := &decoder{p: p, file: p.file, line: func([]string) int { return ax.Line }, prefix: "in [sweep]: "}
+		file, where := ax.source(p.file)
+		d := &decoder{p: p, file: file, line: func([]string) int { return ax.Line }, prefix: where + ": "}
+		if where == "" {
+			d.prefix = ""
+		}
 		kp := simple(strings.Split(ax.Key, ".")...)
 		if slices.ContainsFunc(axes[:i], func(b Axis) bool { return b.Key == ax.Key }) {
 			d.errorf(kp, "swept twice")
@@ -181,12 +222,15 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 			d.errorf(kp, "also set by --set: drop one of the two")
 			continue
 		}
-		conv := Axis{Key: ax.Key, Line: ax.Line}
+		conv := Axis{Key: ax.Key, Line: ax.Line, File: ax.File}
 		seen := map[string]bool{}
 		for _, val := range ax.Values {
 			c := copyConfig(base)
 			vd := *d
-			vd.prefix = fmt.Sprintf("in [sweep], value %s: ", showValue(val))
+			vd.prefix = fmt.Sprintf("%s, value %s: ", where, showValue(val))
+			if where == "" {
+				vd.prefix = fmt.Sprintf("value %s: ", showValue(val))
+			}
 			if _, ok := vd.setPath(&c, ax.Key, val); !ok {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -252,6 +253,9 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if err := w.render(); err != nil {
 		return nil, err
 	}
+	if err := w.writeProfiles(sweep); err != nil {
+		return nil, err
+	}
 	if err := pruneStale(dir, b.Files); err != nil {
 		return nil, err
 	}
@@ -265,6 +269,10 @@ type builder struct {
 	workers int
 	formats []string
 	jobs    []figureJob
+	// profiles are the performance profiles the figures drew, for
+	// tables/profiles.csv.
+	profMu   sync.Mutex
+	profiles []keptProfile
 	// progress reports figures drawn (BuildOptions.Progress).
 	progress func(stage string, done, total int)
 }

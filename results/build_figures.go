@@ -135,7 +135,9 @@ func (w *builder) metricFigures(point, sub string, day int, m string) {
 			what+fmt.Sprintf("Performance profile on %s at day %d%s", s.TrainSplit, day, pointSuffix(s, point)),
 			fmt.Sprintf("Fraction of runs whose %s on %s at day %d%s exceeds each threshold τ, per agent, with a pointwise %s%% percentile-bootstrap band over runs (%d resamples).", m, s.TrainSplit, day, where, levelPercent(s.Level), s.resamples()),
 			func(paths ...string) error {
-				return plotProfiles(s, point, day, m, []string{s.TrainSplit}, s.TrainSplit, paths...)
+				bands := profileBands(s, point, day, m, []string{s.TrainSplit})
+				w.keepProfiles(profileTrain, bands)
+				return drawProfiles(s, point, day, m, []string{s.TrainSplit}, s.TrainSplit, bands, paths...)
 			})
 	}
 	if len(s.HeldOutSplits) > 0 {
@@ -147,7 +149,11 @@ func (w *builder) metricFigures(point, sub string, day int, m string) {
 		w.figure(name("profiles", "held-out"), sectionProfiles,
 			what+fmt.Sprintf("Performance profile on held-out splits at day %d%s", day, pointSuffix(s, point)),
 			fmt.Sprintf("Fraction of (run, split) pairs whose %s at day %d%s exceeds each threshold τ, pooling the held-out splits (%s) with equal weight, per agent, with a pointwise %s%% percentile-bootstrap band resampling runs (%d resamples).", m, day, where, strings.Join(held, ", "), levelPercent(s.Level), s.resamples()),
-			func(paths ...string) error { return plotProfiles(s, point, day, m, held, label, paths...) })
+			func(paths ...string) error {
+				bands := profileBands(s, point, day, m, held)
+				w.keepProfiles(profileHeldOut, bands)
+				return drawProfiles(s, point, day, m, held, label, bands, paths...)
+			})
 	}
 }
 

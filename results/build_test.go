@@ -64,7 +64,7 @@ func writeResults(t *testing.T, dir string, agents []string, splits []string, se
 		if err := byRun[k].Write(end); err != nil {
 			t.Fatal(err)
 		}
-		writeTestFile(t, RunPath(dir, k), byRun[k].Bytes())
+		writeTestFile(t, plainRun(dir, k), byRun[k].Bytes())
 	}
 	m := &Manifest{Schema: SchemaVersion, Experiment: "fixture", Points: []string{"default"},
 		Agents: agents, Baseline: agents[1], Resamples: 100}

@@ -520,7 +520,7 @@ func TestCompareDirs(t *testing.T) {
 		if err := e.Write(end); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteFileAtomic(RunPath(dir, key), e.Bytes()); err != nil {
+		if err := WriteFileAtomic(plainRun(dir, key), e.Bytes()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -561,7 +561,7 @@ func TestCompareDirs(t *testing.T) {
 		{dir, filepath.Join(empty, "missing"), CompareOptions{}, "NEW: stat"},
 		{empty, dir, CompareOptions{}, "BASE: results folder"},
 		{emptyRuns, dir, CompareOptions{}, "BASE: no checkpoint records"},
-		{RunPath(dir, recs.Runs[0]), dir, CompareOptions{}, "is not a folder"},
+		{plainRun(dir, recs.Runs[0]), dir, CompareOptions{}, "is not a folder"},
 		{filepath.Join(empty, "missing"), dir, CompareOptions{Metrics: []string{"nope"}}, "unknown metric"},
 	} {
 		if _, err := CompareDirs(tc.base, tc.next, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {

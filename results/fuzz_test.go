@@ -82,7 +82,7 @@ func FuzzReadRecords(f *testing.F) {
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
 		f.Fatal(err)
 	}
-	path := RunPath(dir, fuzzRunKey)
+	path := plainRun(dir, fuzzRunKey)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
@@ -132,7 +132,7 @@ func TestFuzzRunFile(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, RunsDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(RunPath(dir, fuzzRunKey), fuzzRunFile(t), 0o644); err != nil {
+	if err := os.WriteFile(plainRun(dir, fuzzRunKey), fuzzRunFile(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := ReadDir(dir)

@@ -21,10 +21,11 @@ type Manifest struct {
 	Reading     string          `json:"reading"`
 	ConfigFile  string          `json:"config_file"`
 	ConfigHash  string          `json:"config_hash"`
-	ConfigText  string          `json:"config_text"`     // the config file as given
-	Sets        []string        `json:"sets"`            // --set overrides
-	Resolved    json.RawMessage `json:"resolved"`        // every point's resolved config: a []ResolvedPoint
-	Shard       string          `json:"shard,omitempty"` // "I/N" for one shard of a sweep; empty for a whole sweep
+	ConfigText  string          `json:"config_text"`      // the config file as given
+	Sets        []string        `json:"sets"`             // --set overrides
+	Sweeps      []string        `json:"sweeps,omitempty"` // --sweep axes, as given (Sweep has them resolved)
+	Resolved    json.RawMessage `json:"resolved"`         // every point's resolved config: a []ResolvedPoint
+	Shard       string          `json:"shard,omitempty"`  // "I/N" for one shard of a sweep; empty for a whole sweep
 	Sweep       []SweepAxis     `json:"sweep"`
 	Points      []string        `json:"points"`
 	Agents      []string        `json:"agents"`

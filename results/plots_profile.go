@@ -33,6 +33,13 @@ func profileThresholds(metric string, lo, hi float64) []float64 {
 //
 // It returns an error if no agent has values.
 func plotProfiles(s *Summary, point string, day int, metric string, splits []string, label string, paths ...string) error {
+	return drawProfiles(s, point, day, metric, splits, label, profileBands(s, point, day, metric, splits), paths...)
+}
+
+// profileBands returns every agent's performance profile of metric at one
+// point and day over splits (see plotProfiles), at thresholds spanning
+// the metric's bounds; agents without values have N 0.
+func profileBands(s *Summary, point string, day int, metric string, splits []string) []profileBand {
 	tau := profileThresholds(metric, 0, 1)
 	if m, ok := LookupMetric(metric); !ok || !m.bounded() {
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -43,6 +50,20 @@ func plotProfiles(s *Summary, point string, day int, metric string, splits []str
 		}
 		tau = profileThresholds(metric, lo, hi)
 	}
+	bands := make([]profileBand, len(s.Agents))
+	for i, agent := range s.Agents {
+		bands[i] = s.profile(point, day, agent, metric, splits, tau)
+	}
+	return bands
+}
+
+// drawProfiles draws bands (one per agent of s, as profileBands returns
+// them).
+func drawProfiles(s *Summary, point string, day int, metric string, splits []string, label string, bands []profileBand, paths ...string) error {
+	if len(bands) == 0 {
+		return fmt.Errorf("results: no runs for a profile at point %q, day %d, metric %q", point, day, metric)
+	}
+	tau := bands[0].Tau
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Performance profile on %s at day %d%s, %s%% band", label, day, pointSuffix(s, point), levelPercent(s.Level))
 	p.X.Label.Text = "threshold τ on " + metricLabel(metric)
@@ -54,7 +75,7 @@ func plotProfiles(s *Summary, point string, day int, metric string, splits []str
 	var legend []legendEntry
 	var same coincide
 	for i, agent := range s.Agents {
-		pr := s.profile(point, day, agent, metric, splits, tau)
+		pr := bands[i]
 		if pr.N == 0 {
 			continue
 		}

@@ -171,7 +171,7 @@ func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
 		if r.Hash != "" {
 			h, err := built.hashes[r.Key], error(nil)
 			if h == "" { // a run Build did not read
-				h, err = HashFile(RunPath(dir, r.Key))
+				h, err = HashFile(FindRun(dir, r.Key))
 			}
 			switch {
 			case err != nil:

@@ -120,6 +120,7 @@ code { font-family: ui-monospace, "Liberation Mono", monospace; font-size: 0.95e
 <h2>Config</h2>
 {{if .M.ConfigFile}}<p>As given in <code>{{.M.ConfigFile}}</code>{{if .M.Sets}}, then overridden by:{{else}}, with no --set overrides.{{end}}</p>{{end}}
 {{if .M.Sets}}<pre>{{range .M.Sets}}--set {{.}}
+{{end}}</pre>{{end}}{{if .M.Sweeps}}<p>Swept from the command line by:</p><pre>{{range .M.Sweeps}}--sweep {{.}}
 {{end}}</pre>{{end}}
 {{if .M.ConfigText}}<pre class="wrap">{{.M.ConfigText}}</pre>{{end}}
 {{if .Resolved}}<details><summary>Resolved config of every point (JSON)</summary><pre>{{.Resolved}}</pre></details>{{end}}

@@ -33,7 +33,7 @@ func writeRun(t *testing.T, dir, agent string, seed int, success []float64, spli
 	if err := enc.Write(end); err != nil {
 		t.Fatal(err)
 	}
-	path := RunPath(dir, key)
+	path := plainRun(dir, key)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +68,9 @@ func reportFixture(t *testing.T) (string, *Built) {
 	dir := t.TempDir()
 	// WriteReport only hashes record files, so fixed bytes keep the golden
 	// file independent of the record format.
-	writeTestFile(t, RunPath(dir, "default__a__s0000"), []byte("run a\n"))
-	writeTestFile(t, RunPath(dir, "default__b__s0000"), []byte("run b, edited after the manifest\n"))
-	ha, err := HashFile(RunPath(dir, "default__a__s0000"))
+	writeTestFile(t, plainRun(dir, "default__a__s0000"), []byte("run a\n"))
+	writeTestFile(t, plainRun(dir, "default__b__s0000"), []byte("run b, edited after the manifest\n"))
+	ha, err := HashFile(plainRun(dir, "default__a__s0000"))
 	if err != nil {
 		t.Fatal(err)
 	}

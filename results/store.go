@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,9 +23,139 @@ import (
 // RunsDir is the folder of per-run record files inside a results folder.
 const RunsDir = "runs"
 
-// RunPath is the record file of run key inside results folder dir.
+// RunExt ends the name of the record files grind writes: JSON lines,
+// gzip-compressed (a tenth of the size; zcat or pandas read them as they
+// are). PlainRunExt ends those of folders written before, which every
+// reader still takes.
+const (
+	RunExt      = ".jsonl.gz"
+	PlainRunExt = ".jsonl"
+)
+
+// RunPath is the record file grind writes for run key inside results
+// folder dir.
 func RunPath(dir, key string) string {
-	return filepath.Join(dir, RunsDir, key+".jsonl")
+	return filepath.Join(dir, RunsDir, key+RunExt)
+}
+
+// FindRun is the record file of run key in dir as it exists: compressed,
+// or plain in a folder written before; RunPath's when neither exists.
+func FindRun(dir, key string) string {
+	p := RunPath(dir, key)
+	if _, err := os.Lstat(p); err != nil {
+		if plain := filepath.Join(dir, RunsDir, key+PlainRunExt); fileExists(plain) {
+			return plain
+		}
+	}
+	return p
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// RunKey is the run key a record file's name says.
+func RunKey(path string) string {
+	base := filepath.Base(path)
+	if k, ok := strings.CutSuffix(base, RunExt); ok {
+		return k
+	}
+	return strings.TrimSuffix(base, PlainRunExt)
+}
+
+// RunFiles lists the record files of results folder dir, sorted by key:
+// compressed or plain, one per run (the compressed one if a run has both).
+func RunFiles(dir string) ([]string, error) {
+	gz, err := filepath.Glob(filepath.Join(dir, RunsDir, "*"+RunExt))
+	if err != nil {
+		return nil, err
+	}
+	plain, err := filepath.Glob(filepath.Join(dir, RunsDir, "*"+PlainRunExt))
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]string, len(gz)+len(plain))
+	for _, p := range plain {
+		byKey[RunKey(p)] = p
+	}
+	for _, p := range gz {
+		byKey[RunKey(p)] = p
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = byKey[k]
+	}
+	return out, nil
+}
+
+// openRun opens a record file for reading its JSON lines, decompressing a
+// compressed one: a truncated or altered compressed file fails to read,
+// as a truncated plain one fails to decode.
+func openRun(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return f, nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("not a whole gzip file: %w", err)
+	}
+	return &gzipFile{zr, f}, nil
+}
+
+type gzipFile struct {
+	*gzip.Reader
+	f *os.File
+}
+
+func (g *gzipFile) Read(p []byte) (int, error) {
+	n, err := g.Reader.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("compressed record file: %w", err)
+	}
+	return n, err
+}
+
+func (g *gzipFile) Close() error {
+	g.Reader.Close()
+	return g.f.Close()
+}
+
+// WriteRunLines writes a record file's JSON lines to path atomically,
+// compressed as the runner compresses them if path ends in .gz.
+func WriteRunLines(path string, lines []byte) error {
+	if !strings.HasSuffix(path, ".gz") {
+		return WriteFileAtomic(path, lines)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
+	if _, err := zw.Write(lines); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// ReadRunLines returns a record file's JSON lines, decompressed.
+func ReadRunLines(path string) ([]byte, error) {
+	r, err := openRun(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }
 
 // tempFile is the part of *os.File that WriteFileAtomic and CreateRun use;
@@ -116,6 +247,7 @@ type Encoder struct {
 
 	f    tempFile      // CreateRun's temporary file
 	bw   *bufio.Writer // buffers writes to f
+	zw   *gzip.Writer  // compresses into bw, for a path ending in .gz
 	path string        // where Commit puts f
 }
 
@@ -137,7 +269,14 @@ func CreateRun(path string) (*Encoder, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	e := &Encoder{f: f, bw: bufio.NewWriterSize(f, 64<<10), path: path, sum: sha256.New()}
-	e.enc = json.NewEncoder(io.MultiWriter(e.sum, e.bw))
+	var w io.Writer = e.bw
+	if strings.HasSuffix(path, ".gz") {
+		// The header carries no name and no time (Go's writer leaves them
+		// out): the compressed bytes depend on the records alone.
+		e.zw, _ = gzip.NewWriterLevel(e.bw, gzip.DefaultCompression)
+		w = e.zw
+	}
+	e.enc = json.NewEncoder(io.MultiWriter(e.sum, w))
 	return e, nil
 }
 
@@ -173,12 +312,18 @@ func (e *Encoder) End(h Header) error {
 func (e *Encoder) Bytes() []byte { return e.buf.Bytes() }
 
 // Commit makes a CreateRun encoder's file, closed by its end record,
-// durable and renames it into place. It returns the file's content hash,
-// the one the manifest records.
+// durable and renames it into place. It returns the content hash of its
+// JSON lines (decompressed), the one the manifest records.
 func (e *Encoder) Commit() (string, error) {
 	if !e.ended {
 		e.Abort()
 		return "", fmt.Errorf("write %s: the run has no end record", e.path)
+	}
+	if e.zw != nil {
+		if err := e.zw.Close(); err != nil {
+			e.Abort()
+			return "", fmt.Errorf("write %s: %w", e.path, err)
+		}
 	}
 	if err := e.bw.Flush(); err != nil {
 		e.Abort()
@@ -278,16 +423,15 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
-	paths, err := filepath.Glob(filepath.Join(dir, RunsDir, "*.jsonl"))
+	paths, err := RunFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(paths)
 	out := &Records{Hashes: map[string]string{}}
 	in := interner{}
 	seen := make(map[string]bool, len(paths))
 	for i, p := range paths {
-		key := strings.TrimSuffix(filepath.Base(p), ".jsonl")
+		key := RunKey(p)
 		seen[key] = true
 		var want *Expect
 		if plan != nil {
@@ -336,7 +480,7 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 	}
 	for key, want := range plan {
 		if want.Done && !seen[key] {
-			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: RunPath(dir, key), Err: errGone.Error()})
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: FindRun(dir, key), Err: errGone.Error()})
 		}
 	}
 	sort.Slice(out.Damaged, func(i, j int) bool { return out.Damaged[i].Key < out.Damaged[j].Key })
@@ -379,7 +523,7 @@ type RunFile struct {
 // be nil: the file is then checked against its own name and itself. The
 // file is read as a stream: memory does not grow with its size.
 func VerifyRun(path string, want *Expect) (*RunFile, error) {
-	key := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+	key := RunKey(path)
 	run, sum, err := readRun(path, key, want, readOptions{dropAttempts: true})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -390,7 +534,7 @@ func VerifyRun(path string, want *Expect) (*RunFile, error) {
 // readRun reads and verifies the run file at path and returns its records
 // (attempts kept as opt says) and its content hash.
 func readRun(path, key string, want *Expect, opt readOptions) (*Records, string, error) {
-	f, err := os.Open(path)
+	f, err := openRun(path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -544,9 +688,14 @@ func (p *PretrainFigures) check() error {
 	return nil
 }
 
-// HashFile returns the hex sha256 of a file's content.
+// HashFile returns the hex sha256 of a file's content; of a record file's
+// JSON lines, decompressed (the hash the manifest records).
 func HashFile(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	read := os.ReadFile
+	if strings.HasSuffix(path, RunExt) {
+		read = ReadRunLines
+	}
+	data, err := read(path)
 	if err != nil {
 		return "", err
 	}
@@ -713,20 +862,21 @@ const DamagedDir = "damaged"
 // beside a note of why, so that nothing uses it again and the evidence is
 // kept. It returns where the file went.
 func MoveAside(dir, key string, why error) (DamagedRun, error) {
-	from := RunPath(dir, key)
+	from := FindRun(dir, key)
+	ext := strings.TrimPrefix(filepath.Base(from), key)
 	if err := os.MkdirAll(filepath.Join(dir, DamagedDir), 0o755); err != nil {
 		return DamagedRun{}, fmt.Errorf("move aside %s: %w", from, err)
 	}
 	name := key
 	for n := 1; ; n++ {
-		if _, err := os.Lstat(filepath.Join(dir, DamagedDir, name+".jsonl")); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(filepath.Join(dir, DamagedDir, name+ext)); errors.Is(err, os.ErrNotExist) {
 			break
 		}
 		name = key + "." + strconv.Itoa(n)
 	}
-	to := filepath.Join(dir, DamagedDir, name+".jsonl")
+	to := filepath.Join(dir, DamagedDir, name+ext)
 	d := DamagedRun{Key: key, Path: to, Err: why.Error()}
-	note := map[string]string{"run": key, "moved_from": filepath.Join(RunsDir, key+".jsonl"), "why": why.Error()}
+	note := map[string]string{"run": key, "moved_from": filepath.Join(RunsDir, key+ext), "why": why.Error()}
 	if err := WriteJSONAtomic(filepath.Join(dir, DamagedDir, name+".json"), note); err != nil {
 		return DamagedRun{}, err
 	}

@@ -57,7 +57,7 @@ func TestWriteFileAtomicUnwritableFolder(t *testing.T) {
 
 func writeRunFile(t *testing.T, dir, key string, data []byte) string {
 	t.Helper()
-	p := RunPath(dir, key)
+	p := plainRun(dir, key)
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestReadRunsNamesDamagedFiles(t *testing.T) {
 	if !errors.As(err, &de) || len(de.Runs) != len(tests) || !strings.Contains(err.Error(), "truncated-line.jsonl") {
 		t.Fatalf("ReadDir: want a DamagedError naming the files, got %v", err)
 	}
-	if rf, err := VerifyRun(RunPath(dir, "p__a__s0001"), nil); err != nil || rf.Start == nil || rf.Start.PretrainAcc != 0.9 {
+	if rf, err := VerifyRun(plainRun(dir, "p__a__s0001"), nil); err != nil || rf.Start == nil || rf.Start.PretrainAcc != 0.9 {
 		t.Fatalf("VerifyRun of the good file: %+v, %v", rf, err)
 	}
 }
@@ -242,7 +242,7 @@ func TestReadRunsAgainstManifest(t *testing.T) {
 				e := RunEntry{Key: k, Point: "p", Agent: "a", Seed: i + 1, Status: StatusDone}
 				if tt := tests[k]; tt.write {
 					writeRunFile(t, dir, k, data)
-					e.Hash, _ = HashFile(RunPath(dir, k))
+					e.Hash, _ = HashFile(plainRun(dir, k))
 					tt.mod(&e)
 				}
 				m.Runs = append(m.Runs, e)

@@ -16,7 +16,8 @@ import (
 // each of the train split and the first held-out split, one line per agent
 // (and per value of the other swept knobs), with CI bands; and a table per
 // split with a row per sweep point (its knob values as columns) and a
-// column per agent. Build writes them first, in their own section, so a
+// column per agent; where two knobs are crossed, heatmaps over them
+// (sweep_heatmap.go). Build writes them first, in their own section, so a
 // report opens with what the sweep varied.
 
 const sectionSweep = "Sweep: the metric against each swept knob"
@@ -64,6 +65,9 @@ func (w *builder) sweepViews(sw sweepCols) error {
 				fmt.Sprintf("%s on %s against %s", headlineMetric, split, knob),
 				fmt.Sprintf("%s on %s at day %d against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", headlineMetric, split, day, knob, ciMethod(s)),
 				func(paths ...string) error { return plotSweep(s, sw, knob, split, headlineMetric, day, paths...) })
+		}
+		if err := w.sweepHeatmaps(sw, split, day); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -21,13 +21,13 @@ const compareSynopsis = "BASE NEW [--metric m ...] [--min-effect x] [--alpha a] 
 // unreadable manifest), 3 if a folder is in use.
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", compareSynopsis, stderr)
-	var metrics multiFlag
+	var metrics nameFlag
 	fs.Var(&metrics, "metric", "metric to compare (repeatable or comma-separated; default "+
 		strings.Join(results.DefaultCompareMetrics(), ",")+"); see --list-metrics")
 	minEffect := fs.Float64("min-effect", results.DefaultMinEffect, "smallest absolute difference that counts as a regression or improvement")
 	alpha := fs.Float64("alpha", results.DefaultAlpha, "family-wise error rate of the Holm correction over all cells")
-	day := fs.String("day", "last", "checkpoint to compare: last (each folder's last day) or N days completed")
-	format := fs.String("format", results.FormatMarkdown, "output: markdown (for pull requests: summary first, changed cells, all cells folded), text (for terminals), csv or json")
+	day := fs.String("day", "last", "checkpoint to compare (`DAY`): last (each folder's last day) or N days completed")
+	format := fs.String("format", results.FormatMarkdown, "output `FORMAT`: markdown (for pull requests: summary first, changed cells, all cells folded), text (for terminals), csv or json")
 	resamples := fs.Int("resamples", 2000, "bootstrap resamples per confidence interval")
 	perms := fs.Int("permutations", results.DefaultPermutations, "permutations per test (exact below this many relabellings)")
 	seed := fs.Uint64("seed", 1, "seed of every bootstrap and permutation")

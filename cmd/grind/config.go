@@ -13,24 +13,25 @@ import (
 // cmdConfig lists every knob with its default and range (--defaults), or
 // prints a config resolved at every sweep point.
 func cmdConfig(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("config", "--defaults | CONFIG [--set key=value ...] [--json]", stderr)
+	fs := newFlags("config", "--defaults | CONFIG [--set key=value ...] [--sweep key=a,b,c ...] [--json]", stderr)
 	defaults := fs.Bool("defaults", false, "list every knob with its type, default, allowed range and meaning")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, as grind run does (repeatable)")
+	sweeps := sweepFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
-	case *defaults && (len(pos) > 0 || len(sets) > 0):
-		return badInput(fmt.Errorf("--defaults takes no CONFIG and no --set"))
+	case *defaults && (len(pos) > 0 || len(sets) > 0 || len(*sweeps) > 0):
+		return badInput(fmt.Errorf("--defaults takes no CONFIG, no --set and no --sweep"))
 	case *defaults:
 		return printDefaults(stdout, *asJSON)
 	case len(pos) != 1:
 		return badInput(fmt.Errorf("want --defaults or exactly one CONFIG, got %d arguments", len(pos)))
 	}
-	exp, err := loadExperiment(pos[0], sets)
+	exp, err := loadExperiment(pos[0], experiments.Overrides{Sets: sets, Sweeps: *sweeps})
 	if err != nil {
 		return err
 	}
@@ -86,6 +87,9 @@ func printResolved(w io.Writer, exp *experiments.Experiment) error {
 	for _, s := range exp.Sets {
 		fmt.Fprintf(w, "# --set %s\n", s)
 	}
+	for _, s := range exp.Sweeps {
+		fmt.Fprintf(w, "# --sweep %s\n", s)
+	}
 	for i, p := range exp.Points {
 		fmt.Fprintf(w, "\n# point %s", p.Label)
 		if len(p.Assign) > 0 {
@@ -115,8 +119,9 @@ func printResolvedJSON(w io.Writer, exp *experiments.Experiment) error {
 		File   string   `json:"file"`
 		Hash   string   `json:"config_hash"`
 		Sets   []string `json:"sets,omitempty"`
+		Sweeps []string `json:"sweeps,omitempty"`
 		Points []point  `json:"points"`
-	}{File: exp.File, Hash: exp.Hash, Sets: exp.Sets}
+	}{File: exp.File, Hash: exp.Hash, Sets: exp.Sets, Sweeps: exp.Sweeps}
 	for _, p := range exp.Points {
 		pt := point{Label: p.Label, Config: map[string]any{}}
 		if len(p.Assign) > 0 {

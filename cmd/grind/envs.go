@@ -14,7 +14,7 @@ import (
 )
 
 func cmdEnvs(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("envs", "[CONFIG] [--format text|markdown|csv] [--plot FILE] [--seeds N] [--set key=value ...] | --list | --check", stderr)
+	fs := newFlags("envs", "[CONFIG] [--format text|markdown|csv] [--plot FILE] [--seeds N] [--set key=value ...] [--sweep key=a,b,...] | --list | --check", stderr)
 	check := fs.Bool("check", false, "run the environment checker over every family at its default knobs; exit 1 if one fails")
 	list := fs.Bool("list", false, "list the families (splits, loophole, observation channels), policy models and mechanisms")
 	format := fs.String("format", results.FormatText, "table format: text, markdown or csv")
@@ -24,6 +24,7 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) error {
 	slots := fs.Int("slots", 0, "G: probe slots per seed (0: 1024)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob of CONFIG, or of every family's default config (repeatable)")
+	sweeps := sweepFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) error {
 	var scores []results.EnvScore
 	title := "Measured V and G of every family (default knobs)"
 	if len(pos) == 1 {
-		exp, err := loadExperiment(pos[0], sets)
+		exp, err := loadExperiment(pos[0], experiments.Overrides{Sets: sets, Sweeps: *sweeps})
 		if err != nil {
 			return err
 		}
@@ -63,6 +64,9 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
+		if len(*sweeps) > 0 {
+			return badInput(fmt.Errorf("--sweep needs a CONFIG: without one, grind envs scores every family at its default knobs"))
+		}
 		for _, name := range envs.Names() {
 			exp, err := familyDefaults(name, sets)
 			if err != nil {

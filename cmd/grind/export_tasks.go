@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/experiments"
 )
 
 // cmdExportTasks writes a config's family's tasks as single-step questions
@@ -34,7 +35,7 @@ func cmdExportTasks(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		path = pos[0]
 	}
-	exp, err := loadExperiment(path, sets)
+	exp, err := loadExperiment(path, experiments.Overrides{Sets: sets})
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,21 @@ func TestExportParquet(t *testing.T) {
 	if sweepAt < 0 || pointAt < 0 || sweepAt > pointAt || !strings.Contains(h, "success_greedy on train against env.verifier.coverage") {
 		t.Errorf("the report does not open with the sweep views and fold the per-point sections (sweep at %d, folded at %d)", sweepAt, pointAt)
 	}
+	// The two knobs are crossed: a heatmap of the metric over both, per
+	// agent, with a table of its cells and their CIs, referenced by the
+	// report.
+	heat := "heatmap_success_greedy_inspan_coverage_x_group_size_rlvr"
+	for _, f := range []string{"plots/sweep/" + heat + ".svg", "tables/" + heat + ".md", "tables/" + heat + ".csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("no heatmap view %s: %v", f, err)
+		}
+	}
+	if heatCSV, err := os.ReadFile(filepath.Join(dir, "tables", heat+".csv")); err != nil || !strings.Contains(string(heatCSV), "[") {
+		t.Errorf("the heatmap's table has no CIs: %s", heatCSV)
+	}
+	if !strings.Contains(h, "plots/sweep/"+heat) || !strings.Contains(h, "success_greedy on inspan over coverage x group_size") {
+		t.Errorf("the report does not reference the heatmap %s", heat)
+	}
 	var out, errOut strings.Builder
 	if code := realMain([]string{"export", dir}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())

@@ -18,9 +18,9 @@ import (
 // the report page, and exits 1.
 func TestReportOnDamagedFolder(t *testing.T) {
 	dir, _ := newResultsFolder(t)
-	runs, _ := filepath.Glob(filepath.Join(dir, results.RunsDir, "*.jsonl"))
+	runs, _ := filepath.Glob(filepath.Join(dir, results.RunsDir, "*"+results.RunExt))
 	victim := runs[0]
-	key := strings.TrimSuffix(filepath.Base(victim), ".jsonl")
+	key := results.RunKey(victim)
 	data, _ := os.ReadFile(victim)
 	if err := os.WriteFile(victim, data[:len(data)/3], 0o644); err != nil {
 		t.Fatal(err)

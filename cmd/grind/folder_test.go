@@ -176,7 +176,7 @@ func TestEditedRecordsAreDetected(t *testing.T) {
 	// A file of another experiment under the same name.
 	_, other := tinyFolder(t, "", "experiment=other", "job.days=3")
 	key := "default__rlvr__s0001"
-	good, err := os.ReadFile(results.RunPath(orig, key))
+	good, err := results.ReadRunLines(results.RunPath(orig, key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestEditedRecordsAreDetected(t *testing.T) {
 		{"a value of 1e308", replaceFirst("shared_mass", "1e308")},
 		{"a seed of -5", replaceFirst("seed", "-5")},
 		{"a file of another experiment", func([]byte) []byte {
-			b, err := os.ReadFile(results.RunPath(other, key))
+			b, err := results.ReadRunLines(results.RunPath(other, key))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +236,7 @@ func TestEditedRecordsAreDetected(t *testing.T) {
 			if bytes.Equal(edited, good) {
 				t.Fatal("the edit changed nothing")
 			}
-			if err := os.WriteFile(results.RunPath(dir, key), edited, 0o644); err != nil {
+			if err := results.WriteRunLines(results.RunPath(dir, key), edited); err != nil {
 				t.Fatal(err)
 			}
 			code, _, stderr := cliRun(t, "report", dir, "--quiet")
@@ -251,10 +251,10 @@ func TestEditedRecordsAreDetected(t *testing.T) {
 			if code != 0 || !strings.Contains(stderr, "moved aside") {
 				t.Fatalf("run: exit %d, stderr %q; want 0, the file moved aside and its run run again", code, stderr)
 			}
-			if b, _ := os.ReadFile(results.RunPath(dir, key)); !bytes.Equal(b, good) {
+			if b, _ := results.ReadRunLines(results.RunPath(dir, key)); !bytes.Equal(b, good) {
 				t.Error("the run's records were not restored")
 			}
-			if b, err := os.ReadFile(filepath.Join(dir, results.DamagedDir, key+".jsonl")); err != nil || !bytes.Equal(b, edited) {
+			if b, err := results.ReadRunLines(filepath.Join(dir, results.DamagedDir, key+results.RunExt)); err != nil || !bytes.Equal(b, edited) {
 				t.Errorf("the edited file was not kept in %s: %v", results.DamagedDir, err)
 			}
 			m, err := results.ReadManifest(dir)
@@ -322,12 +322,12 @@ func TestMergeRefusesDamagedShard(t *testing.T) {
 		}
 		shards = append(shards, d)
 	}
-	runs, _ := filepath.Glob(filepath.Join(shards[1], results.RunsDir, "*.jsonl"))
+	runs, _ := filepath.Glob(filepath.Join(shards[1], results.RunsDir, "*"+results.RunExt))
 	victim := runs[0]
-	key := strings.TrimSuffix(filepath.Base(victim), ".jsonl")
-	data, _ := os.ReadFile(victim)
+	key := results.RunKey(victim)
+	data, _ := results.ReadRunLines(victim)
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	if err := os.WriteFile(victim, bytes.Join(lines[:len(lines)/2], nil), 0o644); err != nil { // cut at a line
+	if err := results.WriteRunLines(victim, bytes.Join(lines[:len(lines)/2], nil)); err != nil { // cut at a line, compressed whole
 		t.Fatal(err)
 	}
 	merged := filepath.Join(work, "merged")

@@ -15,18 +15,17 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/grindbench/grindbench/experiments"
 	"github.com/grindbench/grindbench/internal/textdist"
 	"github.com/grindbench/grindbench/results"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, the same for every command (the README's table lists them).
@@ -155,6 +154,7 @@ func commands() []command {
 	return []command{
 		{"run", "run an experiment config (the built-in headline experiment without one)", cmdRun},
 		{"validate", "check a config strictly without running it", cmdValidate},
+		{"new", "write a commented starter config that validates and runs", cmdNew},
 		{"envs", "list environment families, their splits and mechanisms", cmdEnvs},
 		{"report", "rebuild summary, tables, plots and report.html of a results folder from its records", cmdReport},
 		{"schema", "describe every column of the record files (runs/*.jsonl)", cmdSchema},
@@ -199,7 +199,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			if err == nil {
 				return 0
 			}
-			if errors.Is(err, flag.ErrHelp) {
+			if errors.Is(err, pflag.ErrHelp) {
 				return 0
 			}
 			fmt.Fprintf(stderr, "grind %s: %v\n", c.name, err)
@@ -221,34 +221,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "'grind --version' for the build.")
 }
 
-// multiFlag collects a repeated string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// newFlags returns a flag set that returns errors instead of exiting. Its
-// usage goes to standard output when asked for (--help), to standard error
-// after a bad flag.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("grind "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		w := stderr
-		if helpAsked {
-			w = helpOut
-		}
-		fmt.Fprintf(w, "Usage: grind %s %s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
-	}
-	return fs
-}
-
-// helpAsked is set while parsing arguments that ask for help.
-var helpAsked bool
-
 // suggest returns "; did you mean X?" for the name in known nearest to bad
 // (within a third of its length in edits), or "".
 func suggest(bad string, known []string) string {
@@ -262,32 +234,6 @@ func suggest(bad string, known []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-// parseInterleaved parses flags that may come after positional arguments
-// (grind run CONFIG --out DIR) and returns the positionals.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	helpAsked = false
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			helpAsked = true
-		}
-	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, badInput(err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func goarch() string { return runtime.GOARCH }

@@ -14,7 +14,7 @@ import (
 
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("merge", "--out DIR SHARD_DIR... [--wait]", stderr)
-	out := fs.String("out", "", "merged results folder (required)")
+	out := fs.String("out", "", "merged results folder `DIR` (required)")
 	wait := fs.Bool("wait", false, "if another grind command is using a folder (a shard still running), wait for it (default: exit 3 at once)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -91,7 +91,7 @@ func same(a, b string) bool {
 
 func cmdReproduce(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reproduce", "DIR [--workers N] [--keep] [--wait]", stderr)
-	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
+	workers := fs.Int("workers", 0, "`N` parallel runs (default: all cores)")
 	keep := fs.Bool("keep", false, "keep the reproduced folder")
 	wait := fs.Bool("wait", false, "if another grind command is writing the folder, wait for it (default: exit 3 at once)")
 	pos, err := parseInterleaved(fs, args)

@@ -19,7 +19,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	all := fs.Bool("all", false, "bootstrap a CI for every row of summary.csv, not only those the tables, plots and report show")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	wait := fs.Bool("wait", false, "if another grind command is using the folder (a run still going), wait for it (default: exit 3 at once)")
-	plots := fs.String("plots", "svg,pdf", "figure formats, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
+	plots := fs.String("plots", "svg,pdf", "figure `FORMATS`, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

@@ -14,22 +14,23 @@ import (
 )
 
 // loadExperiment loads CONFIG: a file, or the name of a built-in
-// experiment (the default one when path is empty).
-func loadExperiment(path string, sets []string) (*experiments.Experiment, error) {
+// experiment (the default one when path is empty), with the command line's
+// --set values and --sweep axes.
+func loadExperiment(path string, o experiments.Overrides) (*experiments.Experiment, error) {
 	var (
 		exp *experiments.Experiment
 		err error
 	)
 	switch {
 	case path == "":
-		exp, err = experiments.LoadShipped(experiments.DefaultName, sets)
+		exp, err = experiments.LoadShippedWith(experiments.DefaultName, o)
 	case builtIn(path):
-		exp, err = experiments.LoadShipped(path, sets)
+		exp, err = experiments.LoadShippedWith(path, o)
 	default:
 		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) && !strings.ContainsAny(path, `/\`) && !strings.HasSuffix(path, ".toml") {
 			return nil, badInput(fmt.Errorf("%q is neither a file nor a built-in experiment (built-in: %s)%s", path, strings.Join(experiments.Shipped(), ", "), suggest(path, experiments.Shipped())))
 		}
-		exp, err = experiments.Load(path, sets)
+		exp, err = experiments.LoadWith(path, o)
 	}
 	if err != nil {
 		return nil, badInput(err)
@@ -38,17 +39,18 @@ func loadExperiment(path string, sets []string) (*experiments.Experiment, error)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...] [--wait] [--force-new] [--allow-external]", stderr)
-	out := fs.String("out", "", "results folder (default out/<experiment>)")
-	workers := fs.Int("workers", 0, "parallel runs (default: all cores)")
+	fs := newFlags("run", "[CONFIG] [--out DIR] [--workers N] [--plots png,svg,pdf] [--set key=value ...] [--sweep key=a,b,c ...] [--wait] [--force-new] [--allow-external]", stderr)
+	out := fs.String("out", "", "results folder `DIR` (default out/<experiment>)")
+	workers := fs.Int("workers", 0, "`N` parallel runs (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar and no closing table")
-	plots := fs.String("plots", "svg,pdf", "figure formats, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
-	shardFlag := fs.String("shard", "", "run shard I of N (I/N) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
+	plots := fs.String("plots", "svg,pdf", "figure `FORMATS`, comma-separated: png, svg, pdf, eps (the report embeds PNG if written, else SVG)")
+	shardFlag := fs.String("shard", "", "run shard I of N (`I/N`) of the sweep; default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX")
 	wait := fs.Bool("wait", false, "if another grind command is using the results folder, wait for it (default: exit 3 at once)")
 	forceNew := fs.Bool("force-new", false, "if the results folder holds results of another config or shard, remove the files grind wrote there and start afresh (default: exit 2 naming what differs)")
 	allowExternal := fs.Bool("allow-external", false, "run the external agent programs the config names (grind validate shows them); else each must be listed in "+experiments.DefaultAllowFile)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob, e.g. --set env.verifier.coverage=0.5 (repeatable)")
+	sweeps := sweepFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -63,7 +65,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		path = pos[0]
 	}
-	exp, err := loadExperiment(path, sets)
+	exp, err := loadExperiment(path, experiments.Overrides{Sets: sets, Sweeps: *sweeps})
 	if err != nil {
 		return err
 	}
@@ -136,9 +138,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("validate", "CONFIG [--set key=value ...]", stderr)
+	fs := newFlags("validate", "CONFIG [--set key=value ...] [--sweep key=a,b,c ...]", stderr)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a knob (repeatable)")
+	sweeps := sweepFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -146,7 +149,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return badInput(fmt.Errorf("want exactly one CONFIG, got %d", len(pos)))
 	}
-	exp, err := loadExperiment(pos[0], sets)
+	exp, err := loadExperiment(pos[0], experiments.Overrides{Sets: sets, Sweeps: *sweeps})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -30,19 +31,26 @@ func cmdSchema(args []string, stdout, stderr io.Writer) error {
 			Columns []results.SummaryColumn `json:"columns"`
 			Kinds   []results.SummaryKind   `json:"kinds"`
 		}
+		type profiles struct {
+			File    string                  `json:"file"`
+			Columns []results.SummaryColumn `json:"columns"`
+		}
 		b, err := json.MarshalIndent(struct {
-			Version int              `json:"schema_version"`
-			Files   string           `json:"files"`
-			Columns []results.Column `json:"columns"`
-			Summary summary          `json:"summary"`
-		}{results.SchemaVersion, results.RunsDir + "/<run>.jsonl", cols, summary{results.SummaryFile, sumCols, sumKinds}}, "", "  ")
+			Version  int              `json:"schema_version"`
+			Files    string           `json:"files"`
+			Columns  []results.Column `json:"columns"`
+			Summary  summary          `json:"summary"`
+			Profiles profiles         `json:"profiles"`
+		}{results.SchemaVersion, results.RunsDir + "/<run>" + results.RunExt, cols, summary{results.SummaryFile, sumCols, sumKinds},
+			profiles{filepath.ToSlash(results.ProfilesFile), results.ProfilesSchema()}}, "", "  ")
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(stdout, "Record schema version %d. Each results folder holds %s/<run>.jsonl, one JSON\n", results.SchemaVersion, results.RunsDir)
+	fmt.Fprintf(stdout, "Record schema version %d. Each results folder holds %s/<run>%s: JSON lines,\n", results.SchemaVersion, results.RunsDir, results.RunExt)
+	fmt.Fprintf(stdout, "gzip-compressed (zcat reads them; folders written before hold plain %s/<run>%s), one\n", results.RunsDir, results.PlainRunExt)
 	fmt.Fprintf(stdout, "object per line, in tidy long format. Every record has the columns of kind %q;\n", results.KindAll)
 	var kinds []string
 	for _, c := range cols {
@@ -73,6 +81,15 @@ func cmdSchema(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(tw, "KIND\tWHAT\t[LO, HI] BOUNDS\tN COUNTS")
 	for _, k := range sumKinds {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Kind, k.Doc, k.LoHi, k.N)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%s: the performance profiles as data, every point of every curve of the\nprofile figures with its band, one row per (point, metric, pool, agent, threshold). Columns:\n\n", filepath.ToSlash(results.ProfilesFile))
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tMEANING")
+	for _, c := range results.ProfilesSchema() {
+		fmt.Fprintf(tw, "%s\t%s\n", c.Name, c.Doc)
 	}
 	return tw.Flush()
 }

@@ -78,7 +78,7 @@ func TestMain(m *testing.M) {
 }
 
 func countRuns(dir string) int {
-	m, _ := filepath.Glob(filepath.Join(dir, results.RunsDir, "*.jsonl"))
+	m, _ := filepath.Glob(filepath.Join(dir, results.RunsDir, "*"+results.RunExt))
 	return len(m)
 }
 
