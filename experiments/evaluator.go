@@ -38,6 +38,11 @@ type evaluator struct {
 	lastModel  agents.Model
 	lastTemp   float64
 	lastParams []float64
+
+	// time and skipped go into the next checkpoint's records (the job
+	// sets them when it is clocked).
+	time    float64
+	skipped int
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -133,7 +138,8 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 		rec := results.Checkpoint{Header: h, Split: split,
 			SharedMass: shared, MemorizingMass: mem, Temperature: m.Temperature(),
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
-			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps}
+			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps,
+			Time: e.time, SkippedSlots: e.skipped}
 		e.last[i].fill(&rec)
 		if err := enc.Write(&rec); err != nil {
 			return err

@@ -187,6 +187,16 @@ var metricTable = []Metric{
 		Direction: NoDirection, Unit: "gradient steps", Min: 0, Max: unbounded,
 		Doc: "compute counter: cumulative gradient steps up to this checkpoint",
 	},
+	{
+		Name: "time", Value: func(c *Checkpoint) float64 { return c.Time },
+		Direction: NoDirection, Unit: "simulated time", Min: 0, Max: unbounded,
+		Doc: "simulated time at this checkpoint (env.grind.attempt_cost per group, delay and waits included); written only by clocked jobs (a grindability knob beyond resets and group_size set), absent (0) otherwise",
+	},
+	{
+		Name: "skipped_slots", Value: func(c *Checkpoint) float64 { return float64(c.SkippedSlots) },
+		Direction: NoDirection, Unit: "task slots", Min: 0, Max: unbounded,
+		Doc: "task slots of this checkpoint's day that env.grind.day_budget skipped (the day ended when its budget was spent); absent (0) otherwise",
+	},
 }
 
 // Metrics returns a copy of the metric table, in its order.

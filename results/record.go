@@ -62,6 +62,11 @@ type Checkpoint struct {
 	EnvSteps       int64   `json:"env_steps"`      //
 	VerifierCalls  int64   `json:"verifier_calls"` //
 	GradSteps      int64   `json:"grad_steps"`     //
+	// Time is the simulated time at the checkpoint and SkippedSlots the
+	// task slots the day's time budget skipped; both only in clocked jobs
+	// (a grindability knob beyond resets and group_size set).
+	Time         float64 `json:"time,omitempty"`
+	SkippedSlots int     `json:"skipped_slots,omitempty"`
 }
 
 // Attempt is one real attempt during the job, recorded online with its true
@@ -75,6 +80,12 @@ type Attempt struct {
 	Success float64 `json:"success"` // 1 if every step was correct
 	Score   float64 `json:"score"`   // partial credit
 	Verdict string  `json:"verdict"` // pass, fail or none
+	// Only in clocked jobs: which attempt at the instance (env.grind.retries),
+	// the simulated time the attempt ended, and at granularity "step" its
+	// step verdicts, one letter each (p, f, n).
+	Retry        int     `json:"retry,omitempty"`
+	Time         float64 `json:"time,omitempty"`
+	StepVerdicts string  `json:"step_verdicts,omitempty"`
 
 	// folded is set only in memory, by readOptions.foldAttempts: the number
 	// of attempts whose Success and Score are summed here.
