@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,12 +9,23 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/results"
 )
 
 func cmdEnvs(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("envs", "[--check]", stderr)
+	fs := newFlags("envs", "[CONFIG] [--format text|markdown|csv] [--plot FILE] [--seeds N] [--set key=value ...] | --list | --check", stderr)
 	check := fs.Bool("check", false, "run the environment checker over every family at its default knobs; exit 1 if one fails")
-	if _, err := parseInterleaved(fs, args); err != nil {
+	list := fs.Bool("list", false, "list the families (splits, loophole, observation channels), policy models and mechanisms")
+	format := fs.String("format", results.FormatText, "table format: text, markdown or csv")
+	plotPath := fs.String("plot", "", "also draw the V x G scatter to this file (.svg, .png or .pdf)")
+	seeds := fs.Int("seeds", 0, "probe seeds (0: the config's seeds, at most 8)")
+	attempts := fs.Int("attempts", 0, "V: probe attempts per reference policy per seed (0: 256)")
+	slots := fs.Int("slots", 0, "G: probe slots per seed (0: 1024)")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a knob of CONFIG, or of every family's default config (repeatable)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
 	if *check {
@@ -24,6 +36,71 @@ func cmdEnvs(args []string, stdout, stderr io.Writer) error {
 		}
 		return checkFamilies(stdout, facs)
 	}
+	if *list {
+		return listFamilies(stdout)
+	}
+	if len(pos) > 1 {
+		return badInput(fmt.Errorf("envs takes at most one CONFIG, got %d arguments", len(pos)))
+	}
+	switch *format {
+	case results.FormatText, results.FormatMarkdown, results.FormatCSV:
+	default:
+		return badInput(fmt.Errorf("--format %q: want text, markdown or csv", *format))
+	}
+	if *seeds < 0 || *attempts < 0 || *slots < 0 {
+		return badInput(fmt.Errorf("--seeds, --attempts and --slots must not be negative"))
+	}
+	opt := experiments.ProbeOptions{Seeds: *seeds, Attempts: *attempts, Slots: *slots}
+	var scores []results.EnvScore
+	title := "Measured V and G of every family (default knobs)"
+	if len(pos) == 1 {
+		exp, err := loadExperiment(pos[0], sets)
+		if err != nil {
+			return err
+		}
+		title = "Measured V and G: " + exp.Config.Experiment
+		if scores, err = experiments.MeasureExperiment(context.Background(), exp, opt); err != nil {
+			return err
+		}
+	} else {
+		for _, name := range envs.Names() {
+			exp, err := familyDefaults(name, sets)
+			if err != nil {
+				return err
+			}
+			s, err := experiments.MeasureEnv(context.Background(), &exp.Config, opt)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			s.Point = name
+			scores = append(scores, s)
+		}
+	}
+	if err := results.WriteEnvScores(stdout, scores, *format); err != nil {
+		return err
+	}
+	if *plotPath != "" {
+		if err := results.PlotEnvScores(scores, title, *plotPath); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// familyDefaults is the default config with family name at its default
+// knobs, with the --set overrides applied, loaded as a config file is.
+func familyDefaults(name string, sets []string) (*experiments.Experiment, error) {
+	src := fmt.Sprintf("experiment = \"envs-%s\"\n[env]\nfamily = %q\n[[agent]]\nname = \"base\"\nmechanisms = [\"frozen\"]\n", name, name)
+	exp, err := experiments.Parse("<envs "+name+">", []byte(src), sets)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return exp, nil
+}
+
+// listFamilies prints the families with their splits, loophole and
+// observation channels, then the policy models and mechanisms.
+func listFamilies(stdout io.Writer) error {
 	fmt.Fprintln(stdout, "Families:")
 	for _, name := range envs.Names() {
 		f, _ := envs.Lookup(name)

@@ -4,7 +4,7 @@
 //
 //	grind run [CONFIG] [--out DIR] [--workers N] [--set key=value ...]
 //	grind validate CONFIG [--set key=value ...]
-//	grind envs
+//	grind envs [CONFIG] [--format text|markdown|csv] [--plot FILE] | --list | --check
 //
 // Run `grind help` or `grind COMMAND --help` for details. Every command
 // exits 0 on success, 1 when runs failed or record files are damaged (and
