@@ -3,6 +3,8 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/grindbench/grindbench/agents"
@@ -302,5 +304,44 @@ func TestFlakedRate(t *testing.T) {
 	}
 	if r := float64(hits) / float64(n); math.Abs(r-0.25) > 0.015 {
 		t.Fatalf("flake rate %.4f, want 0.25", r)
+	}
+}
+
+// A sweep with report.competence gets the grind-vs-verify table and a
+// days-to-competence heatmap per agent, placed on the measured (V, G) given;
+// a simulated-time curve per point when the job is clocked.
+func TestGrindVsVerifyOutputs(t *testing.T) {
+	src := knobConfig("rlvr") + `
+[report]
+competence = 0.3
+[sweep]
+"env.verifier.coverage" = [1.0, 0.3]
+"env.grind.attempt_cost" = [1.0, 2.0]
+`
+	exp := mustParse(t, src, "seeds=2", "job.record_attempts=false", "env.grind.day_budget=64")
+	dir, _ := mustRun(t, exp, 2)
+	var m []results.EnvMeasure
+	for i, p := range exp.Points {
+		m = append(m, results.EnvMeasure{Point: p.Label, V: 1 - 0.3*float64(i/2), G: 0.5 + 0.1*float64(i%2)})
+	}
+	if err := results.WriteMeasured(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	b, err := results.Build(dir, results.BuildOptions{PlotFormats: []string{".svg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"grind_vs_verify.md": false, "competence_a.svg": false, "train.svg": false}
+	for _, f := range b.Files {
+		for k := range want {
+			if strings.HasSuffix(f, string(filepath.Separator)+k) {
+				want[k] = true
+			}
+		}
+	}
+	for k, ok := range want {
+		if !ok {
+			t.Errorf("no %s among the outputs", k)
+		}
 	}
 }
