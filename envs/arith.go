@@ -317,6 +317,9 @@ func (f *Arith) Loophole() string {
 	return "answer 0 at every step: a sloppy verifier passes attempts whose every action is 0"
 }
 
+// LoopholeAction implements LoopholeActor: the loophole is answering 0.
+func (f *Arith) LoopholeAction(*Obs) int { return 0 }
+
 // PoolSize implements Family: the job's pool is finite, every other split
 // unbounded.
 func (f *Arith) PoolSize(split string) int {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -104,11 +105,14 @@ type seedProbe struct {
 
 // MeasureExperiment measures every sweep point of exp, in exp.Points order;
 // each score's Point is the point's label.
+// Points that differ only in verifier and grindability knobs share their
+// families and base models, built once per seed.
 func MeasureExperiment(ctx context.Context, exp *Experiment, opt ProbeOptions) ([]results.EnvScore, error) {
 	out := make([]results.EnvScore, 0, len(exp.Points))
+	bases := &baseCache{m: map[string]*baseEntry{}}
 	for i := range exp.Points {
 		p := &exp.Points[i]
-		s, err := MeasureEnv(ctx, &p.Config, opt)
+		s, err := measureEnv(ctx, &p.Config, opt, bases)
 		if err != nil {
 			return nil, fmt.Errorf("point %s: %w", p.Label, err)
 		}
@@ -123,6 +127,10 @@ func MeasureExperiment(ctx context.Context, exp *Experiment, opt ProbeOptions) (
 // parallel; the result does not depend on the number of workers. Point is
 // "default"; MeasureExperiment names sweep points.
 func MeasureEnv(ctx context.Context, cfg *Config, opt ProbeOptions) (results.EnvScore, error) {
+	return measureEnv(ctx, cfg, opt, nil)
+}
+
+func measureEnv(ctx context.Context, cfg *Config, opt ProbeOptions, bases *baseCache) (results.EnvScore, error) {
 	opt = opt.withDefaults(cfg)
 	if err := cfg.Env.Grind.Validate(); err != nil {
 		return results.EnvScore{}, err
@@ -135,7 +143,7 @@ func MeasureEnv(ctx context.Context, cfg *Config, opt ProbeOptions) (results.Env
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			r, err := probeSeed(cfg, cfg.SeedBase+k, opt)
+			r, err := probeSeed(cfg, cfg.SeedBase+k, opt, bases)
 			if err != nil {
 				return fmt.Errorf("probe seed %d: %w", cfg.SeedBase+k, err)
 			}
@@ -214,8 +222,52 @@ func probeBaseModel(cfg *Config, seed int) (envs.Family, agents.Model, error) {
 	return fam, m, nil
 }
 
-func probeSeed(cfg *Config, seed int, opt ProbeOptions) (seedProbe, error) {
-	fam, m, err := probeBaseModel(cfg, seed)
+// baseCache keeps the family and base model of each (family knobs,
+// pretraining, policy, seed) for the points of one experiment. A cached
+// model is only cloned, never used, so concurrent seeds may share it.
+type baseCache struct {
+	mu sync.Mutex
+	m  map[string]*baseEntry
+}
+
+type baseEntry struct {
+	once sync.Once
+	fam  envs.Family
+	m    agents.Model
+	err  error
+}
+
+// get returns the family and a clone of the base model for cfg at seed,
+// building them on first use (bc may be nil: no cache).
+func (bc *baseCache) get(cfg *Config, seed int) (envs.Family, agents.Model, error) {
+	if bc == nil {
+		return probeBaseModel(cfg, seed)
+	}
+	policy := agents.DefaultPolicy()
+	if len(cfg.Agents) > 0 {
+		policy = cfg.Agents[0].Policy
+	}
+	pk, err := agents.PretrainKey(policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := fmt.Sprintf("%s %+v|%+v|%s|%v|%d", cfg.Env.Family, cfg.Env.Knobs, cfg.Pretrain, pk, policy.Temperature, seed)
+	bc.mu.Lock()
+	e := bc.m[key]
+	if e == nil {
+		e = &baseEntry{}
+		bc.m[key] = e
+	}
+	bc.mu.Unlock()
+	e.once.Do(func() { e.fam, e.m, e.err = probeBaseModel(cfg, seed) })
+	if e.err != nil {
+		return nil, nil, e.err
+	}
+	return e.fam, e.m.Clone(), nil
+}
+
+func probeSeed(cfg *Config, seed int, opt ProbeOptions, bases *baseCache) (seedProbe, error) {
+	fam, m, err := bases.get(cfg, seed)
 	if err != nil {
 		return seedProbe{}, err
 	}
@@ -254,8 +306,12 @@ func (p *prober) task(stream, j int) (envs.Task, error) {
 		u := envs.Uniform(envs.Key(p.seedKey, uint64(stream), uint64(j), uint64(envs.PurposeSchedule)))
 		return p.pool[int(u*float64(len(p.pool)))], nil
 	}
-	// Streams take disjoint runs of fresh instances.
-	return p.fam.Task(envs.SplitTrain, envs.FreshTask(stream<<20+j))
+	// Streams take disjoint runs of fresh instances (2^24 each; FreshTask
+	// has room for 2^29, so every stream fits).
+	if j >= 1<<24 {
+		return envs.Task{}, fmt.Errorf("probe: %d fresh instances per stream, at most %d", j+1, 1<<24)
+	}
+	return p.fam.Task(envs.SplitTrain, envs.FreshTask(stream<<24+j))
 }
 
 // play runs one attempt of policy at t with the attempt's key. Flakiness

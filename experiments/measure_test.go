@@ -84,9 +84,10 @@ func TestVCalibration(t *testing.T) {
 
 // TestLoopholeRateCalibration: with coverage 1 and no false positives, a
 // judged loophole-behaving attempt passes with probability verifier.loophole
-// (calibration), for the families that declare a loophole rule.
+// (calibration), for the families that declare a loophole rule
+// (envs.LoopholeActor).
 func TestLoopholeRateCalibration(t *testing.T) {
-	for _, fam := range []string{"skills", "bandit"} {
+	for _, fam := range []string{"skills", "bandit", "arith"} {
 		for _, l := range []float64{0, 0.3, 1} {
 			cfg := familyConfig(t, fam)
 			cfg.Env.Verifier.Loophole = l
@@ -248,5 +249,35 @@ func TestMeasureDeterministic(t *testing.T) {
 	b := measure(t, cfg, opt)
 	if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b) { // %v: NaN fields compare equal
 		t.Errorf("two measurements differ:\n%+v\n%+v", a, b)
+	}
+}
+
+// TestGReadsTheGrindKnobs: every grindability knob that enters G changes
+// it (each alone, from the defaults, on skills); which way is a finding,
+// logged, not asserted. day_budget does not enter G (it bounds
+// a day, not the signal per unit of time), and neither do the verifier's
+// knobs (TestGZeroWithoutDifferingVerdicts).
+func TestGReadsTheGrindKnobs(t *testing.T) {
+	opt := probeOpts()
+	base := measure(t, familyConfig(t, "skills"), opt)
+	for _, tc := range []struct {
+		name string
+		set  func(g *envs.GrindConfig)
+		same bool
+	}{
+		{"group_size 4", func(g *envs.GrindConfig) { g.GroupSize = 4 }, false},
+		{"retries 2", func(g *envs.GrindConfig) { g.Retries = 2 }, false},
+		{"flakiness 0.3", func(g *envs.GrindConfig) { g.Flakiness = 0.3 }, false},
+		{"granularity step", func(g *envs.GrindConfig) { g.Granularity = envs.GranularityStep }, false},
+		{"resets off", func(g *envs.GrindConfig) { g.Resets = false }, false},
+		{"day_budget 50", func(g *envs.GrindConfig) { g.DayBudget = 50 }, true},
+	} {
+		cfg := familyConfig(t, "skills")
+		tc.set(&cfg.Env.Grind)
+		s := measure(t, cfg, opt)
+		if same := s.G == base.G; same != tc.same {
+			t.Errorf("%s: G %+v, defaults %+v: want same = %v", tc.name, s.G, base.G, tc.same)
+		}
+		t.Logf("%s: G %.3f [%.3f, %.3f] (defaults %.3f)", tc.name, s.G.Point, s.G.Lo, s.G.Hi, base.G.Point)
 	}
 }

@@ -165,6 +165,7 @@ const (
 //	plots/forgetting/<agent>.*             forgetting matrices
 //	plots/profiles/{train,held-out}.*      performance profiles
 //	plots/reward_vs_success.*              verdict reward vs true success
+//	plots/horizon.*                        success vs k on longer@k, with p^(kL)
 //	plots/vg_<agent>.*                     gain over (V, G), with Measured
 //
 // Tables and figures whose data are missing (no baseline, one checkpoint,
@@ -253,6 +254,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 				func(paths ...string) error { return plotTimeCurves(s, point, split, headlineMetric, paths...) })
 		}
 	}
+	w.horizonFigure(m)
 	if len(opt.Measured) > 0 {
 		w.envFigures(opt)
 	}

@@ -232,6 +232,11 @@ func panels(w, h vg.Length, title string, plots [][]*plot.Plot, entries []legend
 			sty := plot.New().Title.TextStyle
 			sty.XAlign = draw.XCenter
 			sty.YAlign = draw.YTop
+			// A title wider than the figure (a long point label) breaks
+			// before its statistics clause instead of running off the edges.
+			if i := strings.LastIndex(title, ": "); i > 0 && sty.Width(title) > dc.Size().X {
+				title = title[:i+1] + "\n" + title[i+2:]
+			}
 			dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y}, title)
 			dc = draw.Crop(dc, 0, 0, 0, -sty.Height(title)-vg.Points(4))
 		}
