@@ -345,3 +345,17 @@ competence = 0.3
 		}
 	}
 }
+
+// The estimate counts 1 + retries groups per slot: the job's steps grow by
+// exactly that factor, and attempt records (with their clock fields) with it.
+func TestEstimateCountsRetries(t *testing.T) {
+	base := mustParse(t, knobConfig("rlvr"), "eval.tasks=1", "pretrain.tasks=1")
+	retried := mustParse(t, knobConfig("rlvr"), "eval.tasks=1", "pretrain.tasks=1", "env.grind.retries=3")
+	if base.Estimate.Steps >= retried.Estimate.Steps || base.Estimate.RecordBytes*2 >= retried.Estimate.RecordBytes {
+		t.Fatalf("retries = 3: estimate %v steps and %v record bytes, without retries %v and %v", retried.Estimate.Steps, retried.Estimate.RecordBytes, base.Estimate.Steps, base.Estimate.RecordBytes)
+	}
+	// Job steps: days x tasks x group (1) x retries x steps per task (4) x seeds.
+	if d := retried.Estimate.Steps - base.Estimate.Steps; d != 2*32*3*4*4 {
+		t.Fatalf("retries added %v steps, want %d (days x tasks x 3 more groups x 4 steps, for each of 4 runs)", d, 2*32*3*4*4)
+	}
+}
