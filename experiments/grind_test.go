@@ -1,8 +1,11 @@
 package experiments
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -357,5 +360,30 @@ func TestEstimateCountsRetries(t *testing.T) {
 	// Job steps: days x tasks x group (1) x retries x steps per task (4) x seeds.
 	if d := retried.Estimate.Steps - base.Estimate.Steps; d != 2*32*3*4*4 {
 		t.Fatalf("retries added %v steps, want %d (days x tasks x 3 more groups x 4 steps, for each of 4 runs)", d, 2*32*3*4*4)
+	}
+}
+
+// Merging shards keeps the measured V and G one of them wrote.
+func TestMergeKeepsMeasured(t *testing.T) {
+	exp := mustParse(t, knobConfig("frozen")+"[sweep]\n\"env.verifier.coverage\" = [1.0, 0.5]\n", "seeds=1", "eval.tasks=4", "pretrain.tasks=20")
+	var shards []string
+	for i := range 2 {
+		d := t.TempDir()
+		if _, err := Run(context.Background(), exp, RunOptions{Out: d, Workers: 1, Shard: Shard{i, 2}}); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, d)
+	}
+	want := []results.EnvMeasure{{Point: exp.Points[0].Label, V: 1, G: 0.5}}
+	if err := results.WriteMeasured(shards[1], want); err != nil {
+		t.Fatal(err)
+	}
+	merged := filepath.Join(t.TempDir(), "merged")
+	if _, _, err := Merge(merged, shards); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(shards[1], results.MeasuredFile))
+	if b, err := os.ReadFile(filepath.Join(merged, results.MeasuredFile)); err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("merged %s: %v", results.MeasuredFile, err)
 	}
 }
