@@ -284,9 +284,14 @@ type Feedback struct {
 	Harness  Harness // what the job offers beyond the judged attempts
 	Task     *envs.Task
 	Attempts []int          // session-log indices of the judged attempts, one per verdict
-	Verdicts []envs.Verdict // one per attempt
-	Sent     float64        // simulated time the attempts ended
-	Arrived  float64        // simulated time the verdicts arrived
+	Verdicts []envs.Verdict // one per attempt (all VerdictNone at step granularity)
+	// StepVerdicts holds, at env.grind.granularity = "step", one verdict
+	// per step of each judged attempt (StepVerdicts[i][s] judges step s of
+	// Attempts[i]); nil at attempt granularity.
+	StepVerdicts [][]envs.Verdict
+	Retry        int     // which attempt at the instance this is: 0 first, then 1.. for env.grind.retries
+	Sent         float64 // simulated time the attempts started
+	Arrived      float64 // simulated time the verdicts arrived (end of the attempts plus env.grind.delay)
 	// Dream marks feedback on dreamed attempts (dream.go): its verdicts
 	// come from the agent's own dream verifier, not the real one.
 	Dream bool

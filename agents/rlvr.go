@@ -86,6 +86,10 @@ func (m *rlvr) scratch(A, params int) {
 // groups gradients (GroupGradModel: the bilinear one, by description)
 // sums them per distinct input: the same sum up to rounding.
 func (m *rlvr) Learn(a *Agent, fb *Feedback) {
+	if fb.StepVerdicts != nil {
+		m.learnSteps(a, fb)
+		return
+	}
 	verdicts := fb.Verdicts
 	n := len(verdicts)
 	if cap(m.adv) < n {
@@ -189,6 +193,113 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		}
 		// Onto the weights (the acting model is a copy while a context is
 		// present).
+		m.mask.AddTo(a.Weights.Params(), m.grad)
+		m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
+	}
+}
+
+// learnSteps is Learn at step granularity (env.grind.granularity = "step"):
+// every step carries its own verdict, and its advantage is that verdict's
+// reward minus a baseline: the mean of the group's covered step verdicts
+// when group_size > 1 (group-relative, divided by their standard deviation
+// under normalize_std), else the running-mean baseline, which then tracks
+// the rate of passed steps. A step's gradient is its own advantage times
+// grad log pi of its action, scaled as in Learn (lr / steps / group_size),
+// so credit goes to the step the verdict judged, not to the whole attempt.
+// Steps without a verdict contribute nothing, not even the KL penalty.
+func (m *rlvr) learnSteps(a *Agent, fb *Feedback) {
+	sv := fb.StepVerdicts
+	n := len(sv)
+	covered, sum, sumSq := 0, 0.0, 0.0
+	for _, vs := range sv {
+		for _, v := range vs {
+			if r, ok := v.Reward(); ok {
+				covered++
+				sum += r
+				sumSq += r * r
+			}
+		}
+	}
+	if covered == 0 {
+		return
+	}
+	mean := sum / float64(covered)
+	norm := 1.0
+	if n > 1 && m.cfg.NormalizeStd {
+		norm = 1 / (math.Sqrt(max(sumSq/float64(covered)-mean*mean, 0)) + 1e-6)
+	}
+	base := mean
+	if n == 1 {
+		base = m.baseline
+		m.baseline += m.cfg.BaselineRate * (mean - m.baseline)
+	}
+	w := a.Acting()
+	m.scratch(w.Spec().Actions, len(w.Params()))
+	sparse, isSparse := w.(SparseGradModel)
+	if m.cfg.KL > 0 {
+		m.baseCache.Reset(a.Base)
+	}
+	if m.groupOf != w {
+		m.groupOf, m.group = w, nil
+		if gm, ok := w.(GroupGradModel); ok {
+			m.group = gm.NewGroupGrad()
+		}
+	}
+	if m.group == nil && !isSparse {
+		m.mask.MarkAll()
+	}
+	inv := 1 / w.Temperature()
+	log := a.Log
+	stepped := false
+	for i, vs := range sv {
+		at := fb.Attempts[i]
+		steps := log.Steps(at)
+		scale := m.cfg.LR * inv / float64(steps) / float64(n)
+		for s := 0; s < steps && s < len(vs); s++ {
+			r, ok := vs[s].Reward()
+			if !ok {
+				continue
+			}
+			adv := (r - base) * norm
+			if adv == 0 && m.cfg.KL == 0 {
+				continue
+			}
+			stepped = true
+			o, act := log.Step(at, s)
+			probs, stamp := log.stepProbs(at, s)
+			if stamp != a.gen {
+				w.Logits(m.logits, o)
+				Softmax(m.probs, m.logits)
+				probs = m.probs
+			}
+			for k := range m.coef {
+				ind := 0.0
+				if k == act {
+					ind = 1
+				}
+				m.coef[k] = scale * adv * (ind - probs[k])
+			}
+			if m.cfg.KL > 0 {
+				m.baseCache.Logits(m.base, o)
+				Softmax(m.base, m.base)
+				SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
+			}
+			switch {
+			case m.group != nil:
+				m.group.Add(m.grad, o, m.coef)
+			case isSparse:
+				w.AddLogitGrad(m.grad, o, m.coef)
+				sparse.MarkGrad(&m.mask, o)
+			default:
+				w.AddLogitGrad(m.grad, o, m.coef)
+			}
+			a.Compute.GradSteps++
+		}
+	}
+	if stepped {
+		if m.group != nil {
+			m.group.Flush(m.grad, &m.mask)
+		}
 		m.mask.AddTo(a.Weights.Params(), m.grad)
 		m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
 	}

@@ -79,3 +79,30 @@ func FreshTask(n int) int {
 	}
 	return FreshIndex + n
 }
+
+// Clocked reports whether any knob beyond resets and group_size differs
+// from its default. Only then do records carry simulated time: with the
+// defaults a slot takes one unit of time, so the time is the count of slots
+// run, and leaving it out keeps such records as they were before the clock.
+func (g GrindConfig) Clocked() bool {
+	return g.Retries > 0 || g.Flakiness > 0 || g.Granularity != GranularityAttempt ||
+		g.AttemptCost != 1 || g.Delay > 0 || g.DayBudget > 0
+}
+
+// Flaked reports whether a correct step of the attempt keyed attemptKey
+// fails anyway at flakiness f. The world, not the verifier, fails it.
+func Flaked(f float64, attemptKey uint64, step int) bool {
+	return f > 0 && Uniform(Key(attemptKey, uint64(PurposeFlake), uint64(step))) < f
+}
+
+// JudgeStep is the verifier's verdict on one step at granularity "step":
+// coverage and the false-positive and false-negative rates apply to each
+// step on its own draws; the loophole, a property of whole attempts, does
+// not (configs refuse a loophole with step verdicts).
+func (v VerifierConfig) JudgeStep(correct bool, attemptKey uint64, step int) Verdict {
+	o := Outcome{Steps: 1, Success: correct}
+	if correct {
+		o.Correct = 1
+	}
+	return v.Judge(o, Key(attemptKey, uint64(PurposeStepVerdict), uint64(step)))
+}

@@ -32,6 +32,11 @@ var (
 	PurposeAct        = PurposeOf("act")
 	PurposeTie        = PurposeOf("tie")
 	PurposeSchedule   = PurposeOf("schedule")
+	// PurposeFlake draws whether a correct step fails anyway (grind.flakiness).
+	PurposeFlake = PurposeOf("flake")
+	// PurposeStepVerdict keys the verifier's noise on one step's verdict
+	// (grind.granularity = "step").
+	PurposeStepVerdict = PurposeOf("step-verdict")
 )
 
 // Mix returns a well-spread 64-bit hash of x (splitmix64's finalizer).

@@ -49,30 +49,49 @@ func TestMissingVerdictIsNotAFailure(t *testing.T) {
 }
 
 func TestGrindValidate(t *testing.T) {
-	with := func(f func(*GrindConfig)) GrindConfig {
+	with := func(f func(g *GrindConfig)) GrindConfig {
 		g := DefaultGrind()
 		f(&g)
 		return g
 	}
-	for _, c := range []struct {
+	for _, tc := range []struct {
 		name string
 		g    GrindConfig
 		ok   bool
 	}{
-		{"default", DefaultGrind(), true},
+		{"defaults", DefaultGrind(), true},
 		{"group with resets", with(func(g *GrindConfig) { g.GroupSize = 4 }), true},
 		{"group without resets", with(func(g *GrindConfig) { g.GroupSize, g.Resets = 4, false }), false},
-		{"retries with resets", with(func(g *GrindConfig) { g.Retries = 2 }), true},
 		{"retries without resets", with(func(g *GrindConfig) { g.Retries, g.Resets = 2, false }), false},
-		{"step granularity", with(func(g *GrindConfig) { g.Granularity = GranularityStep }), true},
 		{"unknown granularity", with(func(g *GrindConfig) { g.Granularity = "episode" }), false},
-		{"empty granularity", with(func(g *GrindConfig) { g.Granularity = "" }), false},
-		{"zero cost", with(func(g *GrindConfig) { g.AttemptCost = 0 }), false},
-		{"budget below one attempt", with(func(g *GrindConfig) { g.AttemptCost, g.DayBudget = 2, 1 }), false},
-		{"budget of one attempt", with(func(g *GrindConfig) { g.AttemptCost, g.DayBudget = 2, 2 }), true},
+		{"step granularity", with(func(g *GrindConfig) { g.Granularity = GranularityStep }), true},
+		{"zero attempt cost", with(func(g *GrindConfig) { g.AttemptCost = 0 }), false},
+		{"budget below one attempt", with(func(g *GrindConfig) { g.AttemptCost, g.DayBudget = 4, 2 }), false},
+		{"budget of one attempt", with(func(g *GrindConfig) { g.AttemptCost, g.DayBudget = 4, 4 }), true},
 	} {
-		if err := c.g.Validate(); (err == nil) != c.ok {
-			t.Errorf("%s: Validate() = %v, want ok = %v", c.name, err, c.ok)
+		if err := tc.g.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v, want ok = %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// Clocked is false exactly when every knob beyond resets and group_size
+// has its default.
+func TestGrindClocked(t *testing.T) {
+	g := DefaultGrind()
+	g.GroupSize, g.Resets = 8, false
+	if g.Clocked() {
+		t.Fatal("resets and group_size alone made the job clocked")
+	}
+	for _, f := range []func(g *GrindConfig){
+		func(g *GrindConfig) { g.Retries = 1 }, func(g *GrindConfig) { g.Flakiness = 0.1 },
+		func(g *GrindConfig) { g.Granularity = GranularityStep }, func(g *GrindConfig) { g.AttemptCost = 2 },
+		func(g *GrindConfig) { g.Delay = 1 }, func(g *GrindConfig) { g.DayBudget = 10 },
+	} {
+		h := DefaultGrind()
+		f(&h)
+		if !h.Clocked() {
+			t.Fatalf("%+v is not clocked", h)
 		}
 	}
 }
@@ -90,5 +109,30 @@ func TestKeyedDrawsAreStable(t *testing.T) {
 	}
 	if u := Uniform(7); u < 0 || u >= 1 {
 		t.Fatalf("Uniform out of [0,1): %v", u)
+	}
+}
+
+// Step verdicts: a perfect verifier reports each step's correctness; the
+// rates apply per step on their own draws; the loophole does not apply.
+func TestJudgeStep(t *testing.T) {
+	perfect := DefaultVerifier()
+	for s := range 50 {
+		if perfect.JudgeStep(true, 7, s) != VerdictPass || perfect.JudgeStep(false, 7, s) != VerdictFail {
+			t.Fatal("a perfect verifier misjudged a step")
+		}
+	}
+	noisy := VerifierConfig{Coverage: 0.5, FalsePositive: 0.3, Loophole: 1}
+	n, judged, passed := 20000, 0, 0
+	for s := range n {
+		switch noisy.JudgeStep(false, 11, s) {
+		case VerdictPass:
+			passed++
+			judged++
+		case VerdictFail:
+			judged++
+		}
+	}
+	if c, fp := float64(judged)/float64(n), float64(passed)/float64(judged); math.Abs(c-0.5) > 0.02 || math.Abs(fp-0.3) > 0.02 {
+		t.Fatalf("step coverage %.3f, false-positive rate %.3f; want 0.5 and 0.3 (the loophole must not apply)", c, fp)
 	}
 }

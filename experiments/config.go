@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"fmt"
+
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
 )
@@ -58,6 +60,19 @@ type EvalConfig struct {
 type ReportConfig struct {
 	Baseline  string `toml:"baseline" doc:"agent every other agent is compared against by paired differences; empty for none"`
 	Resamples int    `toml:"resamples" range:"100,1000000" doc:"bootstrap resamples per confidence interval"`
+	// Measure and Competence shape the outputs only: they change no record,
+	// so they are not part of the config hash (sweep:"report").
+	Measure       bool    `toml:"measure" sweep:"report" doc:"after the runs, measure V and G of every sweep point (as grind envs does) and place each agent's gain over the baseline on the (V, G) plane; not part of the config hash"`
+	Competence    float64 `toml:"competence" range:"0,1" sweep:"report" doc:"days to competence: per run, the first day the agent's success_greedy on train reaches this threshold, as a table and a heatmap per agent (0: none); not part of the config hash"`
+	CompetenceGap float64 `toml:"competence_gap" range:"0,1" sweep:"report" doc:"days to competence with a threshold relative to the base: per run, the first day success_greedy on train closes this fraction of the gap between its day-0 value (the base model's) and 1, so families with different base rates compare (0: none); not part of the config hash"`
+}
+
+// Validate refuses two days-to-competence thresholds at once.
+func (r ReportConfig) Validate() error {
+	if r.Competence > 0 && r.CompetenceGap > 0 {
+		return &agents.KnobError{Knob: "competence_gap", Msg: fmt.Sprintf("%v set together with competence = %v: days to competence takes one threshold, absolute (competence) or relative to the base (competence_gap); set the other to 0", r.CompetenceGap, r.Competence)}
+	}
+	return nil
 }
 
 // EnvConfig names a family with its knobs and the harness's verifier and

@@ -229,6 +229,10 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		return nil, err
 	}
 	days, sessions, tasks, group := float64(c.Job.Days), float64(c.Job.Sessions), float64(c.Job.Tasks), float64(c.Env.Grind.GroupSize)
+	// Every retry is one more group at the slot's instance: at most
+	// 1 + retries groups per slot (fewer when a pass or the day's budget
+	// stops them), so the estimate is an upper bound.
+	group *= float64(1 + c.Env.Grind.Retries)
 	checkpoints := days + 1
 
 	pc := &pointCost{checkpoints: checkpoints * float64(len(splits))}
@@ -267,8 +271,8 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		}
 		runs := fmt.Sprintf(" in each of its %d runs", c.Seeds)
 		run := []term{
-			{jobSteps, fmt.Sprintf("agent %s's job%s: job.days = %d x job.sessions = %d x job.tasks = %d x group_size = %d attempts of %.0f steps",
-				acfg.Name, runs, c.Job.Days, c.Job.Sessions, c.Job.Tasks, c.Env.Grind.GroupSize, train.steps), "job", "lower job.days, job.sessions, job.tasks or env.grind.group_size"},
+			{jobSteps, fmt.Sprintf("agent %s's job%s: job.days = %d x job.sessions = %d x job.tasks = %d x group_size = %d x (1 + retries = %d) attempts of %.0f steps",
+				acfg.Name, runs, c.Job.Days, c.Job.Sessions, c.Job.Tasks, c.Env.Grind.GroupSize, c.Env.Grind.Retries, train.steps), "job", "lower job.days, job.sessions, job.tasks, env.grind.group_size or env.grind.retries"},
 			{cpSteps, fmt.Sprintf("checkpoints%s: %.0f checkpoints x %d splits x up to eval.tasks = %d tasks x 2 (greedy, sampled), %s steps",
 				runs, checkpoints, len(splits), c.Eval.Tasks, fmtCount(cpSteps)), "eval.tasks", "lower eval.tasks or evaluate fewer eval.splits"},
 			{harness, fmt.Sprintf("agent %s's mechanisms' attempts through the harness%s, %s steps", acfg.Name, runs, fmtCount(harness)), "agent." + acfg.Name,
@@ -277,7 +281,7 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		pc.runStepsTotal = append(pc.runStepsTotal, jobSteps+cpSteps+harness)
 		pc.runSteps = append(pc.runSteps, largest(run...))
 
-		cp, att, err := recordSizes(header, widest.name, c, pool)
+		cp, att, err := recordSizes(header, widest.name, c, pool, train.steps)
 		if err != nil {
 			return nil, err
 		}
@@ -313,7 +317,7 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 // recordSizes returns the bytes of a checkpoint and of an attempt record
 // of header, with every index at its largest and every fraction written at
 // full length.
-func recordSizes(h results.Header, split string, c *Config, pool float64) (checkpoint, attempt float64, err error) {
+func recordSizes(h results.Header, split string, c *Config, pool, steps float64) (checkpoint, attempt float64, err error) {
 	const long = 0.12345678901234568 // 17 significant digits, as JSON writes most fractions
 	h.Kind = results.KindCheckpoint
 	cp := results.Checkpoint{Header: h, Split: split, Tasks: 1000000, SuccessGreedy: long, ScoreGreedy: long, StepAccGreedy: long,
@@ -322,6 +326,12 @@ func recordSizes(h results.Header, split string, c *Config, pool float64) (check
 	h.Kind = results.KindAttempt
 	at := results.Attempt{Header: h, Session: c.Job.Sessions - 1, Slot: c.Job.Tasks - 1, Member: c.Env.Grind.GroupSize - 1,
 		Task: int(pool) - 1, Success: 1, Score: long, Verdict: "none"}
+	if c.Env.Grind.Clocked() {
+		at.Retry, at.Time = c.Env.Grind.Retries, 1e6+long
+		if c.Env.Grind.Granularity == envs.GranularityStep {
+			at.StepVerdicts = strings.Repeat("p", int(steps))
+		}
+	}
 	b1, err := json.Marshal(&cp)
 	if err != nil {
 		return 0, 0, err

@@ -44,6 +44,10 @@ type evaluator struct {
 	// phase by it.
 	phase int
 	dream dreamStats // dreams since the last checkpoint (dream.go)
+	// time and skipped go into the next checkpoint's records (the job
+	// sets them when it is clocked).
+	time    float64
+	skipped int
 }
 
 func newEvaluator(w *world, cfg *Config) *evaluator {
@@ -139,7 +143,8 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 		rec := results.Checkpoint{Header: h, Split: split,
 			SharedMass: shared, MemorizingMass: mem, Temperature: m.Temperature(),
 			Attempts: a.Compute.Attempts, EnvSteps: a.Compute.EnvSteps,
-			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps, Phase: e.phase}
+			VerifierCalls: a.Compute.VerifierCalls, GradSteps: a.Compute.GradSteps,
+			Time: e.time, SkippedSlots: e.skipped, Phase: e.phase}
 		e.last[i].fill(&rec)
 		e.dream.fill(&rec, a.Compute)
 		if err := enc.Write(&rec); err != nil {

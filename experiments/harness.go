@@ -37,7 +37,7 @@ func (h harness) PassRate(m agents.Model, n int) (float64, int) {
 			t = &fresh
 		}
 		o := j.ev.cached(t, false, key)
-		j.charge(o, true)
+		j.charge(o, 1)
 		if r, ok := j.cfg.Env.Verifier.Judge(o, key).Reward(); ok {
 			sum += r
 			covered++
@@ -58,10 +58,10 @@ func (h harness) Replay(m agents.Model, t *envs.Task, key uint64, visit func(o *
 	o := j.ev.attempt(m, t, false, key, visit)
 	if j.unverifiedTask(t) {
 		// An unverified phase's task has no verifier, replayed or not.
-		j.charge(o, false)
+		j.charge(o, 0)
 		return envs.VerdictNone, nil
 	}
-	j.charge(o, true)
+	j.charge(o, 1)
 	return j.cfg.Env.Verifier.Judge(o, key), nil
 }
 
@@ -71,7 +71,7 @@ func (h harness) Pose(m agents.Model, t *envs.Task, key uint64, visit func(o *en
 	if !j.cfg.Env.Grind.Resets {
 		return errNoResets
 	}
-	j.charge(j.ev.attempt(m, t, false, key, visit), false)
+	j.charge(j.ev.attempt(m, t, false, key, visit), 0)
 	return nil
 }
 

@@ -12,12 +12,24 @@ import (
 )
 
 // The job loop (DESIGN 5). Days of sessions of task slots; each slot runs a
-// group of attempts at one instance, and its verdicts join a queue of
-// pending feedback that is delivered to the agent when the simulated clock
-// reaches their arrival time. Today every group takes one unit of time and
-// its verdicts arrive when it ends, so each group's feedback is delivered
-// before the next slot; retries, per-step verdicts, delays and time budgets
-// change when slots run and when feedback arrives, not the loop's shape.
+// group of attempts at one instance (and, with env.grind.retries, further
+// groups at it, each after the previous group's verdicts have arrived), and
+// its verdicts join a queue of pending feedback that is delivered to the
+// agent when the simulated clock reaches their arrival time.
+//
+// The clock (docs/science.md, "The grindability knobs"): a group's
+// attempts run side by side and take env.grind.attempt_cost; their
+// verdicts arrive env.grind.delay after they end. The next slot starts as
+// soon as the group ends, so with a delay the agent works on while its
+// verdicts are on their way; a retry waits for them. Feedback is delivered
+// at delivery points (the end of every group and of every wait) once its
+// arrival time has come, never before. A session ends when its last verdict has
+// arrived: the worker waits for it (the wait is simulated time), so a
+// verdict is always delivered within its session, while the session log it
+// refers to is still there. A day with env.grind.day_budget ends when the
+// next group would not fit in what is left of the budget (waits count):
+// the session in progress ends as usual and the day's remaining slots and
+// sessions are skipped (checkpoints count them in skipped_slots).
 
 // job runs one agent through the job protocol and collects its records.
 type job struct {
@@ -30,9 +42,13 @@ type job struct {
 	obs   envs.Obs
 	clock float64 // simulated time
 
+	dayStart float64 // the clock when the day began
+	skipped  int     // slots the day's budget skipped
+
 	fresh   []envs.Task // this session's fresh instances (no resets)
 	phase   int         // the phase (from 0) of the slot's task; -1 without phases
 	pending []*pendingFeedback
+	last    *pendingFeedback   // the group queued last
 	ready   []*pendingFeedback // scratch of deliver
 	free    []*pendingFeedback
 }
@@ -42,6 +58,9 @@ type pendingFeedback struct {
 	fb       agents.Feedback
 	attempts []int
 	verdicts []envs.Verdict
+	steps    []envs.Verdict   // step verdicts of all members, in order
+	ends     []int            // ends[m]: end of member m's step verdicts in steps
+	stepv    [][]envs.Verdict // views into steps, one per member
 }
 
 // runJob runs agent acfg in world w, writing the run's records to enc as
@@ -90,30 +109,49 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 	}
 	att := results.Attempt{Header: h}
 	att.Kind = results.KindAttempt
+	g := &cfg.Env.Grind
 	for day := 1; day <= cfg.Job.Days; day++ {
 		att.Day = day
+		j.dayStart, j.skipped = j.clock, 0
+		spent := false
 		for sess := 0; sess < cfg.Job.Sessions; sess++ {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if spent {
+				j.skipped += cfg.Job.Tasks
+				continue
+			}
 			att.Session = sess
 			j.fresh = j.fresh[:0]
 			for slot := 0; slot < cfg.Job.Tasks; slot++ {
+				if spent = spent || !j.fits(); spent {
+					j.skipped++
+					continue
+				}
 				att.Slot = slot
 				t, err := j.task(day, sess, slot)
 				if err != nil {
 					return err
 				}
-				if err := j.group(t, day, sess, slot, &att, enc); err != nil {
-					return err
+				for r := 0; r <= g.Retries; r++ {
+					if r > 0 {
+						// A retry is made once the previous verdicts have
+						// arrived, and only if none of them was a pass.
+						passed := j.last.passed()
+						j.wait(j.last.fb.Arrived)
+						if passed || !j.fits() {
+							break
+						}
+					}
+					att.Retry = r
+					if err := j.group(t, day, sess, slot, r, &att, enc); err != nil {
+						return err
+					}
+					j.deliver()
 				}
-				j.deliver()
 			}
-			j.deliver()
-			if len(j.pending) > 0 {
-				// Unreachable while verdicts arrive when their group ends.
-				return fmt.Errorf("day %d session %d: %d groups of verdicts still pending at the session's end", day, sess, len(j.pending))
-			}
+			j.drain()
 			if err := a.EndSession(hs); err != nil {
 				return err
 			}
@@ -129,11 +167,43 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 		}
 		h.Day = day
 		j.ev.phase = cfg.Job.phaseAt(day) + 1
+		j.stamp()
 		if err := j.ev.checkpoint(a, h, enc); err != nil {
 			return err
 		}
 	}
 	return enc.End(h)
+}
+
+// stamp hands the evaluator the clock and the day's skipped slots for the
+// next checkpoint's records (only when the job is clocked: envs.Clocked).
+func (j *job) stamp() {
+	if j.cfg.Env.Grind.Clocked() {
+		j.ev.time, j.ev.skipped = j.clock, j.skipped
+	}
+}
+
+// fits reports whether one more group fits in what is left of the day's
+// budget.
+func (j *job) fits() bool {
+	g := &j.cfg.Env.Grind
+	return g.DayBudget == 0 || j.clock-j.dayStart+g.AttemptCost <= g.DayBudget
+}
+
+// wait advances the clock to t (if it is later) and delivers what has
+// arrived by then.
+func (j *job) wait(t float64) {
+	j.clock = max(j.clock, t)
+	j.deliver()
+}
+
+// drain waits for every verdict still on its way: the session's end.
+func (j *job) drain() {
+	t := j.clock
+	for _, p := range j.pending {
+		t = max(t, p.fb.Arrived)
+	}
+	j.wait(t)
 }
 
 // task returns the instance a slot works on: a draw from the job's pool
@@ -162,70 +232,151 @@ func (j *job) slotKey(day, sess, slot int) uint64 {
 	return envs.Key(j.w.seed, uint64(purposeJob), uint64(day), uint64(sess), uint64(slot))
 }
 
-// charge counts one attempt (and its verifier call) into the agent's
+// charge counts one attempt (and its verifier calls) into the agent's
 // compute.
-func (j *job) charge(o envs.Outcome, verified bool) {
+func (j *job) charge(o envs.Outcome, calls int) {
 	c := &j.agent.Compute
 	c.Attempts++
 	c.EnvSteps += int64(o.Steps)
-	if verified {
-		c.VerifierCalls++
-	}
+	c.VerifierCalls += int64(calls)
 }
 
-// group runs one task slot: group_size attempts at one instance (the
-// harness resets it between them), then queues their verdicts.
-func (j *job) group(t *envs.Task, day, sess, slot int, att *results.Attempt, enc *results.Encoder) error {
+// group runs one round of a task slot: group_size attempts at one instance
+// (the harness resets it between them), then queues their verdicts. Retry
+// r > 0 is a further round at the same instance.
+func (j *job) group(t *envs.Task, day, sess, slot, r int, att *results.Attempt, enc *results.Encoder) error {
 	slotKey := j.slotKey(day, sess, slot)
-	n := j.cfg.Env.Grind.GroupSize
+	g := &j.cfg.Env.Grind
+	n := g.GroupSize
 	log := j.agent.Log
+	// A retry is decided on the verdicts, so with retries every agent's
+	// attempts are judged (a learner that ignores them still learns nothing
+	// from them).
+	verify := j.agent.WantsVerdicts() || g.Retries > 0
+	// An unverified phase's tasks get no verifier call: coverage 0.
+	verify = verify && !j.cfg.Job.unverified(j.phase)
+	perStep := g.Granularity == envs.GranularityStep
 	p := j.newPending(n)
+	start := j.clock
+	end := start + g.AttemptCost // the group's attempts run side by side
 	for m := 0; m < n; m++ {
 		key := envs.Key(slotKey, t.Key, uint64(m))
+		if r > 0 {
+			key = envs.Key(slotKey, t.Key, uint64(m), uint64(r))
+		}
 		j.env.Reset(t, &j.obs)
 		if log != nil {
 			p.attempts[m] = log.Begin(t, m)
 		}
+		flaked, lo := 0, len(p.steps)
 		for step := uint64(0); ; step++ {
 			act := j.agent.Act(&j.obs, false, envs.Key(key, step))
 			if log != nil {
 				j.agent.Record(&j.obs, act)
 			}
-			if j.env.Step(act, &j.obs).Done {
+			res := j.env.Step(act, &j.obs)
+			if res.Correct && envs.Flaked(g.Flakiness, key, int(step)) {
+				res.Correct = false
+				flaked++
+			}
+			if perStep && verify {
+				p.steps = append(p.steps, j.cfg.Env.Verifier.JudgeStep(res.Correct, key, int(step)))
+			}
+			if res.Done {
 				break
 			}
 		}
+		p.ends[m] = len(p.steps)
 		if err := j.agent.Err(); err != nil {
 			return fmt.Errorf("day %d session %d slot %d: %w", day, sess, slot, err)
 		}
-		o := j.env.Outcome()
-		v := envs.VerdictNone
-		// An unverified phase's tasks get no verifier call: coverage 0.
-		verified := j.agent.WantsVerdicts() && !j.cfg.Job.unverified(j.phase)
-		if verified {
-			v = j.cfg.Env.Verifier.Judge(o, key)
+		o := flake(j.env.Outcome(), flaked)
+		v, calls := envs.VerdictNone, 0
+		switch {
+		case verify && perStep:
+			calls = o.Steps
+		case verify:
+			v, calls = j.cfg.Env.Verifier.Judge(o, key), 1
 		}
 		p.verdicts[m] = v
-		j.charge(o, verified)
+		j.charge(o, calls)
 		if j.cfg.Job.RecordAttempts {
 			att.Member, att.Task, att.Phase = m, t.Index, j.phase+1
 			att.Success, att.Score, att.Verdict = b2f(o.Success), o.Score, v.String()
+			if g.Clocked() {
+				att.Time = end
+			}
+			if perStep && verify {
+				att.StepVerdicts = stepString(p.steps[lo:p.ends[m]])
+			}
 			if err := enc.Write(att); err != nil {
 				return err
 			}
 		}
 	}
-	// The group's attempts run side by side: one unit of time.
-	sent := j.clock
-	j.clock++
-	p.fb = agents.Feedback{Harness: harness{j}, Task: t, Attempts: p.attempts, Verdicts: p.verdicts, Sent: sent, Arrived: j.clock}
+	j.clock = end
+	p.fb = agents.Feedback{Harness: harness{j}, Task: t, Attempts: p.attempts, Verdicts: p.verdicts, Retry: r, Sent: start, Arrived: end + g.Delay}
+	if perStep && verify {
+		for m := range n {
+			lo := 0
+			if m > 0 {
+				lo = p.ends[m-1]
+			}
+			p.stepv[m] = p.steps[lo:p.ends[m]]
+		}
+		p.fb.StepVerdicts = p.stepv
+	}
 	if log != nil {
 		for m := range n {
-			log.End(p.attempts[m], j.clock)
+			log.End(p.attempts[m], end)
 		}
 	}
 	j.pending = append(j.pending, p)
+	j.last = p
 	return nil
+}
+
+// flake is o with flaked of its correct steps failed by the world: the
+// attempt fails, and its partial credit shrinks by the fraction of its
+// correct steps that failed (a family's own credit rule cannot be rerun
+// from outside it).
+func flake(o envs.Outcome, flaked int) envs.Outcome {
+	if flaked == 0 {
+		return o
+	}
+	if o.Correct > 0 {
+		o.Score *= float64(max(o.Correct-flaked, 0)) / float64(o.Correct)
+	}
+	o.Correct = max(o.Correct-flaked, 0)
+	o.Success = false
+	return o
+}
+
+// stepString writes step verdicts one letter each: p(ass), f(ail), n(one).
+func stepString(vs []envs.Verdict) string {
+	b := make([]byte, len(vs))
+	for i, v := range vs {
+		b[i] = v.String()[0]
+	}
+	return string(b)
+}
+
+// passed reports whether any attempt of the group got a pass: at step
+// granularity, a pass on every one of its steps.
+func (p *pendingFeedback) passed() bool {
+	if p.fb.StepVerdicts == nil {
+		return slices.Contains(p.verdicts, envs.VerdictPass)
+	}
+	for _, sv := range p.fb.StepVerdicts {
+		all := len(sv) > 0
+		for _, v := range sv {
+			all = all && v == envs.VerdictPass
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 func (j *job) newPending(n int) *pendingFeedback {
@@ -237,8 +388,11 @@ func (j *job) newPending(n int) *pendingFeedback {
 	}
 	if cap(p.verdicts) < n {
 		p.attempts, p.verdicts = make([]int, n), make([]envs.Verdict, n)
+		p.ends, p.stepv = make([]int, n), make([][]envs.Verdict, n)
 	}
 	p.attempts, p.verdicts = p.attempts[:n], p.verdicts[:n]
+	p.ends, p.stepv = p.ends[:n], p.stepv[:n]
+	p.steps = p.steps[:0]
 	return p
 }
 

@@ -149,6 +149,16 @@ func Merge(dir string, shards []string) (*results.Manifest, []results.DamagedRun
 	}
 	// Provenance is the shards', not the merging binary's.
 	m.CodeVersion, m.GoVersion, m.GOOS, m.GOARCH = mans[0].CodeVersion, mans[0].GoVersion, mans[0].GOOS, mans[0].GOARCH
+	// Measured V and G (report.measure) depend on the config alone: any
+	// shard's copy is the merged folder's.
+	for _, sd := range shards {
+		if b, err := os.ReadFile(filepath.Join(sd, results.MeasuredFile)); err == nil {
+			if err := results.WriteFileAtomic(filepath.Join(dir, results.MeasuredFile), b); err != nil {
+				return nil, moved, err
+			}
+			break
+		}
+	}
 	return m, moved, results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
 }
 

@@ -76,7 +76,20 @@ func sameRecords(t *testing.T, a, b string, keys []RunSpec) {
 }
 
 func TestShardsMergedEqualUnsharded(t *testing.T) {
-	exp := mustParse(t, smallConfig(""))
+	for _, tc := range []struct {
+		name string
+		sets []string
+	}{
+		{"default", nil},
+		// Every grindability knob away from its default: retries wait for
+		// verdicts that arrive late, flaky steps, step verdicts, a budget.
+		{"grind-knobs", grindKnobSets},
+	} {
+		t.Run(tc.name, func(t *testing.T) { shardsMergedEqualUnsharded(t, mustParse(t, smallConfig(""), tc.sets...)) })
+	}
+}
+
+func shardsMergedEqualUnsharded(t *testing.T, exp *Experiment) {
 	whole := t.TempDir()
 	if _, err := Run(context.Background(), exp, RunOptions{Out: whole, Workers: 1}); err != nil {
 		t.Fatal(err)

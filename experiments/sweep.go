@@ -214,6 +214,9 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 		case "guard":
 			d.errorf(kp, "%s cannot be swept: it bounds the whole sweep; set it once at the top of the file", t.kp)
 			continue
+		case "report":
+			d.errorf(kp, "%s shapes the outputs of the whole experiment: it cannot be swept; set it once in [report]", t.kp)
+			continue
 		case "text":
 			d.errorf(kp, "%s is free text about the whole experiment: it cannot be swept (a sweep varies what runs; label points by the values you sweep)", t.kp)
 			continue
@@ -485,8 +488,8 @@ func hashPoints(points []Point) string {
 	for _, pt := range points {
 		fmt.Fprintf(h, "[point %s]\n", quoteTOML(pt.Label))
 		walker{leaf: func(kp keyPath, n node) {
-			if n.tag.Get("sweep") == "guard" {
-				return // a guard on the sweep's cost: it changes no result
+			if t := n.tag.Get("sweep"); t == "guard" || t == "report" {
+				return // a guard on the sweep's cost, or a choice of outputs: it changes no record
 			}
 			fmt.Fprintf(h, "%s = %s\n", kp, formatTOML(n.v))
 		}}.walk(reflect.ValueOf(&pt.Config).Elem(), keyPath{})

@@ -111,6 +111,7 @@ func (v *validator) validate(c *Config) {
 		v.conflicts(&a, akp)
 	}
 	v.check(reflect.ValueOf(c).Elem(), keyPath{})
+	v.grindConflicts(c)
 	if v.splits != nil {
 		for i, s := range c.Eval.Splits {
 			if !slices.Contains(v.splits, s) {
@@ -309,4 +310,24 @@ func (v *validator) buildFamily(e *EnvConfig, kp keyPath) bool {
 	}
 	v.splits = res.splits
 	return true
+}
+
+// grindConflicts reports grindability knobs that contradict the rest of the
+// config (GrindConfig.Validate has the rules among the knobs themselves).
+func (v *validator) grindConflicts(c *Config) {
+	g := &c.Env.Grind
+	if g.Granularity != envs.GranularityStep {
+		return
+	}
+	gkp := simple("env", "grind", "granularity")
+	if c.Env.Verifier.Loophole > 0 {
+		v.errorf(gkp, false, "%q with env.verifier.loophole = %v: the loophole is a property of whole attempts and step verdicts never read it; set granularity = %q, or loophole = 0",
+			g.Granularity, c.Env.Verifier.Loophole, envs.GranularityAttempt)
+	}
+	for i, a := range c.Agents {
+		if slices.Contains(a.Mechanisms, agents.ExternalName) {
+			v.errorf(gkp, false, "%q with agent %s, whose mechanism external is sent one verdict per attempt: the external protocol carries no step verdicts; set granularity = %q, or drop agent #%d",
+				g.Granularity, shortQuote(a.Name), envs.GranularityAttempt, i+1)
+		}
+	}
 }

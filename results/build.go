@@ -229,6 +229,14 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if err := w.sweepViews(sweep); err != nil {
 		return nil, err
 	}
+	if len(opt.Measured) == 0 {
+		if opt.Measured, err = readMeasured(dir); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.grindOutputs(opt.Measured, sweep, competenceOf(m)); err != nil {
+		return nil, err
+	}
 	last := s.lastDay()
 	for _, point := range s.Points {
 		sub := ""
@@ -245,6 +253,12 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 			sub = safeName(point)
 		}
 		w.figures(point, sub, last)
+		if split := s.TrainSplit; split != "" && hasTime(s, point, split) {
+			w.figure(filepath.Join(sub, "time", safeName(split)), sectionCurves,
+				fmt.Sprintf("%s on %s against simulated time%s", headlineMetric, split, pointSuffix(s, point)),
+				fmt.Sprintf("%s on %s%s at every checkpoint, placed at the mean simulated time of the agent's runs there (env.grind.attempt_cost per group, delays, waits and the day budget): IQM over runs with %s (bands).", headlineMetric, split, pointClause(s, point), ciMethod(s)),
+				func(paths ...string) error { return plotTimeCurves(s, point, split, headlineMetric, paths...) })
+		}
 	}
 	w.horizonFigure(m)
 	if len(opt.Measured) > 0 {

@@ -188,6 +188,16 @@ var metricTable = []Metric{
 		Doc: "compute counter: cumulative gradient steps up to this checkpoint",
 	},
 	{
+		Name: "time", Value: func(c *Checkpoint) float64 { return c.Time },
+		Direction: NoDirection, Unit: "simulated time", Min: 0, Max: unbounded,
+		Doc: "simulated time at this checkpoint (env.grind.attempt_cost per group, delay and waits included); written only by clocked jobs (a grindability knob beyond resets and group_size set), absent (0) otherwise",
+	},
+	{
+		Name: "skipped_slots", Value: func(c *Checkpoint) float64 { return float64(c.SkippedSlots) },
+		Direction: NoDirection, Unit: "task slots", Min: 0, Max: unbounded,
+		Doc: "task slots of this checkpoint's day that env.grind.day_budget skipped (the day ended when its budget was spent); absent (0) otherwise",
+	},
+	{
 		Name: "phase", Value: func(c *Checkpoint) float64 { return float64(c.Phase) },
 		Direction: NoDirection, Unit: "phase", Min: 0, Max: unbounded,
 		Doc: "a drifting job's current phase (from 1; 0 before the job or without phases): where each phase ends, for GEM over phases (phases.go); not aggregated",

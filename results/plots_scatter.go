@@ -41,6 +41,9 @@ func envGains(s *Summary, measured []EnvMeasure, agent, split string, day int, m
 	return out
 }
 
+// maxEnvLabels is the most environments plotEnvScatter labels.
+const maxEnvLabels = 8
+
 // plotEnvScatter draws environments over measured verifiability V (x) and
 // grindability G (y), each a marker coloured by its gain on a diverging
 // colour-blind-safe scale centred on zero (blue: gain, vermillion: loss),
@@ -75,17 +78,21 @@ func plotEnvScatter(pts []envPoint, title, gainLabel string, paths ...string) er
 		xys = append(xys, plotter.XY{X: e.V, Y: e.G})
 		texts = append(texts, e.Label)
 	}
-	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
-	if err != nil {
-		return err
+	// Beyond a few points, labels pile up and squeeze the axes: a sweep's
+	// table (grind_vs_verify) names them instead.
+	if len(pts) <= maxEnvLabels {
+		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+		if err != nil {
+			return err
+		}
+		for i := range labels.TextStyle {
+			labels.TextStyle[i].Font.Size = vg.Points(8)
+			labels.TextStyle[i].XAlign = draw.XLeft
+			labels.TextStyle[i].YAlign = draw.YCenter
+		}
+		labels.Offset = vg.Point{X: vg.Points(7)}
+		p.Add(labels)
 	}
-	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = vg.Points(8)
-		labels.TextStyle[i].XAlign = draw.XLeft
-		labels.TextStyle[i].YAlign = draw.YCenter
-	}
-	labels.Offset = vg.Point{X: vg.Points(7)}
-	p.Add(labels)
 	p.X.Min, p.X.Max = -0.05, 1.05
 	p.Y.Min, p.Y.Max = -0.05, 1.05
 	bar := colorBar(scale, "gain: "+gainLabel)

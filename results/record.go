@@ -80,6 +80,12 @@ type Checkpoint struct {
 	DreamReward          *float64 `json:"dream_reward,omitempty"`
 	DreamSuccess         *float64 `json:"dream_success,omitempty"`
 	DreamDisagreement    *float64 `json:"dream_disagreement,omitempty"`
+
+	// Time is the simulated time at the checkpoint and SkippedSlots the
+	// task slots the day's time budget skipped; both only in clocked jobs
+	// (a grindability knob beyond resets and group_size set).
+	Time         float64 `json:"time,omitempty"`
+	SkippedSlots int     `json:"skipped_slots,omitempty"`
 }
 
 // Attempt is one real attempt during the job, recorded online with its true
@@ -96,6 +102,13 @@ type Attempt struct {
 	// Phase is the job phase (from 1) of the task in a drifting job, whose
 	// pool Task indexes; 0 without phases.
 	Phase int `json:"phase,omitempty"`
+
+	// Only in clocked jobs: which attempt at the instance (env.grind.retries),
+	// the simulated time the attempt ended, and at granularity "step" its
+	// step verdicts, one letter each (p, f, n).
+	Retry        int     `json:"retry,omitempty"`
+	Time         float64 `json:"time,omitempty"`
+	StepVerdicts string  `json:"step_verdicts,omitempty"`
 
 	// folded is set only in memory, by readOptions.foldAttempts: the number
 	// of attempts whose Success and Score are summed here.

@@ -220,7 +220,7 @@ func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
 // does not list follow in order of appearance.
 var sectionOrder = []string{
 	sectionSweep, sectionHeadline, sectionCurves, sectionSession, sectionGap, sectionForgetting,
-	sectionImprovement, sectionProfiles, sectionReward, sectionEnvs,
+	sectionImprovement, sectionProfiles, sectionReward, sectionEnvs, sectionGrind,
 }
 
 // Sections of outputs Build gave no metadata for.

@@ -49,14 +49,17 @@ var columnDocs = map[string]string{
 	"checkpoint.split": "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, phase@j and unverified in a drifting job, ...)",
 
 	// Attempt.
-	"attempt.session": "session within the day, from 0",
-	"attempt.slot":    "task slot within the session, from 0",
-	"attempt.member":  "rollout within the parallel group, from 0",
-	"attempt.task":    "task index in the job's train pool",
-	"attempt.success": "true outcome, never shown to the agent: 1 if every step was correct, else 0",
-	"attempt.score":   "true partial credit of the attempt, in [0, 1]",
-	"attempt.verdict": "what the verifier told the agent: pass, fail or none (none is not a fail)",
-	"attempt.phase":   "a drifting job's phase (from 1) whose pool attempt.task indexes; absent without phases",
+	"attempt.session":       "session within the day, from 0",
+	"attempt.slot":          "task slot within the session, from 0",
+	"attempt.member":        "rollout within the parallel group, from 0",
+	"attempt.task":          "task index in the job's train pool",
+	"attempt.success":       "true outcome, never shown to the agent: 1 if every step was correct, else 0",
+	"attempt.score":         "true partial credit of the attempt, in [0, 1]",
+	"attempt.verdict":       "what the verifier told the agent: pass, fail or none (none is not a fail)",
+	"attempt.retry":         "which attempt at the slot's instance: 0 first, 1.. the env.grind.retries (written only when not 0)",
+	"attempt.time":          "simulated time the attempt ended; only in clocked jobs (a grindability knob beyond resets and group_size set)",
+	"attempt.step_verdicts": "at env.grind.granularity = step, the verdict on each step, one letter each: p(ass), f(ail), n(one); then verdict is none",
+	"attempt.phase":         "a drifting job's phase (from 1) whose pool attempt.task indexes; absent without phases",
 
 	// End.
 	"end.checkpoints": "last record of every run file: the number of checkpoint records before it (a file without it was truncated)",

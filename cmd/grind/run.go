@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -115,7 +116,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := sig.caught("the sweep finished, its outputs are not written"); err != nil {
 		return err
 	}
-	built, page, err := writeOutputs(*out, results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats, Workers: *workers, Progress: prog.outputs})
+	bopt := results.BuildOptions{Loaded: res.Loaded, PlotFormats: formats, Workers: *workers, Progress: prog.outputs}
+	if exp.Config.Report.Measure {
+		// sig.ctx is stopped by now, as for the other outputs.
+		if bopt.Measured, err = measure(context.Background(), exp, *out); err != nil {
+			return sig.wrap(err)
+		}
+	}
+	built, page, err := writeOutputs(*out, bopt)
 	prog.done()
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
@@ -207,4 +215,23 @@ func builtIn(name string) bool {
 		}
 	}
 	return false
+}
+
+// measure measures V and G of every sweep point (report.measure), writes
+// them to the results folder (results.MeasuredFile, which grind report
+// reads again, and measured.md with their CIs) and returns them for Build.
+func measure(ctx context.Context, exp *experiments.Experiment, out string) ([]results.EnvMeasure, error) {
+	scores, err := experiments.MeasureExperiment(ctx, exp, experiments.ProbeOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("measuring V and G: %w", err)
+	}
+	var b strings.Builder
+	if err := results.WriteEnvScores(&b, scores, "markdown"); err != nil {
+		return nil, err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(out, "measured.md"), []byte(b.String())); err != nil {
+		return nil, err
+	}
+	m := results.EnvMeasures(scores)
+	return m, results.WriteMeasured(out, m)
 }
