@@ -106,15 +106,16 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 	var e Estimate
 	var steps, records, memory, draws []term
 	var outRecords float64
-	summarized := 0
-	for _, m := range results.Metrics() {
-		if m.Summarized {
-			summarized++
-		}
-	}
 	for i := range exp.Points {
 		p := &exp.Points[i]
 		c := &p.Config
+		// Optional columns count only where the config records them.
+		summarized := 0
+		for _, m := range results.Metrics() {
+			if m.Summarized && (!m.Optional || (m.Name == "coverage" && c.Eval.PassKSamples > 0) || (m.Name != "coverage" && c.Eval.Distance)) {
+				summarized++
+			}
+		}
 		pc, err := costOf(p, fams[i])
 		if err != nil {
 			return e, fmt.Errorf("sweep point %s: %w", p.Label, err)
@@ -220,7 +221,18 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		fmt.Sprintf("pretraining at each seed: %d base models x pretrain.tasks = %d x %d steps", len(bases), c.Pretrain.Tasks, pre.Len), "pretrain.tasks", "lower pretrain.tasks"}
 
 	jobSteps := days * sessions * tasks * group * train.steps
-	cpSteps := checkpoints * evalSteps * 2
+	// A greedy and a sampled attempt per task, and with the optional
+	// measures their own sampled attempts (pass@k's n, one for the
+	// distance from the base, and one on each of the job's tasks).
+	perTask, perTaskText := 2.0, "2 (greedy, sampled)"
+	if c.Eval.PassKSamples > 0 || c.Eval.Distance {
+		perTask += float64(c.Eval.PassKSamples) + b2f(c.Eval.Distance)
+		perTaskText = fmt.Sprintf("%.0f (greedy, sampled, eval.passk_samples = %d, eval.distance = %t)", perTask, c.Eval.PassKSamples, c.Eval.Distance)
+	}
+	cpSteps := checkpoints * evalSteps * perTask
+	if c.Eval.Distance {
+		cpSteps += checkpoints * min(pool, float64(c.Eval.Tasks)) * train.steps
+	}
 	lastSeed := c.SeedBase + c.Seeds - 1
 	header := results.Header{Schema: results.SchemaVersion, Experiment: c.Experiment, Config: results.ConfigID(strings.Repeat("f", 64)),
 		Point: p.Label, Family: c.Env.Family, Seed: lastSeed, Day: c.Job.Days}
@@ -240,8 +252,8 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		run := []term{
 			{jobSteps, fmt.Sprintf("agent %s's job%s: job.days = %d x job.sessions = %d x job.tasks = %d x group_size = %d attempts of %.0f steps",
 				acfg.Name, runs, c.Job.Days, c.Job.Sessions, c.Job.Tasks, c.Env.Grind.GroupSize, train.steps), "job", "lower job.days, job.sessions, job.tasks or env.grind.group_size"},
-			{cpSteps, fmt.Sprintf("checkpoints%s: %.0f checkpoints x %d splits x up to eval.tasks = %d tasks x 2 (greedy, sampled), %s steps",
-				runs, checkpoints, len(splits), c.Eval.Tasks, fmtCount(cpSteps)), "eval.tasks", "lower eval.tasks or evaluate fewer eval.splits"},
+			{cpSteps, fmt.Sprintf("checkpoints%s: %.0f checkpoints x %d splits x up to eval.tasks = %d tasks x %s, %s steps",
+				runs, checkpoints, len(splits), c.Eval.Tasks, perTaskText, fmtCount(cpSteps)), "eval.tasks", "lower eval.tasks or evaluate fewer eval.splits"},
 			{harness, fmt.Sprintf("agent %s's mechanisms' attempts through the harness%s, %s steps", acfg.Name, runs, fmtCount(harness)), "agent." + acfg.Name,
 				"lower the attempts or candidates of agent " + acfg.Name + "'s mechanisms"},
 		}
