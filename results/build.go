@@ -239,6 +239,16 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		}
 		w.figures(point, sub, last)
 	}
+	if hasDistance(s) {
+		w.figure("distance_vs_retained", sectionForgetting,
+			fmt.Sprintf("Retained %s success against KL from the base", s.PriorSplits[0]),
+			fmt.Sprintf("One marker per run at the last checkpoint (day %d) of every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, coloured per agent.", last, s.PriorSplits[0]),
+			func(paths ...string) error { return plotDistanceVsRetained(s, paths...) })
+		w.figure("new_vs_old", sectionForgetting,
+			fmt.Sprintf("New-task against old-task success (%s vs %s)", s.TrainSplit, s.PriorSplits[0]),
+			fmt.Sprintf("Per agent, success_greedy on %s against success_greedy on %s at the last checkpoint (day %d) of every sweep point, IQM over runs with %s (whiskers both ways), the points joined in order of %s success: up and right is better; a curve that falls as it moves right trades old skills for new ones.", s.TrainSplit, s.PriorSplits[0], last, ciMethod(s), s.TrainSplit),
+			func(paths ...string) error { return plotNewVsOld(s, paths...) })
+	}
 	if len(opt.Measured) > 0 {
 		w.envFigures(opt)
 	}
@@ -313,6 +323,11 @@ func (w *builder) tables(point, sub string, day int) error {
 			continue // no data for this metric
 		}
 		if err := add(sectionHeadline, t); err != nil {
+			return err
+		}
+	}
+	if t, err := passKTable(s, point, day); err == nil {
+		if err := add(sectionPassK, t); err != nil {
 			return err
 		}
 	}

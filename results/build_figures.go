@@ -51,6 +51,17 @@ func (w *builder) figures(point, sub string, day int) {
 				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
 			func(paths ...string) error { return plotSessionCurves(ss, point, paths...) })
 	}
+	if s.hasPassK(point, day) {
+		for _, split := range s.Splits {
+			if len(s.passKs(point, split, day)) == 0 {
+				continue
+			}
+			w.figure(name("passk", safeName(split)), sectionPassK,
+				fmt.Sprintf("pass@k on %s at day %d%s", split, day, pointSuffix(s, point)),
+				fmt.Sprintf("Unbiased pass@k against k (log scale) on %s%s at day %d: per run, the mean over the split's tasks of the estimate from the checkpoint's n sampled attempts per task; %s (bands). pass@1 is the sampled success; pass@n the coverage (tasks solved at least once).", split, where, day, ci),
+				func(paths ...string) error { return plotPassK(s, point, split, day, paths...) })
+		}
+	}
 	if split := rewardSplit(s); split != "" && (hasSplit(s, point, split, "verdict_reward") || hasSplit(s, point, split, "success_sampled")) {
 		w.figure(name("reward_vs_success"), sectionReward,
 			fmt.Sprintf("Verdict reward vs true success on %s%s", split, pointSuffix(s, point)),
