@@ -225,9 +225,16 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 	// measures their own sampled attempts (pass@k's n, one for the
 	// distance from the base, and one on each of the job's tasks).
 	perTask, perTaskText := 2.0, "2 (greedy, sampled)"
+	passKCheckpoints := checkpoints
+	if len(c.Eval.PassKDays) > 0 {
+		passKCheckpoints = 0
+		for _, d := range c.Eval.PassKDays {
+			passKCheckpoints += b2f(d <= c.Job.Days)
+		}
+	}
 	if c.Eval.PassKSamples > 0 || c.Eval.Distance {
-		perTask += float64(c.Eval.PassKSamples) + b2f(c.Eval.Distance)
-		perTaskText = fmt.Sprintf("%.0f (greedy, sampled, eval.passk_samples = %d, eval.distance = %t)", perTask, c.Eval.PassKSamples, c.Eval.Distance)
+		perTask += float64(c.Eval.PassKSamples)*passKCheckpoints/checkpoints + b2f(c.Eval.Distance)
+		perTaskText = fmt.Sprintf("%.0f on average (greedy, sampled, eval.passk_samples = %d at %.0f checkpoints, eval.distance = %t)", perTask, c.Eval.PassKSamples, passKCheckpoints, c.Eval.Distance)
 	}
 	cpSteps := checkpoints * evalSteps * perTask
 	if c.Eval.Distance {

@@ -31,6 +31,9 @@ type evaluator struct {
 	baseLog   []float64
 	baseProbs []float64
 	lastJob   distance
+	// passK is set while a checkpoint measures pass@k, lastPassK if the
+	// last one did.
+	passK, lastPassK bool
 	// agent acts instead of the model while a checkpoint evaluates an
 	// agent with an Actor (an external agent).
 	agent *agents.Agent
@@ -124,7 +127,8 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 		e.agent = a
 		defer func() { e.agent = nil }()
 	}
-	same := !a.Acts() && e.last != nil && e.lastModel == m && math.Float64bits(e.lastTemp) == math.Float64bits(m.Temperature()) &&
+	e.passK = e.cfg.Eval.passKAt(h.Day)
+	same := !a.Acts() && e.last != nil && e.passK == e.lastPassK && e.lastModel == m && math.Float64bits(e.lastTemp) == math.Float64bits(m.Temperature()) &&
 		bitsEqual(e.lastParams, m.Params())
 	if e.cfg.Eval.Distance && !a.Acts() {
 		e.base = a.Base
@@ -142,7 +146,7 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 				return fmt.Errorf("day %d: evaluating %s: %w", h.Day, split, err)
 			}
 		}
-		e.lastModel, e.lastTemp = m, m.Temperature()
+		e.lastModel, e.lastTemp, e.lastPassK = m, m.Temperature(), e.passK
 		e.lastParams = append(e.lastParams[:0], m.Params()...)
 	}
 	for i, split := range e.w.splits {
@@ -298,8 +302,8 @@ func (e *evaluator) split(tasks []envs.Task) splitOutcome {
 	}
 	r.steps = float64(stepsG + stepsS)
 	evalSteps.Add(int64(stepsG + stepsS))
-	if n := e.cfg.Eval.PassKSamples; n > 0 {
-		e.passK(&r, tasks, n)
+	if n := e.cfg.Eval.PassKSamples; n > 0 && e.passK {
+		e.passKs(&r, tasks, n)
 	}
 	if e.base != nil {
 		d := e.distance(tasks)
@@ -308,10 +312,10 @@ func (e *evaluator) split(tasks []envs.Task) splitOutcome {
 	return r
 }
 
-// passK runs n sampled attempts of each task, the first of them the
+// passKs runs n sampled attempts of each task, the first of them the
 // evaluation's sampled attempt (same key), and fills r's pass@k for every
 // configured k and its coverage.
-func (e *evaluator) passK(r *splitOutcome, tasks []envs.Task, n int) {
+func (e *evaluator) passKs(r *splitOutcome, tasks []envs.Task, n int) {
 	ks := e.cfg.Eval.passKs()
 	r.samples = n
 	r.passK = make([]results.PassAtK, len(ks))

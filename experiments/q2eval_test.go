@@ -51,6 +51,7 @@ func TestPassKAtCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEvaluator(w, cfg)
+	e.passK = true
 	tasks := w.eval[envs.SplitTrain]
 	e.cache.Reset(base)
 	r := e.split(tasks)
@@ -64,6 +65,21 @@ func TestPassKAtCheckpoints(t *testing.T) {
 	mean /= float64(8 * len(tasks))
 	if math.Abs(r.passK[0].Value-mean) > 1e-12 {
 		t.Errorf("pass@1 %v, mean sampled success of the same attempts %v", r.passK[0].Value, mean)
+	}
+
+	// passk_days: pass@k at those checkpoints only, the rest unchanged.
+	_, some := mustRun(t, mustParse(t, smallConfig(""), "eval.passk_samples=8", "eval.passk=[1, 2, 8]", "eval.passk_days=[1]", "seeds=2"), 2)
+	if len(some.Checkpoints) != len(recs.Checkpoints) {
+		t.Fatalf("%d records with passk_days, %d without", len(some.Checkpoints), len(recs.Checkpoints))
+	}
+	for i, c := range some.Checkpoints {
+		full := recs.Checkpoints[i]
+		if (c.Day == 1) != (c.PassAtK != nil) || c.SuccessSampled != full.SuccessSampled {
+			t.Errorf("%s %s day %d: pass@k %v with passk_days = [1]", c.Run, c.Split, c.Day, c.PassAtK)
+		}
+		if c.Day == 1 && c.PassAtK[0] != full.PassAtK[0] {
+			t.Errorf("%s %s day 1: pass@1 %v, %v measured at every checkpoint", c.Run, c.Split, c.PassAtK[0], full.PassAtK[0])
+		}
 	}
 
 	_, plain := mustRun(t, mustParse(t, smallConfig(""), "seeds=1"), 1)

@@ -242,11 +242,11 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if hasDistance(s) {
 		w.figure("distance_vs_retained", sectionForgetting,
 			fmt.Sprintf("Retained %s success against KL from the base", s.PriorSplits[0]),
-			fmt.Sprintf("One marker per run at the last checkpoint (day %d) of every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, coloured per agent.", last, s.PriorSplits[0]),
+			fmt.Sprintf("One marker per run and checkpoint after day 0, at every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, coloured per agent.", s.PriorSplits[0]),
 			func(paths ...string) error { return plotDistanceVsRetained(s, paths...) })
 		w.figure("new_vs_old", sectionForgetting,
 			fmt.Sprintf("New-task against old-task success (%s vs %s)", s.TrainSplit, s.PriorSplits[0]),
-			fmt.Sprintf("Per agent, success_greedy on %s against success_greedy on %s at the last checkpoint (day %d) of every sweep point, IQM over runs with %s (whiskers both ways), the points joined in order of %s success: up and right is better; a curve that falls as it moves right trades old skills for new ones.", s.TrainSplit, s.PriorSplits[0], last, ciMethod(s), s.TrainSplit),
+			fmt.Sprintf("Per agent (and sweep point), success_greedy on %s against success_greedy on %s at every checkpoint, IQM over runs with %s (whiskers both ways, where computed), joined in order of days from day 0: up and right is better; a curve that falls as it moves right trades old skills for new ones.", s.TrainSplit, s.PriorSplits[0], ciMethod(s)),
 			func(paths ...string) error { return plotNewVsOld(s, paths...) })
 	}
 	if len(opt.Measured) > 0 {
@@ -326,7 +326,7 @@ func (w *builder) tables(point, sub string, day int) error {
 			return err
 		}
 	}
-	if t, err := passKTable(s, point, day); err == nil {
+	if t, err := passKTable(s, point); err == nil {
 		if err := add(sectionPassK, t); err != nil {
 			return err
 		}

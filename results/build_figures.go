@@ -51,12 +51,17 @@ func (w *builder) figures(point, sub string, day int) {
 				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
 			func(paths ...string) error { return plotSessionCurves(ss, point, paths...) })
 	}
-	if s.hasPassK(point, day) {
+	pkDays := s.passKDays(point)
+	for _, day := range pkDays {
 		for _, split := range s.Splits {
 			if len(s.passKs(point, split, day)) == 0 {
 				continue
 			}
-			w.figure(name("passk", safeName(split)), sectionPassK,
+			file := safeName(split)
+			if len(pkDays) > 1 {
+				file += fmt.Sprintf("_day%d", day)
+			}
+			w.figure(name("passk", file), sectionPassK,
 				fmt.Sprintf("pass@k on %s at day %d%s", split, day, pointSuffix(s, point)),
 				fmt.Sprintf("Unbiased pass@k against k (log scale) on %s%s at day %d: per run, the mean over the split's tasks of the estimate from the checkpoint's n sampled attempts per task; %s (bands). pass@1 is the sampled success; pass@n the coverage (tasks solved at least once).", split, where, day, ci),
 				func(paths ...string) error { return plotPassK(s, point, split, day, paths...) })

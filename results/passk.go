@@ -100,6 +100,17 @@ func (s *Summary) passKCells(point, split string, day int, agent string) []passK
 	return out
 }
 
+// passKDays returns the checkpoints at point with pass@k, ascending.
+func (s *Summary) passKDays(point string) []int {
+	var out []int
+	for _, d := range s.Days {
+		if s.hasPassK(point, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // hasPassK reports whether any record at point holds pass@k at day.
 func (s *Summary) hasPassK(point string, day int) bool {
 	for _, split := range s.Splits {
@@ -110,16 +121,18 @@ func (s *Summary) hasPassK(point string, day int) bool {
 	return false
 }
 
-// passKTable is pass@k at day at point: a row per split and k, a column
-// per agent (IQM [CI]) and one per difference with the baseline.
-func passKTable(s *Summary, point string, day int) (*table, error) {
-	if !s.hasPassK(point, day) {
-		return nil, fmt.Errorf("results: no pass@k at point %q, day %d", point, day)
+// passKTable is pass@k at point: a row per split, checkpoint with pass@k
+// and k, a column per agent (IQM [CI]) and one per difference with the
+// baseline.
+func passKTable(s *Summary, point string) (*table, error) {
+	days := s.passKDays(point)
+	if len(days) == 0 {
+		return nil, fmt.Errorf("results: no pass@k at point %q", point)
 	}
-	t := &table{Name: "passk", Title: fmt.Sprintf("pass@k per split at day %d%s", day, pointSuffix(s, point)),
-		Caption: fmt.Sprintf("Unbiased pass@k (Chen et al. 2021) from the n sampled attempts per task of each checkpoint, averaged per run over the split's tasks, at day %d%s: %s. Differences with %s are paired at matched seeds. Where the curves of two agents cross, the one ahead at k = 1 and behind at large k has sharpened what the other could already do rather than gained new capability.",
-			day, pointClause(s, point), fmt.Sprintf("IQM over runs with %s", ciMethod(s)), s.Baseline)}
-	t.Header = []string{"split", "k"}
+	t := &table{Name: "passk", Title: "pass@k per split and checkpoint" + pointSuffix(s, point),
+		Caption: fmt.Sprintf("Unbiased pass@k (Chen et al. 2021) from the n sampled attempts per task of a checkpoint, averaged per run over the split's tasks%s: %s. Differences with %s are paired at matched seeds. Where the curves of two agents cross, the one ahead at k = 1 and behind at large k has sharpened what the other could already do rather than gained new capability.",
+			pointClause(s, point), fmt.Sprintf("IQM over runs with %s", ciMethod(s)), s.Baseline)}
+	t.Header = []string{"split", "day", "k"}
 	var diffAgents []string
 	for _, a := range s.Agents {
 		t.Header = append(t.Header, a)
@@ -130,26 +143,37 @@ func passKTable(s *Summary, point string, day int) (*table, error) {
 			t.Header = append(t.Header, a+" - "+s.Baseline)
 		}
 	}
-	t.TidyHeader = []string{"split", "k", "agent", "baseline", "n", "iqm_or_diff", "lo", "hi"}
+	t.TidyHeader = []string{"split", "day", "k", "agent", "baseline", "n", "iqm_or_diff", "lo", "hi"}
 	num := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	for _, split := range s.Splits {
+		for _, day := range days {
+			t.passKRows(s, point, split, day, diffAgents, num)
+		}
+	}
+	return t, nil
+}
+
+// passKRows appends the rows of one split and checkpoint to t.
+func (t *table) passKRows(s *Summary, point, split string, day int, diffAgents []string, num func(float64) string) {
+	{
 		ks := s.passKs(point, split, day)
 		if len(ks) == 0 {
-			continue
+			return
 		}
+		d := strconv.Itoa(day)
 		cells := map[string]map[int]passKCell{}
 		for _, a := range s.Agents {
 			cells[a] = map[int]passKCell{}
 			for _, c := range s.passKCells(point, split, day, a) {
 				cells[a][c.K] = c
-				t.TidyRows = append(t.TidyRows, []string{split, strconv.Itoa(c.K), a, "", strconv.Itoa(c.N), num(c.CI.Point), num(c.CI.Lo), num(c.CI.Hi)})
+				t.TidyRows = append(t.TidyRows, []string{split, d, strconv.Itoa(c.K), a, "", strconv.Itoa(c.N), num(c.CI.Point), num(c.CI.Lo), num(c.CI.Hi)})
 				if !math.IsNaN(c.Diff.Point) {
-					t.TidyRows = append(t.TidyRows, []string{split, strconv.Itoa(c.K), a, s.Baseline, strconv.Itoa(c.N), num(c.Diff.Point), num(c.Diff.Lo), num(c.Diff.Hi)})
+					t.TidyRows = append(t.TidyRows, []string{split, d, strconv.Itoa(c.K), a, s.Baseline, strconv.Itoa(c.N), num(c.Diff.Point), num(c.Diff.Lo), num(c.Diff.Hi)})
 				}
 			}
 		}
 		for _, k := range ks {
-			row := []string{split, strconv.Itoa(k)}
+			row := []string{split, d, strconv.Itoa(k)}
 			for _, a := range s.Agents {
 				c, ok := cells[a][k]
 				if !ok {
@@ -169,7 +193,6 @@ func passKTable(s *Summary, point string, day int) (*table, error) {
 			t.Rows = append(t.Rows, row)
 		}
 	}
-	return t, nil
 }
 
 // plotPassK plots pass@k against k (log axis) for every agent on one

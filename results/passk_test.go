@@ -50,11 +50,11 @@ func TestPassKAggregatesLikeAColumn(t *testing.T) {
 	if !(cells[1].CI.Point > cells[0].CI.Point) {
 		t.Errorf("pass@4 %v not above pass@1 %v", cells[1].CI.Point, cells[0].CI.Point)
 	}
-	tab, err := passKTable(s, "default", 2)
+	tab, err := passKTable(s, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Rows) != 4 || !strings.Contains(strings.Join(tab.Header, " "), "rlvr - base") {
+	if len(tab.Rows) != 12 || !strings.Contains(strings.Join(tab.Header, " "), "rlvr - base") {
 		t.Errorf("table %q rows %q", tab.Header, tab.Rows)
 	}
 	if !hasDistance(s) {

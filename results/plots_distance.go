@@ -3,7 +3,6 @@ package results
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -33,13 +32,14 @@ func hasDistance(s *Summary) bool {
 	return false
 }
 
-// plotDistanceVsRetained plots, one marker per run at the last checkpoint
-// of every sweep point, success_greedy on the first prior split against
-// the run's KL from its base on the job's tasks, coloured per agent.
+// plotDistanceVsRetained plots, one marker per run and checkpoint after
+// day 0 at every sweep point, success_greedy on the first prior split
+// against the run's KL from its base on the job's tasks, coloured per
+// agent.
 func plotDistanceVsRetained(s *Summary, paths ...string) error {
-	prior, day := s.PriorSplits[0], s.lastDay()
+	prior := s.PriorSplits[0]
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Retained %s success against distance from the base, day %d (one marker per run)", prior, day)
+	p.Title.Text = fmt.Sprintf("Retained %s success against distance from the base (a marker per run and day)", prior)
 	p.X.Label.Text = "KL(base || current) on the job's tasks (nats per step)"
 	p.Y.Label.Text = fmt.Sprintf("success_greedy on %s (fraction of tasks solved)", prior)
 	p.Add(plotter.NewGrid())
@@ -49,12 +49,14 @@ func plotDistanceVsRetained(s *Summary, paths ...string) error {
 		var xy plotter.XYs
 		for _, point := range s.Points {
 			for _, r := range s.runs[pointAgent{point, agent}] {
-				c := s.at(r, prior, day)
-				if c == nil {
-					continue
-				}
-				if x := v(c); !math.IsNaN(x) {
-					xy = append(xy, plotter.XY{X: x, Y: c.SuccessGreedy})
+				for _, day := range s.Days[1:] {
+					c := s.at(r, prior, day)
+					if c == nil {
+						continue
+					}
+					if x := v(c); !math.IsNaN(x) {
+						xy = append(xy, plotter.XY{X: x, Y: c.SuccessGreedy})
+					}
 				}
 			}
 		}
@@ -76,80 +78,84 @@ func plotDistanceVsRetained(s *Summary, paths ...string) error {
 	return withLegend(p, legend).save(paths...)
 }
 
-// plotNewVsOld plots, per agent, success_greedy on the train split (new
-// task) against success on the first prior split (old task) at the last
-// checkpoint of every sweep point: the IQM over runs with CI whiskers
-// both ways, the points of an agent joined in order of train success.
+// plotNewVsOld plots, per agent and sweep point, success_greedy on the
+// train split (new task) against success on the first prior split (old
+// task) at every checkpoint: the IQM over runs with CI whiskers both
+// ways, joined in order of days, so each curve is one method's path as it
+// learns longer.
 func plotNewVsOld(s *Summary, paths ...string) error {
-	prior, day := s.PriorSplits[0], s.lastDay()
+	prior := s.PriorSplits[0]
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("New-task against old-task success at day %d, a point per sweep point: IQM, %s%% CI", day, levelPercent(s.Level))
+	p.Title.Text = fmt.Sprintf("New vs old task over days of learning: IQM, %s%% CI", levelPercent(s.Level))
 	p.X.Label.Text = fmt.Sprintf("success_greedy on %s (new task)", s.TrainSplit)
 	p.Y.Label.Text = fmt.Sprintf("success_greedy on %s (old task)", prior)
 	p.Add(plotter.NewGrid())
-	cell := map[[3]string]Cell{}
+	type key struct {
+		point, split, agent string
+		day                 int
+	}
+	cell := map[key]Cell{}
 	for _, c := range s.Cells {
-		if c.Day == day && c.Metric == headlineMetric {
-			cell[[3]string{c.Point, c.Split, c.Agent}] = c
+		if c.Metric == headlineMetric {
+			cell[key{c.Point, c.Split, c.Agent, c.Day}] = c
 		}
 	}
 	var legend []legendEntry
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for i, agent := range s.Agents {
-		type pt struct{ x, y Cell }
-		var pts []pt
-		for _, point := range s.Points {
-			x, okx := cell[[3]string{point, s.TrainSplit, agent}]
-			y, oky := cell[[3]string{point, prior, agent}]
-			if okx && oky {
-				pts = append(pts, pt{x, y})
-			}
-		}
-		if len(pts) == 0 {
-			continue
-		}
-		slices.SortStableFunc(pts, func(a, b pt) int {
-			switch {
-			case a.x.IQM < b.x.IQM:
-				return -1
-			case a.x.IQM > b.x.IQM:
-				return 1
-			}
-			return 0
-		})
-		xy := make(plotter.XYs, len(pts))
-		xe, ye := make(plotter.XErrors, len(pts)), make(plotter.YErrors, len(pts))
-		for j, q := range pts {
-			xy[j] = plotter.XY{X: q.x.IQM, Y: q.y.IQM}
-			lo, hi := ciOr(q.x)
-			xe[j] = struct{ Low, High float64 }{q.x.IQM - lo, hi - q.x.IQM}
-			lo, hi = ciOr(q.y)
-			ye[j] = struct{ Low, High float64 }{q.y.IQM - lo, hi - q.y.IQM}
-		}
 		st := styleOf(i)
-		thumbs, err := curve(p, st, xy, nil, nil, true)
-		if err != nil {
-			return err
+		var thumbs []plot.Thumbnailer
+		for _, point := range s.Points {
+			var xy plotter.XYs
+			var xe plotter.XErrors
+			var ye plotter.YErrors
+			for _, day := range s.Days {
+				x, okx := cell[key{point, s.TrainSplit, agent, day}]
+				y, oky := cell[key{point, prior, agent, day}]
+				if !okx || !oky {
+					continue
+				}
+				xy = append(xy, plotter.XY{X: x.IQM, Y: y.IQM})
+				lo, hi := ciOr(x)
+				xe = append(xe, struct{ Low, High float64 }{x.IQM - lo, hi - x.IQM})
+				xmin, xmax = math.Min(xmin, lo), math.Max(xmax, hi)
+				lo, hi = ciOr(y)
+				ye = append(ye, struct{ Low, High float64 }{y.IQM - lo, hi - y.IQM})
+				ymin, ymax = math.Min(ymin, lo), math.Max(ymax, hi)
+			}
+			if len(xy) == 0 {
+				continue
+			}
+			t, err := curve(p, st, xy, nil, nil, true)
+			if err != nil {
+				return err
+			}
+			thumbs = t
+			bars := struct {
+				plotter.XYs
+				plotter.XErrors
+				plotter.YErrors
+			}{xy, xe, ye}
+			xb, err := plotter.NewXErrorBars(bars)
+			if err != nil {
+				return err
+			}
+			yb, err := plotter.NewYErrorBars(bars)
+			if err != nil {
+				return err
+			}
+			xb.Color, yb.Color = withAlpha(st.color, 0x90), withAlpha(st.color, 0x90)
+			xb.CapWidth, yb.CapWidth = vg.Points(3), vg.Points(3)
+			p.Add(xb, yb)
 		}
-		bars := struct {
-			plotter.XYs
-			plotter.XErrors
-			plotter.YErrors
-		}{xy, xe, ye}
-		xb, err := plotter.NewXErrorBars(bars)
-		if err != nil {
-			return err
+		if thumbs != nil {
+			legend = append(legend, legendEntry{agent, thumbs})
 		}
-		yb, err := plotter.NewYErrorBars(bars)
-		if err != nil {
-			return err
-		}
-		xb.Color, yb.Color = withAlpha(st.color, 0x90), withAlpha(st.color, 0x90)
-		xb.CapWidth, yb.CapWidth = vg.Points(3), vg.Points(3)
-		p.Add(xb, yb)
-		legend = append(legend, legendEntry{agent, thumbs})
 	}
 	if len(legend) == 0 {
 		return fmt.Errorf("results: no agent has both %s and %s cells", s.TrainSplit, prior)
 	}
+	padRange(&p.X, xmin, xmax)
+	padRange(&p.Y, ymin, ymax)
 	return withLegend(p, legend).save(paths...)
 }
