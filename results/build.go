@@ -240,14 +240,21 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		w.figures(point, sub, last)
 	}
 	if hasDistance(s) {
-		w.figure("distance_vs_retained", sectionForgetting,
-			fmt.Sprintf("Retained %s success against KL from the base", s.PriorSplits[0]),
-			fmt.Sprintf("One marker per run and checkpoint after day 0, at every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, coloured per agent.", s.PriorSplits[0]),
-			func(paths ...string) error { return plotDistanceVsRetained(s, paths...) })
-		w.figure("new_vs_old", sectionForgetting,
-			fmt.Sprintf("New-task against old-task success (%s vs %s)", s.TrainSplit, s.PriorSplits[0]),
-			fmt.Sprintf("Per agent (and sweep point), success_greedy on %s against success_greedy on %s at every checkpoint, IQM over runs with %s (whiskers both ways, where computed), joined in order of days from day 0: up and right is better; a curve that falls as it moves right trades old skills for new ones.", s.TrainSplit, s.PriorSplits[0], ciMethod(s)),
-			func(paths ...string) error { return plotNewVsOld(s, paths...) })
+		names, groups := agentFamilies(s)
+		for i, agents := range groups {
+			suffix, of := "", ""
+			if names[i] != "" {
+				suffix, of = "_"+safeName(names[i]), " ("+names[i]+")"
+			}
+			w.figure("distance_vs_retained"+suffix, sectionForgetting,
+				fmt.Sprintf("Retained %s success against KL from the base%s", s.PriorSplits[0], of),
+				fmt.Sprintf("One marker per run at the last checkpoint (day %d) of every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, per agent%s.", last, s.PriorSplits[0], of),
+				func(paths ...string) error { return plotDistanceVsRetained(s, agents, paths...) })
+			w.figure("new_vs_old"+suffix, sectionForgetting,
+				fmt.Sprintf("New-task against old-task success (%s vs %s)%s", s.TrainSplit, s.PriorSplits[0], of),
+				fmt.Sprintf("Per agent%s (and sweep point), success_greedy on %s against success_greedy on %s at every checkpoint, IQM over runs with %s (whiskers both ways, where computed), joined in order of days from day 0: up and right is better; a curve that falls as it moves right trades old skills for new ones.", of, s.TrainSplit, s.PriorSplits[0], ciMethod(s)),
+				func(paths ...string) error { return plotNewVsOld(s, agents, paths...) })
+		}
 	}
 	if len(opt.Measured) > 0 {
 		w.envFigures(opt)

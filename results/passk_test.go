@@ -3,6 +3,7 @@ package results
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,12 +64,18 @@ func TestPassKAggregatesLikeAColumn(t *testing.T) {
 	dir := t.TempDir()
 	for name, draw := range map[string]func(...string) error{
 		"passk":    func(p ...string) error { return plotPassK(s, "default", "train", 2, p...) },
-		"retained": func(p ...string) error { return plotDistanceVsRetained(s, p...) },
-		"new_old":  func(p ...string) error { return plotNewVsOld(s, p...) },
+		"retained": func(p ...string) error { return plotDistanceVsRetained(s, s.Agents, p...) },
+		"new_old":  func(p ...string) error { return plotNewVsOld(s, s.Agents, p...) },
 	} {
 		if err := draw(filepath.Join(dir, name+".svg")); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	many := &Summary{Agents: []string{"frozen", "rlvr-a", "rlvr-b", "sft-a", "sft-b", "sft-c", "rlvr-c", "rlvr-d", "sft-d"}}
+	names, groups := agentFamilies(many)
+	if !slices.Equal(names, []string{"rlvr", "sft"}) || !slices.Equal(groups[0], []string{"frozen", "rlvr-a", "rlvr-b", "rlvr-c", "rlvr-d"}) ||
+		!slices.Equal(groups[1], []string{"frozen", "sft-a", "sft-b", "sft-c", "sft-d"}) {
+		t.Errorf("families %q %q", names, groups)
 	}
 	plain := summarize(fakeRecords([]string{"base"}, []float64{0.02}, []string{"train", "pretrain"}, 3, 2), summaryOptions{Resamples: 100, Seed: 1})
 	if plain.hasPassK("default", 1) || hasDistance(plain) {

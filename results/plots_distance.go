@@ -3,6 +3,8 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -32,31 +34,28 @@ func hasDistance(s *Summary) bool {
 	return false
 }
 
-// plotDistanceVsRetained plots, one marker per run and checkpoint after
-// day 0 at every sweep point, success_greedy on the first prior split
-// against the run's KL from its base on the job's tasks, coloured per
-// agent.
-func plotDistanceVsRetained(s *Summary, paths ...string) error {
-	prior := s.PriorSplits[0]
+// plotDistanceVsRetained plots, one marker per run at the last checkpoint
+// of every sweep point, success_greedy on the first prior split against
+// the run's KL from its base on the job's tasks, for each of agents.
+func plotDistanceVsRetained(s *Summary, agents []string, paths ...string) error {
+	prior, day := s.PriorSplits[0], s.lastDay()
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Retained %s success against distance from the base (a marker per run and day)", prior)
+	p.Title.Text = fmt.Sprintf("%s success vs KL from the base, day %d, a marker per run", prior, day)
 	p.X.Label.Text = "KL(base || current) on the job's tasks (nats per step)"
 	p.Y.Label.Text = fmt.Sprintf("success_greedy on %s (fraction of tasks solved)", prior)
 	p.Add(plotter.NewGrid())
 	var legend []legendEntry
 	v := metricValue(distanceMetric)
-	for i, agent := range s.Agents {
+	for i, agent := range agents {
 		var xy plotter.XYs
 		for _, point := range s.Points {
 			for _, r := range s.runs[pointAgent{point, agent}] {
-				for _, day := range s.Days[1:] {
-					c := s.at(r, prior, day)
-					if c == nil {
-						continue
-					}
-					if x := v(c); !math.IsNaN(x) {
-						xy = append(xy, plotter.XY{X: x, Y: c.SuccessGreedy})
-					}
+				c := s.at(r, prior, day)
+				if c == nil {
+					continue
+				}
+				if x := v(c); !math.IsNaN(x) {
+					xy = append(xy, plotter.XY{X: x, Y: c.SuccessGreedy})
 				}
 			}
 		}
@@ -83,7 +82,7 @@ func plotDistanceVsRetained(s *Summary, paths ...string) error {
 // task) at every checkpoint: the IQM over runs with CI whiskers both
 // ways, joined in order of days, so each curve is one method's path as it
 // learns longer.
-func plotNewVsOld(s *Summary, paths ...string) error {
+func plotNewVsOld(s *Summary, agents []string, paths ...string) error {
 	prior := s.PriorSplits[0]
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("New vs old task over days of learning: IQM, %s%% CI", levelPercent(s.Level))
@@ -102,7 +101,7 @@ func plotNewVsOld(s *Summary, paths ...string) error {
 	}
 	var legend []legendEntry
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	for i, agent := range s.Agents {
+	for i, agent := range agents {
 		st := styleOf(i)
 		var thumbs []plot.Thumbnailer
 		for _, point := range s.Points {
@@ -158,4 +157,37 @@ func plotNewVsOld(s *Summary, paths ...string) error {
 	padRange(&p.X, xmin, xmax)
 	padRange(&p.Y, ymin, ymax)
 	return withLegend(p, legend).save(paths...)
+}
+
+// maxAgentsPerFigure is the most agents a forgetting figure tells apart:
+// beyond it their styles repeat.
+const maxAgentsPerFigure = 8
+
+// agentFamilies splits s's agents for the forgetting figures: all in one
+// group when few, else one group per family (the name up to its first
+// '-', e.g. rlvr-lr4-kl1 is of family rlvr), each with the agents whose
+// name has no '-' (frozen) as references. Names are "" for one group.
+func agentFamilies(s *Summary) (names []string, groups [][]string) {
+	if len(s.Agents) <= maxAgentsPerFigure {
+		return []string{""}, [][]string{s.Agents}
+	}
+	var refs []string
+	index := map[string]int{}
+	for _, a := range s.Agents {
+		fam, _, ok := strings.Cut(a, "-")
+		if !ok {
+			refs = append(refs, a)
+			continue
+		}
+		if _, seen := index[fam]; !seen {
+			index[fam] = len(names)
+			names = append(names, fam)
+			groups = append(groups, nil)
+		}
+		groups[index[fam]] = append(groups[index[fam]], a)
+	}
+	for i := range groups {
+		groups[i] = append(slices.Clone(refs), groups[i]...)
+	}
+	return names, groups
 }
