@@ -51,6 +51,14 @@ func (w *builder) figures(point, sub string, day int) {
 				where, ss.Bin[point], levelPercent(ss.Level), ss.Resamples),
 			func(paths ...string) error { return plotSessionCurves(ss, point, paths...) })
 	}
+	// Sampled success beside greedy: a temperature (frozen-tuned) cannot
+	// move an argmax, so greedy success alone cannot tell it from frozen.
+	if m := "success_sampled"; hasCells(s, point, day, m) {
+		w.figure(name(m, "splits_"+m), sectionHeadline,
+			fmt.Sprintf("%s per split at day %d%s", m, day, pointSuffix(s, point)),
+			fmt.Sprintf("%s at the last checkpoint (day %d%s), a group of bars per split and a bar per agent: %s (whiskers). The same tasks as splits_%s, one sampled attempt each: the metric a temperature can move.", m, day, where, ci, headlineMetric),
+			func(paths ...string) error { return plotSplitBars(s, point, day, m, s.Splits, paths...) })
+	}
 	pkDays := s.passKDays(point)
 	for _, day := range pkDays {
 		for _, split := range s.Splits {
