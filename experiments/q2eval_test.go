@@ -1,7 +1,9 @@
 package experiments
 
 import (
+	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/grindbench/grindbench/agents"
@@ -229,5 +231,78 @@ func TestWeightDistancePerTerm(t *testing.T) {
 	if math.Abs(*rec.L2FromBase-5) > 1e-12 {
 		t.Errorf("L2 from base %v, want 5", *rec.L2FromBase)
 	}
-	_ = agents.RoleShared
+}
+
+// Outspan as a calibration: the weights that read description coordinates
+// outside P and T are exactly zero after pretraining and rlvr (no training
+// description has mass there), so on outspan@w the policy sees only the
+// in-span part of the description. Predicting its success by acting on
+// the projected description (coordinates outside P and T zeroed) must give
+// the measured outcomes exactly, step by step, greedy and sampled, after
+// learning. Zeroing part of T as well changes them: the check can fail.
+func TestCalibrationOutspanSeesOnlyTheInSpanPart(t *testing.T) {
+	exp := mustParse(t, smallConfig(""), "seeds=1")
+	cfg := &exp.Points[0].Config
+	var acfg agents.Config
+	for _, a := range cfg.Agents {
+		if a.Name == "rlvr" {
+			acfg = a
+		}
+	}
+	w, err := newWorld(cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := runAgent(context.Background(), w, cfg, acfg, results.Header{Run: "r", Agent: "rlvr", Seed: 0}, results.NewEncoder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := w.base(acfg)
+	m := a.Acting()
+	if agents.L2Dist(m.Params(), base.Params()) == 0 {
+		t.Fatal("rlvr did not learn: the check would be vacuous")
+	}
+	sk := cfg.Env.Knobs.(*envs.SkillsConfig)
+	inside := sk.DimP + sk.DimT - sk.Shared
+	spec := w.fam.Spec()
+	desc := -1
+	for i, ch := range spec.Channels {
+		if ch.Name == "desc" {
+			desc = i
+		}
+	}
+	proj := envs.NewObs(spec)
+	projected := func(keep int) func(dst []float64, o *envs.Obs) {
+		return func(dst []float64, o *envs.Obs) {
+			for i := range o.Dense {
+				copy(proj.Dense[i], o.Dense[i])
+			}
+			copy(proj.Index, o.Index)
+			for j := keep; j < len(proj.Dense[desc]); j++ {
+				proj.Dense[desc][j] = 0
+			}
+			m.Logits(dst, &proj)
+		}
+	}
+	e := newEvaluator(w, cfg)
+	differs := false
+	for _, split := range []string{"outspan@0.25", "outspan@0.5", "outspan@0.75", "outspan@1"} {
+		for i := range w.eval[split] {
+			task := &w.eval[split][i]
+			for member, greedy := range []bool{true, false} {
+				key := envs.Key(w.seed, uint64(purposeEval), task.Key, uint64(member))
+				var acts, predActs, cutActs []int
+				got := e.run(m.Logits, task, greedy, key, func(_ *envs.Obs, act int) { acts = append(acts, act) })
+				pred := e.run(projected(inside), task, greedy, key, func(_ *envs.Obs, act int) { predActs = append(predActs, act) })
+				if got != pred || !slices.Equal(acts, predActs) {
+					t.Fatalf("%s task %d greedy=%v: measured %+v %v, predicted from the in-span part %+v %v", split, i, greedy, got, acts, pred, predActs)
+				}
+				e.run(projected(sk.DimP), task, greedy, key, func(_ *envs.Obs, act int) { cutActs = append(cutActs, act) })
+				differs = differs || !slices.Equal(acts, cutActs)
+			}
+		}
+	}
+	if !differs {
+		t.Error("zeroing the job-only part of T changed no action: the check cannot fail")
+	}
 }
