@@ -200,13 +200,13 @@ var metricTable = []Metric{
 		Name: "l2_shared", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.L2Shared) },
 		Direction: NoDirection, Unit: "Euclidean distance", Min: 0, Max: unbounded,
 		Doc:        "Euclidean distance from the base of the model's shared terms; present only with [eval] distance",
-		Summarized: true,
+		Summarized: true, Tabulated: true,
 	},
 	{
 		Name: "l2_memorizing", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.L2Memorizing) },
 		Direction: NoDirection, Unit: "Euclidean distance", Min: 0, Max: unbounded,
 		Doc:        "Euclidean distance from the base of the model's memorizing terms; present only with [eval] distance",
-		Summarized: true,
+		Summarized: true, Tabulated: true,
 	},
 	{
 		Name: "passk_samples", Value: func(c *Checkpoint) float64 { return float64(c.PassKSamples) },
