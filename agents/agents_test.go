@@ -73,7 +73,44 @@ func testModels(t *testing.T) map[string]Model {
 		}
 		out[name] = m
 	}
+	// The bilinear model with its identity features scaled (id_scale).
+	knobs := DefaultBilinear()
+	knobs.IDScale = 2.5
+	m, err := NewModel(testSpec(), PolicyConfig{Model: "bilinear", Temperature: 0.7, Knobs: &knobs}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(m.Params(), out["bilinear"].Params())
+	out["bilinear-id_scale"] = m
 	return out
+}
+
+// id_scale s multiplies the identity terms' part of the logits by s and
+// leaves the rest.
+func TestBilinearIDScale(t *testing.T) {
+	o := testObs()
+	build := func(s float64, id bool) Model {
+		k := DefaultBilinear()
+		k.IDScale, k.IDChannel = s, id
+		m, err := NewModel(testSpec(), PolicyConfig{Model: "bilinear", Temperature: 1, Knobs: &k}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range m.Params() {
+			m.Params()[i] = 0.3 * math.Sin(float64(i)+1)
+		}
+		return m
+	}
+	A := testSpec().Actions
+	logits := func(m Model) []float64 { z := make([]float64, A); m.Logits(z, o); return z }
+	plain, without := logits(build(1, true)), logits(build(3, false))
+	three := logits(build(3, true))
+	for a := range A {
+		want := without[a] + 3*(plain[a]-without[a])
+		if math.Abs(three[a]-want) > 1e-12 || plain[a] == without[a] {
+			t.Errorf("action %d: id_scale 3 gives %v, want %v (identity part %v)", a, three[a], want, plain[a]-without[a])
+		}
+	}
 }
 
 // AddLogitGrad must be the gradient of Logits (times the temperature),

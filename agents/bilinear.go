@@ -32,11 +32,15 @@ type BilinearConfig struct {
 	Bilinear  bool `toml:"bilinear" doc:"the shared terms x (x) c between the first dense channel x and each other dense channel c (x alone when there is none): generalize across descriptions"`
 	IDChannel bool `toml:"id_channel" doc:"the memorizing terms x (x) onehot(id) for each index channel: a new identity has zero weight"`
 	Bias      bool `toml:"bias" doc:"a per-action bias (makes loopholes such as always-answer-0 expressible)"`
+	// IDScale is a parameterization choice the split of what is learned
+	// between the channels depends on: a gradient step moves the identity
+	// terms' logits IDScale^2 times as far as at scale 1.
+	IDScale float64 `toml:"id_scale" range:"0,100" doc:"scale of the memorizing terms' features relative to the shared ones: the identity one-hot is s onehot(id) (1: the plain one-hot)"`
 }
 
 // DefaultBilinear turns every term on.
 func DefaultBilinear() BilinearConfig {
-	return BilinearConfig{Bilinear: true, IDChannel: true, Bias: true}
+	return BilinearConfig{Bilinear: true, IDChannel: true, Bias: true, IDScale: 1}
 }
 
 // Bilinear is the softmax policy over the logits
@@ -150,6 +154,18 @@ func (m *Bilinear) finish(z, x []float64, o *envs.Obs) {
 			if id := o.Index[k.ch]; id >= 0 && id < k.n {
 				// U^k_{a,id} for action a starts at k.off + (a n + id) d:
 				// rows n d apart, each added to z[a] in order of i.
+				if s := m.cfg.IDScale; s != 1 {
+					stride := k.n * d
+					u := p[k.off+id*d:]
+					for a := range z {
+						dot := 0.0
+						for i, xi := range x {
+							dot += xi * u[a*stride+i]
+						}
+						z[a] += s * dot
+					}
+					continue
+				}
 				accumulateStrided(z, x, p[k.off+id*d:], k.n*d)
 			}
 		}
@@ -328,7 +344,7 @@ func (m *Bilinear) addIDBiasGrad(dst []float64, o *envs.Obs, coef []float64) {
 				stride := k.n * d
 				for a, g := range coef {
 					if g != 0 {
-						axpy(u[a*stride:a*stride+d], g, x)
+						axpy(u[a*stride:a*stride+d], g*m.cfg.IDScale, x)
 					}
 				}
 			}
@@ -478,8 +494,14 @@ func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
 				for a := 0; a < A; a++ {
 					lo := k.off + (a*k.n+id)*d
 					u := dst[lo : lo+d]
-					for j, v := range G[a*d : (a+1)*d] {
-						u[j] += v
+					if sc := m.cfg.IDScale; sc != 1 {
+						for j, v := range G[a*d : (a+1)*d] {
+							u[j] += sc * v
+						}
+					} else {
+						for j, v := range G[a*d : (a+1)*d] {
+							u[j] += v
+						}
 					}
 					mask.Mark(lo, lo+d)
 				}

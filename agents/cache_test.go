@@ -18,7 +18,7 @@ func TestLogitCacheIsExact(t *testing.T) {
 		{Name: "id", Kind: envs.Index, Size: 40},
 	}}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, cfg := range []BilinearConfig{DefaultBilinear(), {Bilinear: true}, {IDChannel: true, Bias: true}} {
+	for _, cfg := range []BilinearConfig{DefaultBilinear(), {Bilinear: true}, {IDChannel: true, Bias: true, IDScale: 1}, {IDChannel: true, Bias: true, IDScale: 2.5}} {
 		m, err := NewBilinear(s, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -112,8 +112,16 @@ func TestGroupGradSumsTheGradient(t *testing.T) {
 		{Name: "desc", Kind: envs.Dense, Size: 6},
 		{Name: "id", Kind: envs.Index, Size: 7},
 	}}
+	scaled := DefaultBilinear()
+	scaled.IDScale = 2.5
+	for _, cfg := range []BilinearConfig{DefaultBilinear(), scaled} {
+		groupGradCase(t, s, cfg)
+	}
+}
+
+func groupGradCase(t *testing.T, s envs.Spec, cfg BilinearConfig) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	m, _ := NewBilinear(s, DefaultBilinear())
+	m, _ := NewBilinear(s, cfg)
 	n := len(m.Params())
 	descs := make([][]float64, 40) // more than the first table size: it grows
 	for i := range descs {

@@ -1,7 +1,9 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
@@ -54,6 +56,55 @@ type JobConfig struct {
 type EvalConfig struct {
 	Tasks  int      `toml:"tasks" range:"1,1000000" doc:"tasks per split per checkpoint"`
 	Splits []string `toml:"splits" doc:"splits to evaluate; empty means every split the family offers"`
+
+	// Off by default: the headline stays as fast, its records unchanged.
+	PassKSamples int   `toml:"passk_samples" range:"0,100000" doc:"sampled attempts per task and split at every checkpoint for pass@k and coverage (tasks solved at least once); 0 for none"`
+	PassK        []int `toml:"passk" range:"1,100000" doc:"the k of the recorded pass@k, ascending, each in [1, passk_samples]; empty for 1, 2, 4, ... up to passk_samples"`
+	PassKDays    []int `toml:"passk_days" range:"0,100000" doc:"the checkpoints (days) pass@k is measured at; empty for every checkpoint"`
+	Distance     bool  `toml:"distance" doc:"record the distance from the base model at every checkpoint: KL(base||current) and KL(current||base) on the states the policy visits on the job's tasks and on each split, and the weights' L2 distance from the base per term"`
+}
+
+// Validate checks the pass@k knobs agree.
+func (c *EvalConfig) Validate() error {
+	var errs []error
+	if len(c.PassK) > 0 && c.PassKSamples == 0 {
+		errs = append(errs, &agents.KnobError{Knob: "passk", Msg: "needs passk_samples > 0: pass@k is estimated from that many sampled attempts per task"})
+	}
+	if len(c.PassKDays) > 0 && c.PassKSamples == 0 {
+		errs = append(errs, &agents.KnobError{Knob: "passk_days", Msg: "needs passk_samples > 0: pass@k is estimated from that many sampled attempts per task"})
+	}
+	for i, d := range c.PassKDays {
+		if i > 0 && d <= c.PassKDays[i-1] {
+			errs = append(errs, &agents.KnobError{Knob: "passk_days", Msg: fmt.Sprintf("day %d after %d: list each day once, ascending", d, c.PassKDays[i-1])})
+		}
+	}
+	for i, k := range c.PassK {
+		switch {
+		case k < 1 || (c.PassKSamples > 0 && k > c.PassKSamples):
+			errs = append(errs, &agents.KnobError{Knob: "passk", Msg: fmt.Sprintf("k = %d out of range: each k must be in [1, passk_samples = %d]", k, c.PassKSamples)})
+		case i > 0 && k <= c.PassK[i-1]:
+			errs = append(errs, &agents.KnobError{Knob: "passk", Msg: fmt.Sprintf("k = %d after %d: list each k once, ascending", k, c.PassK[i-1])})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// passKAt reports whether the checkpoint at day measures pass@k.
+func (c *EvalConfig) passKAt(day int) bool {
+	return c.PassKSamples > 0 && (len(c.PassKDays) == 0 || slices.Contains(c.PassKDays, day))
+}
+
+// passKs returns the k of the recorded pass@k: the configured list, or 1,
+// 2, 4, ... up to passk_samples (and passk_samples itself).
+func (c *EvalConfig) passKs() []int {
+	if c.PassKSamples == 0 || len(c.PassK) > 0 {
+		return c.PassK
+	}
+	var ks []int
+	for k := 1; k < c.PassKSamples; k *= 2 {
+		ks = append(ks, k)
+	}
+	return append(ks, c.PassKSamples)
 }
 
 // ReportConfig steers the statistics of the summary.

@@ -3,7 +3,6 @@ package experiments
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -108,21 +107,16 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 	var e Estimate
 	var steps, records, memory, draws []term
 	var outRecords float64
-	// Optional metrics (NaN in a record without them: the dream columns)
-	// make cells only at points where some agent dreams.
-	var summarizedAll, summarizedOpt int
-	for _, m := range results.Metrics() {
-		switch {
-		case !m.Summarized:
-		case math.IsNaN(m.Value(&results.Checkpoint{})):
-			summarizedOpt++
-		default:
-			summarizedAll++
-		}
-	}
 	for i := range exp.Points {
 		p := &exp.Points[i]
 		c := &p.Config
+		// Optional columns count only where the config records them.
+		summarized := 0
+		for _, m := range results.Metrics() {
+			if m.Summarized && (!m.Optional || recordsOptional(c, m.Name)) {
+				summarized++
+			}
+		}
 		pc, err := costOf(p, fams[i])
 		if err != nil {
 			return e, fmt.Errorf("sweep point %s: %w", p.Label, err)
@@ -140,13 +134,6 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 			e.RunMemory = max(e.RunMemory, pc.runMemory[a].v)
 		}
 		runs := seeds * float64(len(c.Agents))
-		summarized := summarizedAll
-		for _, a := range c.Agents {
-			if slices.Contains(a.Mechanisms, "dream") {
-				summarized += summarizedOpt
-				break
-			}
-		}
 		outRecords += runs * (pc.checkpoints*float64(unsafe.Sizeof(results.Checkpoint{})) + pc.folded*float64(unsafe.Sizeof(results.Attempt{})))
 		cells := pc.checkpoints * float64(summarized) * 3 // cells, paired differences, probabilities of improvement and the like
 		d := float64(c.Report.Resamples) * runs * cells
@@ -161,6 +148,25 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 		"job", "use fewer runs, or lower job.days, job.sessions or job.tasks"})
 	e.steps, e.records, e.memory, e.draws = largest(steps...), largest(records...), largest(memory...), largest(draws...)
 	return e, nil
+}
+
+// recordsOptional reports whether config c's records hold the optional
+// metric name: pass@k's coverage with eval.passk_samples, the dream columns
+// where an agent dreams, the distances from the base with eval.distance.
+func recordsOptional(c *Config, name string) bool {
+	switch {
+	case name == "coverage":
+		return c.Eval.PassKSamples > 0
+	case strings.HasPrefix(name, "dream_"):
+		for _, a := range c.Agents {
+			if slices.Contains(a.Mechanisms, "dream") {
+				return true
+			}
+		}
+		return false
+	default:
+		return c.Eval.Distance
+	}
 }
 
 // costOf works out one point's cost per seed and per agent's run.
@@ -253,7 +259,25 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		fmt.Sprintf("pretraining at each seed: %d base models x pretrain.tasks = %d x %d steps", len(bases), c.Pretrain.Tasks, pre.Len), "pretrain.tasks", "lower pretrain.tasks"}
 
 	jobSteps := days * sessions * tasks * group * train.steps
-	cpSteps := checkpoints * evalSteps * 2
+	// A greedy and a sampled attempt per task, and with the optional
+	// measures their own sampled attempts (pass@k's n, one for the
+	// distance from the base, and one on each of the job's tasks).
+	perTask, perTaskText := 2.0, "2 (greedy, sampled)"
+	passKCheckpoints := checkpoints
+	if len(c.Eval.PassKDays) > 0 {
+		passKCheckpoints = 0
+		for _, d := range c.Eval.PassKDays {
+			passKCheckpoints += b2f(d <= c.Job.Days)
+		}
+	}
+	if c.Eval.PassKSamples > 0 || c.Eval.Distance {
+		perTask += float64(c.Eval.PassKSamples)*passKCheckpoints/checkpoints + b2f(c.Eval.Distance)
+		perTaskText = fmt.Sprintf("%.0f on average (greedy, sampled, eval.passk_samples = %d at %.0f checkpoints, eval.distance = %t)", perTask, c.Eval.PassKSamples, passKCheckpoints, c.Eval.Distance)
+	}
+	cpSteps := checkpoints * evalSteps * perTask
+	if c.Eval.Distance {
+		cpSteps += checkpoints * min(pool, float64(c.Eval.Tasks)) * train.steps
+	}
 	lastSeed := c.SeedBase + c.Seeds - 1
 	header := results.Header{Schema: results.SchemaVersion, Experiment: c.Experiment, Config: results.ConfigID(strings.Repeat("f", 64)),
 		Point: p.Label, Family: c.Env.Family, Seed: lastSeed, Day: c.Job.Days}
@@ -273,8 +297,8 @@ func costOf(p *Point, fam envs.Family) (*pointCost, error) {
 		run := []term{
 			{jobSteps, fmt.Sprintf("agent %s's job%s: job.days = %d x job.sessions = %d x job.tasks = %d x group_size = %d x (1 + retries = %d) attempts of %.0f steps",
 				acfg.Name, runs, c.Job.Days, c.Job.Sessions, c.Job.Tasks, c.Env.Grind.GroupSize, c.Env.Grind.Retries, train.steps), "job", "lower job.days, job.sessions, job.tasks, env.grind.group_size or env.grind.retries"},
-			{cpSteps, fmt.Sprintf("checkpoints%s: %.0f checkpoints x %d splits x up to eval.tasks = %d tasks x 2 (greedy, sampled), %s steps",
-				runs, checkpoints, len(splits), c.Eval.Tasks, fmtCount(cpSteps)), "eval.tasks", "lower eval.tasks or evaluate fewer eval.splits"},
+			{cpSteps, fmt.Sprintf("checkpoints%s: %.0f checkpoints x %d splits x up to eval.tasks = %d tasks x %s, %s steps",
+				runs, checkpoints, len(splits), c.Eval.Tasks, perTaskText, fmtCount(cpSteps)), "eval.tasks", "lower eval.tasks or evaluate fewer eval.splits"},
 			{harness, fmt.Sprintf("agent %s's mechanisms' attempts through the harness%s, %s steps", acfg.Name, runs, fmtCount(harness)), "agent." + acfg.Name,
 				"lower the attempts or candidates of agent " + acfg.Name + "'s mechanisms"},
 		}

@@ -3,11 +3,13 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/results"
+	"github.com/grindbench/grindbench/results/stats"
 )
 
 // evalResult is one split's evaluation in one mode.
@@ -23,6 +25,15 @@ type evaluator struct {
 	probs  []float64
 	// accepted is the scratch of the harness's demonstrations.
 	accepted []bool
+	// base and its probabilities, while a checkpoint measures the distance
+	// from it ([eval] distance); nil otherwise.
+	base      agents.Model
+	baseLog   []float64
+	baseProbs []float64
+	lastJob   distance
+	// passK is set while a checkpoint measures pass@k, lastPassK if the
+	// last one did.
+	passK, lastPassK bool
 	// agent acts instead of the model while a checkpoint evaluates an
 	// agent with an Actor (an external agent).
 	agent *agents.Agent
@@ -53,7 +64,8 @@ type evaluator struct {
 func newEvaluator(w *world, cfg *Config) *evaluator {
 	s := w.fam.Spec()
 	return &evaluator{w: w, cfg: cfg, env: w.fam.NewEnv(), obs: envs.NewObs(s),
-		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions), accepted: make([]bool, s.Actions)}
+		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions), accepted: make([]bool, s.Actions),
+		baseLog: make([]float64, s.Actions), baseProbs: make([]float64, s.Actions)}
 }
 
 // attempt runs one attempt of model m at t with learning off, calling visit
@@ -125,18 +137,26 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 		e.agent = a
 		defer func() { e.agent = nil }()
 	}
-	same := !a.Acts() && e.last != nil && e.lastModel == m && math.Float64bits(e.lastTemp) == math.Float64bits(m.Temperature()) &&
+	e.passK = e.cfg.Eval.passKAt(h.Day)
+	same := !a.Acts() && e.last != nil && e.passK == e.lastPassK && e.lastModel == m && math.Float64bits(e.lastTemp) == math.Float64bits(m.Temperature()) &&
 		bitsEqual(e.lastParams, m.Params())
+	if e.cfg.Eval.Distance && !a.Acts() {
+		e.base = a.Base
+		defer func() { e.base = nil }()
+	}
 	if !same {
 		e.cache.Reset(m) // the weights are fixed for the whole checkpoint
 		e.last = e.last[:0]
+		if e.base != nil {
+			e.lastJob = e.distance(e.w.pool[:min(len(e.w.pool), e.cfg.Eval.Tasks)])
+		}
 		for _, split := range e.w.splits {
 			e.last = append(e.last, e.split(e.w.eval[split]))
 			if err := a.Err(); err != nil {
 				return fmt.Errorf("day %d: evaluating %s: %w", h.Day, split, err)
 			}
 		}
-		e.lastModel, e.lastTemp = m, m.Temperature()
+		e.lastModel, e.lastTemp, e.lastPassK = m, m.Temperature(), e.passK
 		e.lastParams = append(e.lastParams[:0], m.Params()...)
 	}
 	for i, split := range e.w.splits {
@@ -147,6 +167,10 @@ func (e *evaluator) checkpoint(a *agents.Agent, h results.Header, enc *results.E
 			Time: e.time, SkippedSlots: e.skipped, Phase: e.phase}
 		e.last[i].fill(&rec)
 		e.dream.fill(&rec, a.Compute)
+		if e.base != nil {
+			rec.KLBaseCurrentJob, rec.KLCurrentBaseJob = ptr(e.lastJob.klBaseCur), ptr(e.lastJob.klCurBase)
+			weightDistance(&rec, a.Weights, a.Base)
+		}
 		if err := enc.Write(&rec); err != nil {
 			return err
 		}
@@ -174,7 +198,16 @@ type splitOutcome struct {
 	tasks                                      int
 	successG, scoreG, successS, scoreS         float64
 	stepAccG, stepAccS, covered, reward, steps float64
+
+	samples  int               // [eval] passk_samples
+	passK    []results.PassAtK // with [eval] passk_samples
+	coverage float64
+	dist     *distance // with [eval] distance
 }
+
+// distance is the KL between the base and the acting policy, both ways,
+// per step over the states the acting policy visits.
+type distance struct{ klBaseCur, klCurBase float64 }
 
 func (o *splitOutcome) fill(rec *results.Checkpoint) {
 	rec.Tasks = o.tasks
@@ -182,6 +215,67 @@ func (o *splitOutcome) fill(rec *results.Checkpoint) {
 	rec.SuccessSampled, rec.ScoreSampled = o.successS, o.scoreS
 	rec.StepAccGreedy, rec.StepAccSampled = o.stepAccG, o.stepAccS
 	rec.VerdictCovered, rec.VerdictReward = o.covered, o.reward
+	// Copies: records may outlive this outcome (kept in memory for the
+	// report), and e.last is reused.
+	if o.passK != nil {
+		rec.PassKSamples = o.samples
+		rec.PassAtK, rec.Coverage = slices.Clone(o.passK), ptr(o.coverage)
+	}
+	if o.dist != nil {
+		rec.KLBaseCurrent, rec.KLCurrentBase = ptr(o.dist.klBaseCur), ptr(o.dist.klCurBase)
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// weightDistance writes the Euclidean distance of w's parameters from
+// base's into rec: in all, per role and per term.
+func weightDistance(rec *results.Checkpoint, w, base agents.Model) {
+	p, b := w.Params(), base.Params()
+	var all, shared, mem float64
+	for _, t := range w.Terms() {
+		d := agents.L2Dist(p[t.Lo:t.Hi], b[t.Lo:t.Hi])
+		all += d
+		role := "other"
+		switch t.Role {
+		case agents.RoleShared:
+			shared += d
+			role = "shared"
+		case agents.RoleMemorizing:
+			mem += d
+			role = "memorizing"
+		}
+		rec.L2Terms = append(rec.L2Terms, results.TermDistance{Term: t.Name, Role: role, L2: math.Sqrt(d)})
+	}
+	all, shared, mem = math.Sqrt(all), math.Sqrt(shared), math.Sqrt(mem)
+	rec.L2FromBase, rec.L2Shared, rec.L2Memorizing = &all, &shared, &mem
+}
+
+// distance runs one sampled attempt of the model e.cache is bound to on
+// each task (the evaluation's sampled attempt, same key) and returns the
+// KL between e.base and it, both ways, averaged over every step.
+func (e *evaluator) distance(tasks []envs.Task) distance {
+	var d distance
+	steps := 0
+	visit := func(o *envs.Obs, _ int) {
+		// e.probs holds the acting policy's probabilities at o: Choose
+		// wrote them for this step's sample.
+		e.base.Logits(e.baseLog, o)
+		agents.Softmax(e.baseProbs, e.baseLog)
+		d.klBaseCur += agents.KL(e.baseProbs, e.probs)
+		d.klCurBase += agents.KL(e.probs, e.baseProbs)
+		steps++
+	}
+	for i := range tasks {
+		t := &tasks[i]
+		e.run(e.cache.Logits, t, false, envs.Key(e.w.seed, uint64(purposeEval), t.Key, 1), visit)
+	}
+	evalSteps.Add(int64(steps))
+	if steps > 0 {
+		d.klBaseCur /= float64(steps)
+		d.klCurBase /= float64(steps)
+	}
+	return d
 }
 
 // split evaluates the model e.cache is bound to on tasks, one greedy and
@@ -221,7 +315,47 @@ func (e *evaluator) split(tasks []envs.Task) splitOutcome {
 	}
 	r.steps = float64(stepsG + stepsS)
 	evalSteps.Add(int64(stepsG + stepsS))
+	if n := e.cfg.Eval.PassKSamples; n > 0 && e.passK {
+		e.passKs(&r, tasks, n)
+	}
+	if e.base != nil {
+		d := e.distance(tasks)
+		r.dist = &d
+	}
 	return r
+}
+
+// passKs runs n sampled attempts of each task, the first of them the
+// evaluation's sampled attempt (same key), and fills r's pass@k for every
+// configured k and its coverage.
+func (e *evaluator) passKs(r *splitOutcome, tasks []envs.Task, n int) {
+	ks := e.cfg.Eval.passKs()
+	r.samples = n
+	r.passK = make([]results.PassAtK, len(ks))
+	for j, k := range ks {
+		r.passK[j].K = k
+	}
+	steps := 0
+	for i := range tasks {
+		t := &tasks[i]
+		c := 0
+		for j := range n {
+			o := e.cached(t, false, envs.Key(e.w.seed, uint64(purposeEval), t.Key, uint64(1+j)))
+			c += int(b2f(o.Success))
+			steps += o.Steps
+		}
+		for j, k := range ks {
+			r.passK[j].Value += stats.PassAtK(n, c, k)
+		}
+		if c > 0 {
+			r.coverage++
+		}
+	}
+	for j := range r.passK {
+		r.passK[j].Value /= float64(len(tasks))
+	}
+	r.coverage /= float64(len(tasks))
+	evalSteps.Add(int64(steps))
 }
 
 // evalSteps counts the env steps checkpoint evaluation has run in this

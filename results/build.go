@@ -261,6 +261,23 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		}
 	}
 	w.horizonFigure(m)
+	if hasDistance(s) {
+		names, groups := agentFamilies(s)
+		for i, agents := range groups {
+			suffix, of := "", ""
+			if names[i] != "" {
+				suffix, of = "_"+safeName(names[i]), " ("+names[i]+")"
+			}
+			w.figure("distance_vs_retained"+suffix, sectionForgetting,
+				fmt.Sprintf("Retained %s success against KL from the base%s", s.PriorSplits[0], of),
+				fmt.Sprintf("One marker per run at the last checkpoint (day %d) of every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, per agent%s.", last, s.PriorSplits[0], of),
+				func(paths ...string) error { return plotDistanceVsRetained(s, agents, paths...) })
+			w.figure("new_vs_old"+suffix, sectionForgetting,
+				fmt.Sprintf("New-task against old-task success (%s vs %s)%s", s.TrainSplit, s.PriorSplits[0], of),
+				fmt.Sprintf("Per agent%s (and sweep point), success_greedy on %s against success_greedy on %s at every checkpoint, IQM over runs with %s (whiskers both ways, where computed), joined in order of days from day 0: up and right is better; a curve that falls as it moves right trades old skills for new ones.", of, s.TrainSplit, s.PriorSplits[0], ciMethod(s)),
+				func(paths ...string) error { return plotNewVsOld(s, agents, paths...) })
+		}
+	}
 	if len(opt.Measured) > 0 {
 		w.envFigures(opt)
 	}
@@ -342,6 +359,11 @@ func (w *builder) tables(point, sub string, day int) error {
 			continue // no data for this metric
 		}
 		if err := add(sectionHeadline, t); err != nil {
+			return err
+		}
+	}
+	if t, err := passKTable(s, point); err == nil {
+		if err := add(sectionPassK, t); err != nil {
 			return err
 		}
 	}

@@ -59,6 +59,30 @@ func (w *builder) figures(point, sub string, day int) {
 			func(paths ...string) error { return plotSlotCurves(sl, point, paths...) })
 	}
 	w.phaseFigures(point, sub)
+	// Sampled success beside greedy: a temperature (frozen-tuned) cannot
+	// move an argmax, so greedy success alone cannot tell it from frozen.
+	if m := "success_sampled"; hasCells(s, point, day, m) {
+		w.figure(name(m, "splits_"+m), sectionHeadline,
+			fmt.Sprintf("%s per split at day %d%s", m, day, pointSuffix(s, point)),
+			fmt.Sprintf("%s at the last checkpoint (day %d%s), a group of bars per split and a bar per agent: %s (whiskers). The same tasks as splits_%s, one sampled attempt each: the metric a temperature can move.", m, day, where, ci, headlineMetric),
+			func(paths ...string) error { return plotSplitBars(s, point, day, m, s.Splits, paths...) })
+	}
+	pkDays := s.passKDays(point)
+	for _, day := range pkDays {
+		for _, split := range s.Splits {
+			if len(s.passKs(point, split, day)) == 0 {
+				continue
+			}
+			file := safeName(split)
+			if len(pkDays) > 1 {
+				file += fmt.Sprintf("_day%d", day)
+			}
+			w.figure(name("passk", file), sectionPassK,
+				fmt.Sprintf("pass@k on %s at day %d%s", split, day, pointSuffix(s, point)),
+				fmt.Sprintf("Unbiased pass@k against k (log scale) on %s%s at day %d: per run, the mean over the split's tasks of the estimate from the checkpoint's n sampled attempts per task; %s (bands). pass@1 is the sampled success; pass@n the coverage (tasks solved at least once).", split, where, day, ci),
+				func(paths ...string) error { return plotPassK(s, point, split, day, paths...) })
+		}
+	}
 	if split := rewardSplit(s); split != "" && (hasSplit(s, point, split, "verdict_reward") || hasSplit(s, point, split, "success_sampled")) {
 		w.figure(name("reward_vs_success"), sectionReward,
 			fmt.Sprintf("Verdict reward vs true success on %s%s", split, pointSuffix(s, point)),

@@ -138,7 +138,7 @@ func TestBuild(t *testing.T) {
 	wantFigures := []string{
 		"splits_success_greedy", "curves/train", "curves/inspan", "curves/pretrain",
 		"gap_success_greedy", "forgetting/frozen", "forgetting/frozen-tuned", "forgetting/rlvr",
-		"profiles/train", "profiles/held-out", "session_success", "session_slots", "reward_vs_success",
+		"profiles/train", "profiles/held-out", "session_success", "session_slots", "success_sampled/splits_success_sampled", "reward_vs_success",
 	}
 	if !slices.Equal(names, wantFigures) {
 		t.Errorf("figures %q, want %q", names, wantFigures)
@@ -197,7 +197,7 @@ func TestBuildWithoutBaselineOrAttempts(t *testing.T) {
 	for _, f := range b.figures {
 		names = append(names, f.Name)
 	}
-	if want := []string{"splits_success_greedy", "curves/heldout", "profiles/held-out", "reward_vs_success"}; !slices.Equal(names, want) {
+	if want := []string{"splits_success_greedy", "curves/heldout", "profiles/held-out", "success_sampled/splits_success_sampled", "reward_vs_success"}; !slices.Equal(names, want) {
 		t.Errorf("figures %q, want %q", names, want)
 	}
 	for _, tf := range b.tables {

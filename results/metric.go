@@ -78,6 +78,10 @@ type Metric struct {
 	Min, Max  float64 // bounds of its values; -Inf or +Inf where unbounded
 	Doc       string  // its meaning, without bounds or direction (Schema adds them)
 
+	// Optional marks a column absent unless a config asks for it: Value
+	// reads NaN where absent, which the record checks accept.
+	Optional bool
+
 	Summarized bool // summarize aggregates it; with a direction, also its gaps, forgetting, transfer and PIs
 	Compared   bool // grind compare compares it when no metric is named
 	Tabulated  bool // Build writes a split table of it
@@ -157,6 +161,59 @@ var metricTable = []Metric{
 		Doc: "softmax temperature of the policy",
 	},
 	{
+		Name: "coverage", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.Coverage) },
+		Direction: HigherIsBetter, Unit: "fraction of tasks solved at least once", Min: 0, Max: 1,
+		Doc:        "fraction of tasks solved at least once in passk_samples sampled attempts (pass@n); present only with [eval] passk_samples",
+		Summarized: true, Tabulated: true,
+	},
+	{
+		Name: "kl_base_current", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.KLBaseCurrent) },
+		Direction: NoDirection, Unit: "nats per step", Min: 0, Max: unbounded,
+		Doc:        "KL(base || current) per step, averaged over the states the acting policy visits in a sampled attempt of each task of the split; present only with [eval] distance",
+		Summarized: true, Tabulated: true,
+	},
+	{
+		Name: "kl_current_base", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.KLCurrentBase) },
+		Direction: NoDirection, Unit: "nats per step", Min: 0, Max: unbounded,
+		Doc:        "KL(current || base) per step on the same states as kl_base_current; present only with [eval] distance",
+		Summarized: true,
+	},
+	{
+		Name: "kl_base_current_job", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.KLBaseCurrentJob) },
+		Direction: NoDirection, Unit: "nats per step", Min: 0, Max: unbounded,
+		Doc:        "KL(base || current) per step on the states the acting policy visits on the job's own tasks (the same value on every split's record); present only with [eval] distance",
+		Summarized: true,
+	},
+	{
+		Name: "kl_current_base_job", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.KLCurrentBaseJob) },
+		Direction: NoDirection, Unit: "nats per step", Min: 0, Max: unbounded,
+		Doc:        "KL(current || base) per step on the job's own tasks; present only with [eval] distance",
+		Summarized: true,
+	},
+	{
+		Name: "l2_from_base", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.L2FromBase) },
+		Direction: NoDirection, Unit: "Euclidean distance", Min: 0, Max: unbounded,
+		Doc:        "Euclidean distance of the weights from the base model's; present only with [eval] distance",
+		Summarized: true,
+	},
+	{
+		Name: "l2_shared", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.L2Shared) },
+		Direction: NoDirection, Unit: "Euclidean distance", Min: 0, Max: unbounded,
+		Doc:        "Euclidean distance from the base of the model's shared terms; present only with [eval] distance",
+		Summarized: true, Tabulated: true,
+	},
+	{
+		Name: "l2_memorizing", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.L2Memorizing) },
+		Direction: NoDirection, Unit: "Euclidean distance", Min: 0, Max: unbounded,
+		Doc:        "Euclidean distance from the base of the model's memorizing terms; present only with [eval] distance",
+		Summarized: true, Tabulated: true,
+	},
+	{
+		Name: "passk_samples", Value: func(c *Checkpoint) float64 { return float64(c.PassKSamples) },
+		Direction: NoDirection, Unit: "attempts per task", Min: 0, Max: unbounded,
+		Doc: "sampled attempts per task behind pass_at_k and coverage (0: none)",
+	},
+	{
 		Name: "forgetting", ForgettingOf: "success_greedy",
 		Direction: LowerIsBetter, Unit: "drop in fraction of tasks solved", Min: -1, Max: 1,
 		Doc: "per run and split, the best success_greedy at an earlier checkpoint minus success_greedy now " +
@@ -225,33 +282,33 @@ var metricTable = []Metric{
 		Doc: "compute counter: cumulative step gradients spent fitting the dream mechanism's learned verifier (not in grad_steps)",
 	},
 	{
-		Name: "dream_reward", Value: func(c *Checkpoint) float64 { return optional(c.DreamReward) },
+		Name: "dream_reward", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.DreamReward) },
 		Direction: NoDirection, Unit: "mean dream verdict", Min: 0, Max: 1,
 		Doc: "mean verdict the agent learnt from on its dreams since the last checkpoint (its learned verifier's, or the true scorer's with verifier = oracle): " +
 			"what the dreamer believes; read it beside dream_success",
 		Summarized: true,
 	},
 	{
-		Name: "dream_success", Value: func(c *Checkpoint) float64 { return optional(c.DreamSuccess) },
+		Name: "dream_success", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.DreamSuccess) },
 		Direction: NoDirection, Unit: "fraction of dream attempts solved", Min: 0, Max: 1,
 		Doc:        "true success of the same dream attempts (never shown to the agent): dream_reward - dream_success is the dream-versus-real gap",
 		Summarized: true,
 	},
 	{
-		Name: "dream_disagreement", Value: func(c *Checkpoint) float64 { return optional(c.DreamDisagreement) },
+		Name: "dream_disagreement", Optional: true, Value: func(c *Checkpoint) float64 { return opt(c.DreamDisagreement) },
 		Direction: NoDirection, Unit: "fraction of dream attempts", Min: 0, Max: 1,
 		Doc:        "fraction of the dream attempts since the last checkpoint on which the learned verifier's verdict differs from the truth",
 		Summarized: true,
 	},
 }
 
-// optional reads an optional column: NaN when absent, so that summarize
-// leaves the run out.
-func optional(v *float64) float64 {
-	if v == nil {
+// opt reads an optional column: NaN when absent, so summaries leave the
+// run out instead of counting a zero.
+func opt(p *float64) float64 {
+	if p == nil {
 		return math.NaN()
 	}
-	return *v
+	return *p
 }
 
 // Metrics returns a copy of the metric table, in its order.

@@ -30,10 +30,11 @@ func TestMetricTableCoversCheckpoint(t *testing.T) {
 			set = func(v reflect.Value) { v.SetFloat(0.25) }
 		case reflect.Int, reflect.Int64:
 			set = func(v reflect.Value) { v.SetInt(7) }
-		case reflect.Pointer: // an optional column: absent reads NaN
+		case reflect.Pointer:
 			if f.Type.Elem().Kind() != reflect.Float64 {
 				continue
 			}
+			// An optional column: absent reads NaN, present its value.
 			set = func(v reflect.Value) { x := 0.25; v.Set(reflect.ValueOf(&x)) }
 		default:
 			continue
@@ -48,6 +49,12 @@ func TestMetricTableCoversCheckpoint(t *testing.T) {
 		var c Checkpoint
 		set(reflect.ValueOf(&c).Elem().Field(i))
 		want := reflect.ValueOf(&c).Elem().Field(i)
+		if want.Kind() == reflect.Pointer {
+			if !m.Optional || !math.IsNaN(m.Value(&Checkpoint{})) {
+				t.Errorf("optional column %s: want Optional and NaN when absent", name)
+			}
+			want = want.Elem()
+		}
 		got := m.Value(&c)
 		if want.Kind() == reflect.Pointer {
 			want = want.Elem()
@@ -55,11 +62,7 @@ func TestMetricTableCoversCheckpoint(t *testing.T) {
 		if (want.CanFloat() && got != want.Float()) || (want.CanInt() && got != float64(want.Int())) {
 			t.Errorf("metric %s reads %v, want field %s = %v", name, got, f.Name, want)
 		}
-		if other := m.Value(&Checkpoint{}); f.Type.Kind() == reflect.Pointer {
-			if !math.IsNaN(other) {
-				t.Errorf("optional metric %s reads %v from an empty record, want NaN", name, other)
-			}
-		} else if other != 0 {
+		if other := m.Value(&Checkpoint{}); other != 0 && !m.Optional {
 			t.Errorf("metric %s reads %v from an empty record", name, other)
 		}
 	}
@@ -119,7 +122,9 @@ func TestMetricTableEntries(t *testing.T) {
 	if got := DefaultCompareMetrics(); len(got) == 0 || got[0] != headlineMetric {
 		t.Errorf("default compare metrics %q", got)
 	}
-	if !slices.Equal(names(summaryMetrics()), []string{"success_greedy", "score_greedy", "step_acc_greedy", "success_sampled", "score_sampled", "verdict_reward", "dream_reward", "dream_success", "dream_disagreement"}) {
+	if !slices.Equal(names(summaryMetrics()), []string{"success_greedy", "score_greedy", "step_acc_greedy", "success_sampled", "score_sampled", "verdict_reward",
+		"coverage", "kl_base_current", "kl_current_base", "kl_base_current_job", "kl_current_base_job", "l2_from_base", "l2_shared", "l2_memorizing",
+		"dream_reward", "dream_success", "dream_disagreement"}) {
 		t.Errorf("summarized metrics %q: their order is summary.csv's", names(summaryMetrics()))
 	}
 	// Metrics returns a copy.

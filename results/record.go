@@ -86,6 +86,45 @@ type Checkpoint struct {
 	// (a grindability knob beyond resets and group_size set).
 	Time         float64 `json:"time,omitempty"`
 	SkippedSlots int     `json:"skipped_slots,omitempty"`
+
+	// Optional fields (absent unless the config asks for them, so records
+	// of configs that do not stay byte-identical). Pointers: absent reads
+	// as NaN in the metric table, not as zero.
+
+	// pass@k ([eval] passk_samples = n): n sampled attempts per task; the
+	// unbiased pass@k (Chen et al. 2021) averaged over the split's tasks,
+	// for each configured k <= n, and the fraction solved at least once.
+	PassKSamples int       `json:"passk_samples,omitempty"`
+	PassAtK      []PassAtK `json:"pass_at_k,omitempty"`
+	Coverage     *float64  `json:"coverage,omitempty"`
+
+	// Distance from the base model ([eval] distance = true): KL both ways
+	// per step, averaged over the states the acting policy visits in one
+	// sampled attempt per task, on this split and on the job's own tasks;
+	// the Euclidean distance of the weights from the base, in all and per
+	// role and term of the model.
+	KLBaseCurrent    *float64       `json:"kl_base_current,omitempty"`
+	KLCurrentBase    *float64       `json:"kl_current_base,omitempty"`
+	KLBaseCurrentJob *float64       `json:"kl_base_current_job,omitempty"`
+	KLCurrentBaseJob *float64       `json:"kl_current_base_job,omitempty"`
+	L2FromBase       *float64       `json:"l2_from_base,omitempty"`
+	L2Shared         *float64       `json:"l2_shared,omitempty"`
+	L2Memorizing     *float64       `json:"l2_memorizing,omitempty"`
+	L2Terms          []TermDistance `json:"l2_terms,omitempty"`
+}
+
+// PassAtK is one pass@k estimate of a checkpoint record.
+type PassAtK struct {
+	K     int     `json:"k"`
+	Value float64 `json:"value"`
+}
+
+// TermDistance is the Euclidean distance from the base of one named term of
+// the policy model's parameters.
+type TermDistance struct {
+	Term string  `json:"term"`
+	Role string  `json:"role"`
+	L2   float64 `json:"l2"`
 }
 
 // Attempt is one real attempt during the job, recorded online with its true

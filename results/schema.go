@@ -46,7 +46,9 @@ var columnDocs = map[string]string{
 	"start.pretrain_tasks":    "pretraining tasks the base model was fitted on",
 
 	// Checkpoint.
-	"checkpoint.split": "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, phase@j and unverified in a drifting job, ...)",
+	"checkpoint.split":     "evaluation split (train, inspan, outspan@w, compose, longer@k, pretrain, phase@j and unverified in a drifting job, ...)",
+	"checkpoint.pass_at_k": "with [eval] passk_samples = n: a list of {k, value}, the unbiased pass@k (Chen et al. 2021) from n sampled attempts per task, averaged over the split's tasks, for each configured k <= n",
+	"checkpoint.l2_terms":  "with [eval] distance: a list of {term, role, l2}, the Euclidean distance from the base model of each named term of the policy's parameters (role shared, memorizing or other)",
 
 	// Attempt.
 	"attempt.session":       "session within the day, from 0",

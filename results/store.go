@@ -664,6 +664,11 @@ func (c *Checkpoint) check() error {
 			return fmt.Errorf("checkpoint record (day %d, split %s): %s = %v is outside [%v, %v]", c.Day, c.Split, m.Name, v, m.Min, m.Max)
 		}
 	}
+	for _, p := range c.PassAtK {
+		if p.K < 1 || p.K > c.PassKSamples || outside(p.Value, 0, 1) {
+			return fmt.Errorf("checkpoint record (day %d, split %s): pass@%d = %v from %d samples: want k in [1, passk_samples] and a value in [0, 1]", c.Day, c.Split, p.K, p.Value, c.PassKSamples)
+		}
+	}
 	return nil
 }
 

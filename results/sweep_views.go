@@ -70,6 +70,21 @@ func (w *builder) sweepViews(sw sweepCols) error {
 			return err
 		}
 	}
+	// With [eval] distance, how far each channel moved from the base
+	// against each swept knob: where the sweep puts what is learned (the
+	// same value on every split's record; the train split's is drawn).
+	for _, m := range []string{"l2_shared", "l2_memorizing"} {
+		if s.TrainSplit == "" || !slices.ContainsFunc(s.Cells, func(c Cell) bool { return c.Metric == m && c.Day == day }) {
+			continue
+		}
+		for _, c := range sw.cols {
+			knob, metric, split := c.name, m, s.TrainSplit
+			w.figure(filepath.Join("sweep", safeName(metric+"_"+knob)), sectionSweep,
+				fmt.Sprintf("%s against %s", metric, knob),
+				fmt.Sprintf("%s (%s) at day %d against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", metric, metricLabel(metric), day, knob, ciMethod(s)),
+				func(paths ...string) error { return plotSweep(s, sw, knob, split, metric, day, paths...) })
+		}
+	}
 	return nil
 }
 
