@@ -11,7 +11,7 @@ func init() {
 		Name: "consolidate",
 		Doc: "at the session's end, moves in-session learning into the weights by `method`: sft (cross-entropy on the transcript's verified-correct actions), " +
 			"opsd (on-policy self-distillation: the weights re-attempt the session's tasks without a verifier and learn the KL to the weights-plus-context teacher), " +
-			"rl (importance-weighted policy gradient on the transcript's verdicts) or merge (adds the fast-weight delta: an UPPER BOUND, not a method that sees only the transcript); needs context",
+			"rl (importance-weighted policy gradient on the transcript's verdicts), none (the context-only control) or merge (adds the fast-weight delta: an UPPER BOUND, not a method that sees only the transcript); needs context",
 		Learns:    true,
 		Requires:  []string{"context"},
 		NewConfig: func() any { c := DefaultConsolidate(); return &c },
@@ -27,6 +27,7 @@ func init() {
 
 // Consolidation methods, each a (loss, data) pair.
 const (
+	MethodNone  = "none" // the context-only control: nothing is kept
 	MethodSFT   = "sft"
 	MethodOPSD  = "opsd"
 	MethodRL    = "rl"
@@ -45,7 +46,7 @@ var purposeOPSD = envs.PurposeOf("opsd")
 
 // ConsolidateConfig holds consolidate's knobs.
 type ConsolidateConfig struct {
-	Method    string  `toml:"method" doc:"sft, opsd, rl or merge (merge adds the fast-weight delta itself: an UPPER BOUND)"`
+	Method    string  `toml:"method" doc:"none (the context-only control), sft, opsd, rl or merge (merge adds the fast-weight delta itself: an UPPER BOUND)"`
 	LR        float64 `toml:"lr" range:"0,1000" doc:"step of each consolidation update (each epoch is one update: the mean over the session's data); merge uses it only for the l2/ewc pull"`
 	Epochs    int     `toml:"epochs" range:"1,1000" doc:"updates per session: passes over the transcript (sft, rl) or rounds of re-attempts of the session's tasks (opsd); merge makes one"`
 	Direction string  `toml:"direction" doc:"opsd's loss: reverse = KL(student || teacher) on the student's own states (mode-seeking), forward = KL(teacher || student) there"`
@@ -63,9 +64,9 @@ func DefaultConsolidate() ConsolidateConfig {
 // Validate reports unknown names and regularizers without learning.
 func (c *ConsolidateConfig) Validate() error {
 	switch c.Method {
-	case MethodSFT, MethodOPSD, MethodRL, MethodMerge:
+	case MethodNone, MethodSFT, MethodOPSD, MethodRL, MethodMerge:
 	default:
-		return &KnobError{Knob: "method", Msg: fmt.Sprintf("unknown method %q: want one of %q, %q, %q, %q", c.Method, MethodSFT, MethodOPSD, MethodRL, MethodMerge)}
+		return &KnobError{Knob: "method", Msg: fmt.Sprintf("unknown method %q: want one of %q, %q, %q, %q, %q", c.Method, MethodNone, MethodSFT, MethodOPSD, MethodRL, MethodMerge)}
 	}
 	if c.Direction != DirForward && c.Direction != DirReverse {
 		return &KnobError{Knob: "direction", Msg: fmt.Sprintf("unknown direction %q: want %q or %q", c.Direction, DirReverse, DirForward)}
@@ -139,6 +140,8 @@ func (m *consolidate) EndSession(a *Agent, h Harness) error {
 	}
 	m.agent = a
 	switch m.cfg.Method {
+	case MethodNone:
+		return nil
 	case MethodMerge:
 		if d := a.Context(); d != nil {
 			add(w.Params(), d)
