@@ -11,7 +11,7 @@ func init() {
 		Name: "consolidate",
 		Doc: "at the session's end, moves in-session learning into the weights by `method`: sft (cross-entropy on the transcript's verified-correct actions), " +
 			"opsd (on-policy self-distillation: the weights re-attempt the session's tasks without a verifier and learn the KL to the weights-plus-context teacher), " +
-			"rl (importance-weighted policy gradient on the transcript's verdicts), none (the context-only control) or merge (adds the fast-weight delta: an UPPER BOUND, not a method that sees only the transcript); needs context",
+			"rl (importance-weighted policy gradient on the transcript's verdicts), none (the context-only control) or merge-upper-bound (adds the fast-weight delta: an UPPER BOUND, not a method that sees only the transcript); needs context",
 		Learns:    true,
 		Requires:  []string{"context"},
 		NewConfig: func() any { c := DefaultConsolidate(); return &c },
@@ -27,11 +27,13 @@ func init() {
 
 // Consolidation methods, each a (loss, data) pair.
 const (
-	MethodNone  = "none" // the context-only control: nothing is kept
-	MethodSFT   = "sft"
-	MethodOPSD  = "opsd"
-	MethodRL    = "rl"
-	MethodMerge = "merge" // an upper bound: it reads the context itself
+	MethodNone = "none" // the context-only control: nothing is kept
+	MethodSFT  = "sft"
+	MethodOPSD = "opsd"
+	MethodRL   = "rl"
+	// MethodMerge adds the fast-weight delta itself: an upper bound, since
+	// it reads the context; its name says so in every record and report.
+	MethodMerge = "merge-upper-bound"
 )
 
 // KL directions of opsd, and regularizer anchors.
@@ -46,9 +48,9 @@ var purposeOPSD = envs.PurposeOf("opsd")
 
 // ConsolidateConfig holds consolidate's knobs.
 type ConsolidateConfig struct {
-	Method    string  `toml:"method" doc:"none (the context-only control), sft, opsd, rl or merge (merge adds the fast-weight delta itself: an UPPER BOUND)"`
-	LR        float64 `toml:"lr" range:"0,1000" doc:"step of each consolidation update (each epoch is one update: the mean over the session's data); merge uses it only for the l2/ewc pull"`
-	Epochs    int     `toml:"epochs" range:"1,1000" doc:"updates per session: passes over the transcript (sft, rl) or rounds of re-attempts of the session's tasks (opsd); merge makes one"`
+	Method    string  `toml:"method" doc:"none (the context-only control), sft, opsd, rl or merge-upper-bound (adds the fast-weight delta itself: an UPPER BOUND)"`
+	LR        float64 `toml:"lr" range:"0,1000" doc:"step of each consolidation update (each epoch is one update: the mean over the session's data); merge-upper-bound uses it only for the l2/ewc pull"`
+	Epochs    int     `toml:"epochs" range:"1,1000" doc:"updates per session: passes over the transcript (sft, rl) or rounds of re-attempts of the session's tasks (opsd); merge-upper-bound makes one"`
 	Direction string  `toml:"direction" doc:"opsd's loss: reverse = KL(student || teacher) on the student's own states (mode-seeking), forward = KL(teacher || student) there"`
 	KL        float64 `toml:"kl" range:"0,1000" doc:"weight of the KL(policy || anchor) penalty on every state an update uses; 0 turns it off"`
 	L2        float64 `toml:"l2" range:"0,1000" doc:"strength of the L2 pull toward the anchor after every update; 0 turns it off"`
@@ -65,6 +67,8 @@ func DefaultConsolidate() ConsolidateConfig {
 func (c *ConsolidateConfig) Validate() error {
 	switch c.Method {
 	case MethodNone, MethodSFT, MethodOPSD, MethodRL, MethodMerge:
+	case "merge":
+		return &KnobError{Knob: "method", Msg: fmt.Sprintf("merge is spelt %q: it adds the context's delta itself, so it is an upper bound on consolidation, and its name says so wherever it appears", MethodMerge)}
 	default:
 		return &KnobError{Knob: "method", Msg: fmt.Sprintf("unknown method %q: want one of %q, %q, %q, %q, %q", c.Method, MethodNone, MethodSFT, MethodOPSD, MethodRL, MethodMerge)}
 	}

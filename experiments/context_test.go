@@ -190,12 +190,12 @@ func firstSuccess(recs *results.Records, agent string, k int) map[int]float64 {
 func TestConsolidationKeepsTheGain(t *testing.T) {
 	src := keepConfig
 	for _, m := range []struct{ name, knobs string }{
-		{"sft", ``}, {"opsd", ``}, {"merge", ``}, {"rl", "lr = 50.0\n"},
+		{"sft", ``}, {"opsd", ``}, {"merge-upper-bound", ``}, {"rl", "lr = 50.0\n"},
 	} {
 		src += "[[agent]]\nname = \"" + m.name + "\"\nmechanisms = [\"context\", \"consolidate\"]\n[agent.context]\ncapacity = 512\n[agent.consolidate]\nmethod = \"" + m.name + "\"\n" + m.knobs
 	}
 	_, recs := mustRun(t, mustParse(t, src), 2)
-	for _, m := range []string{"sft", "opsd", "rl", "merge"} {
+	for _, m := range []string{"sft", "opsd", "rl", "merge-upper-bound"} {
 		x, y := paired(firstSuccess(recs, m, 32), firstSuccess(recs, "none", 32))
 		if d := stats.PairedDiff(x, y, 0.95, 2000, 1); !(d.Lo > 0) {
 			t.Errorf("%s - none, first 32 slots of the next session: %+.3f [%+.3f, %+.3f], want a gain", m, d.Point, d.Lo, d.Hi)
