@@ -204,3 +204,33 @@ func TestConsolidationKeepsTheGain(t *testing.T) {
 		}
 	}
 }
+
+// The documented composition runs: context first, consolidate at the
+// session's end, rlvr's updates on every group; each takes part.
+func TestContextConsolidateRLVRCompose(t *testing.T) {
+	src := smallConfig(`[[agent]]
+name = "composed"
+mechanisms = ["context", "consolidate", "rlvr"]
+[agent.consolidate]
+method = "sft"
+[[agent]]
+name = "rlvr-context"
+mechanisms = ["context", "rlvr"]
+`)
+	_, recs := mustRun(t, mustParse(t, src, "seeds=2", "job.sessions=2"), 2)
+	composed := finalValues(recs, "composed", "train", func(c *results.Checkpoint) float64 { return float64(c.GradSteps) })
+	alone := finalValues(recs, "rlvr", "train", func(c *results.Checkpoint) float64 { return float64(c.GradSteps) })
+	withCtx := finalValues(recs, "rlvr-context", "train", func(c *results.Checkpoint) float64 { return c.SharedMass })
+	plain := finalValues(recs, "rlvr", "train", func(c *results.Checkpoint) float64 { return c.SharedMass })
+	for s, g := range composed {
+		if !(g > alone[s]) {
+			t.Errorf("seed %d: the composed agent took %v gradient steps, rlvr alone %v: consolidation added none", s, g, alone[s])
+		}
+		if withCtx[s] == plain[s] {
+			t.Errorf("seed %d: rlvr under a context ended with the weights of rlvr alone", s)
+		}
+	}
+	if len(composed) == 0 {
+		t.Fatal("no runs of the composed agent")
+	}
+}
