@@ -13,15 +13,16 @@ import (
 // Matched compute. For a swept knob whose values are names (a mechanism's
 // method, say), a figure of the headline metric against days and against
 // each compute counter, one line per agent and value of the knob, the other
-// swept knobs held at their last values: methods compared at matched days
+// swept knobs held at their largest values: methods compared at matched days
 // and at matched compute (gradient steps, environment steps).
 
 // computeAxes are the x axes of the matched-compute figures: the day, then
 // compute counters from the metric table.
 var computeAxes = []string{"day", "grad_steps", "env_steps"}
 
-// lastValues returns, for every swept knob but knob, its value at the last
-// sweep point: where the other knobs are held.
+// lastValues returns, for every swept knob but knob, the value it is held
+// at: its largest value when all its values are numbers (the strongest
+// setting, say an unbounded capacity), else its value at the last point.
 func lastValues(s *Summary, sw sweepCols, knob string) map[string]string {
 	out := map[string]string{}
 	if len(s.Points) == 0 {
@@ -29,9 +30,19 @@ func lastValues(s *Summary, sw sweepCols, knob string) map[string]string {
 	}
 	last := s.Points[len(s.Points)-1]
 	for _, c := range sw.cols {
-		if c.name != knob {
-			out[c.name] = formatSweepValue(sw.values[last][c.name])
+		if c.name == knob {
+			continue
 		}
+		v := sw.values[last][c.name]
+		if !nominalKnob(s, sw, c.name) {
+			best := math.Inf(-1)
+			for _, p := range s.Points {
+				if x, _ := toFloat(sw.values[p][c.name]); x > best {
+					best, v = x, sw.values[p][c.name]
+				}
+			}
+		}
+		out[c.name] = formatSweepValue(v)
 	}
 	return out
 }
@@ -49,7 +60,7 @@ func nominalKnob(s *Summary, sw sweepCols, knob string) bool {
 // plotSweepCompute draws metric on split at every checkpoint against x
 // (the day, or the IQM of a compute counter at that checkpoint), one line
 // per agent and value of knob, at the points whose other swept knobs have
-// their last values.
+// the values lastValues holds them at.
 func plotSweepCompute(s *Summary, sw sweepCols, knob, split, metric, x string, paths ...string) error {
 	held := lastValues(s, sw, knob)
 	cell := func(p, a, m string, day int) (Cell, bool) {
@@ -141,7 +152,7 @@ func heldCaption(s *Summary, sw sweepCols, knob string) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" The other swept knobs are held at their last values (%s).", strings.Join(parts, ", "))
+	return fmt.Sprintf(" The other swept knobs are held at their largest values (%s).", strings.Join(parts, ", "))
 }
 
 // meanCounter is the mean over runs of a metric-table value (a compute
