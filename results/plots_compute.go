@@ -74,8 +74,8 @@ func plotSweepCompute(s *Summary, sw sweepCols, knob, split, metric, x string, p
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s on %s by %s (IQM, %s%% CI)", metric, split, lastSegment(knob), levelPercent(s.Level))
 	p.X.Label.Text = x
-	if m, ok := LookupMetric(x); ok {
-		p.X.Label.Text = x + " (" + m.Unit + ", cumulative; mean over runs)"
+	if x != "day" {
+		p.X.Label.Text = x + " (cumulative, mean over runs)"
 	}
 	p.Y.Label.Text = metricLabel(metric)
 	p.Add(plotter.NewGrid())
