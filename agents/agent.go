@@ -74,6 +74,7 @@ type Agent struct {
 	cache         LogitCache // of the acting model, at generation cacheGen
 	cacheGen      uint64
 	probsGen      uint64 // generation whose sampled probabilities a.probs holds; 0 for none
+	behave        bool   // a.probs holds the probabilities the last action was sampled from
 	memo          *actMemo
 	logits, probs []float64
 
@@ -207,6 +208,7 @@ func (a *Agent) clearContext() {
 // members until their actions part) takes the logits and probabilities
 // it had: bit for bit those of the model's Logits and Softmax.
 func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
+	a.behave = false
 	if act, ok := a.actBy(o, false, greedy, key); ok {
 		a.probsGen = 0
 		return act
@@ -241,6 +243,7 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 		}
 	}
 	a.probsGen = 0
+	a.behave = !greedy
 	if !greedy && a.ctx == nil {
 		a.probsGen = a.gen // the acting model is the weights themselves
 	}
@@ -254,6 +257,12 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 func (a *Agent) Record(o *envs.Obs, action int) {
 	if a.probsGen != 0 {
 		a.Log.record(o, action, a.probs, a.probsGen)
+		return
+	}
+	if a.behave {
+		// Acted under a context (or by an in-package actor): the behaviour
+		// policy's probabilities, for importance weights, at no generation.
+		a.Log.record(o, action, a.probs, 0)
 		return
 	}
 	a.Log.Record(o, action)

@@ -18,6 +18,7 @@ type SessionLog struct {
 	acts    []int
 	probs   []float64 // the acting policy's probabilities, Actions per step
 	stamps  []uint64  // per step: the weights generation probs belong to; 0 for none
+	behaved []bool    // per step: probs holds the behaviour policy's probabilities
 	obs     envs.Obs  // view handed out by Step
 }
 
@@ -47,6 +48,7 @@ func (l *SessionLog) Reset() {
 	l.acts = l.acts[:0]
 	l.probs = l.probs[:0]
 	l.stamps = l.stamps[:0]
+	l.behaved = l.behaved[:0]
 }
 
 // Len is the number of attempts logged.
@@ -72,6 +74,7 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 	}
 	l.acts = append(l.acts, action)
 	l.entries[len(l.entries)-1].steps++
+	l.behaved = append(l.behaved, probs != nil)
 	if probs != nil {
 		l.probs = append(l.probs, probs[:l.spec.Actions]...)
 	} else {
@@ -86,6 +89,14 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
 	k := l.entries[i].first + s
 	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.stamps[k]
+}
+
+// BehaviourProbs returns the probabilities step s of attempt i was
+// sampled from, whatever policy acted (weights, weights plus context, an
+// in-package actor), and whether they were recorded.
+func (l *SessionLog) BehaviourProbs(i, s int) ([]float64, bool) {
+	k := l.entries[i].first + s
+	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.behaved[k]
 }
 
 // End marks attempt i ended at time t.

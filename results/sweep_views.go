@@ -65,6 +65,15 @@ func (w *builder) sweepViews(sw sweepCols) error {
 				fmt.Sprintf("%s on %s against %s", headlineMetric, split, knob),
 				fmt.Sprintf("%s on %s at day %d against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", headlineMetric, split, day, knob, ciMethod(s)),
 				func(paths ...string) error { return plotSweep(s, sw, knob, split, headlineMetric, day, paths...) })
+			if !nominalKnob(s, sw, knob) {
+				continue
+			}
+			for _, x := range computeAxes {
+				w.figure(filepath.Join("sweep", safeName(headlineMetric+"_"+split+"_"+knob+"_vs_"+x)), sectionSweep,
+					fmt.Sprintf("%s on %s against %s, by %s", headlineMetric, split, x, knob),
+					fmt.Sprintf("%s on %s at every checkpoint against %s (matched compute: each value of %s and each agent at the compute it spent), IQM over runs with %s (bands).%s", headlineMetric, split, x, knob, ciMethod(s), heldCaption(s, sw, knob)),
+					func(paths ...string) error { return plotSweepCompute(s, sw, knob, split, headlineMetric, x, paths...) })
+			}
 		}
 		if err := w.sweepHeatmaps(sw, split, day); err != nil {
 			return err
