@@ -157,7 +157,7 @@ func commands() []command {
 		{"new", "write a commented starter config that validates and runs", cmdNew},
 		{"envs", "list environment families, their splits and mechanisms", cmdEnvs},
 		{"report", "rebuild summary, tables, plots and report.html of a results folder from its records", cmdReport},
-		{"schema", "describe every column of the record files (runs/*.jsonl)", cmdSchema},
+		{"schema", "describe every column of the record files (runs/*.jsonl.gz)", cmdSchema},
 		{"config", "list every knob with its default and range, or print a config resolved", cmdConfig},
 		{"merge", "join shard folders into the folder one unsharded run would write", cmdMerge},
 		{"export", "write a results folder's records and summary as Parquet (export/*.parquet), with a typed column per swept knob", cmdExport},

@@ -55,7 +55,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); err != nil {
-		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl); is it a results folder of grind run? %w", dir, results.RunsDir, err))
+		return badInput(fmt.Errorf("%s: no records (%s/*.jsonl.gz); is it a results folder of grind run? %w", dir, results.RunsDir, err))
 	}
 	built, page, err := writeOutputs(dir, results.BuildOptions{Resamples: *resamples, AllCIs: *all, PlotFormats: formats})
 	if errors.Is(err, results.ErrNoRecords) {
@@ -67,7 +67,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "grind report: damaged run %s left out: %s: %s\n", d.Key, d.Path, d.Err)
 	}
 	if !*quiet {
-		fmt.Fprintf(stdout, "%s: rebuilt from %s\n", dir, filepath.Join(dir, results.RunsDir, "*.jsonl"))
+		fmt.Fprintf(stdout, "%s: rebuilt from %s\n", dir, filepath.Join(dir, results.RunsDir, "*.jsonl.gz"))
 		printFiles(stdout, dir, append(built.Files, page))
 		fmt.Fprintf(stdout, "\nOpen %s in a browser.\n", page)
 	}

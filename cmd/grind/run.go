@@ -133,7 +133,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			exp.Config.Experiment, len(res.Runs), res.Ran, res.Skipped, len(res.Failed), *out)
 		fmt.Fprint(stdout, built.Headline)
 		fmt.Fprintln(stdout, "\nWritten:")
-		printFiles(stdout, *out, append([]string{filepath.Join(*out, results.ManifestFile), filepath.Join(*out, results.RunsDir, "*.jsonl")}, built.Files...))
+		printFiles(stdout, *out, append([]string{filepath.Join(*out, results.ManifestFile), filepath.Join(*out, results.RunsDir, "*.jsonl.gz")}, built.Files...))
 		fmt.Fprintf(stdout, "\nReport: %s (every table and plot on one page; open it in a browser)\n", page)
 	}
 	if n := len(res.Damaged); n > 0 {
