@@ -366,14 +366,22 @@ func (a *Agent) StartJob(h Harness) error {
 	})
 }
 
-// Learn hands feedback to every Learner.
+// Learn hands feedback to every Learner. The weights count as changed
+// unless every Learner says it left them alone (idleLearner), so the
+// logit caches survive a group whose advantages were all 0.
 func (a *Agent) Learn(fb *Feedback) {
+	wrote := false
 	for _, m := range a.mechs {
 		if l, ok := m.(Learner); ok {
 			l.Learn(a, fb)
+			if q, ok := m.(idleLearner); !ok || !q.idle() {
+				wrote = true
+			}
 		}
 	}
-	a.changed()
+	if wrote {
+		a.changed()
+	}
 }
 
 // EndSession runs the EndSession phase, clears the context, runs the
