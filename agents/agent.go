@@ -67,6 +67,7 @@ type Agent struct {
 	probsGen      uint64 // generation whose sampled probabilities a.probs holds; 0 for none
 	memo          *actMemo
 	logits, probs []float64
+	acted         []float64 // the probabilities the last sampled Act drew from (a.probs or the memo's)
 
 	ext actorHook // a mechanism acting for the agent (actor.go)
 }
@@ -209,6 +210,17 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	A := len(a.logits)
 	st, w := a.memo.find(o, a.gen)
+	a.probsGen = 0
+	if !greedy && a.ctx == nil {
+		a.probsGen = a.gen // the acting model is the weights themselves
+	}
+	if !greedy && w >= 0 && st.hasProbs[w] {
+		// Sampled before at this observation: its probabilities as they
+		// are in the memo (Record reads them before the next Act).
+		a.acted = st.probs[w*A : (w+1)*A]
+		return sample(a.acted, key)
+	}
+	a.acted = a.probs
 	if w >= 0 {
 		copy(a.logits, st.logits[w*A:(w+1)*A])
 	} else {
@@ -217,23 +229,13 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 			w = a.memo.store(st, o, a.gen, a.logits)
 		}
 	}
-	var act int
-	switch {
-	case greedy:
-		act = Choose(a.logits, a.probs, true, key)
-	case w >= 0 && st.hasProbs[w]:
-		copy(a.probs, st.probs[w*A:(w+1)*A])
-		act = sample(a.probs, key)
-	default:
-		act = Choose(a.logits, a.probs, false, key)
-		if w >= 0 {
-			copy(st.probs[w*A:(w+1)*A], a.probs)
-			st.hasProbs[w] = true
-		}
+	if greedy {
+		return Choose(a.logits, a.probs, true, key)
 	}
-	a.probsGen = 0
-	if !greedy && a.ctx == nil {
-		a.probsGen = a.gen // the acting model is the weights themselves
+	act := Choose(a.logits, a.probs, false, key)
+	if w >= 0 {
+		copy(st.probs[w*A:(w+1)*A], a.probs)
+		st.hasProbs[w] = true
 	}
 	return act
 }
@@ -244,7 +246,7 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 // at the same weights need not recompute them.
 func (a *Agent) Record(o *envs.Obs, action int) {
 	if a.probsGen != 0 {
-		a.Log.record(o, action, a.probs, a.probsGen)
+		a.Log.record(o, action, a.acted, a.probsGen)
 		return
 	}
 	a.Log.Record(o, action)
