@@ -377,6 +377,37 @@ func axpy(row []float64, alpha float64, c []float64) {
 	}
 }
 
+// addOuter adds u[r] v to row r of mat (len(u) rows of len(v) values),
+// skipping the rows whose u[r] is 0: axpy row by row, in one call, and at
+// len(v) = 8 without bounds checks or calls per row.
+func addOuter(mat, u, v []float64) {
+	K := len(v)
+	if K != 8 {
+		for r, ur := range u {
+			if ur != 0 {
+				axpy(mat[r*K:(r+1)*K], ur, v)
+			}
+		}
+		return
+	}
+	v8 := (*[8]float64)(v)
+	mat = mat[:8*len(u)]
+	for r, ur := range u {
+		if ur == 0 {
+			continue
+		}
+		row := (*[8]float64)(mat[8*r:])
+		row[0] += ur * v8[0]
+		row[1] += ur * v8[1]
+		row[2] += ur * v8[2]
+		row[3] += ur * v8[3]
+		row[4] += ur * v8[4]
+		row[5] += ur * v8[5]
+		row[6] += ur * v8[6]
+		row[7] += ur * v8[7]
+	}
+}
+
 // NewGroupGrad implements GroupGradModel: the shared and identity terms'
 // gradient coef[a] x (times c for a shared term) is summed as G += coef
 // x^T per distinct input (the values of every description channel and
@@ -420,13 +451,7 @@ func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
 			}
 			G = t.sum(key, o.Step)
 		}
-		x := o.Dense[m.x]
-		d := len(x)
-		for a, c := range coef {
-			if c != 0 {
-				axpy(G[a*d:(a+1)*d], c, x)
-			}
-		}
+		addOuter(G, coef, o.Dense[m.x])
 	}
 	if m.cfg.Bias {
 		b := dst[m.bias : m.bias+len(coef)]
@@ -473,12 +498,7 @@ func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
 				c := key[:q.k]
 				key = key[q.k:]
 				K := q.k
-				block := dst[q.off : q.off+t.width*K]
-				for r, v := range G {
-					if v != 0 {
-						axpy(block[r*K:(r+1)*K], v, c)
-					}
-				}
+				addOuter(dst[q.off:q.off+t.width*K], G, c)
 				mask.Mark(q.off, q.off+t.width*K)
 			}
 		} else {
