@@ -499,6 +499,7 @@ type skillsEnv struct {
 	answer  int       // the best action: the canonical correct answer
 	values  []float64 // Theta x of the current step, per action
 	ok      []bool    // the accepted actions of the current step
+	okAt    int       // with accept = 1, the one action ok holds true
 	correct int
 	allZero bool
 
@@ -604,8 +605,10 @@ func (e *skillsEnv) observe(obs *Obs) {
 // score above it).
 func (e *skillsEnv) accept() {
 	if e.f.cfg.Accept == 1 {
-		clear(e.ok)
+		// The one accepted action moves (no clear: a call per step).
+		e.ok[e.okAt] = false
 		e.ok[e.answer] = true
+		e.okAt = e.answer
 		return
 	}
 	for a, v := range e.values {
