@@ -205,6 +205,10 @@ func dotProjected(z float64, x, w, c []float64) float64 {
 // order of j from 0, four rows at a time.
 func project(dst, w, c []float64) {
 	K := len(c)
+	if K == 8 {
+		project8(dst, w, (*[8]float64)(c))
+		return
+	}
 	r := 0
 	for ; r+4 <= len(dst); r += 4 {
 		w0 := w[r*K : (r+1)*K][:len(c)]
@@ -227,6 +231,26 @@ func project(dst, w, c []float64) {
 		for j, cj := range c {
 			s += row[j] * cj
 		}
+		dst[r] = s
+	}
+}
+
+// project8 is project at K = 8: c in registers, each row's sum unrolled,
+// in the same order from 0.
+func project8(dst, w []float64, c *[8]float64) {
+	c0, c1, c2, c3, c4, c5, c6, c7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+	w = w[:8*len(dst)]
+	for r := range dst {
+		row := (*[8]float64)(w[8*r:])
+		s := 0.0
+		s += row[0] * c0
+		s += row[1] * c1
+		s += row[2] * c2
+		s += row[3] * c3
+		s += row[4] * c4
+		s += row[5] * c5
+		s += row[6] * c6
+		s += row[7] * c7
 		dst[r] = s
 	}
 }
