@@ -77,6 +77,7 @@ type Agent struct {
 	behave        bool   // a.probs holds the probabilities the last action was sampled from
 	memo          *actMemo
 	logits, probs []float64
+	acted         []float64 // the probabilities the last sampled Act drew from (a.probs or the memo's)
 
 	ext actorHook // a mechanism acting for the agent (actor.go)
 }
@@ -220,6 +221,18 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	A := len(a.logits)
 	st, w := a.memo.find(o, a.gen)
+	a.probsGen = 0
+	a.behave = !greedy
+	if !greedy && a.ctx == nil {
+		a.probsGen = a.gen // the acting model is the weights themselves
+	}
+	if !greedy && w >= 0 && st.hasProbs[w] {
+		// Sampled before at this observation: its probabilities as they
+		// are in the memo (Record reads them before the next Act).
+		a.acted = st.probs[w*A : (w+1)*A]
+		return sample(a.acted, key)
+	}
+	a.acted = a.probs
 	if w >= 0 {
 		copy(a.logits, st.logits[w*A:(w+1)*A])
 	} else {
@@ -228,24 +241,13 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 			w = a.memo.store(st, o, a.gen, a.logits)
 		}
 	}
-	var act int
-	switch {
-	case greedy:
-		act = Choose(a.logits, a.probs, true, key)
-	case w >= 0 && st.hasProbs[w]:
-		copy(a.probs, st.probs[w*A:(w+1)*A])
-		act = sample(a.probs, key)
-	default:
-		act = Choose(a.logits, a.probs, false, key)
-		if w >= 0 {
-			copy(st.probs[w*A:(w+1)*A], a.probs)
-			st.hasProbs[w] = true
-		}
+	if greedy {
+		return Choose(a.logits, a.probs, true, key)
 	}
-	a.probsGen = 0
-	a.behave = !greedy
-	if !greedy && a.ctx == nil {
-		a.probsGen = a.gen // the acting model is the weights themselves
+	act := Choose(a.logits, a.probs, false, key)
+	if w >= 0 {
+		copy(st.probs[w*A:(w+1)*A], a.probs)
+		st.hasProbs[w] = true
 	}
 	return act
 }
@@ -256,13 +258,13 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 // at the same weights need not recompute them.
 func (a *Agent) Record(o *envs.Obs, action int) {
 	if a.probsGen != 0 {
-		a.Log.record(o, action, a.probs, a.probsGen)
+		a.Log.record(o, action, a.acted, a.probsGen)
 		return
 	}
 	if a.behave {
 		// Acted under a context (or by an in-package actor): the behaviour
 		// policy's probabilities, for importance weights, at no generation.
-		a.Log.record(o, action, a.probs, 0)
+		a.Log.record(o, action, a.acted, 0)
 		return
 	}
 	a.Log.Record(o, action)
@@ -392,14 +394,22 @@ func (a *Agent) StartJob(h Harness) error {
 	})
 }
 
-// Learn hands feedback to every Learner.
+// Learn hands feedback to every Learner. The weights count as changed
+// unless every Learner says it left them alone (idleLearner), so the
+// logit caches survive a group whose advantages were all 0.
 func (a *Agent) Learn(fb *Feedback) {
+	wrote := false
 	for _, m := range a.mechs {
 		if l, ok := m.(Learner); ok {
 			l.Learn(a, fb)
+			if q, ok := m.(idleLearner); !ok || !q.idle() {
+				wrote = true
+			}
 		}
 	}
-	a.changed()
+	if wrote {
+		a.changed()
+	}
 }
 
 // EndSession runs the EndSession phase, clears the context, runs the

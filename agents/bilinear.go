@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 func init() {
@@ -220,12 +221,16 @@ func dotProjected(z float64, x, w, c []float64) float64 {
 // order of j from 0, four rows at a time.
 func project(dst, w, c []float64) {
 	K := len(c)
+	if K == 8 {
+		project8(dst, w, (*[8]float64)(c))
+		return
+	}
 	r := 0
 	for ; r+4 <= len(dst); r += 4 {
-		w0 := w[r*K : (r+1)*K]
-		w1 := w[(r+1)*K : (r+2)*K]
-		w2 := w[(r+2)*K : (r+3)*K]
-		w3 := w[(r+3)*K : (r+4)*K]
+		w0 := w[r*K : (r+1)*K][:len(c)]
+		w1 := w[(r+1)*K : (r+2)*K][:len(c)]
+		w2 := w[(r+2)*K : (r+3)*K][:len(c)]
+		w3 := w[(r+3)*K : (r+4)*K][:len(c)]
 		s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
 		for j, cj := range c {
 			s0 += w0[j] * cj
@@ -233,14 +238,35 @@ func project(dst, w, c []float64) {
 			s2 += w2[j] * cj
 			s3 += w3[j] * cj
 		}
-		dst[r], dst[r+1], dst[r+2], dst[r+3] = s0, s1, s2, s3
+		ds := dst[r : r+4]
+		ds[0], ds[1], ds[2], ds[3] = s0, s1, s2, s3
 	}
 	for ; r < len(dst); r++ {
-		row := w[r*K : (r+1)*K]
+		row := w[r*K : (r+1)*K][:len(c)]
 		s := 0.0
 		for j, cj := range c {
 			s += row[j] * cj
 		}
+		dst[r] = s
+	}
+}
+
+// project8 is project at K = 8: c in registers, each row's sum unrolled,
+// in the same order from 0.
+func project8(dst, w []float64, c *[8]float64) {
+	c0, c1, c2, c3, c4, c5, c6, c7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+	w = w[:8*len(dst)]
+	for r := range dst {
+		row := (*[8]float64)(w[8*r:])
+		s := 0.0
+		s += row[0] * c0
+		s += row[1] * c1
+		s += row[2] * c2
+		s += row[3] * c3
+		s += row[4] * c4
+		s += row[5] * c5
+		s += row[6] * c6
+		s += row[7] * c7
 		dst[r] = s
 	}
 }
@@ -251,21 +277,23 @@ func accumulate(z, x, proj []float64) {
 	d := len(x)
 	a := 0
 	for ; a+4 <= len(z); a += 4 {
-		p0 := proj[a*d : (a+1)*d]
-		p1 := proj[(a+1)*d : (a+2)*d]
-		p2 := proj[(a+2)*d : (a+3)*d]
-		p3 := proj[(a+3)*d : (a+4)*d]
-		z0, z1, z2, z3 := z[a], z[a+1], z[a+2], z[a+3]
+		// Slices as long as x: the loop below runs without bounds checks.
+		p0 := proj[a*d : (a+1)*d][:len(x)]
+		p1 := proj[(a+1)*d : (a+2)*d][:len(x)]
+		p2 := proj[(a+2)*d : (a+3)*d][:len(x)]
+		p3 := proj[(a+3)*d : (a+4)*d][:len(x)]
+		zs := z[a : a+4]
+		z0, z1, z2, z3 := zs[0], zs[1], zs[2], zs[3]
 		for i, xi := range x {
 			z0 += xi * p0[i]
 			z1 += xi * p1[i]
 			z2 += xi * p2[i]
 			z3 += xi * p3[i]
 		}
-		z[a], z[a+1], z[a+2], z[a+3] = z0, z1, z2, z3
+		zs[0], zs[1], zs[2], zs[3] = z0, z1, z2, z3
 	}
 	for ; a < len(z); a++ {
-		pa := proj[a*d : (a+1)*d]
+		pa := proj[a*d : (a+1)*d][:len(x)]
 		za := z[a]
 		for i, xi := range x {
 			za += xi * pa[i]
@@ -280,21 +308,22 @@ func accumulateStrided(z, x, u []float64, stride int) {
 	d := len(x)
 	a := 0
 	for ; a+4 <= len(z); a += 4 {
-		u0 := u[a*stride : a*stride+d]
-		u1 := u[(a+1)*stride : (a+1)*stride+d]
-		u2 := u[(a+2)*stride : (a+2)*stride+d]
-		u3 := u[(a+3)*stride : (a+3)*stride+d]
-		z0, z1, z2, z3 := z[a], z[a+1], z[a+2], z[a+3]
+		u0 := u[a*stride : a*stride+d][:len(x)]
+		u1 := u[(a+1)*stride : (a+1)*stride+d][:len(x)]
+		u2 := u[(a+2)*stride : (a+2)*stride+d][:len(x)]
+		u3 := u[(a+3)*stride : (a+3)*stride+d][:len(x)]
+		zs := z[a : a+4]
+		z0, z1, z2, z3 := zs[0], zs[1], zs[2], zs[3]
 		for i, xi := range x {
 			z0 += u0[i] * xi
 			z1 += u1[i] * xi
 			z2 += u2[i] * xi
 			z3 += u3[i] * xi
 		}
-		z[a], z[a+1], z[a+2], z[a+3] = z0, z1, z2, z3
+		zs[0], zs[1], zs[2], zs[3] = z0, z1, z2, z3
 	}
 	for ; a < len(z); a++ {
-		ua := u[a*stride : a*stride+d]
+		ua := u[a*stride : a*stride+d][:len(x)]
 		za := z[a]
 		for i, xi := range x {
 			za += ua[i] * xi
@@ -362,16 +391,60 @@ func (m *Bilinear) addIDBiasGrad(dst []float64, o *envs.Obs, coef []float64) {
 
 // axpy adds alpha c to row (of the same length).
 func axpy(row []float64, alpha float64, c []float64) {
-	row = row[:len(c)]
-	j := 0
-	for ; j+4 <= len(c); j += 4 {
-		row[j] += alpha * c[j]
-		row[j+1] += alpha * c[j+1]
-		row[j+2] += alpha * c[j+2]
-		row[j+3] += alpha * c[j+3]
+	if len(c) == 8 && len(row) >= 8 { // the common length, without bounds checks
+		r, v := (*[8]float64)(row), (*[8]float64)(c)
+		r[0] += alpha * v[0]
+		r[1] += alpha * v[1]
+		r[2] += alpha * v[2]
+		r[3] += alpha * v[3]
+		r[4] += alpha * v[4]
+		r[5] += alpha * v[5]
+		r[6] += alpha * v[6]
+		r[7] += alpha * v[7]
+		return
 	}
-	for ; j < len(c); j++ {
-		row[j] += alpha * c[j]
+	row = row[:len(c)]
+	for len(c) >= 4 { // four at a time, one bounds check each
+		r, v := row[:4:4], c[:4:4]
+		r[0] += alpha * v[0]
+		r[1] += alpha * v[1]
+		r[2] += alpha * v[2]
+		r[3] += alpha * v[3]
+		row, c = row[4:], c[4:]
+	}
+	for j, v := range c {
+		row[j] += alpha * v
+	}
+}
+
+// addOuter adds u[r] v to row r of mat (len(u) rows of len(v) values),
+// skipping the rows whose u[r] is 0: axpy row by row, in one call, and at
+// len(v) = 8 without bounds checks or calls per row.
+func addOuter(mat, u, v []float64) {
+	K := len(v)
+	if K != 8 {
+		for r, ur := range u {
+			if ur != 0 {
+				axpy(mat[r*K:(r+1)*K], ur, v)
+			}
+		}
+		return
+	}
+	v8 := (*[8]float64)(v)
+	mat = mat[:8*len(u)]
+	for r, ur := range u {
+		if ur == 0 {
+			continue
+		}
+		row := (*[8]float64)(mat[8*r:])
+		row[0] += ur * v8[0]
+		row[1] += ur * v8[1]
+		row[2] += ur * v8[2]
+		row[3] += ur * v8[3]
+		row[4] += ur * v8[4]
+		row[5] += ur * v8[5]
+		row[6] += ur * v8[6]
+		row[7] += ur * v8[7]
 	}
 }
 
@@ -418,13 +491,7 @@ func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
 			}
 			G = t.sum(key, o.Step)
 		}
-		x := o.Dense[m.x]
-		d := len(x)
-		for a, c := range coef {
-			if c != 0 {
-				axpy(G[a*d:(a+1)*d], c, x)
-			}
-		}
+		addOuter(G, coef, o.Dense[m.x])
 	}
 	if m.cfg.Bias {
 		b := dst[m.bias : m.bias+len(coef)]
@@ -443,12 +510,11 @@ func (g *bilinGroupGrad) keyOf(key []float64, o *envs.Obs) bool {
 	m := g.m
 	j := 0
 	for _, q := range m.pairs {
-		for _, v := range m.channel(q, o) {
-			if math.Float64bits(v) != math.Float64bits(key[j]) {
-				return false
-			}
-			j++
+		c := m.channel(q, o)
+		if !vec.Same(c, key[j:j+len(c)]) {
+			return false
 		}
+		j += len(c)
 	}
 	for _, k := range m.ids {
 		if float64(o.Index[k.ch]) != key[j] {
@@ -472,12 +538,7 @@ func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
 				c := key[:q.k]
 				key = key[q.k:]
 				K := q.k
-				block := dst[q.off : q.off+t.width*K]
-				for r, v := range G {
-					if v != 0 {
-						axpy(block[r*K:(r+1)*K], v, c)
-					}
-				}
+				addOuter(dst[q.off:q.off+t.width*K], G, c)
 				mask.Mark(q.off, q.off+t.width*K)
 			}
 		} else {
@@ -596,14 +657,7 @@ func (t *sumTable) rehash(slots int) {
 	}
 }
 
-func sameBits(a, b []float64) bool {
-	for j, v := range b {
-		if math.Float64bits(a[j]) != math.Float64bits(v) {
-			return false
-		}
-	}
-	return true
-}
+func sameBits(a, b []float64) bool { return vec.Same(a[:len(b)], b) }
 
 // MarkGrad implements SparseGradModel: the shared blocks whole, one
 // identity row per action, the bias.
@@ -720,13 +774,7 @@ func hashBits(c []float64) uint64 {
 }
 
 func (t *projTable) equal(slot int, c []float64) bool {
-	key := t.keys[slot*t.k : (slot+1)*t.k]
-	for j, v := range c {
-		if math.Float64bits(key[j]) != math.Float64bits(v) {
-			return false
-		}
-	}
-	return true
+	return vec.Same(t.keys[slot*t.k:(slot+1)*t.k], c)
 }
 
 // lookup returns the projection of c by w (width rows of k), computing and

@@ -67,6 +67,16 @@ func (c *LogitCache) Logits(dst []float64, o *envs.Obs) {
 	c.m.Logits(dst, o)
 }
 
+// idleLearner is a Learner that can tell its last Learn wrote nothing an
+// agent acts with (rlvr when every advantage of its group was 0): the
+// agent then keeps its generation, and with it the logit cache, the
+// memo and the probabilities its session log kept. Learners without it
+// count as having written.
+type idleLearner interface {
+	Learner
+	idle() bool
+}
+
 // GroupGradModel is a Model that sums the logit gradients of many
 // observations at fixed parameters faster than one AddLogitGrad each, by
 // grouping them on shared inputs: the bilinear model sums coef x^T over the

@@ -3,6 +3,7 @@ package agents
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/grindbench/grindbench/envs"
@@ -185,5 +186,50 @@ func TestGradMaskAddsRuns(t *testing.T) {
 func TestExpOfZeroIsOne(t *testing.T) {
 	if math.Float64bits(math.Exp(0)) != math.Float64bits(1) {
 		t.Fatalf("math.Exp(0) = %v: Softmax's shortcut would change its results", math.Exp(0))
+	}
+}
+
+// A Learn that wrote nothing keeps the agent's generation (its caches stay
+// valid); one that wrote, or a learner that cannot tell, starts a new one.
+func TestIdleLearnKeepsTheGeneration(t *testing.T) {
+	o := testObs()
+	for _, tc := range []struct {
+		name     string
+		cfg      RLVRConfig
+		verdicts []envs.Verdict
+		kept     bool
+	}{
+		{"all advantages 0", RLVRConfig{LR: 0.5}, []envs.Verdict{envs.VerdictPass, envs.VerdictPass}, true},
+		{"no verdicts", RLVRConfig{LR: 0.5}, []envs.Verdict{envs.VerdictNone, envs.VerdictNone}, true},
+		{"a contrast", RLVRConfig{LR: 0.5}, []envs.Verdict{envs.VerdictPass, envs.VerdictFail}, false},
+		{"kl steps at advantage 0", RLVRConfig{LR: 0.5, KL: 1}, []envs.Verdict{envs.VerdictPass, envs.VerdictPass}, false},
+	} {
+		a := newTestAgent(t, tc.cfg)
+		before := slices.Clone(a.Weights.Params())
+		gen := a.gen
+		feed(a, o, []int{1, 2}, tc.verdicts)
+		if kept := a.gen == gen; kept != tc.kept {
+			t.Errorf("%s: generation kept = %v, want %v", tc.name, kept, tc.kept)
+		}
+		if same := slices.Equal(before, a.Weights.Params()); tc.kept && !same {
+			t.Errorf("%s: the generation was kept but the weights changed", tc.name)
+		}
+	}
+	// A learner that does not say it was idle counts as having written.
+	base, err := NewModel(testSpec(), DefaultPolicy(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Name: "s", Mechanisms: []string{"sft-demo"}, Policy: DefaultPolicy()}, base, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.mechs[0].(idleLearner); ok {
+		t.Fatal("sft-demo says whether it was idle: pick another learner for this check")
+	}
+	gen := a.gen
+	a.Learn(&Feedback{})
+	if a.gen == gen {
+		t.Error("a learner that cannot say it was idle kept the generation")
 	}
 }

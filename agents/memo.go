@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 // actMemo remembers, per step index, the last few observations the agent
@@ -67,12 +68,11 @@ ways:
 		key := st.keys[w*m.width : (w+1)*m.width]
 		j := 0
 		for _, ch := range m.dense {
-			for _, v := range o.Dense[ch] {
-				if math.Float64bits(v) != math.Float64bits(key[j]) {
-					continue ways
-				}
-				j++
+			v := o.Dense[ch]
+			if !vec.Same(v, key[j:j+len(v)]) {
+				continue ways
 			}
+			j += len(v)
 		}
 		for _, ch := range m.index {
 			if float64(o.Index[ch]) != key[j] {

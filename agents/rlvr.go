@@ -55,7 +55,10 @@ type rlvr struct {
 	baseCache                 LogitCache
 	group                     GroupGrad // of groupOf, when it is a GroupGradModel
 	groupOf                   Model
+	wrote                     bool // the last Learn changed the weights
 }
+
+func (m *rlvr) idle() bool { return !m.wrote }
 
 func (*rlvr) Name() string { return "rlvr" }
 
@@ -86,6 +89,7 @@ func (m *rlvr) scratch(A, params int) {
 // groups gradients (GroupGradModel: the bilinear one, by description)
 // sums them per distinct input: the same sum up to rounding.
 func (m *rlvr) Learn(a *Agent, fb *Feedback) {
+	m.wrote = false
 	if fb.StepVerdicts != nil {
 		m.learnSteps(a, fb)
 		return
@@ -188,6 +192,7 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		}
 	}
 	if stepped {
+		m.wrote = true
 		if m.group != nil {
 			m.group.Flush(m.grad, &m.mask)
 		}
@@ -297,6 +302,7 @@ func (m *rlvr) learnSteps(a *Agent, fb *Feedback) {
 		}
 	}
 	if stepped {
+		m.wrote = true
 		if m.group != nil {
 			m.group.Flush(m.grad, &m.mask)
 		}

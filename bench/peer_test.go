@@ -109,9 +109,11 @@ func peerRun(tb testing.TB, w *peerWorld, seed, tasks int) (steps, nonzero, succ
 // member (as the peer does) per CPU-second of the process (run it with
 // -cpu 1 for one core); nonzero-frac is the fraction of them whose group
 // advantage was non-zero (those whose gradient rlvr computes; the peer
-// multiplies the others by 0), success the attempts' success rate.
+// multiplies the others by 0), success the attempts' success rate. The
+// 2-seed size is for counting instructions under callgrind (README,
+// Performance), where the 20-seed one would take minutes.
 func BenchmarkPeerWork(b *testing.B) {
-	for _, c := range []struct{ seeds, tasks int }{{20, 2000}, {200, 200}} {
+	for _, c := range []struct{ seeds, tasks int }{{20, 2000}, {200, 200}, {2, 2000}} {
 		b.Run(fmt.Sprintf("seeds=%d/tasks=%d", c.seeds, c.tasks), func(b *testing.B) {
 			worlds := make([]*peerWorld, c.seeds)
 			for s := range worlds {

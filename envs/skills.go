@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 // The skills family (DESIGN 3.1). A latent basis of K matrices B_j (A x d);
@@ -497,6 +499,7 @@ type skillsEnv struct {
 	answer  int       // the best action: the canonical correct answer
 	values  []float64 // Theta x of the current step, per action
 	ok      []bool    // the accepted actions of the current step
+	okAt    int       // with accept = 1, the one action ok holds true
 	correct int
 	allZero bool
 
@@ -602,8 +605,10 @@ func (e *skillsEnv) observe(obs *Obs) {
 // score above it).
 func (e *skillsEnv) accept() {
 	if e.f.cfg.Accept == 1 {
-		clear(e.ok)
+		// The one accepted action moves (no clear: a call per step).
+		e.ok[e.okAt] = false
 		e.ok[e.answer] = true
+		e.okAt = e.answer
 		return
 	}
 	for a, v := range e.values {
@@ -638,7 +643,7 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	}
 	ways := &e.memo[e.step]
 	for w := range ways {
-		if t := &ways[w]; e.f.cfg.Accept == 1 && t.ok && t.action == action && sameBits(t.from, e.x) {
+		if t := &ways[w]; e.f.cfg.Accept == 1 && t.ok && t.action == action && vec.Same(t.from, e.x) {
 			copy(e.x, t.to)
 			e.show(obs, t.answer)
 			return StepResult{Correct: ok}
@@ -666,15 +671,6 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	copy(t.to, e.x)
 	t.ok, t.action, t.answer = true, action, e.answer
 	return StepResult{Correct: ok}
-}
-
-func sameBits(a, b []float64) bool {
-	for i, v := range a {
-		if math.Float64bits(v) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func (e *skillsEnv) Correct() int { return e.answer }

@@ -1,0 +1,31 @@
+// Package vec holds the small-vector comparison the hot loop (environment
+// step, act, update) shares across packages: the default skills family's
+// vectors have 8 values, at which length the comparison is inline, without
+// a call or a loop.
+package vec
+
+import "unsafe"
+
+// Same reports whether a and b have the same length and hold the same
+// bits value by value (so -0 differs from 0 and a NaN equals itself):
+// what comparing math.Float64bits one value at a time reports.
+func Same(a, b []float64) bool {
+	if len(a) == 8 && len(b) == 8 {
+		x := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(a)))
+		y := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(b)))
+		return (x[0]^y[0])|(x[1]^y[1])|(x[2]^y[2])|(x[3]^y[3])|
+			(x[4]^y[4])|(x[5]^y[5])|(x[6]^y[6])|(x[7]^y[7]) == 0
+	}
+	return sameAny(a, b)
+}
+
+func sameAny(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	return string(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 8*len(a))) ==
+		string(unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 8*len(b)))
+}
