@@ -153,35 +153,75 @@ func BenchmarkLoopRLVRUpdating(b *testing.B) {
 	}
 }
 
-func newBanditLoop(tb testing.TB, model string) *loop {
-	f, err := envs.NewBandit(envs.DefaultBandit(), 1)
+// newFamilyLoop is the fixture on the named family at its default knobs
+// (those of the shipped experiments/<family>.toml) for rlvr with the named
+// model (the shipped configs run each family with both).
+func newFamilyLoop(tb testing.TB, family, model string) *loop {
+	tb.Helper()
+	fac, err := envs.Lookup(family)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := fac.New(fac.NewConfig(), 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return newLoopOn(tb, f, "rlvr", model)
 }
 
+func newBanditLoop(tb testing.TB, model string) *loop { return newFamilyLoop(tb, "bandit", model) }
+
 func BenchmarkLoopRLVRBandit(b *testing.B)    { benchLoop(b, newBanditLoop(b, "bilinear")) }
 func BenchmarkLoopRLVRBanditMLP(b *testing.B) { benchLoop(b, newBanditLoop(b, "mlp")) }
 
-// The step + act + update loop must not allocate: not a timed test, so it may
-// assert.
+// BenchmarkLoopRLVRMaze and BenchmarkLoopRLVRArith (and their MLP
+// variants) are the hot loop on the maze and arith families with the
+// perfect verifier's verdicts.
+func BenchmarkLoopRLVRMaze(b *testing.B)     { benchLoop(b, newFamilyLoop(b, "maze", "bilinear")) }
+func BenchmarkLoopRLVRMazeMLP(b *testing.B)  { benchLoop(b, newFamilyLoop(b, "maze", "mlp")) }
+func BenchmarkLoopRLVRArith(b *testing.B)    { benchLoop(b, newFamilyLoop(b, "arith", "bilinear")) }
+func BenchmarkLoopRLVRArithMLP(b *testing.B) { benchLoop(b, newFamilyLoop(b, "arith", "mlp")) }
+
+// BenchmarkLoopRLVRUpdatingFamily is BenchmarkLoopRLVRUpdating on the other
+// families: an update on every step (see loop.mixed), per family and model.
+func BenchmarkLoopRLVRUpdatingFamily(b *testing.B) {
+	for _, family := range []string{"bandit", "maze", "arith"} {
+		for _, model := range []string{"bilinear", "mlp"} {
+			b.Run(family+"/"+model, func(b *testing.B) {
+				l := newFamilyLoop(b, family, model)
+				l.mixed = true
+				benchLoop(b, l)
+			})
+		}
+	}
+}
+
+// The step + act + update loop must not allocate, on every family: not a
+// timed test, so it may assert.
 func TestLoopAllocatesNothing(t *testing.T) {
-	for _, c := range []struct {
-		mech, model string
-		mixed       bool
-	}{{"rlvr", "bilinear", false}, {"rlvr", "bilinear", true}, {"rlvr", "mlp", false}, {"rlvr", "mlp", true}, {"frozen", "bilinear", false}, {"bandit", "bilinear", false}, {"bandit", "mlp", false}} {
+	type tc struct {
+		family, mech, model string
+		mixed               bool
+	}
+	cases := []tc{{"skills", "rlvr", "bilinear", false}, {"skills", "rlvr", "bilinear", true}, {"skills", "rlvr", "mlp", false},
+		{"skills", "rlvr", "mlp", true}, {"skills", "frozen", "bilinear", false}}
+	for _, family := range []string{"bandit", "maze", "arith"} {
+		for _, model := range []string{"bilinear", "mlp"} {
+			cases = append(cases, tc{family, "rlvr", model, false}, tc{family, "rlvr", model, true})
+		}
+	}
+	for _, c := range cases {
 		var l *loop
-		if c.mech == "bandit" { // rlvr on the bandit family
-			l = newBanditLoop(t, c.model)
-		} else {
+		if c.family == "skills" {
 			l = newLoop(t, c.mech, c.model)
+		} else {
+			l = newFamilyLoop(t, c.family, c.model)
 		}
 		l.mixed = c.mixed
 		i := 0
 		l.group(i) // the log's buffers grow to a group's size once
 		if n := testing.AllocsPerRun(200, func() { i++; l.group(i) }); n != 0 {
-			t.Errorf("%s/%s (updates on every step: %v): the step + act + update loop allocates %v times per group, want 0", c.mech, c.model, c.mixed, n)
+			t.Errorf("%s %s/%s (updates on every step: %v): the step + act + update loop allocates %v times per group, want 0", c.family, c.mech, c.model, c.mixed, n)
 		}
 	}
 }
