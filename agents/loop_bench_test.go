@@ -209,16 +209,19 @@ func TestLoopAllocatesNothing(t *testing.T) {
 		family, mech, model string
 		mixed               bool
 	}
-	cases := []tc{{"skills", "rlvr", "bilinear", false}, {"skills", "rlvr", "bilinear", true}, {"skills", "rlvr", "mlp", false},
-		{"skills", "rlvr", "mlp", true}, {"skills", "frozen", "bilinear", false}}
-	for _, family := range []string{"bandit", "maze", "arith"} {
+	// Every registered family, so a new one is covered without an edit here.
+	cases := []tc{{"skills", "frozen", "bilinear", false}}
+	for _, family := range envs.Names() {
 		for _, model := range []string{"bilinear", "mlp"} {
 			cases = append(cases, tc{family, "rlvr", model, false}, tc{family, "rlvr", model, true})
 		}
 	}
+	if len(cases) < 1+4*4 {
+		t.Fatalf("families %v: want at least skills, bandit, maze and arith", envs.Names())
+	}
 	for _, c := range cases {
 		var l *loop
-		if c.family == "skills" {
+		if c.mech == "frozen" {
 			l = newLoop(t, c.mech, c.model)
 		} else {
 			l = newFamilyLoop(t, c.family, c.model)
