@@ -188,10 +188,14 @@ func BenchmarkLoopRLVRMazeMLP(b *testing.B)  { benchLoop(b, newFamilyLoop(b, "ma
 func BenchmarkLoopRLVRArith(b *testing.B)    { benchLoop(b, newFamilyLoop(b, "arith", "bilinear")) }
 func BenchmarkLoopRLVRArithMLP(b *testing.B) { benchLoop(b, newFamilyLoop(b, "arith", "mlp")) }
 
-// BenchmarkLoopRLVRUpdatingFamily is BenchmarkLoopRLVRUpdating on the other
-// families: an update on every step (see loop.mixed), per family and model.
+// BenchmarkLoopRLVRUpdatingFamily is BenchmarkLoopRLVRUpdating on every
+// other registered family: an update on every step (see loop.mixed), per
+// family and model.
 func BenchmarkLoopRLVRUpdatingFamily(b *testing.B) {
-	for _, family := range []string{"bandit", "maze", "arith"} {
+	for _, family := range envs.Names() {
+		if family == "skills" { // BenchmarkLoopRLVRUpdating
+			continue
+		}
 		for _, model := range []string{"bilinear", "mlp"} {
 			b.Run(family+"/"+model, func(b *testing.B) {
 				l := newFamilyLoop(b, family, model)
