@@ -114,6 +114,12 @@ func (l *loop) group(i int) int {
 // per CPU-second of the process (steps/cpu-s: the figure to quote on a
 // machine other work shares).
 func benchLoop(b *testing.B, l *loop) {
+	// One pass over the pool first: buffers grow to the longest attempt
+	// once (maze attempts vary in length), and that growth is warm-up, not
+	// the loop's cost per group.
+	for i := range l.pool {
+		l.group(1<<40 + i) // keys apart from the timed groups
+	}
 	steps := 0
 	grad0 := l.a.Compute.GradSteps
 	b.ReportAllocs()
@@ -153,35 +159,82 @@ func BenchmarkLoopRLVRUpdating(b *testing.B) {
 	}
 }
 
-func newBanditLoop(tb testing.TB, model string) *loop {
-	f, err := envs.NewBandit(envs.DefaultBandit(), 1)
+// newFamilyLoop is the fixture on the named family at its default knobs
+// (those of the shipped experiments/<family>.toml) for rlvr with the named
+// model (the shipped configs run each family with both).
+func newFamilyLoop(tb testing.TB, family, model string) *loop {
+	tb.Helper()
+	fac, err := envs.Lookup(family)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := fac.New(fac.NewConfig(), 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return newLoopOn(tb, f, "rlvr", model)
 }
 
+func newBanditLoop(tb testing.TB, model string) *loop { return newFamilyLoop(tb, "bandit", model) }
+
 func BenchmarkLoopRLVRBandit(b *testing.B)    { benchLoop(b, newBanditLoop(b, "bilinear")) }
 func BenchmarkLoopRLVRBanditMLP(b *testing.B) { benchLoop(b, newBanditLoop(b, "mlp")) }
 
-// The step + act + update loop must not allocate: not a timed test, so it may
-// assert.
+// BenchmarkLoopRLVRMaze and BenchmarkLoopRLVRArith (and their MLP
+// variants) are the hot loop on the maze and arith families with the
+// perfect verifier's verdicts.
+func BenchmarkLoopRLVRMaze(b *testing.B)     { benchLoop(b, newFamilyLoop(b, "maze", "bilinear")) }
+func BenchmarkLoopRLVRMazeMLP(b *testing.B)  { benchLoop(b, newFamilyLoop(b, "maze", "mlp")) }
+func BenchmarkLoopRLVRArith(b *testing.B)    { benchLoop(b, newFamilyLoop(b, "arith", "bilinear")) }
+func BenchmarkLoopRLVRArithMLP(b *testing.B) { benchLoop(b, newFamilyLoop(b, "arith", "mlp")) }
+
+// BenchmarkLoopRLVRUpdatingFamily is BenchmarkLoopRLVRUpdating on every
+// other registered family: an update on every step (see loop.mixed), per
+// family and model.
+func BenchmarkLoopRLVRUpdatingFamily(b *testing.B) {
+	for _, family := range envs.Names() {
+		if family == "skills" { // BenchmarkLoopRLVRUpdating
+			continue
+		}
+		for _, model := range []string{"bilinear", "mlp"} {
+			b.Run(family+"/"+model, func(b *testing.B) {
+				l := newFamilyLoop(b, family, model)
+				l.mixed = true
+				benchLoop(b, l)
+			})
+		}
+	}
+}
+
+// The step + act + update loop must not allocate, on every family: not a
+// timed test, so it may assert.
 func TestLoopAllocatesNothing(t *testing.T) {
-	for _, c := range []struct {
-		mech, model string
-		mixed       bool
-	}{{"rlvr", "bilinear", false}, {"rlvr", "bilinear", true}, {"rlvr", "mlp", false}, {"rlvr", "mlp", true}, {"frozen", "bilinear", false}, {"bandit", "bilinear", false}, {"bandit", "mlp", false}} {
+	type tc struct {
+		family, mech, model string
+		mixed               bool
+	}
+	// Every registered family, so a new one is covered without an edit here.
+	cases := []tc{{"skills", "frozen", "bilinear", false}}
+	for _, family := range envs.Names() {
+		for _, model := range []string{"bilinear", "mlp"} {
+			cases = append(cases, tc{family, "rlvr", model, false}, tc{family, "rlvr", model, true})
+		}
+	}
+	if len(cases) < 1+4*4 {
+		t.Fatalf("families %v: want at least skills, bandit, maze and arith", envs.Names())
+	}
+	for _, c := range cases {
 		var l *loop
-		if c.mech == "bandit" { // rlvr on the bandit family
-			l = newBanditLoop(t, c.model)
-		} else {
+		if c.mech == "frozen" {
 			l = newLoop(t, c.mech, c.model)
+		} else {
+			l = newFamilyLoop(t, c.family, c.model)
 		}
 		l.mixed = c.mixed
 		i := 0
 		l.group(i) // the log's buffers grow to a group's size once
 		if n := testing.AllocsPerRun(200, func() { i++; l.group(i) }); n != 0 {
-			t.Errorf("%s/%s (updates on every step: %v): the step + act + update loop allocates %v times per group, want 0", c.mech, c.model, c.mixed, n)
+			t.Errorf("%s %s/%s (updates on every step: %v): the step + act + update loop allocates %v times per group, want 0", c.family, c.mech, c.model, c.mixed, n)
 		}
 	}
 }

@@ -81,11 +81,9 @@ func SlotTime(g envs.GrindConfig) float64 {
 	return float64(1+g.Retries) * (g.AttemptCost + g.Delay)
 }
 
-// Purposes of the probes' draws, distinct from every run's.
-var (
-	purposeProbe = envs.PurposeOf("probe")
-	purposeFlaky = envs.PurposeOf("flaky")
-)
+// purposeProbe keys the probes' draws apart from every run's (the rules of
+// flakiness and step verdicts are the job loop's; only the keys differ).
+var purposeProbe = envs.PurposeOf("probe")
 
 // Reference policies of the probes.
 const (
@@ -315,15 +313,15 @@ func (p *prober) task(stream, j int) (envs.Task, error) {
 }
 
 // play runs one attempt of policy at t with the attempt's key. Flakiness
-// fails a correct step with probability grind.flakiness (keyed per attempt
-// and step), and a flaked step fails the attempt. If grad is set, the
-// gradient of log pi of every step's action is kept in p.grads. It returns
-// the true outcome with Success as flakiness leaves it.
+// is the job loop's rule (envs.Flaked per step, then flake on the outcome),
+// so V and G see the world a run sees. If grad is set, the gradient of log
+// pi of every step's action is kept in p.grads. It returns the true outcome
+// as flakiness leaves it.
 func (p *prober) play(policy int, t *envs.Task, key uint64, grad bool) envs.Outcome {
 	p.env.Reset(t, &p.obs)
 	p.stepOK = p.stepOK[:0]
 	flaky := p.cfg.Env.Grind.Flakiness
-	flaked := false
+	flaked := 0
 	inv := 1 / p.m.Temperature()
 	for step := 0; ; step++ {
 		var a int
@@ -352,19 +350,16 @@ func (p *prober) play(policy int, t *envs.Task, key uint64, grad bool) envs.Outc
 		}
 		res := p.env.Step(a, &p.obs)
 		ok := res.Correct
-		if ok && flaky > 0 && envs.Uniform(envs.Key(key, uint64(purposeFlaky), uint64(step))) < flaky {
-			ok, flaked = false, true
+		if ok && envs.Flaked(flaky, key, step) {
+			ok = false
+			flaked++
 		}
 		p.stepOK = append(p.stepOK, ok)
 		if res.Done {
 			break
 		}
 	}
-	o := p.env.Outcome()
-	if flaked {
-		o.Success = false
-	}
-	return o
+	return flake(p.env.Outcome(), flaked)
 }
 
 // measureV plays the base, random and oracle policies (and the family's
@@ -433,11 +428,7 @@ func (p *prober) measureV(opt ProbeOptions, r *seedProbe) error {
 				continue
 			}
 			for s, ok := range p.stepOK {
-				so := envs.Outcome{Steps: 1, Success: ok}
-				if ok {
-					so.Correct = 1
-				}
-				one(ok, noLoop.Judge(so, envs.Key(key, 2, uint64(s))))
+				one(ok, noLoop.JudgeStep(ok, key, s))
 			}
 		}
 	}

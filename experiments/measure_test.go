@@ -281,3 +281,50 @@ func TestGReadsTheGrindKnobs(t *testing.T) {
 		t.Logf("%s: G %.3f [%.3f, %.3f] (defaults %.3f)", tc.name, s.G.Point, s.G.Lo, s.G.Hi, base.G.Point)
 	}
 }
+
+// TestProbeFlakesLikeTheLoop: the probes fail a correct step by the job
+// loop's rule (envs.Flaked at the attempt's key, then flake on the outcome),
+// so the oracle's probed steps fail exactly where Flaked says, and its
+// outcome is flake's. The oracle succeeds unflaked, so every failure here
+// is flakiness.
+func TestProbeFlakesLikeTheLoop(t *testing.T) {
+	cfg := familyConfig(t, "skills")
+	cfg.Env.Grind.Flakiness = 0.3
+	fam, m, err := probeBaseModel(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fam.Spec()
+	p := &prober{cfg: cfg, fam: fam, env: fam.NewEnv(), obs: envs.NewObs(s), m: m,
+		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions), coef: make([]float64, s.Actions)}
+	flakedSteps, steps := 0, 0
+	for j := 0; j < 64; j++ {
+		task, err := fam.Task(envs.SplitTrain, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := envs.Key(7, uint64(j))
+		p.env.Reset(&task, &p.obs)
+		for !p.env.Step(p.env.Correct(), &p.obs).Done {
+		}
+		clean := p.env.Outcome()
+		o := p.play(probeOracle, &task, key, false)
+		n := 0
+		for st, ok := range p.stepOK {
+			if want := !envs.Flaked(cfg.Env.Grind.Flakiness, key, st); ok != want {
+				t.Fatalf("task %d step %d: probe says ok %v, envs.Flaked says %v", j, st, ok, want)
+			}
+			if !ok {
+				n++
+			}
+		}
+		if want := flake(clean, n); o != want {
+			t.Fatalf("task %d: probe outcome %+v, the loop's flake gives %+v", j, o, want)
+		}
+		flakedSteps += n
+		steps += len(p.stepOK)
+	}
+	if flakedSteps == 0 || flakedSteps == steps {
+		t.Fatalf("%d of %d steps flaked at flakiness 0.3: the test shows nothing", flakedSteps, steps)
+	}
+}

@@ -3,13 +3,16 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/grindbench/grindbench/agents"
+	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/results"
 )
 
@@ -75,21 +78,58 @@ func sameRecords(t *testing.T, a, b string, keys []RunSpec) {
 	}
 }
 
+// TestShardsMergedEqualUnsharded: on every registered family, at its
+// defaults and with every grindability knob set, one worker, two workers
+// per shard over three merged shards, and four workers give the same
+// records and summary. An MLP agent rides along (the shipped maze and arith
+// configs run one).
 func TestShardsMergedEqualUnsharded(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		sets []string
-	}{
-		{"default", nil},
-		// Every grindability knob away from its default: retries wait for
-		// verdicts that arrive late, flaky steps, step verdicts, a budget.
-		{"grind-knobs", grindKnobSets},
-	} {
-		t.Run(tc.name, func(t *testing.T) { shardsMergedEqualUnsharded(t, mustParse(t, smallConfig(""), tc.sets...)) })
+	const mlp = `
+[[agent]]
+name = "rlvr-mlp"
+mechanisms = ["rlvr"]
+[agent.policy]
+model = "mlp"
+hidden = 8
+`
+	names := envs.Names()
+	for _, want := range []string{"arith", "bandit", "maze", "skills"} {
+		if !slices.Contains(names, want) {
+			t.Fatalf("family %q is not registered (have %v)", want, names)
+		}
+	}
+	for _, family := range names {
+		for _, tc := range []struct {
+			name string
+			sets []string
+		}{
+			{"default", nil},
+			// Every grindability knob away from its default: retries wait for
+			// verdicts that arrive late, flaky steps, step verdicts, a budget.
+			{"grind-knobs", grindKnobSets},
+		} {
+			sets := append([]string{fmt.Sprintf("env.family=%q", family)}, tc.sets...)
+			if testing.Short() { // still 8 runs over 3 shards
+				sets = append(sets, "seeds=2", "pretrain.tasks=200", "job.tasks=8", "eval.tasks=8")
+			}
+			// Summaries follow from the records; drawing them (most of the
+			// cost) once per family is enough when short.
+			summaries := family == "skills" || !testing.Short()
+			t.Run(family+"/"+tc.name, func(t *testing.T) {
+				exp := mustParse(t, smallConfig(mlp), sets...)
+				if exp.Config.Env.Family != family {
+					t.Fatalf("env.family = %q, want %q", exp.Config.Env.Family, family)
+				}
+				shardsMergedEqualUnsharded(t, exp, summaries)
+			})
+		}
 	}
 }
 
-func shardsMergedEqualUnsharded(t *testing.T, exp *Experiment) {
+// shardsMergedEqualUnsharded compares the records (and, with summaries,
+// the built summary.csv) of exp run whole, in 3 merged shards, and on 4
+// workers.
+func shardsMergedEqualUnsharded(t *testing.T, exp *Experiment, summaries bool) {
 	whole := t.TempDir()
 	if _, err := Run(context.Background(), exp, RunOptions{Out: whole, Workers: 1}); err != nil {
 		t.Fatal(err)
@@ -114,8 +154,12 @@ func shardsMergedEqualUnsharded(t *testing.T, exp *Experiment) {
 		t.Fatal(err)
 	}
 	sameRecords(t, whole, merged, Plan(exp))
-	if a, b := buildSummary(t, whole), buildSummary(t, merged); !bytes.Equal(a, b) {
-		t.Fatal("summary.csv of the merged shards differs from the unsharded run's")
+	var ws []byte
+	if summaries {
+		ws = buildSummary(t, whole)
+		if b := buildSummary(t, merged); !bytes.Equal(ws, b) {
+			t.Fatal("summary.csv of the merged shards differs from the unsharded run's")
+		}
 	}
 	mw, _ := results.ReadManifest(whole)
 	mm, _ := results.ReadManifest(merged)
@@ -134,8 +178,10 @@ func shardsMergedEqualUnsharded(t *testing.T, exp *Experiment) {
 		t.Fatal(err)
 	}
 	sameRecords(t, whole, w4, Plan(exp))
-	if a, b := buildSummary(t, whole), buildSummary(t, w4); !bytes.Equal(a, b) {
-		t.Fatal("summary.csv differs between --workers 1 and --workers 4")
+	if summaries {
+		if b := buildSummary(t, w4); !bytes.Equal(ws, b) {
+			t.Fatal("summary.csv differs between --workers 1 and --workers 4")
+		}
 	}
 }
 
