@@ -187,6 +187,8 @@ type Summary struct {
 	Seed      uint64  // base seed of every bootstrap
 
 	runs map[pointAgent][]*runData // for profile and changeMatrix
+	// lastDays is each point's own last checkpoint (lastDayAt).
+	lastDays map[string]int
 }
 
 type pointAgent struct{ point, agent string }
@@ -260,6 +262,12 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		if _, ok := dayIdx[r.Day]; !ok {
 			dayIdx[r.Day] = 0
 			s.Days = append(s.Days, r.Day)
+		}
+		if d, ok := s.lastDays[r.Point]; !ok || r.Day > d {
+			if s.lastDays == nil {
+				s.lastDays = make(map[string]int)
+			}
+			s.lastDays[r.Point] = r.Day
 		}
 	}
 	slices.Sort(s.Days)
@@ -363,7 +371,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 					for _, mt := range metrics {
 						m, v := mt.Name, mt.Value
 						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, v) })
-						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell", read.cell(split, day, mt))
+						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell", read.cell(point, split, day, mt))
 					}
 					if !hasBaseline || a == baseline {
 						continue
@@ -382,14 +390,14 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
 							ProbLo: math.NaN(), ProbHi: math.NaN(),
 						})
-						if read.diff(day, mt) {
+						if read.diff(point, day, mt) {
 							seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
 							tasks = append(tasks, func() {
 								d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
 								s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
 							})
 						}
-						if read.diffPI(day, mt) {
+						if read.diffPI(point, day, mt) {
 							piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
 							tasks = append(tasks, func() {
 								pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
@@ -414,7 +422,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							vals := collect(p, a, func(r *runData) float64 {
 								return gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
-							aggregate(&s.Gaps, id, vals, "gap", read.derived(day, mt))
+							aggregate(&s.Gaps, id, vals, "gap", read.derived(point, day, mt))
 						}
 						if k > 0 {
 							series := make([]float64, k+1)
@@ -424,7 +432,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 								}
 								return forgetting(series, k)
 							})
-							aggregate(&s.Forgetting, id, vals, "forgetting", read.derived(day, mt))
+							aggregate(&s.Forgetting, id, vals, "forgetting", read.derived(point, day, mt))
 						}
 					}
 				}
@@ -476,7 +484,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							Point: point, Day: day, Agent: agent, Metric: m, Kind: kd.kind,
 							Splits: names(kd.splits), N: len(vals), Mean: stats.Mean(vals), Median: stats.Median(vals),
 						})
-						if !read.derived(day, mt) {
+						if !read.derived(point, day, mt) {
 							s.Transfer[i].IQM, s.Transfer[i].Lo, s.Transfer[i].Hi = stats.IQM(vals), math.NaN(), math.NaN()
 							continue
 						}
@@ -526,7 +534,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 						}
 						i := len(s.PIs)
 						s.PIs = append(s.PIs, PI{Point: point, Day: day, Agent: agent, Baseline: opt.Baseline, Metric: m, Splits: splits})
-						if !read.derived(day, mt) {
+						if !read.derived(point, day, mt) {
 							pi := stats.AvgProbImprovementPoint(x, y)
 							s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = pi.N, pi.Point, math.NaN(), math.NaN()
 							continue
@@ -558,34 +566,36 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 // on the split the reward-vs-success (and dream-vs-truth) figure shows.
 type ciReader struct {
 	all         bool
-	last        int
+	s           *Summary
 	rewardSplit string
 }
 
 func newCIReader(s *Summary, opt summaryOptions) ciReader {
-	r := ciReader{all: !opt.OnlyRead, rewardSplit: rewardSplit(s)}
-	if len(s.Days) > 0 {
-		r.last = s.Days[len(s.Days)-1]
-	}
-	return r
+	return ciReader{all: !opt.OnlyRead, s: s, rewardSplit: rewardSplit(s)}
 }
 
-func (r ciReader) cell(split string, day int, m Metric) bool {
-	return r.all || m.Plotted || (day == r.last && m.Tabulated) ||
+// last reports whether day is a last checkpoint the outputs read at
+// point: the experiment's, or the point's own (a sweep of job.days).
+func (r ciReader) last(point string, day int) bool {
+	return day == r.s.lastDay() || day == r.s.lastDayAt(point)
+}
+
+func (r ciReader) cell(point, split string, day int, m Metric) bool {
+	return r.all || m.Plotted || (r.last(point, day) && m.Tabulated) ||
 		(split == r.rewardSplit && (m.Name == "verdict_reward" || m.Name == "success_sampled" ||
 			m.Name == "dream_reward" || m.Name == "dream_success"))
 }
 
-func (r ciReader) diff(day int, m Metric) bool {
-	return r.all || (day == r.last && m.Tabulated)
+func (r ciReader) diff(point string, day int, m Metric) bool {
+	return r.all || (r.last(point, day) && m.Tabulated)
 }
 
-func (r ciReader) diffPI(day int, m Metric) bool {
-	return r.all || (day == r.last && m.Name == headlineMetric)
+func (r ciReader) diffPI(point string, day int, m Metric) bool {
+	return r.all || (r.last(point, day) && m.Name == headlineMetric)
 }
 
-func (r ciReader) derived(day int, m Metric) bool {
-	return r.all || (day == r.last && m.Plotted)
+func (r ciReader) derived(point string, day int, m Metric) bool {
+	return r.all || (r.last(point, day) && m.Plotted)
 }
 
 // pairedMean is the mean of the differences x[i] - y[i], as
