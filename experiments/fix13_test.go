@@ -76,3 +76,50 @@ competence = 0.3
 		t.Errorf("compare does not say each point is compared at its own last day: %q", c.Notes)
 	}
 }
+
+// [report] pairs reaches the outputs (a pairs table, diff rows naming the
+// pair's second agent in summary.csv) and leaves the config hash alone.
+func TestReportPairsOutputs(t *testing.T) {
+	src := knobConfig("rlvr") + `
+[[agent]]
+name = "b"
+mechanisms = ["frozen"]
+[[agent]]
+name = "c"
+mechanisms = ["sft-demo"]
+[report]
+baseline = "b"
+`
+	sets := []string{"seeds=2", "job.days=1", "job.tasks=8", "eval.tasks=8", "pretrain.tasks=100", "job.record_attempts=false"}
+	plain := mustParse(t, src, sets...)
+	exp := mustParse(t, src, append(sets, `report.pairs=[["c", "a"]]`)...)
+	if exp.Hash != plain.Hash {
+		t.Errorf("report.pairs changed the config hash: %s vs %s", exp.Hash, plain.Hash)
+	}
+	dir, _ := mustRun(t, exp, 2)
+	if _, err := results.Build(dir, results.BuildOptions{PlotFormats: []string{".svg"}}); err != nil {
+		t.Fatal(err)
+	}
+	table, err := os.ReadFile(filepath.Join(dir, "tables", "pairs_success_greedy.md"))
+	if err != nil {
+		t.Fatalf("no pairs table: %v", err)
+	}
+	if !strings.Contains(string(table), "c − a") {
+		t.Errorf("pairs table has no column c − a:\n%s", table)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(csv), "\ndiff,default,train,1,c,a,success_greedy,2,") {
+		t.Errorf("summary.csv has no diff row c - a")
+	}
+	// Without the knob: neither.
+	dir, _ = mustRun(t, plain, 2)
+	if _, err := results.Build(dir, results.BuildOptions{PlotFormats: []string{".svg"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tables", "pairs_success_greedy.md")); err == nil {
+		t.Error("a pairs table without report.pairs")
+	}
+}

@@ -206,7 +206,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		opt.PlotFormats = defaultPlotFormats
 	}
 	progress("statistics", 0, 0)
-	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
+	sopt := summaryOptions{Baseline: m.Baseline, Pairs: pairsOf(m), Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
@@ -361,6 +361,13 @@ func (w *builder) tables(point, sub string, day int) error {
 		}
 		if err := add(sectionHeadline, t); err != nil {
 			return err
+		}
+	}
+	for _, m := range metricsWhere(func(m Metric) bool { return m.Tabulated }) {
+		if t, err := pairsTable(s, point, day, m.Name); err == nil {
+			if err := add(sectionPairs, t); err != nil {
+				return err
+			}
 		}
 	}
 	if t, err := passKTable(s, point); err == nil {

@@ -15,9 +15,10 @@ import (
 
 // summaryOptions configures summarize.
 type summaryOptions struct {
-	Baseline  string  // agent compared against; "" for no differences
-	Resamples int     // bootstrap resamples (2000 if 0)
-	Level     float64 // confidence level (0.95 if 0)
+	Baseline  string      // agent compared against; "" for no differences
+	Pairs     [][2]string // more (agent, against) pairs compared as with Baseline ([report] pairs)
+	Resamples int         // bootstrap resamples (2000 if 0)
+	Level     float64     // confidence level (0.95 if 0)
 
 	// Agents, if given, is the order agents appear in (a config's order);
 	// agents it does not list follow in order of first appearance.
@@ -159,6 +160,7 @@ type PI struct {
 type Summary struct {
 	Cells      []Cell
 	Diffs      []Diff
+	PairDiffs  []Diff // summaryOptions.Pairs, as Diffs (Baseline: the pair's second agent); by point, split, day, pair, metric
 	Gaps       []Cell
 	Forgetting []Cell
 	Transfer   []Transfer
@@ -364,6 +366,51 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		return vals
 	}
 
+	// addDiffs appends to *dst the paired differences agent a - agent b in
+	// the stratum (p, j, k), one per metric, and queues their bootstraps:
+	// the baseline's differences and those of [report] pairs alike.
+	addDiffs := func(dst *[]Diff, p, j, k, a, b int) {
+		point, split, day, agent, against := s.Points[p], s.Splits[j], s.Days[k], s.Agents[a], s.Agents[b]
+		for _, mt := range metrics {
+			m, v := mt.Name, mt.Value
+			x, y := pairBySeed(byRun[p][a], byRun[p][b], func(r *runData) float64 { return r.value(j, k, nd, v) })
+			if len(x) == 0 {
+				continue
+			}
+			i := len(*dst)
+			*dst = append(*dst, Diff{
+				Point: point, Split: split, Day: day,
+				Agent: agent, Baseline: against, Metric: m,
+				N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
+				Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
+				ProbLo: math.NaN(), ProbHi: math.NaN(),
+			})
+			if read.diff(point, day, mt) {
+				seed := cellSeed(opt.Seed, "diff", point, split, day, agent, against, m)
+				tasks = append(tasks, func() {
+					d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
+					(*dst)[i].Mean, (*dst)[i].Lo, (*dst)[i].Hi = d.Point, d.Lo, d.Hi
+				})
+			}
+			if read.diffPI(point, day, mt) {
+				piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, against, m)
+				tasks = append(tasks, func() {
+					pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
+					(*dst)[i].ProbLo, (*dst)[i].ProbHi = pi.Lo, pi.Hi
+				})
+			}
+		}
+	}
+	// The pairs whose agents both have records, as indices.
+	var pairs [][2]int
+	for _, pr := range opt.Pairs {
+		a, oka := agentIdx[pr[0]]
+		b, okb := agentIdx[pr[1]]
+		if oka && okb && a != b {
+			pairs = append(pairs, [2]int{a, b})
+		}
+	}
+
 	for p, point := range s.Points {
 		for j, split := range s.Splits {
 			for k, day := range s.Days {
@@ -373,38 +420,12 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, v) })
 						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell", read.cell(point, split, day, mt))
 					}
-					if !hasBaseline || a == baseline {
-						continue
+					if hasBaseline && a != baseline {
+						addDiffs(&s.Diffs, p, j, k, a, baseline)
 					}
-					for _, mt := range metrics {
-						m, v := mt.Name, mt.Value
-						x, y := pairBySeed(byRun[p][a], byRun[p][baseline], func(r *runData) float64 { return r.value(j, k, nd, v) })
-						if len(x) == 0 {
-							continue
-						}
-						i := len(s.Diffs)
-						s.Diffs = append(s.Diffs, Diff{
-							Point: point, Split: split, Day: day,
-							Agent: agent, Baseline: opt.Baseline, Metric: m,
-							N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
-							Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
-							ProbLo: math.NaN(), ProbHi: math.NaN(),
-						})
-						if read.diff(point, day, mt) {
-							seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
-							tasks = append(tasks, func() {
-								d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
-								s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
-							})
-						}
-						if read.diffPI(point, day, mt) {
-							piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
-							tasks = append(tasks, func() {
-								pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
-								s.Diffs[i].ProbLo, s.Diffs[i].ProbHi = pi.Lo, pi.Hi
-							})
-						}
-					}
+				}
+				for _, pr := range pairs {
+					addDiffs(&s.PairDiffs, p, j, k, pr[0], pr[1])
 				}
 			}
 		}
