@@ -116,12 +116,25 @@ type ReportConfig struct {
 	Measure       bool    `toml:"measure" sweep:"report" doc:"after the runs, measure V and G of every sweep point (as grind envs does) and place each agent's gain over the baseline on the (V, G) plane; not part of the config hash"`
 	Competence    float64 `toml:"competence" range:"0,1" sweep:"report" doc:"days to competence: per run, the first day the agent's success_greedy on train reaches this threshold, as a table and a heatmap per agent (0: none); not part of the config hash"`
 	CompetenceGap float64 `toml:"competence_gap" range:"0,1" sweep:"report" doc:"days to competence with a threshold relative to the base: per run, the first day success_greedy on train closes this fraction of the gap between its day-0 value (the base model's) and 1, so families with different base rates compare (0: none); not part of the config hash"`
+	// Pairs adds paired differences between two learners (sft - rlvr,
+	// regularized - unregularized), computed as those with the baseline.
+	Pairs [][]string `toml:"pairs" sweep:"report" doc:"pairs of agents [A, B] compared by paired differences A - B at matched seeds, as every agent is with the baseline: summary.csv diff rows (baseline B), tables pairs_<metric> and the report; not part of the config hash"`
 }
 
-// Validate refuses two days-to-competence thresholds at once.
+// Validate refuses two days-to-competence thresholds at once, and pairs
+// that are not two different agents (their names are checked against the
+// config's agents by validate).
 func (r ReportConfig) Validate() error {
 	if r.Competence > 0 && r.CompetenceGap > 0 {
 		return &agents.KnobError{Knob: "competence_gap", Msg: fmt.Sprintf("%v set together with competence = %v: days to competence takes one threshold, absolute (competence) or relative to the base (competence_gap); set the other to 0", r.CompetenceGap, r.Competence)}
+	}
+	for i, pr := range r.Pairs {
+		switch {
+		case len(pr) != 2:
+			return &agents.KnobError{Knob: "pairs", Msg: fmt.Sprintf("element %d lists %d agents: a pair is two agents [A, B], compared as A - B", i, len(pr))}
+		case pr[0] == pr[1]:
+			return &agents.KnobError{Knob: "pairs", Msg: fmt.Sprintf("element %d compares %q with itself: a pair is two different agents", i, pr[0])}
+		}
 	}
 	return nil
 }

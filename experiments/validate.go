@@ -129,6 +129,13 @@ func (v *validator) validate(c *Config) {
 	if b := c.Report.Baseline; b != "" && !slices.Contains(agentNames, b) {
 		v.errorf(simple("report", "baseline"), false, "unknown agent %s: the baseline must be one of this config's agents (%s)%s", shortQuote(b), strings.Join(agentNames, ", "), didYouMean(b, agentNames))
 	}
+	for i, pr := range c.Report.Pairs {
+		for _, a := range pr {
+			if !slices.Contains(agentNames, a) {
+				v.errorf(simple("report", "pairs"), false, "element %d: unknown agent %s: a pair names two of this config's agents (%s)%s", i, shortQuote(a), strings.Join(agentNames, ", "), didYouMean(a, agentNames))
+			}
+		}
+	}
 }
 
 // agentsMistyped reports whether the file's agent key is not an array, an

@@ -206,7 +206,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		opt.PlotFormats = defaultPlotFormats
 	}
 	progress("statistics", 0, 0)
-	sopt := summaryOptions{Baseline: m.Baseline, Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
+	sopt := summaryOptions{Baseline: m.Baseline, Pairs: pairsOf(m), Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
@@ -237,13 +237,14 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if err := w.grindOutputs(opt.Measured, sweep, competenceOf(m)); err != nil {
 		return nil, err
 	}
-	last := s.lastDay()
+	// Each point's tables and figures read its own last checkpoint: a
+	// sweep of job.days gives points different ones.
 	for _, point := range s.Points {
 		sub := ""
 		if len(s.Points) > 1 {
 			sub = safeName(point)
 		}
-		if err := w.tables(point, sub, last); err != nil {
+		if err := w.tables(point, sub, s.lastDayAt(point)); err != nil {
 			return nil, err
 		}
 	}
@@ -252,7 +253,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 		if len(s.Points) > 1 {
 			sub = safeName(point)
 		}
-		w.figures(point, sub, last)
+		w.figures(point, sub, s.lastDayAt(point))
 		if split := s.TrainSplit; split != "" && hasTime(s, point, split) {
 			w.figure(filepath.Join(sub, "time", safeName(split)), sectionCurves,
 				fmt.Sprintf("%s on %s against simulated time%s", headlineMetric, split, pointSuffix(s, point)),
@@ -270,7 +271,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 			}
 			w.figure("distance_vs_retained"+suffix, sectionForgetting,
 				fmt.Sprintf("Retained %s success against KL from the base%s", s.PriorSplits[0], of),
-				fmt.Sprintf("One marker per run at the last checkpoint (day %d) of every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, per agent%s.", last, s.PriorSplits[0], of),
+				fmt.Sprintf("One marker per run at the last checkpoint (%s) of every sweep point: success_greedy on %s against KL(base || current) per step on the states the run's policy visits on the job's own tasks, per agent%s.", s.dayText(s.viewDay()), s.PriorSplits[0], of),
 				func(paths ...string) error { return plotDistanceVsRetained(s, agents, paths...) })
 			w.figure("new_vs_old"+suffix, sectionForgetting,
 				fmt.Sprintf("New-task against old-task success (%s vs %s)%s", s.TrainSplit, s.PriorSplits[0], of),
@@ -360,6 +361,13 @@ func (w *builder) tables(point, sub string, day int) error {
 		}
 		if err := add(sectionHeadline, t); err != nil {
 			return err
+		}
+	}
+	for _, m := range metricsWhere(func(m Metric) bool { return m.Tabulated }) {
+		if t, err := pairsTable(s, point, day, m.Name); err == nil {
+			if err := add(sectionPairs, t); err != nil {
+				return err
+			}
 		}
 	}
 	if t, err := passKTable(s, point); err == nil {

@@ -188,7 +188,7 @@ func (w *builder) envFigures(opt BuildOptions) {
 	if split == "" {
 		split = s.TrainSplit
 	}
-	day := s.lastDay()
+	day := s.viewDay()
 	for _, agent := range s.Agents {
 		if agent == s.Baseline {
 			continue
@@ -200,7 +200,7 @@ func (w *builder) envFigures(opt BuildOptions) {
 		label := fmt.Sprintf("%s − %s, %s on %s", agent, s.Baseline, headlineMetric, split)
 		w.figure("vg_"+safeName(agent), sectionEnvs,
 			fmt.Sprintf("Gain of %s over (V, G)", agent),
-			fmt.Sprintf("Each environment (sweep point) at its measured verifiability V and grindability G, coloured by the paired difference %s at day %d (mean over seeds, %s%% percentile-bootstrap CI, %d resamples). Filled: the CI excludes zero; hollow: it does not.", label, day, levelPercent(s.Level), s.resamples()),
+			fmt.Sprintf("Each environment (sweep point) at its measured verifiability V and grindability G, coloured by the paired difference %s at %s (mean over seeds, %s%% percentile-bootstrap CI, %d resamples). Filled: the CI excludes zero; hollow: it does not.", label, s.dayText(day), levelPercent(s.Level), s.resamples()),
 			func(paths ...string) error {
 				return plotEnvScatter(pts, fmt.Sprintf("Gain of %s over measured (V, G)", agent), label, paths...)
 			})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -237,6 +238,7 @@ func compareRecords(base, next *Records, opt CompareOptions) (*Comparison, error
 		return nil, err
 	}
 	var sides [2]*cmpSide
+	var dayNotes []string
 	for i, r := range []*Records{base, next} {
 		role := [2]string{"BASE", "NEW"}[i]
 		if r == nil || len(r.Checkpoints) == 0 {
@@ -265,11 +267,13 @@ func compareRecords(base, next *Records, opt CompareOptions) (*Comparison, error
 			for p := range days {
 				days[p] = opt.Day
 			}
+		} else if note := pointDaysNote(role, days, last); note != "" {
+			dayNotes = append(dayNotes, note)
 		}
 		sides[i] = newCmpSide(r, days)
 		sides[i].last = last
 	}
-	c := &Comparison{Options: opt}
+	c := &Comparison{Options: opt, Notes: dayNotes}
 	for i, s := range []*CompareSide{&c.Base, &c.New} {
 		r := []*Records{base, next}[i]
 		s.Day = sides[i].last
@@ -361,6 +365,21 @@ func cmpVerdict(c *CompareCell, opt CompareOptions) Verdict {
 		return VerdictRegression
 	}
 	return VerdictImprovement
+}
+
+// pointDaysNote says, when role's sweep points differ in their last
+// checkpoint (a sweep of job.days), that each is compared at its own.
+func pointDaysNote(role string, days map[string]int, last int) string {
+	differ := false
+	var parts []string
+	for _, p := range slices.Sorted(maps.Keys(days)) {
+		parts = append(parts, fmt.Sprintf("%s: day %d", p, days[p]))
+		differ = differ || days[p] != last
+	}
+	if !differ {
+		return ""
+	}
+	return fmt.Sprintf("%s's sweep points differ in days: each is compared at its own last checkpoint (%s).", role, strings.Join(parts, ", "))
 }
 
 func (c *Comparison) notes(family int, minP float64) {

@@ -140,7 +140,7 @@ func (s *Summary) competence(point, agent, split, metric string, rule competence
 	if len(d) == 0 {
 		return competence{}, false
 	}
-	late := float64(s.lastDay() + 1)
+	late := float64(s.lastDayAt(point) + 1) // the point's own horizon
 	c := competence{}
 	for i, v := range d {
 		if math.IsInf(v, 1) {
@@ -195,8 +195,8 @@ func grindTable(s *Summary, measured []EnvMeasure, split string, day int, rule c
 			t.Header = append(t.Header, "days: "+a)
 		}
 	}
-	horizon := s.lastDay()
 	for _, p := range s.Points {
+		horizon := s.lastDayAt(p)
 		row := []string{p}
 		if len(measured) > 0 {
 			m, ok := byPoint[p]
@@ -207,7 +207,7 @@ func grindTable(s *Summary, measured []EnvMeasure, split string, day int, rule c
 			}
 		}
 		for _, a := range gainAgents {
-			if d, ok := s.diff(p, split, day, a, headlineMetric); ok {
+			if d, ok := s.diff(p, split, s.dayAt(p, day), a, headlineMetric); ok {
 				row = append(row, formatCI(d.Mean, d.Lo, d.Hi, true))
 			} else {
 				row = append(row, "–")
@@ -225,11 +225,15 @@ func grindTable(s *Summary, measured []EnvMeasure, split string, day int, rule c
 		t.Rows = append(t.Rows, row)
 	}
 	t.Caption = fmt.Sprintf("One row per environment (sweep point). V, G: measured verifiability and grindability (point estimates; grind envs gives their CIs). "+
-		"Gain: paired difference of %s on %s at day %d over %s, mean over seeds with a %s%% percentile-bootstrap CI (%d resamples).",
-		headlineMetric, split, day, s.Baseline, levelPercent(s.Level), s.resamples())
+		"Gain: paired difference of %s on %s at %s over %s, mean over seeds with a %s%% percentile-bootstrap CI (%d resamples).",
+		headlineMetric, split, s.dayText(day), s.Baseline, levelPercent(s.Level), s.resamples())
 	if rule.on() {
-		t.Caption += fmt.Sprintf(" Days: per run, the first day whose %s on %s %s (day 0: before the job); median over runs [%s%% percentile-bootstrap CI] (runs that reached it / runs); \"> %d\": not within the horizon of %d days.",
-			headlineMetric, split, rule, levelPercent(s.Level), horizon, horizon)
+		within := fmt.Sprintf("\"> %d\": not within the horizon of %d days", s.lastDay(), s.lastDay())
+		if day == lastCheckpoint {
+			within = "\"> H\": not within the point's horizon of H days (its own last day)"
+		}
+		t.Caption += fmt.Sprintf(" Days: per run, the first day whose %s on %s %s (day 0: before the job); median over runs [%s%% percentile-bootstrap CI] (runs that reached it / runs); %s.",
+			headlineMetric, split, rule, levelPercent(s.Level), within)
 	}
 	if len(gainAgents) == 0 && !rule.on() {
 		return nil
@@ -262,7 +266,7 @@ func (w *builder) grindOutputs(measured []EnvMeasure, sweep sweepCols, rule comp
 	if s.TrainSplit == "" {
 		return nil
 	}
-	day := s.lastDay()
+	day := s.viewDay()
 	if t := grindTable(s, measured, s.TrainSplit, day, rule); t != nil && (len(measured) > 0 || rule.on()) {
 		if err := w.addTable(t, sectionGrind); err != nil {
 			return err
@@ -279,9 +283,13 @@ func (w *builder) grindOutputs(measured []EnvMeasure, sweep sweepCols, rule comp
 				name += "_" + safeName(g.family)
 				title += " on " + g.family
 			}
+			within := fmt.Sprintf("\"> %d\": not within the horizon (runs that never reach it count as later than day %d)", day, day)
+			if day == lastCheckpoint {
+				within = "\"> H\": not within the point's horizon H, its own last day (runs that never reach it count as later than day H)"
+			}
 			w.figure(filepath.Join("grind", name), sectionGrind, title,
-				fmt.Sprintf("Per environment (cell): the median over runs of the first day whose %s on %s %s, with its %s%% percentile-bootstrap CI (%d resamples) in brackets; \"> %d\": not within the horizon (runs that never reach it count as later than day %d). Columns: verifier settings, ordered by measured V; rows: grindability settings, ordered by measured G (when measured).",
-					headlineMetric, s.TrainSplit, rule, levelPercent(s.Level), s.resamples(), day, day),
+				fmt.Sprintf("Per environment (cell): the median over runs of the first day whose %s on %s %s, with its %s%% percentile-bootstrap CI (%d resamples) in brackets; %s. Columns: verifier settings, ordered by measured V; rows: grindability settings, ordered by measured G (when measured).",
+					headlineMetric, s.TrainSplit, rule, levelPercent(s.Level), s.resamples(), within),
 				func(paths ...string) error { return plotCompetence(s, g, agent, rule, paths...) })
 		}
 	}
@@ -405,8 +413,7 @@ func axisLabel(score string, v float64, setting string) string {
 // point, coloured by the median day (viridis; beyond the horizon the
 // scale's top), written with the median and its CI.
 func plotCompetence(s *Summary, g competenceGrid, agent string, rule competenceRule, paths ...string) error {
-	horizon := s.lastDay()
-	top := float64(horizon + 1)
+	top := float64(s.lastDay() + 1)
 	scale := viridis(0, top)
 	cols, rows := order(g.colV), order(g.rowG)
 	h := &heatCells{scale: scale}
@@ -426,6 +433,7 @@ func plotCompetence(s *Summary, g competenceGrid, agent string, rule competenceR
 			}
 			found = true
 			vals = append(vals, math.Min(c.Point, top)) // not within the horizon: the scale's top
+			horizon := s.lastDayAt(p)
 			labels = append(labels, fmt.Sprintf("%s [%s, %s]", fmtDay(c.Point, horizon), fmtDay(c.Lo, horizon), fmtDay(c.Hi, horizon)))
 		}
 		h.vals = append(h.vals, vals)
@@ -455,7 +463,7 @@ func plotCompetence(s *Summary, g competenceGrid, agent string, rule competenceR
 	p.Y.Min, p.Y.Max = -0.5, float64(len(yn))-0.5
 	p.X.Tick.Label.Font.Size = vg.Points(8)
 	p.Y.Tick.Label.Font.Size = vg.Points(8)
-	bar := colorBar(scale, fmt.Sprintf("median day (top: not within %d days)", horizon))
+	bar := colorBar(scale, fmt.Sprintf("median day (top: not within %d days)", s.lastDay()))
 	bar.Y.Label.TextStyle.Font.Size = vg.Points(9)
 	height := vg.Inch*2.2 + vg.Length(len(yn))*vg.Points(40)
 	return withColorBar(figureWidth*1.3, max(height, 3.5*vg.Inch), p, bar).save(paths...)

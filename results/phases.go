@@ -178,7 +178,7 @@ func (s *Summary) summarizePhases(opt summaryOptions, read ciReader, tasks *[]fu
 					}
 					i := len(s.PhaseGEM)
 					s.PhaseGEM = append(s.PhaseGEM, g)
-					if !read.derived(last, mt) {
+					if !read.derived(point, last, mt) {
 						continue
 					}
 					seed := cellSeed(opt.Seed, "phase-"+kind, point, "", last, agent, "", mt.Name)

@@ -38,9 +38,9 @@ func hasDistance(s *Summary) bool {
 // of every sweep point, success_greedy on the first prior split against
 // the run's KL from its base on the job's tasks, for each of agents.
 func plotDistanceVsRetained(s *Summary, agents []string, paths ...string) error {
-	prior, day := s.PriorSplits[0], s.lastDay()
+	prior, day := s.PriorSplits[0], s.viewDay()
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s success vs KL from the base, day %d, a marker per run", prior, day)
+	p.Title.Text = fmt.Sprintf("%s success vs KL from the base, %s, a marker per run", prior, dayShort(day))
 	p.X.Label.Text = "KL(base || current) on the job's tasks (nats per step)"
 	p.Y.Label.Text = fmt.Sprintf("success_greedy on %s (fraction of tasks solved)", prior)
 	p.Add(plotter.NewGrid())
@@ -50,7 +50,7 @@ func plotDistanceVsRetained(s *Summary, agents []string, paths ...string) error 
 		var xy plotter.XYs
 		for _, point := range s.Points {
 			for _, r := range s.runs[pointAgent{point, agent}] {
-				c := s.at(r, prior, day)
+				c := s.at(r, prior, s.dayAt(point, day))
 				if c == nil {
 					continue
 				}

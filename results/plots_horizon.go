@@ -67,10 +67,10 @@ func (w *builder) horizonFigure(m *Manifest) {
 			return
 		}
 	}
-	day := s.lastDay()
+	day := s.viewDay()
 	w.figure("horizon", sectionHorizon,
-		fmt.Sprintf("Success against the test horizon multiple k (day %d)", day),
-		fmt.Sprintf("Per point (trained horizon L, the job's task length) and agent: greedy success on longer@k (tasks of kL steps) at day %d, IQM over runs with %s (solid, bands), beside the per-step power law p^(kL) (dashed), with p the IQM of the same runs' per-step accuracy on longer@k (its band: the CI's bounds to the same power). Where the solid line falls below the dashed one, failures cluster beyond what independent steps would give.", day, ciMethod(s)),
+		fmt.Sprintf("Success against the test horizon multiple k (%s)", dayShort(day)),
+		fmt.Sprintf("Per point (trained horizon L, the job's task length) and agent: greedy success on longer@k (tasks of kL steps) at %s, IQM over runs with %s (solid, bands), beside the per-step power law p^(kL) (dashed), with p the IQM of the same runs' per-step accuracy on longer@k (its band: the CI's bounds to the same power). Where the solid line falls below the dashed one, failures cluster beyond what independent steps would give.", s.dayText(day), ciMethod(s)),
 		func(paths ...string) error { return plotHorizon(s, ks, lengths, day, paths...) })
 }
 
@@ -80,7 +80,7 @@ func (w *builder) horizonFigure(m *Manifest) {
 func plotHorizon(s *Summary, ks []int, lengths map[string]int, day int, paths ...string) error {
 	find := func(point, split, agent, metric string) (Cell, bool) {
 		for _, c := range s.Cells {
-			if c.Point == point && c.Split == split && c.Agent == agent && c.Metric == metric && c.Day == day {
+			if c.Point == point && c.Split == split && c.Agent == agent && c.Metric == metric && c.Day == s.dayAt(point, day) {
 				return c, true
 			}
 		}

@@ -34,7 +34,7 @@ type envPoint struct {
 func envGains(s *Summary, measured []EnvMeasure, agent, split string, day int, metric string) []envPoint {
 	var out []envPoint
 	for _, m := range measured {
-		if d, ok := s.diff(m.Point, split, day, agent, metric); ok {
+		if d, ok := s.diff(m.Point, split, s.dayAt(m.Point, day), agent, metric); ok {
 			out = append(out, envPoint{Label: m.Point, V: m.V, G: m.G, Gain: d.Mean, Lo: d.Lo, Hi: d.Hi})
 		}
 	}

@@ -219,7 +219,7 @@ func newReportPage(dir string, m *Manifest, built *Built) (*reportPage, error) {
 // sectionOrder is the order of Build's sections on the page; sections it
 // does not list follow in order of appearance.
 var sectionOrder = []string{
-	sectionSweep, sectionHeadline, sectionCurves, sectionSession, sectionGap, sectionForgetting, sectionPassK,
+	sectionSweep, sectionHeadline, sectionPairs, sectionCurves, sectionSession, sectionGap, sectionForgetting, sectionPassK,
 	sectionImprovement, sectionProfiles, sectionReward, sectionEnvs, sectionGrind,
 }
 

@@ -15,9 +15,10 @@ import (
 
 // summaryOptions configures summarize.
 type summaryOptions struct {
-	Baseline  string  // agent compared against; "" for no differences
-	Resamples int     // bootstrap resamples (2000 if 0)
-	Level     float64 // confidence level (0.95 if 0)
+	Baseline  string      // agent compared against; "" for no differences
+	Pairs     [][2]string // more (agent, against) pairs compared as with Baseline ([report] pairs)
+	Resamples int         // bootstrap resamples (2000 if 0)
+	Level     float64     // confidence level (0.95 if 0)
 
 	// Agents, if given, is the order agents appear in (a config's order);
 	// agents it does not list follow in order of first appearance.
@@ -159,6 +160,7 @@ type PI struct {
 type Summary struct {
 	Cells      []Cell
 	Diffs      []Diff
+	PairDiffs  []Diff // summaryOptions.Pairs, as Diffs (Baseline: the pair's second agent); by point, split, day, pair, metric
 	Gaps       []Cell
 	Forgetting []Cell
 	Transfer   []Transfer
@@ -187,6 +189,8 @@ type Summary struct {
 	Seed      uint64  // base seed of every bootstrap
 
 	runs map[pointAgent][]*runData // for profile and changeMatrix
+	// lastDays is each point's own last checkpoint (lastDayAt).
+	lastDays map[string]int
 }
 
 type pointAgent struct{ point, agent string }
@@ -260,6 +264,12 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		if _, ok := dayIdx[r.Day]; !ok {
 			dayIdx[r.Day] = 0
 			s.Days = append(s.Days, r.Day)
+		}
+		if d, ok := s.lastDays[r.Point]; !ok || r.Day > d {
+			if s.lastDays == nil {
+				s.lastDays = make(map[string]int)
+			}
+			s.lastDays[r.Point] = r.Day
 		}
 	}
 	slices.Sort(s.Days)
@@ -356,6 +366,51 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 		return vals
 	}
 
+	// addDiffs appends to *dst the paired differences agent a - agent b in
+	// the stratum (p, j, k), one per metric, and queues their bootstraps:
+	// the baseline's differences and those of [report] pairs alike.
+	addDiffs := func(dst *[]Diff, p, j, k, a, b int) {
+		point, split, day, agent, against := s.Points[p], s.Splits[j], s.Days[k], s.Agents[a], s.Agents[b]
+		for _, mt := range metrics {
+			m, v := mt.Name, mt.Value
+			x, y := pairBySeed(byRun[p][a], byRun[p][b], func(r *runData) float64 { return r.value(j, k, nd, v) })
+			if len(x) == 0 {
+				continue
+			}
+			i := len(*dst)
+			*dst = append(*dst, Diff{
+				Point: point, Split: split, Day: day,
+				Agent: agent, Baseline: against, Metric: m,
+				N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
+				Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
+				ProbLo: math.NaN(), ProbHi: math.NaN(),
+			})
+			if read.diff(point, day, mt) {
+				seed := cellSeed(opt.Seed, "diff", point, split, day, agent, against, m)
+				tasks = append(tasks, func() {
+					d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
+					(*dst)[i].Mean, (*dst)[i].Lo, (*dst)[i].Hi = d.Point, d.Lo, d.Hi
+				})
+			}
+			if read.diffPI(point, day, mt) {
+				piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, against, m)
+				tasks = append(tasks, func() {
+					pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
+					(*dst)[i].ProbLo, (*dst)[i].ProbHi = pi.Lo, pi.Hi
+				})
+			}
+		}
+	}
+	// The pairs whose agents both have records, as indices.
+	var pairs [][2]int
+	for _, pr := range opt.Pairs {
+		a, oka := agentIdx[pr[0]]
+		b, okb := agentIdx[pr[1]]
+		if oka && okb && a != b {
+			pairs = append(pairs, [2]int{a, b})
+		}
+	}
+
 	for p, point := range s.Points {
 		for j, split := range s.Splits {
 			for k, day := range s.Days {
@@ -363,40 +418,14 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 					for _, mt := range metrics {
 						m, v := mt.Name, mt.Value
 						vals := collect(p, a, func(r *runData) float64 { return r.value(j, k, nd, v) })
-						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell", read.cell(split, day, mt))
+						aggregate(&s.Cells, Cell{Point: point, Split: split, Day: day, Agent: agent, Metric: m}, vals, "cell", read.cell(point, split, day, mt))
 					}
-					if !hasBaseline || a == baseline {
-						continue
+					if hasBaseline && a != baseline {
+						addDiffs(&s.Diffs, p, j, k, a, baseline)
 					}
-					for _, mt := range metrics {
-						m, v := mt.Name, mt.Value
-						x, y := pairBySeed(byRun[p][a], byRun[p][baseline], func(r *runData) float64 { return r.value(j, k, nd, v) })
-						if len(x) == 0 {
-							continue
-						}
-						i := len(s.Diffs)
-						s.Diffs = append(s.Diffs, Diff{
-							Point: point, Split: split, Day: day,
-							Agent: agent, Baseline: opt.Baseline, Metric: m,
-							N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
-							Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
-							ProbLo: math.NaN(), ProbHi: math.NaN(),
-						})
-						if read.diff(day, mt) {
-							seed := cellSeed(opt.Seed, "diff", point, split, day, agent, opt.Baseline, m)
-							tasks = append(tasks, func() {
-								d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
-								s.Diffs[i].Mean, s.Diffs[i].Lo, s.Diffs[i].Hi = d.Point, d.Lo, d.Hi
-							})
-						}
-						if read.diffPI(day, mt) {
-							piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, opt.Baseline, m)
-							tasks = append(tasks, func() {
-								pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
-								s.Diffs[i].ProbLo, s.Diffs[i].ProbHi = pi.Lo, pi.Hi
-							})
-						}
-					}
+				}
+				for _, pr := range pairs {
+					addDiffs(&s.PairDiffs, p, j, k, pr[0], pr[1])
 				}
 			}
 		}
@@ -414,7 +443,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							vals := collect(p, a, func(r *runData) float64 {
 								return gap(r.value(train, k, nd, v), r.value(j, k, nd, v))
 							})
-							aggregate(&s.Gaps, id, vals, "gap", read.derived(day, mt))
+							aggregate(&s.Gaps, id, vals, "gap", read.derived(point, day, mt))
 						}
 						if k > 0 {
 							series := make([]float64, k+1)
@@ -424,7 +453,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 								}
 								return forgetting(series, k)
 							})
-							aggregate(&s.Forgetting, id, vals, "forgetting", read.derived(day, mt))
+							aggregate(&s.Forgetting, id, vals, "forgetting", read.derived(point, day, mt))
 						}
 					}
 				}
@@ -476,7 +505,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 							Point: point, Day: day, Agent: agent, Metric: m, Kind: kd.kind,
 							Splits: names(kd.splits), N: len(vals), Mean: stats.Mean(vals), Median: stats.Median(vals),
 						})
-						if !read.derived(day, mt) {
+						if !read.derived(point, day, mt) {
 							s.Transfer[i].IQM, s.Transfer[i].Lo, s.Transfer[i].Hi = stats.IQM(vals), math.NaN(), math.NaN()
 							continue
 						}
@@ -526,7 +555,7 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 						}
 						i := len(s.PIs)
 						s.PIs = append(s.PIs, PI{Point: point, Day: day, Agent: agent, Baseline: opt.Baseline, Metric: m, Splits: splits})
-						if !read.derived(day, mt) {
+						if !read.derived(point, day, mt) {
 							pi := stats.AvgProbImprovementPoint(x, y)
 							s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = pi.N, pi.Point, math.NaN(), math.NaN()
 							continue
@@ -558,34 +587,36 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 // on the split the reward-vs-success (and dream-vs-truth) figure shows.
 type ciReader struct {
 	all         bool
-	last        int
+	s           *Summary
 	rewardSplit string
 }
 
 func newCIReader(s *Summary, opt summaryOptions) ciReader {
-	r := ciReader{all: !opt.OnlyRead, rewardSplit: rewardSplit(s)}
-	if len(s.Days) > 0 {
-		r.last = s.Days[len(s.Days)-1]
-	}
-	return r
+	return ciReader{all: !opt.OnlyRead, s: s, rewardSplit: rewardSplit(s)}
 }
 
-func (r ciReader) cell(split string, day int, m Metric) bool {
-	return r.all || m.Plotted || (day == r.last && m.Tabulated) ||
+// last reports whether day is a last checkpoint the outputs read at
+// point: the experiment's, or the point's own (a sweep of job.days).
+func (r ciReader) last(point string, day int) bool {
+	return day == r.s.lastDay() || day == r.s.lastDayAt(point)
+}
+
+func (r ciReader) cell(point, split string, day int, m Metric) bool {
+	return r.all || m.Plotted || (r.last(point, day) && m.Tabulated) ||
 		(split == r.rewardSplit && (m.Name == "verdict_reward" || m.Name == "success_sampled" ||
 			m.Name == "dream_reward" || m.Name == "dream_success"))
 }
 
-func (r ciReader) diff(day int, m Metric) bool {
-	return r.all || (day == r.last && m.Tabulated)
+func (r ciReader) diff(point string, day int, m Metric) bool {
+	return r.all || (r.last(point, day) && m.Tabulated)
 }
 
-func (r ciReader) diffPI(day int, m Metric) bool {
-	return r.all || (day == r.last && m.Name == headlineMetric)
+func (r ciReader) diffPI(point string, day int, m Metric) bool {
+	return r.all || (r.last(point, day) && m.Name == headlineMetric)
 }
 
-func (r ciReader) derived(day int, m Metric) bool {
-	return r.all || (day == r.last && m.Plotted)
+func (r ciReader) derived(point string, day int, m Metric) bool {
+	return r.all || (r.last(point, day) && m.Plotted)
 }
 
 // pairedMean is the mean of the differences x[i] - y[i], as

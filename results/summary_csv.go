@@ -20,11 +20,14 @@ var summaryCSVHeader = []string{
 //
 //   - "cell" (Cells): mean, median and iqm over runs, lo and hi bound the
 //     IQM; baseline and prob_improvement are empty;
-//   - "diff" (Diffs): mean, lo and hi are the paired mean difference agent -
-//     baseline and its bounds, prob_improvement its probability of
-//     improvement; median and iqm are empty;
-//   - "pi" (Diffs): mean, lo and hi are the probability of improvement of
-//     agent over baseline in the stratum and its bounds;
+//   - "diff" (Diffs, then PairDiffs): mean, lo and hi are the paired mean
+//     difference agent - baseline and its bounds, prob_improvement its
+//     probability of improvement; median and iqm are empty; for a
+//     [report] pairs entry, baseline is the pair's second agent (a pair
+//     that repeats a difference with the configured baseline is written
+//     once);
+//   - "pi" (Diffs, then PairDiffs): mean, lo and hi are the probability of
+//     improvement of agent over baseline in the stratum and its bounds;
 //   - "gap" (Gaps) and "forgetting" (Forgetting): as "cell", for the
 //     generalization gap train - split and for forgetting;
 //   - "acc", "bwt", "fwt" (Transfer): as "cell", with split "all", "prior"
@@ -63,14 +66,20 @@ func (s *Summary) writeCSVSweep(w io.Writer, sweep sweepCols) error {
 	for _, c := range s.Cells {
 		rows = append(rows, cell("cell", c))
 	}
-	for _, d := range s.Diffs {
+	diffs := slices.Clip(s.Diffs)
+	for _, d := range s.PairDiffs {
+		if d.Baseline != s.Baseline { // else Diffs holds it
+			diffs = append(diffs, d) // a copy: Clip leaves s.Diffs alone
+		}
+	}
+	for _, d := range diffs {
 		rows = append(rows, []string{
 			"diff", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
 			formatFloat(d.Mean), "", "",
 			ciCol(d.Lo, d.Hi, d.Lo), ciCol(d.Lo, d.Hi, d.Hi), ciCol(d.Lo, d.Hi, s.Level), formatFloat(d.ProbImprovement),
 		})
 	}
-	for _, d := range s.Diffs {
+	for _, d := range diffs {
 		rows = append(rows, []string{
 			"pi", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
 			formatFloat(d.ProbImprovement), "", "",

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -45,6 +46,62 @@ func (s *Summary) lastDay() int {
 		return 0
 	}
 	return s.Days[len(s.Days)-1]
+}
+
+// lastCheckpoint, as a day, stands for each point's own last checkpoint
+// (see dayAt): a sweep of job.days gives points different last days.
+const lastCheckpoint = -1
+
+// lastDayAt returns point's own last checkpoint (the last day any of its
+// records has), or the last checkpoint of s if point has no records.
+func (s *Summary) lastDayAt(point string) int {
+	if d, ok := s.lastDays[point]; ok {
+		return d
+	}
+	return s.lastDay()
+}
+
+// dayAt resolves day for point: lastCheckpoint is the point's own last
+// checkpoint; any other day is itself.
+func (s *Summary) dayAt(point string, day int) int {
+	if day == lastCheckpoint {
+		return s.lastDayAt(point)
+	}
+	return day
+}
+
+// viewDay is the day views across points read: the last checkpoint if
+// every point has it as its own, else lastCheckpoint (each point's own).
+func (s *Summary) viewDay() int {
+	last := s.lastDay()
+	for _, p := range s.Points {
+		if s.lastDayAt(p) != last {
+			return lastCheckpoint
+		}
+	}
+	return last
+}
+
+// dayShort names day in a figure's title: "day 8", or "each point's last
+// day".
+func dayShort(day int) string {
+	if day == lastCheckpoint {
+		return "each point's last day"
+	}
+	return fmt.Sprintf("day %d", day)
+}
+
+// dayText names day in a caption: "day 8", or for lastCheckpoint each
+// point's own last day, named per point.
+func (s *Summary) dayText(day int) string {
+	if day != lastCheckpoint {
+		return fmt.Sprintf("day %d", day)
+	}
+	parts := make([]string, len(s.Points))
+	for i, p := range s.Points {
+		parts[i] = fmt.Sprintf("day %d at %s", s.lastDayAt(p), p)
+	}
+	return "each point's own last checkpoint (the points differ in days: " + strings.Join(parts, ", ") + ")"
 }
 
 // profileBand is a performance profile of one agent: for each threshold Tau[t],

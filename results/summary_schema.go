@@ -21,7 +21,7 @@ var summaryColumnDocs = map[string]string{
 	"split":            "evaluation split; \"all\", \"prior\" or \"held-out\" for rows averaged over splits",
 	"day":              "checkpoint: days completed (0 = before the job)",
 	"agent":            "agent name",
-	"baseline":         "the agent compared against (diff, pi, pi_mean rows); empty otherwise",
+	"baseline":         "the agent compared against (diff, pi, pi_mean rows): [report] baseline, or for a [report] pairs entry the pair's second agent; empty otherwise",
 	"metric":           "metric name (`grind compare --list-metrics` lists them with their directions)",
 	"n":                "how many values the row aggregates; see each kind",
 	"mean":             "mean over runs (cell-like rows), mean paired difference (diff), or probability of improvement (pi, pi_mean)",
@@ -35,7 +35,7 @@ var summaryColumnDocs = map[string]string{
 
 var summaryKinds = []SummaryKind{
 	{"cell", "a metric of one agent in one stratum (point, split, day): one value per run", "the IQM, by a seeded percentile bootstrap over runs", "runs (seeds) of the agent in the stratum"},
-	{"diff", "agent - baseline, paired at matched seeds (same tasks, same noise)", "the mean paired difference, resampling pairs", "seed pairs present for both agents"},
+	{"diff", "agent - baseline, paired at matched seeds (same tasks, same noise): every agent against [report] baseline, and each [report] pairs entry [agent, baseline]", "the mean paired difference, resampling pairs", "seed pairs present for both agents"},
 	{"pi", "probability of improvement of agent over baseline in the stratum", "the probability of improvement, resampling pairs", "seed pairs"},
 	{"pi_mean", "probability of improvement averaged over the held-out splits (split \"held-out\")", "the averaged probability, resampling runs of both agents", "runs of both agents, summed over the splits averaged"},
 	{"gap", "generalization gap: the metric on train minus on this split, per run", "the IQM of the per-run gaps", "runs"},

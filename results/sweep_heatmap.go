@@ -119,11 +119,11 @@ func heatGrids(s *Summary, sw sweepCols, a, b, split, metric string, day int) []
 			r := slices.Index(rows, formatSweepValue(sw.values[p][a]))
 			c := slices.Index(cols, formatSweepValue(sw.values[p][b]))
 			if diff {
-				if d, ok := s.diff(p, split, day, agent, metric); ok {
+				if d, ok := s.diff(p, split, s.dayAt(p, day), agent, metric); ok {
 					g.est[r][c], g.lo[r][c], g.hi[r][c], g.n[r][c] = d.Mean, d.Lo, d.Hi, d.N
 					found = true
 				}
-			} else if cell, ok := s.cell(p, split, day, agent, metric); ok {
+			} else if cell, ok := s.cell(p, split, s.dayAt(p, day), agent, metric); ok {
 				g.est[r][c], g.lo[r][c], g.hi[r][c], g.n[r][c] = cell.IQM, cell.Lo, cell.Hi, cell.N
 				found = true
 			}
@@ -179,8 +179,8 @@ func (w *builder) sweepHeatmaps(sw sweepCols, split string, day int) error {
 			g := g
 			w.figure(filepath.Join("sweep", name), sectionSweep,
 				fmt.Sprintf("%s on %s over %s x %s: %s", headlineMetric, split, lastSegment(a), lastSegment(b), g.what(s)),
-				fmt.Sprintf("%s on %s at day %d over the crossed knobs %s (rows) and %s (columns): %s; the table %s gives each cell's %s.",
-					headlineMetric, split, day, a, b, g.what(s), t.Name, ciMethod(s)),
+				fmt.Sprintf("%s on %s at %s over the crossed knobs %s (rows) and %s (columns): %s; the table %s gives each cell's %s.",
+					headlineMetric, split, s.dayText(day), a, b, g.what(s), t.Name, ciMethod(s)),
 				func(paths ...string) error { return plotHeatmap(s, &g, a, b, split, day, paths...) })
 		}
 	}
@@ -211,8 +211,8 @@ func heatTable(s *Summary, g *heatGrid, a, b, split string, day int, name string
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Caption = fmt.Sprintf("%s on %s at day %d: %s, with %s, for every pair of values of %s (rows) and %s (columns).",
-		headlineMetric, split, day, g.what(s), ciMethod(s), a, b)
+	t.Caption = fmt.Sprintf("%s on %s at %s: %s, with %s, for every pair of values of %s (rows) and %s (columns).",
+		headlineMetric, split, s.dayText(day), g.what(s), ciMethod(s), a, b)
 	return t
 }
 
@@ -251,7 +251,7 @@ func plotHeatmap(s *Summary, g *heatGrid, a, b, split string, day int, paths ...
 		h.labels = append(h.labels, labels)
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s on %s, day %d: %s", headlineMetric, split, day, g.agent)
+	p.Title.Text = fmt.Sprintf("%s on %s, %s: %s", headlineMetric, split, dayShort(day), g.agent)
 	if g.diff {
 		p.Title.Text += " − " + s.Baseline
 	}

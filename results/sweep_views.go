@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -40,7 +41,7 @@ func (w *builder) sweepViews(sw sweepCols) error {
 	if len(sw.cols) == 0 || len(s.Points) < 2 {
 		return nil
 	}
-	day := s.lastDay()
+	day := s.viewDay() // each point's own last checkpoint if they differ
 	for _, split := range sweepSplits(s) {
 		t := sweepTable(s, sw, split, day, headlineMetric)
 		if t == nil {
@@ -63,7 +64,7 @@ func (w *builder) sweepViews(sw sweepCols) error {
 			knob, split := c.name, split
 			w.figure(filepath.Join("sweep", safeName(headlineMetric+"_"+split+"_"+knob)), sectionSweep,
 				fmt.Sprintf("%s on %s against %s", headlineMetric, split, knob),
-				fmt.Sprintf("%s on %s at day %d against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", headlineMetric, split, day, knob, ciMethod(s)),
+				fmt.Sprintf("%s on %s at %s against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", headlineMetric, split, s.dayText(day), knob, ciMethod(s)),
 				func(paths ...string) error { return plotSweep(s, sw, knob, split, headlineMetric, day, paths...) })
 			if !nominalKnob(s, sw, knob) {
 				continue
@@ -83,14 +84,14 @@ func (w *builder) sweepViews(sw sweepCols) error {
 	// against each swept knob: where the sweep puts what is learned (the
 	// same value on every split's record; the train split's is drawn).
 	for _, m := range []string{"l2_shared", "l2_memorizing"} {
-		if s.TrainSplit == "" || !slices.ContainsFunc(s.Cells, func(c Cell) bool { return c.Metric == m && c.Day == day }) {
+		if s.TrainSplit == "" || !slices.ContainsFunc(s.Cells, func(c Cell) bool { return c.Metric == m && c.Day == s.dayAt(c.Point, day) }) {
 			continue
 		}
 		for _, c := range sw.cols {
 			knob, metric, split := c.name, m, s.TrainSplit
 			w.figure(filepath.Join("sweep", safeName(metric+"_"+knob)), sectionSweep,
 				fmt.Sprintf("%s against %s", metric, knob),
-				fmt.Sprintf("%s (%s) at day %d against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", metric, metricLabel(metric), day, knob, ciMethod(s)),
+				fmt.Sprintf("%s (%s) at %s against the swept knob %s: IQM over runs with %s (bands), one line per agent and per value of the other swept knobs.", metric, metricLabel(metric), s.dayText(day), knob, ciMethod(s)),
 				func(paths ...string) error { return plotSweep(s, sw, knob, split, metric, day, paths...) })
 		}
 	}
@@ -98,12 +99,16 @@ func (w *builder) sweepViews(sw sweepCols) error {
 }
 
 // sweepTable has a row per sweep point (its swept knobs' values first) and
-// a column per agent: IQM [CI] of metric on split at day.
+// a column per agent: IQM [CI] of metric on split at day (for
+// lastCheckpoint, each point's own last day, in a column of its own).
 func sweepTable(s *Summary, sw sweepCols, split string, day int, metric string) *table {
 	t := &table{Name: "sweep_" + metric + "_" + safeName(split),
 		Title: fmt.Sprintf("%s on %s across the sweep", metric, split)}
 	for _, c := range sw.cols {
 		t.Header = append(t.Header, c.name)
+	}
+	if day == lastCheckpoint {
+		t.Header = append(t.Header, "day")
 	}
 	t.Header = append(t.Header, s.Agents...)
 	found := false
@@ -112,10 +117,13 @@ func sweepTable(s *Summary, sw sweepCols, split string, day int, metric string) 
 		for _, c := range sw.cols {
 			row = append(row, formatSweepValue(sw.values[p][c.name]))
 		}
+		if day == lastCheckpoint {
+			row = append(row, strconv.Itoa(s.lastDayAt(p)))
+		}
 		for _, a := range s.Agents {
 			cell := "–"
 			for _, c := range s.Cells {
-				if c.Point == p && c.Split == split && c.Day == day && c.Agent == a && c.Metric == metric {
+				if c.Point == p && c.Split == split && c.Day == s.dayAt(p, day) && c.Agent == a && c.Metric == metric {
 					cell = fmt.Sprintf("%.2f [%.2f, %.2f]", c.IQM, c.Lo, c.Hi)
 					if math.IsNaN(c.Lo) {
 						cell = fmt.Sprintf("%.2f", c.IQM)
@@ -130,7 +138,7 @@ func sweepTable(s *Summary, sw sweepCols, split string, day int, metric string) 
 	if !found {
 		return nil
 	}
-	t.Caption = fmt.Sprintf("%s on %s at day %d for every sweep point: IQM over runs with %s.", metric, split, day, ciMethod(s))
+	t.Caption = fmt.Sprintf("%s on %s at %s for every sweep point: IQM over runs with %s.", metric, split, s.dayText(day), ciMethod(s))
 	return t
 }
 
@@ -173,7 +181,7 @@ func plotSweep(s *Summary, sw sweepCols, knob, split, metric string, day int, pa
 		}
 		for ai, a := range s.Agents {
 			for _, c := range s.Cells {
-				if c.Point != p || c.Split != split || c.Day != day || c.Agent != a || c.Metric != metric {
+				if c.Point != p || c.Split != split || c.Day != s.dayAt(p, day) || c.Agent != a || c.Metric != metric {
 					continue
 				}
 				label := strings.Join(append([]string{a}, others...), " ")
@@ -191,7 +199,7 @@ func plotSweep(s *Summary, sw sweepCols, knob, split, metric string, day int, pa
 		}
 	}
 	if len(order) == 0 {
-		return fmt.Errorf("results: no cells of %s on %s at day %d", metric, split, day)
+		return fmt.Errorf("results: no cells of %s on %s at %s", metric, split, s.dayText(day))
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s on %s vs %s (IQM, %s%% CI)", metric, split, lastSegment(knob), levelPercent(s.Level))
