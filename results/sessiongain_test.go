@@ -130,3 +130,22 @@ func TestSummarizeSessionMetrics(t *testing.T) {
 		t.Error("session cells without attempts")
 	}
 }
+
+// A wildcard axis (agent.*.<rest>) reads the value of any agent that has
+// the knob; other axes read their own key.
+func TestAxisValueWildcard(t *testing.T) {
+	cfg := map[string]any{"agent.frozen.policy.model": "bilinear", "agent.sft.context.capacity": 64.0,
+		"agent.opsd.context.capacity": 64.0, "env.verifier.coverage": 0.5}
+	for _, c := range []struct {
+		key  string
+		want any
+	}{
+		{"agent.*.context.capacity", 64.0},
+		{"env.verifier.coverage", 0.5},
+		{"agent.*.rlvr.lr", nil},
+	} {
+		if got := axisValue(cfg, c.key); got != c.want {
+			t.Errorf("%s: %v, want %v", c.key, got, c.want)
+		}
+	}
+}
