@@ -3,6 +3,9 @@ package results
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -146,6 +149,39 @@ func TestAxisValueWildcard(t *testing.T) {
 	} {
 		if got := axisValue(cfg, c.key); got != c.want {
 			t.Errorf("%s: %v, want %v", c.key, got, c.want)
+		}
+	}
+}
+
+// With a wildcard axis the matched-compute figure draws every agent once,
+// the baseline included, at the point where every swept knob is largest.
+func TestSweepComputeByAgent(t *testing.T) {
+	var recs []Checkpoint
+	agents := []string{"frozen", "context-only", "sft"}
+	for _, point := range []string{"capacity=64", "capacity=512"} {
+		for ai, agent := range agents {
+			for seed := range 3 {
+				for day := range 3 {
+					recs = append(recs, Checkpoint{Header: Header{Kind: KindCheckpoint, Point: point, Agent: agent, Seed: seed, Day: day}, Split: "train",
+						SuccessGreedy: 0.1 * float64(ai*day+seed), GradSteps: int64(100 * ai * day)})
+				}
+			}
+		}
+	}
+	s := summarize(recs, summaryOptions{Baseline: "context-only", Resamples: 50, Seed: 1})
+	sw := sweepCols{cols: []exportColumn{{"agent.*.context.capacity", reflect.Int64}},
+		values: map[string]map[string]any{"capacity=64": {"agent.*.context.capacity": int64(64)}, "capacity=512": {"agent.*.context.capacity": int64(512)}}}
+	path := filepath.Join(t.TempDir(), "f.svg")
+	if err := plotSweepCompute(s, sw, "", "train", headlineMetric, "grad_steps", path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		if n := strings.Count(string(b), ">"+a+"<"); n != 1 {
+			t.Errorf("agent %s appears %d times in the legend, want 1", a, n)
 		}
 	}
 }
