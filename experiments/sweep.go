@@ -235,6 +235,11 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 			continue
 		}
 		paths := agentPaths(base, ax.Key)
+		if rest, wild := strings.CutPrefix(ax.Key, "agent.*."); wild && paths[0] == ax.Key {
+			mech, _, _ := strings.Cut(rest, ".")
+			d.errorf(kp, "no agent lists mechanism %q: agent.*.<mechanism>.<knob> sets the knob of every agent that lists the mechanism", mech)
+			continue
+		}
 		t, ok := d.target(base, paths[0])
 		if !ok {
 			continue

@@ -59,7 +59,7 @@ method = "sft"
 	_, err = Parse("w.toml", []byte(base+`[sweep]
 "agent.*.rlvr.lr" = [1, 2]
 `), nil)
-	if err == nil || !strings.Contains(err.Error(), `unknown agent "*"`) {
+	if err == nil || !strings.Contains(err.Error(), `no agent lists mechanism "rlvr"`) {
 		t.Errorf("a wildcard matching no agent: error %v", err)
 	}
 }
