@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/grindbench/grindbench/agents"
 )
 
 // MaxPoints bounds the number of points a sweep may expand to, whatever
@@ -118,6 +119,31 @@ func (p *parser) sweepFlags(axes []Axis, flags []string) []Axis {
 	return axes
 }
 
+// agentPaths expands a sweep key "agent.*.<mechanism>.<knob>" into the
+// same knob of every agent of c that lists the mechanism (every agent, for
+// an agent-level table such as policy), so that one axis varies a knob
+// shared by several agents, each compared at the same value; any other key
+// is its own only path. A wildcard no agent matches is returned as it is,
+// and reported as an unknown agent.
+func agentPaths(c *Config, key string) []string {
+	rest, ok := strings.CutPrefix(key, "agent.*.")
+	if !ok {
+		return []string{key}
+	}
+	mech, _, _ := strings.Cut(rest, ".")
+	_, err := agents.LookupMechanism(mech)
+	var out []string
+	for _, a := range c.Agents {
+		if err != nil || slices.Contains(a.Mechanisms, mech) {
+			out = append(out, "agent."+a.Name+"."+rest)
+		}
+	}
+	if len(out) == 0 {
+		return []string{key}
+	}
+	return out
+}
+
 // lookupRaw returns the value at key in a decoded TOML map.
 // ok is false when the path runs through something other than a table.
 func lookupRaw(raw map[string]any, key []string) (val any, ok bool) {
@@ -179,8 +205,10 @@ func (p *parser) expand(base *Config, axes []Axis, sets []override) ([]Axis, []P
 			// Errors here come only from axes that depend on one another
 			// (say, mechanisms and a mechanism's knob): checkAxes tried each
 			// value on the base config.
-			if kp, ok := d.setPath(&c, ax.Key, ax.Values[j]); ok {
-				overrides = append(overrides, override{path: kp.disp, file: file, line: ax.Line, sweep: true})
+			for _, path := range agentPaths(&c, ax.Key) {
+				if kp, ok := d.setPath(&c, path, ax.Values[j]); ok {
+					overrides = append(overrides, override{path: kp.disp, file: file, line: ax.Line, sweep: true})
+				}
 			}
 			assign = append(assign, Assignment{Key: ax.Key, Value: deepCopy(reflect.ValueOf(ax.Values[j])).Interface()})
 		}
@@ -206,7 +234,13 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 			d.errorf(kp, "swept twice")
 			continue
 		}
-		t, ok := d.target(base, ax.Key)
+		paths := agentPaths(base, ax.Key)
+		if rest, wild := strings.CutPrefix(ax.Key, "agent.*."); wild && paths[0] == ax.Key {
+			mech, _, _ := strings.Cut(rest, ".")
+			d.errorf(kp, "no agent lists mechanism %q: agent.*.<mechanism>.<knob> sets the knob of every agent that lists the mechanism", mech)
+			continue
+		}
+		t, ok := d.target(base, paths[0])
 		if !ok {
 			continue
 		}
@@ -234,13 +268,17 @@ func (p *parser) checkAxes(base *Config, axes []Axis, sets []override) []Axis {
 			if where == "" {
 				vd.prefix = fmt.Sprintf("value %s: ", showValue(val))
 			}
-			if _, ok := vd.setPath(&c, ax.Key, val); !ok {
+			set := true
+			for _, path := range paths {
+				if _, ok := vd.setPath(&c, path, val); !ok {
+					set = false
+					break
+				}
+			}
+			if !set || !vd.checkRanges(&c, paths[0]) {
 				continue
 			}
-			if !vd.checkRanges(&c, ax.Key) {
-				continue
-			}
-			x := getPath(&c, ax.Key)
+			x := getPath(&c, paths[0])
 			if s := formatTOML(reflect.ValueOf(x)); seen[s] {
 				d.errorf(kp, "value %s appears twice: list each value once", s)
 			} else {

@@ -211,6 +211,9 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
 	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin, phaseStarts(recs.Checkpoints))
+	if b.slots != nil {
+		s.summarizeSessionMetrics(recs.Attempts, sopt, b.slots.Bin)
+	}
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
 	var buf bytes.Buffer
@@ -393,7 +396,14 @@ func (w *builder) tables(point, sub string, day int) error {
 		}
 	}
 	if t, err := slotTable(w.b.slots, s, point); err == nil {
-		return add(sectionSession, t)
+		if err := add(sectionSession, t); err != nil {
+			return err
+		}
+	}
+	if w.b.slots != nil {
+		if t, err := sessionMetricsTable(s, point, w.b.slots.Bin[point]); err == nil {
+			return add(sectionSession, t)
+		}
 	}
 	return nil
 }

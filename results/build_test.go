@@ -155,7 +155,7 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	wantTables := []string{"splits_success_greedy", "splits_step_acc_greedy", "splits_success_sampled", "splits_verdict_reward",
-		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy", "session_slots"}
+		"gap_success_greedy", "transfer_success_greedy", "pi_success_greedy", "session_slots", "session_metrics"}
 	if !slices.Equal(tables, wantTables) {
 		t.Errorf("tables %q, want %q", tables, wantTables)
 	}

@@ -235,7 +235,7 @@ func sweepColumns(m *Manifest) (sweepCols, error) {
 	for _, axis := range m.Sweep {
 		kind := reflect.Invalid
 		for _, p := range pts {
-			k := jsonKind(p.Config[axis.Key])
+			k := jsonKind(axisValue(p.Config, axis.Key))
 			switch {
 			case kind == reflect.Invalid:
 				kind = k
@@ -253,10 +253,33 @@ func sweepColumns(m *Manifest) (sweepCols, error) {
 			if s.values[p.Point] == nil {
 				s.values[p.Point] = map[string]any{}
 			}
-			s.values[p.Point][axis.Key] = typed(p.Config[axis.Key], kind)
+			s.values[p.Point][axis.Key] = typed(axisValue(p.Config, axis.Key), kind)
 		}
 	}
 	return s, nil
+}
+
+// axisValue returns a point's value of a swept knob path. An axis
+// "agent.*.<rest>" sets <rest> of every agent that has it to one value:
+// the first such agent's (in key order) is that value.
+func axisValue(cfg map[string]any, key string) any {
+	rest, ok := strings.CutPrefix(key, "agent.*.")
+	if !ok {
+		return cfg[key]
+	}
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if name, ok := strings.CutPrefix(k, "agent."); ok {
+			if name, ok = strings.CutSuffix(name, "."+rest); ok && !strings.Contains(name, ".") {
+				return cfg[k]
+			}
+		}
+	}
+	return nil
 }
 
 func jsonKind(v any) reflect.Kind {

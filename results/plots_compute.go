@@ -60,7 +60,8 @@ func nominalKnob(s *Summary, sw sweepCols, knob string) bool {
 // plotSweepCompute draws metric on split at every checkpoint against x
 // (the day, or the IQM of a compute counter at that checkpoint), one line
 // per agent and value of knob, at the points whose other swept knobs have
-// the values lastValues holds them at.
+// the values lastValues holds them at. With knob "" every swept knob is
+// held, one line per agent.
 func plotSweepCompute(s *Summary, sw sweepCols, knob, split, metric, x string, paths ...string) error {
 	held := lastValues(s, sw, knob)
 	cell := func(p, a, m string, day int) (Cell, bool) {
@@ -73,6 +74,9 @@ func plotSweepCompute(s *Summary, sw sweepCols, knob, split, metric, x string, p
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s on %s by %s (IQM, %s%% CI)", metric, split, lastSegment(knob), levelPercent(s.Level))
+	if knob == "" {
+		p.Title.Text = fmt.Sprintf("%s on %s by agent (IQM, %s%% CI)", metric, split, levelPercent(s.Level))
+	}
 	p.X.Label.Text = x
 	if x != "day" {
 		p.X.Label.Text = x + " (cumulative, mean over runs)"
@@ -129,6 +133,9 @@ func plotSweepCompute(s *Summary, sw sweepCols, knob, split, metric, x string, p
 			label := a + " " + lastSegment(knob) + "=" + formatSweepValue(sw.values[pt][knob])
 			if a == s.Baseline {
 				label, baselineDrawn = a, true
+			}
+			if knob == "" {
+				label = a
 			}
 			legend = append(legend, legendEntry{label, thumbs})
 		}

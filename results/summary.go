@@ -168,6 +168,11 @@ type Summary struct {
 	// PhaseGEM holds GEM over a drifting job's phases (phases.go), by
 	// point, agent, metric and kind.
 	PhaseGEM []PhaseGEM
+	// SessionCells and SessionDiffs hold the per-run metrics of the job's
+	// attempts (sessiongain.go: morning_success, session_gain), split
+	// "job", day the last checkpoint; empty without attempt records.
+	SessionCells []Cell
+	SessionDiffs []Diff
 
 	Agents []string
 	Points []string

@@ -33,7 +33,10 @@ var summaryCSVHeader = []string{
 //   - "acc", "bwt", "fwt" (Transfer): as "cell", with split "all", "prior"
 //     or "held-out" naming the splits averaged;
 //   - "pi_mean" (PIs): as "pi", averaged over the held-out splits, with
-//     split "held-out".
+//     split "held-out";
+//   - "session" (SessionCells) and "session_diff" (SessionDiffs): as
+//     "cell" and "diff", for the per-run metrics of the job's attempts
+//     (morning_success, session_gain; sessiongain.go), split "job".
 //
 // A row whose interval was computed has the confidence level; one whose
 // was not (Build bootstraps only the intervals its tables, figures and
@@ -104,6 +107,16 @@ func (s *Summary) writeCSVSweep(w io.Writer, sweep sweepCols) error {
 			"pi_mean", p.Point, "held-out", strconv.Itoa(p.Day), p.Agent, p.Baseline, p.Metric, strconv.Itoa(p.N),
 			formatFloat(p.P), "", "",
 			ciCol(p.Lo, p.Hi, p.Lo), ciCol(p.Lo, p.Hi, p.Hi), ciCol(p.Lo, p.Hi, s.Level), formatFloat(p.P),
+		})
+	}
+	for _, c := range s.SessionCells {
+		rows = append(rows, cell("session", c))
+	}
+	for _, d := range s.SessionDiffs {
+		rows = append(rows, []string{
+			"session_diff", d.Point, d.Split, strconv.Itoa(d.Day), d.Agent, d.Baseline, d.Metric, strconv.Itoa(d.N),
+			formatFloat(d.Mean), "", "",
+			ciCol(d.Lo, d.Hi, d.Lo), ciCol(d.Lo, d.Hi, d.Hi), ciCol(d.Lo, d.Hi, s.Level), formatFloat(d.ProbImprovement),
 		})
 	}
 	if len(sweep.cols) > 0 {

@@ -43,6 +43,8 @@ var summaryKinds = []SummaryKind{
 	{"acc", "average accuracy over the splits named by split (GEM ACC)", "the IQM over runs", "runs"},
 	{"bwt", "backward transfer over the prior splits (split \"prior\"): change since day 0", "the IQM over runs", "runs"},
 	{"fwt", "forward transfer over the held-out splits (split \"held-out\"): change since day 0", "the IQM over runs", "runs"},
+	{"session", "a per-run metric of the job's own attempts (split \"job\", day the last checkpoint): morning_success, true success over the first bin of slots (an eighth of a session's slots, rounded up) of every session after the first; session_gain, the last bin's success minus the first's, pooling every session", "the IQM, by a seeded percentile bootstrap over runs", "runs with attempt records"},
+	{"session_diff", "a session metric of agent - baseline, paired at matched seeds", "the mean paired difference, resampling pairs", "seed pairs"},
 }
 
 // SummarySchema documents summary.csv: its columns in order, and each row

@@ -76,6 +76,18 @@ func (w *builder) sweepViews(sw sweepCols) error {
 					func(paths ...string) error { return plotSweepCompute(s, sw, knob, split, headlineMetric, x, paths...) })
 			}
 		}
+		// Agents that share a wildcard axis (agent.*.<mechanism>.<knob>)
+		// are the methods compared at each point: draw them at matched
+		// compute, every swept knob held at its largest value.
+		if slices.ContainsFunc(sw.cols, func(c exportColumn) bool { return strings.HasPrefix(c.name, "agent.*.") }) {
+			for _, x := range computeAxes {
+				split := split
+				w.figure(filepath.Join("sweep", safeName(headlineMetric+"_"+split+"_by_agent_vs_"+x)), sectionSweep,
+					fmt.Sprintf("%s on %s against %s, by agent", headlineMetric, split, x),
+					fmt.Sprintf("%s on %s at every checkpoint against %s (matched compute: each agent at the compute it spent), IQM over runs with %s (bands).%s", headlineMetric, split, x, ciMethod(s), heldCaption(s, sw, "")),
+					func(paths ...string) error { return plotSweepCompute(s, sw, "", split, headlineMetric, x, paths...) })
+			}
+		}
 		if err := w.sweepHeatmaps(sw, split, day); err != nil {
 			return err
 		}
