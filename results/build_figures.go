@@ -104,7 +104,7 @@ func (w *builder) figures(point, sub string, day int) {
 	if split := rewardSplit(s); split != "" && hasSplit(s, point, split, "dream_gap") {
 		w.figure(name("dream_gap"), sectionReward,
 			fmt.Sprintf("Dream-versus-real gap over days%s", pointSuffix(s, point)),
-			fmt.Sprintf("Per dreaming agent (one panel each, shared axes), dream_gap: per run, the mean dream reward it learnt from on the night's dreams minus the true success of the same dreamed attempts, at the checkpoint after each night%s: %s (bands). Above zero the dream verifier passes dreams the truth fails; the oracle arms sit at zero. Paired differences of the gap between two arms: grind compare --metric dream_gap.", where, ci),
+			fmt.Sprintf("Per dreaming agent (one panel each, shared axes), dream_gap: per run, the mean dream reward it learnt from on the night's dreams minus the true success of the same dreamed attempts, at the checkpoint after each night%s: %s (bands). Above zero the dream verifier passes dreams the truth fails; the oracle arms sit at zero. The gap is itself a paired difference (per run, on the same dreams); grind compare --metric dream_gap compares it between two results folders.", where, ci),
 			func(paths ...string) error { return plotDreamGap(s, point, split, paths...) })
 	}
 	if split := s.TrainSplit; split != "" {

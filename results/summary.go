@@ -554,8 +554,8 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 // headline metric, and the gaps, forgetting, transfer and averaged
 // probabilities of improvement of every plotted metric; at every
 // checkpoint, the cells of every plotted metric (learning curves) and of
-// verdict_reward and success_sampled (and dream_reward, dream_success and
-// dream_gap) on the split the reward-vs-success (and dream) figures show.
+// verdict_reward and success_sampled (and the dream measurements) on the
+// split the reward-vs-success (and dream) figures show.
 type ciReader struct {
 	all         bool
 	last        int
@@ -573,7 +573,7 @@ func newCIReader(s *Summary, opt summaryOptions) ciReader {
 func (r ciReader) cell(split string, day int, m Metric) bool {
 	return r.all || m.Plotted || (day == r.last && m.Tabulated) ||
 		(split == r.rewardSplit && (m.Name == "verdict_reward" || m.Name == "success_sampled" ||
-			m.Name == "dream_reward" || m.Name == "dream_success" || m.Name == "dream_gap"))
+			m.Name == "dream_reward" || m.Name == "dream_success" || m.Name == "dream_gap" || m.Name == "dream_disagreement"))
 }
 
 func (r ciReader) diff(day int, m Metric) bool {
