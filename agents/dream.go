@@ -34,6 +34,13 @@ type DreamHarness interface {
 	// true outcome and judge's verdict to measure the dreams, out of the
 	// agent's sight.
 	Dream(m Model, t *envs.Task, key uint64, oracle bool, visit func(o *envs.Obs, action int), judge func() envs.Verdict) envs.Verdict
+	// StepVerdicts reports whether the job's verdicts judge steps
+	// (env.grind.granularity = "step"): dreams are then judged per step.
+	StepVerdicts() bool
+	// DreamSteps is Dream judged per step: judge appends a verdict per
+	// step to its argument emptied and returns it; DreamSteps returns
+	// those, or with oracle the truth of each step, in dst's storage.
+	DreamSteps(m Model, t *envs.Task, key uint64, oracle bool, visit func(o *envs.Obs, action int), judge func(dst []envs.Verdict) []envs.Verdict, dst []envs.Verdict) []envs.Verdict
 }
 
 var (
@@ -106,7 +113,10 @@ func (c *DreamConfig) Validate() error {
 // feedback came in, each group at one task: a stored one drawn at random
 // (replay) or a neighbour of one (generative). It hands each group's
 // verdicts to the agent's learners as Feedback marked Dream, so rlvr (and
-// any learner) updates on dreams exactly as on real feedback. The learned
+// any learner) updates on dreams exactly as on real feedback. At step
+// granularity (DreamHarness.StepVerdicts) the verifier is fit on the real
+// step verdicts and judges each dreamed step, and the dream feedback
+// carries StepVerdicts as real feedback does. The learned
 // verifier is fit even when the oracle judges, so its disagreement with
 // the truth is measured either way.
 type dream struct {
@@ -118,6 +128,7 @@ type dream struct {
 	night    uint64
 	attempts []int
 	verdicts []envs.Verdict
+	steps    [][]envs.Verdict // per member, at step granularity
 }
 
 func (*dream) Name() string { return "dream" }
@@ -145,6 +156,12 @@ func (d *dream) Learn(a *Agent, fb *Feedback) {
 	}
 	d.real += len(fb.Verdicts)
 	d.group = len(fb.Verdicts)
+	if fb.StepVerdicts != nil {
+		for i, sv := range fb.StepVerdicts {
+			d.ver.AddSteps(a.Log, fb.Attempts[i], sv)
+		}
+		return
+	}
 	for i, v := range fb.Verdicts {
 		d.ver.Add(a.Log, fb.Attempts[i], v)
 	}
@@ -166,8 +183,15 @@ func (d *dream) Overnight(a *Agent, h Harness) error {
 	groups := int(math.Round(d.cfg.Ratio * float64(real) / float64(d.group)))
 	if cap(d.attempts) < d.group {
 		d.attempts, d.verdicts = make([]int, d.group), make([]envs.Verdict, d.group)
+		d.steps = make([][]envs.Verdict, d.group)
 	}
 	attempts, verdicts := d.attempts[:d.group], d.verdicts[:d.group]
+	// At step granularity dreams are judged per step, so that rlvr credits
+	// each step as it does on real step verdicts.
+	var steps [][]envs.Verdict
+	if dh.StepVerdicts() {
+		steps = d.steps[:d.group]
+	}
 	key := envs.Key(dh.DreamKey(), d.night)
 	oracle := d.cfg.Verifier == DreamOracle
 	log := a.Log
@@ -186,12 +210,19 @@ func (d *dream) Overnight(a *Agent, h Harness) error {
 		for m := range attempts {
 			i := log.Begin(t, m)
 			attempts[m] = i
-			judge := func() envs.Verdict { return d.ver.Judge(log, i) }
-			verdicts[m] = dh.Dream(a.Acting(), t, envs.Key(gk, uint64(purposeDreamMember), uint64(m), uint64(purposeDreamAct)), oracle, record, judge)
+			mk := envs.Key(gk, uint64(purposeDreamMember), uint64(m), uint64(purposeDreamAct))
+			if steps != nil {
+				judge := func(dst []envs.Verdict) []envs.Verdict { return d.ver.JudgeSteps(log, i, dst) }
+				steps[m] = dh.DreamSteps(a.Acting(), t, mk, oracle, record, judge, steps[m])
+				verdicts[m] = envs.VerdictNone
+			} else {
+				judge := func() envs.Verdict { return d.ver.Judge(log, i) }
+				verdicts[m] = dh.Dream(a.Acting(), t, mk, oracle, record, judge)
+			}
 			log.Judge(i, verdicts[m], h.Now())
 		}
 		before := a.Compute.GradSteps
-		a.Learn(&Feedback{Harness: h, Task: t, Attempts: attempts, Verdicts: verdicts, Sent: h.Now(), Arrived: h.Now(), Dream: true})
+		a.Learn(&Feedback{Harness: h, Task: t, Attempts: attempts, Verdicts: verdicts, StepVerdicts: steps, Sent: h.Now(), Arrived: h.Now(), Dream: true})
 		a.Compute.DreamGradSteps += a.Compute.GradSteps - before
 	}
 	log.Reset()

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"math"
+	"slices"
 
 	"github.com/grindbench/grindbench/envs"
 )
@@ -19,6 +20,9 @@ var (
 // and an attempt passes with the product of its steps' probabilities, so
 // attempt-level verdicts teach it which steps go wrong (multiple-instance
 // logistic regression). It says pass when that product is at least 1/2.
+// Given one verdict per step (env.grind.granularity = "step": AddSteps),
+// it fits each step's probability to that step's verdict instead (plain
+// logistic regression), and JudgeSteps judges each step on its own.
 //
 // Its systematic error is epsilon: when it judges, its parameters are the
 // fitted ones plus epsilon times a fixed direction drawn once per key (the
@@ -35,9 +39,13 @@ type LearnedVerifier struct {
 	lr            float64
 	epochs        int
 	data          *SessionLog // the real attempts that got a verdict
-	logits        []float64
-	sig           []float64 // per step of the attempt being fitted
-	coef          []float64
+	// stepAt is, per stored attempt, where its step verdicts start in
+	// stepv, or -1 for an attempt judged as a whole.
+	stepAt []int
+	stepv  []envs.Verdict
+	logits []float64
+	sig    []float64 // per step of the attempt being fitted
+	coef   []float64
 }
 
 // NewLearnedVerifier returns an unfitted verifier of policy's architecture.
@@ -67,6 +75,28 @@ func (v *LearnedVerifier) Add(log *SessionLog, i int, verdict envs.Verdict) {
 	if _, ok := verdict.Reward(); !ok {
 		return
 	}
+	v.store(log, i, verdict)
+	v.stepAt = append(v.stepAt, -1)
+}
+
+// AddSteps stores attempt i of log with one verdict per step (steps[s]
+// judges step s) for fitting; an attempt without any step verdict is not
+// stored.
+func (v *LearnedVerifier) AddSteps(log *SessionLog, i int, steps []envs.Verdict) {
+	if !slices.ContainsFunc(steps, func(x envs.Verdict) bool { return x != envs.VerdictNone }) {
+		return
+	}
+	v.store(log, i, envs.VerdictNone)
+	v.stepAt = append(v.stepAt, len(v.stepv))
+	n := log.Steps(i)
+	v.stepv = append(v.stepv, steps[:min(n, len(steps))]...)
+	for range n - len(steps) {
+		v.stepv = append(v.stepv, envs.VerdictNone)
+	}
+}
+
+// store copies attempt i of log into the verifier's data.
+func (v *LearnedVerifier) store(log *SessionLog, i int, verdict envs.Verdict) {
 	e := log.Entry(i)
 	k := v.data.Begin(e.Task, e.Member)
 	for s := 0; s < log.Steps(i); s++ {
@@ -98,6 +128,9 @@ func (v *LearnedVerifier) Fit() int64 {
 // steps' sigmoids s_t, -log-likelihood L has dL/dz_t = -(1 - s_t) for a
 // pass and P/(1-P) (1 - s_t) for a fail.
 func (v *LearnedVerifier) fitOne(i int) int64 {
+	if v.stepAt[i] >= 0 {
+		return v.fitSteps(i)
+	}
 	steps := v.data.Steps(i)
 	v.sig = v.sig[:0]
 	logP := 0.0
@@ -123,6 +156,29 @@ func (v *LearnedVerifier) fitOne(i int) int64 {
 		v.bias -= v.lr * g
 	}
 	return int64(steps)
+}
+
+// fitSteps takes one gradient step on attempt i's step verdicts: each
+// judged step's -log-likelihood under sigmoid(z_t + b) has dL/dz_t = s_t -
+// y_t; steps without a verdict teach nothing.
+func (v *LearnedVerifier) fitSteps(i int) int64 {
+	at := v.stepAt[i]
+	var n int64
+	clear(v.coef)
+	for s := 0; s < v.data.Steps(i); s++ {
+		r, ok := v.stepv[at+s].Reward()
+		if !ok {
+			continue
+		}
+		o, act := v.data.Step(i, s)
+		g := sigmoid(v.z(v.model, o, act)+v.bias) - r
+		v.coef[act] = -v.lr * g
+		v.model.AddLogitGrad(v.model.Params(), o, v.coef)
+		v.coef[act] = 0
+		v.bias -= v.lr * g
+		n++
+	}
+	return n
 }
 
 // perturb sets the judging parameters to the fitted ones plus epsilon
@@ -176,6 +232,25 @@ func (v *LearnedVerifier) PassProb(log *SessionLog, i int) float64 {
 // probability is at least 1/2.
 func (v *LearnedVerifier) Judge(log *SessionLog, i int) envs.Verdict {
 	if v.PassProb(log, i) >= 0.5 {
+		return envs.VerdictPass
+	}
+	return envs.VerdictFail
+}
+
+// JudgeSteps appends to dst[:0] the verifier's verdict on each step of
+// attempt i of log (pass when the step's probability is at least 1/2) and
+// returns it.
+func (v *LearnedVerifier) JudgeSteps(log *SessionLog, i int, dst []envs.Verdict) []envs.Verdict {
+	dst = dst[:0]
+	for s := 0; s < log.Steps(i); s++ {
+		o, act := log.Step(i, s)
+		dst = append(dst, verdictOf(v.z(v.judged, o, act)+v.bias >= 0))
+	}
+	return dst
+}
+
+func verdictOf(pass bool) envs.Verdict {
+	if pass {
 		return envs.VerdictPass
 	}
 	return envs.VerdictFail

@@ -13,6 +13,14 @@ import (
 // session log with their true success.
 func verifierJob(t *testing.T, n int, seed uint64) (*SessionLog, []bool, Model) {
 	t.Helper()
+	log, truth, _, base := verifierStepJob(t, n, seed)
+	return log, truth, base
+}
+
+// verifierStepJob is verifierJob that also returns whether each step of
+// each attempt was correct.
+func verifierStepJob(t *testing.T, n int, seed uint64) (*SessionLog, []bool, [][]bool, Model) {
+	t.Helper()
 	f, err := envs.NewSkills(envs.DefaultSkills(), seed)
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +34,7 @@ func verifierJob(t *testing.T, n int, seed uint64) (*SessionLog, []bool, Model) 
 	logits, probs := make([]float64, s.Actions), make([]float64, s.Actions)
 	tasks := make([]envs.Task, n)
 	truth := make([]bool, n)
+	steps := make([][]bool, n)
 	for i := range n {
 		if tasks[i], err = f.Task(envs.SplitTrain, i%f.PoolSize(envs.SplitTrain)); err != nil {
 			t.Fatal(err)
@@ -40,13 +49,15 @@ func verifierJob(t *testing.T, n int, seed uint64) (*SessionLog, []bool, Model) 
 				a = env.Correct()
 			}
 			log.Record(&obs, a)
-			if env.Step(a, &obs).Done {
+			r := env.Step(a, &obs)
+			steps[i] = append(steps[i], r.Correct)
+			if r.Done {
 				break
 			}
 		}
 		truth[i] = env.Outcome().Success
 	}
-	return log, truth, base
+	return log, truth, steps, base
 }
 
 // kappa is Cohen's kappa of the verifier's verdicts on attempts [lo, hi)
@@ -73,13 +84,6 @@ func kappa(v *LearnedVerifier, log *SessionLog, truth []bool, lo, hi int) (k, ag
 		return 0, po
 	}
 	return (po - pe) / (1 - pe), po
-}
-
-func verdictOf(pass bool) envs.Verdict {
-	if pass {
-		return envs.VerdictPass
-	}
-	return envs.VerdictFail
 }
 
 // Calibration: fit on real verdicts, the learned verifier at epsilon = 0
@@ -126,4 +130,78 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// stepKappa is Cohen's kappa of the verifier's step verdicts on the steps
+// of attempts [lo, hi) of log against each step's truth.
+func stepKappa(v *LearnedVerifier, log *SessionLog, truth [][]bool, lo, hi int) float64 {
+	var n, same, said, real float64
+	var buf []envs.Verdict
+	for i := lo; i < hi; i++ {
+		buf = v.JudgeSteps(log, i, buf)
+		for s, got := range buf {
+			p := got == envs.VerdictPass
+			n++
+			same += b2f(p == truth[i][s])
+			said += b2f(p)
+			real += b2f(truth[i][s])
+		}
+	}
+	po, q, r := same/n, said/n, real/n
+	pe := q*r + (1-q)*(1-r)
+	if pe == 1 {
+		return 0
+	}
+	return (po - pe) / (1 - pe)
+}
+
+// Calibration at step granularity: given one verdict per step, the learned
+// verifier fits each step's verdict, and its step verdicts agree with the
+// truth of held-out steps beyond chance; fit on the same steps with their
+// verdicts shuffled across steps, it agrees at chance. It is fit from the
+// step verdicts: the attempts carry no attempt verdict.
+func TestLearnedVerifierLearnsFromStepVerdicts(t *testing.T) {
+	const train, test = 800, 600
+	log, _, steps, base := verifierStepJob(t, train+test, 5)
+	var flat []bool
+	for i := range train {
+		flat = append(flat, steps[i]...)
+	}
+	perm := envs.Rand(13).Perm(len(flat))
+	fit := func(verdict func(i, s, flat int) envs.Verdict) *LearnedVerifier {
+		v := NewLearnedVerifier(base, 7, 0.1, 3, 0)
+		k := 0
+		for i := range train {
+			sv := make([]envs.Verdict, len(steps[i]))
+			for s := range sv {
+				sv[s] = verdict(i, s, k)
+				k++
+			}
+			v.AddSteps(log, i, sv)
+		}
+		if v.Examples() != train {
+			t.Fatalf("%d attempts stored, want %d", v.Examples(), train)
+		}
+		if n := v.Fit(); n != 3*int64(k) {
+			t.Fatalf("%d step gradients from %d step verdicts and 3 epochs", n, k)
+		}
+		return v
+	}
+	real := fit(func(i, s, _ int) envs.Verdict { return verdictOf(steps[i][s]) })
+	shuffled := fit(func(_, _, k int) envs.Verdict { return verdictOf(flat[perm[k]]) })
+	// Steps without a verdict (coverage < 1) teach nothing.
+	none := NewLearnedVerifier(base, 7, 0.1, 3, 0)
+	none.AddSteps(log, 0, make([]envs.Verdict, len(steps[0])))
+	kr := stepKappa(real, log, steps, train, train+test)
+	ks := stepKappa(shuffled, log, steps, train, train+test)
+	t.Logf("step kappa: real step verdicts %.3f, shuffled %.3f", kr, ks)
+	if kr < 0.4 {
+		t.Errorf("fit on real step verdicts: step kappa %.3f, want well above chance (0)", kr)
+	}
+	if math.Abs(ks) > 0.1 {
+		t.Errorf("fit on shuffled step verdicts: step kappa %.3f, want chance (0)", ks)
+	}
+	if none.Examples() != 0 {
+		t.Error("an attempt without any step verdict was stored")
+	}
 }

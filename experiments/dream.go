@@ -46,18 +46,69 @@ func (h harness) Dream(m agents.Model, t *envs.Task, key uint64, oracle bool, vi
 	if oracle {
 		v = truth
 	}
-	s := &j.ev.dream
+	j.ev.dream.add(v == envs.VerdictPass, o.Success, learned == envs.VerdictPass)
+	return v
+}
+
+// StepVerdicts implements agents.DreamHarness.
+func (h harness) StepVerdicts() bool {
+	return h.j.cfg.Env.Grind.Granularity == envs.GranularityStep
+}
+
+// DreamSteps implements agents.DreamHarness. The attempt's dream verdict,
+// for the measurements, is a pass on every step, as a real attempt passes
+// at step granularity; its truth is the attempt's success.
+func (h harness) DreamSteps(m agents.Model, t *envs.Task, key uint64, oracle bool, visit func(o *envs.Obs, action int), judge func(dst []envs.Verdict) []envs.Verdict, dst []envs.Verdict) []envs.Verdict {
+	j := h.j
+	e := j.ev
+	e.keepSteps, e.stepTruth = true, e.stepTruth[:0]
+	o := e.attempt(m, t, false, key, visit)
+	e.keepSteps = false
+	c := &j.agent.Compute
+	c.DreamAttempts++
+	c.DreamSteps += int64(o.Steps)
+	dst = judge(dst)
+	learned := allPass(dst)
+	if oracle {
+		dst = dst[:0]
+		for _, ok := range e.stepTruth {
+			dst = append(dst, verdictOf(ok))
+		}
+	}
+	e.dream.add(allPass(dst), o.Success, learned)
+	return dst
+}
+
+// allPass reports whether every step verdict of vs is a pass.
+func allPass(vs []envs.Verdict) bool {
+	for _, v := range vs {
+		if v != envs.VerdictPass {
+			return false
+		}
+	}
+	return len(vs) > 0
+}
+
+func verdictOf(pass bool) envs.Verdict {
+	if pass {
+		return envs.VerdictPass
+	}
+	return envs.VerdictFail
+}
+
+// add counts one dream: whether the verdict learnt from passed it, whether
+// it truly succeeded, and whether the learned verifier passed it.
+func (s *dreamStats) add(reward, success, learned bool) {
 	s.n++
-	if v == envs.VerdictPass {
+	if reward {
 		s.reward++
 	}
-	if o.Success {
+	if success {
 		s.success++
 	}
-	if learned != truth {
+	if learned != success {
 		s.disagree++
 	}
-	return v
 }
 
 // dreamStats are the dreams since the last checkpoint: the verdicts

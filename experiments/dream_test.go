@@ -213,3 +213,54 @@ func TestDreamRecordsIdenticalAcrossWorkerCounts(t *testing.T) {
 		}
 	}
 }
+
+// At env.grind.granularity = "step" dreams are judged per step: the
+// dream feedback carries one verdict per step of each dreamed attempt and
+// no attempt verdict, so rlvr credits steps as on real step verdicts; with
+// the oracle the verdict learnt from is still the truth. At attempt
+// granularity dream feedback carries attempt verdicts only.
+func TestDreamsJudgedPerStepAtStepGranularity(t *testing.T) {
+	spy := func(name, knobs string) string {
+		return strings.Replace(dreamAgent(name, knobs), `mechanisms = ["rlvr", "dream"]`, `mechanisms = ["rlvr", "dream", "fb-rec"]`, 1)
+	}
+	for _, step := range []bool{true, false} {
+		for _, verifier := range []string{"learned", "oracle"} {
+			feedbackLog = nil
+			var sets []string
+			if step {
+				sets = append(sets, `env.grind.granularity="step"`)
+			}
+			_, recs := mustRun(t, mustParse(t, dreamConfig(1, 8, spy("d", "ratio = 2.0\nverifier = \""+verifier+"\"")), sets...), 1)
+			dreams, stepLists := 0, 0
+			for _, s := range feedbackLog {
+				if !s.dream {
+					continue
+				}
+				dreams++
+				if s.stepLists >= 0 {
+					stepLists++
+					if s.stepLists != 4 || !s.stepsOK || s.passes != 0 || s.steps == 0 {
+						t.Errorf("step %v %s: dream feedback %+v: want 4 step lists as long as their attempts, no attempt verdict", step, verifier, s)
+					}
+				}
+			}
+			if dreams == 0 {
+				t.Fatalf("step %v %s: no dream feedback", step, verifier)
+			}
+			if want := map[bool]int{true: dreams, false: 0}[step]; stepLists != want {
+				t.Errorf("step %v %s: %d of %d dream feedbacks with step verdicts, want %d", step, verifier, stepLists, dreams, want)
+			}
+			for _, c := range recs.Checkpoints {
+				if c.Day == 0 {
+					continue
+				}
+				if c.DreamReward == nil || c.DreamDisagreement == nil {
+					t.Fatalf("step %v %s day %d: no dream measurements", step, verifier, c.Day)
+				}
+				if verifier == "oracle" && *c.DreamReward != *c.DreamSuccess {
+					t.Errorf("step %v oracle day %d: dream reward %v, true success %v", step, c.Day, *c.DreamReward, *c.DreamSuccess)
+				}
+			}
+		}
+	}
+}

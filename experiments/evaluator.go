@@ -55,6 +55,10 @@ type evaluator struct {
 	// phase by it.
 	phase int
 	dream dreamStats // dreams since the last checkpoint (dream.go)
+	// With keepSteps, run appends to stepTruth whether each step is
+	// correct (dreams judged per step: dream.go).
+	keepSteps bool
+	stepTruth []bool
 	// time and skipped go into the next checkpoint's records (the job
 	// sets them when it is clocked).
 	time    float64
@@ -93,7 +97,11 @@ func (e *evaluator) run(logits func(dst []float64, o *envs.Obs), t *envs.Task, g
 		if visit != nil {
 			visit(&e.obs, a)
 		}
-		if e.env.Step(a, &e.obs).Done {
+		r := e.env.Step(a, &e.obs)
+		if e.keepSteps {
+			e.stepTruth = append(e.stepTruth, r.Correct)
+		}
+		if r.Done {
 			return e.env.Outcome()
 		}
 	}

@@ -28,6 +28,8 @@ type feedbackSeen struct {
 	verdicts, steps    int // attempt verdicts; step verdicts (total)
 	stepLists          int // len(StepVerdicts), -1 for nil
 	stepsOK            bool
+	dream              bool
+	passes             int // attempt verdicts that are a pass
 }
 
 var feedbackLog []feedbackSeen
@@ -39,7 +41,12 @@ type feedbackRecorder struct{}
 func (feedbackRecorder) Name() string { return "fb-rec" }
 func (feedbackRecorder) Learn(a *agents.Agent, fb *agents.Feedback) {
 	s := feedbackSeen{now: fb.Harness.Now(), sent: fb.Sent, arrived: fb.Arrived, logged: a.Log.Len(), retry: fb.Retry,
-		verdicts: len(fb.Verdicts), stepLists: -1, stepsOK: true}
+		verdicts: len(fb.Verdicts), stepLists: -1, stepsOK: true, dream: fb.Dream}
+	for _, v := range fb.Verdicts {
+		if v == envs.VerdictPass {
+			s.passes++
+		}
+	}
 	if fb.StepVerdicts != nil {
 		s.stepLists = len(fb.StepVerdicts)
 		for i, sv := range fb.StepVerdicts {

@@ -101,6 +101,24 @@ func (w *builder) figures(point, sub string, day int) {
 				}, paths...)
 			})
 	}
+	if split := rewardSplit(s); split != "" && hasSplit(s, point, split, "dream_gap") {
+		w.figure(name("dream_gap"), sectionReward,
+			fmt.Sprintf("Dream-versus-real gap over days%s", pointSuffix(s, point)),
+			fmt.Sprintf("Per dreaming agent (one panel each, shared axes), dream_gap: per run, the mean dream reward it learnt from on the night's dreams minus the true success of the same dreamed attempts, at the checkpoint after each night%s: %s (bands). Above zero the dream verifier passes dreams the truth fails; the oracle arms sit at zero. The gap is itself a paired difference (per run, on the same dreams); grind compare --metric dream_gap compares it between two results folders.", where, ci),
+			func(paths ...string) error { return plotDreamGap(s, point, split, paths...) })
+	}
+	if split := s.TrainSplit; split != "" {
+		if ag, _ := s.dreamers(point, split); len(ag) > 0 && hasSplit(s, point, split, headlineMetric) {
+			metrics := []string{headlineMetric}
+			if hasSplit(s, point, split, "success_sampled") {
+				metrics = append(metrics, "success_sampled")
+			}
+			w.figure(name("success_vs_dreams"), sectionReward,
+				fmt.Sprintf("Real success against dream practice%s", pointSuffix(s, point)),
+				fmt.Sprintf("Per dreaming agent, true success on %s%s (greedy, solid; and sampled, dashed: the success of one real attempt per task) at each checkpoint after the first night, against its cumulative dream attempts (mean over runs, log scale), joined in order of days, one panel per agent on shared axes: %s (whiskers). In grey, the baseline's greedy success (when it does not dream) on the same days at the dreamer's x: what those days give without dreams. A curve that rises then falls is dream practice turning from help into harm.", split, where, ci),
+				func(paths ...string) error { return plotSuccessVsDreams(s, point, split, metrics, paths...) })
+		}
+	}
 }
 
 // metricFigures queues the figures of metric m at one point: bars per

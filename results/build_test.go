@@ -14,8 +14,20 @@ import (
 // (agent, seed) with checkpoints from fakeRecords and attempts.
 func writeResults(t *testing.T, dir string, agents []string, splits []string, seeds, days int) {
 	t.Helper()
+	writeResultsWith(t, dir, agents, splits, seeds, days, nil)
+}
+
+// writeResultsWith is writeResults with each checkpoint record passed
+// through mod first (if not nil).
+func writeResultsWith(t *testing.T, dir string, agents []string, splits []string, seeds, days int, mod func(*Checkpoint)) {
+	t.Helper()
 	slopes := []float64{0.02, 0.02, 0.08}
 	recs := fakeRecords(agents, slopes[:len(agents)], splits, seeds, days)
+	if mod != nil {
+		for i := range recs {
+			mod(&recs[i])
+		}
+	}
 	byRun := map[string]*Encoder{}
 	counts := map[string][2]int{}
 	var keys []string

@@ -72,6 +72,9 @@ type Metric struct {
 	// column whose forgetting it is (per run and split, the best value at
 	// an earlier checkpoint minus the value now).
 	ForgettingOf string
+	// From names the columns a per-record derived metric (one with a
+	// Value but no column of its own, such as dream_gap) is computed from.
+	From []string
 
 	Direction Direction
 	Unit      string  // what it measures, for axis labels ("fraction of tasks solved"); "" if the name says it
@@ -299,6 +302,14 @@ var metricTable = []Metric{
 		Direction: NoDirection, Unit: "fraction of dream attempts", Min: 0, Max: 1,
 		Doc:        "fraction of the dream attempts since the last checkpoint on which the learned verifier's verdict differs from the truth",
 		Summarized: true,
+	},
+	{
+		Name: "dream_gap", From: []string{"dream_reward", "dream_success"}, Optional: true,
+		Value:     func(c *Checkpoint) float64 { return opt(c.DreamReward) - opt(c.DreamSuccess) },
+		Direction: NoDirection, Unit: "dream reward - true success", Min: -1, Max: 1,
+		Doc: "the dream-versus-real gap: dream_reward - dream_success on the same dreams since the last checkpoint (positive: the dream verifier passes dreams the truth fails); " +
+			"derived per record, absent where either is",
+		Summarized: true, Tabulated: true,
 	},
 }
 

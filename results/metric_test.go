@@ -73,8 +73,17 @@ func TestMetricTableCoversCheckpoint(t *testing.T) {
 		}
 		seen[m.Name] = true
 		switch {
-		case m.Value != nil && !columns[m.Name]:
+		case m.Value != nil && !columns[m.Name] && len(m.From) == 0:
 			t.Errorf("metric %s reads a record but no numeric checkpoint column has its name", m.Name)
+		case m.Value != nil && len(m.From) > 0:
+			if columns[m.Name] {
+				t.Errorf("derived metric %s is named like a column", m.Name)
+			}
+			for _, f := range m.From {
+				if base, ok := LookupMetric(f); !ok || base.Value == nil || len(base.From) > 0 {
+					t.Errorf("derived metric %s: From %q is not a column metric", m.Name, f)
+				}
+			}
 		case m.Value == nil && columns[m.Name]:
 			t.Errorf("derived metric %s is named like a column", m.Name)
 		case m.Value == nil:
@@ -124,7 +133,7 @@ func TestMetricTableEntries(t *testing.T) {
 	}
 	if !slices.Equal(names(summaryMetrics()), []string{"success_greedy", "score_greedy", "step_acc_greedy", "success_sampled", "score_sampled", "verdict_reward",
 		"coverage", "kl_base_current", "kl_current_base", "kl_base_current_job", "kl_current_base_job", "l2_from_base", "l2_shared", "l2_memorizing",
-		"dream_reward", "dream_success", "dream_disagreement"}) {
+		"dream_reward", "dream_success", "dream_disagreement", "dream_gap"}) {
 		t.Errorf("summarized metrics %q: their order is summary.csv's", names(summaryMetrics()))
 	}
 	// Metrics returns a copy.

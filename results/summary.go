@@ -588,8 +588,8 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 // headline metric, and the gaps, forgetting, transfer and averaged
 // probabilities of improvement of every plotted metric; at every
 // checkpoint, the cells of every plotted metric (learning curves) and of
-// verdict_reward and success_sampled (and dream_reward and dream_success)
-// on the split the reward-vs-success (and dream-vs-truth) figure shows.
+// verdict_reward and success_sampled (and the dream measurements) on the
+// split the reward-vs-success (and dream) figures show.
 type ciReader struct {
 	all         bool
 	s           *Summary
@@ -609,7 +609,7 @@ func (r ciReader) last(point string, day int) bool {
 func (r ciReader) cell(point, split string, day int, m Metric) bool {
 	return r.all || m.Plotted || (r.last(point, day) && m.Tabulated) ||
 		(split == r.rewardSplit && (m.Name == "verdict_reward" || m.Name == "success_sampled" ||
-			m.Name == "dream_reward" || m.Name == "dream_success"))
+			m.Name == "dream_reward" || m.Name == "dream_success" || m.Name == "dream_gap" || m.Name == "dream_disagreement"))
 }
 
 func (r ciReader) diff(point string, day int, m Metric) bool {
