@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -239,7 +240,7 @@ func infoNeededTable(s *Summary, key string) *table {
 		TidyHeader: []string{"held", "agent", "n", "c_max", "gain_c_max", "needed", "needed_lo", "needed_hi"}}
 	for _, in := range s.InfoNeeded {
 		top := in.Capacity[len(in.Capacity)-1]
-		t.Rows = append(t.Rows, []string{cmpOr(heldLabel(in.Held), "–"), in.Agent, strconv.Itoa(in.Seeds), formatCapacity(top, top),
+		t.Rows = append(t.Rows, []string{cmp.Or(heldLabel(in.Held), "–"), in.Agent, strconv.Itoa(in.Seeds), formatCapacity(top, top),
 			fmt.Sprintf("%+.3f", in.Gain[len(in.Gain)-1]), formatCapacity(in.Needed.Point, top),
 			"[" + formatCapacity(in.Needed.Lo, top) + ", " + formatCapacity(in.Needed.Hi, top) + "]"})
 		t.TidyRows = append(t.TidyRows, []string{heldLabel(in.Held), in.Agent, strconv.Itoa(in.Seeds), formatFloat(top),
@@ -248,13 +249,6 @@ func infoNeededTable(s *Summary, key string) *table {
 	t.Caption = fmt.Sprintf("I is the smallest swept context capacity (%s) whose session_gain (success over a session's last bin of slots minus its first, IQM over seeds) reaches %g%% of the largest capacity's, per control agent (its context without consolidation) and combination of the other swept knobs; the largest capacity stands in for an unbounded context (table information_ratio shows every capacity's gain). CI: %s%% empirical percentiles of I over %d bootstrap resamples of seeds (a seed's runs at every capacity resampled together); \"> C max\" where the largest capacity gains nothing.",
 		key, 100*infoFraction, levelPercent(s.Level), s.resamples())
 	return t
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // sessionCell and sessionDiff look up one point's session metric.
@@ -308,7 +302,7 @@ func infoRatioTable(s *Summary, key string) *table {
 		top := in.Capacity[len(in.Capacity)-1]
 		for k, p := range in.Points {
 			ratio := in.Needed.Point / in.Capacity[k]
-			row := []string{cmpOr(heldLabel(in.Held), "–"), formatCapacity(in.Capacity[k], top), formatCapacity(in.Needed.Point, top), fmt.Sprintf("%.3g", ratio)}
+			row := []string{cmp.Or(heldLabel(in.Held), "–"), formatCapacity(in.Capacity[k], top), formatCapacity(in.Needed.Point, top), fmt.Sprintf("%.3g", ratio)}
 			tidy := func(agent, metric, baseline string, n int, v, lo, hi float64) {
 				t.TidyRows = append(t.TidyRows, []string{p, heldLabel(in.Held), formatFloat(in.Capacity[k]), formatFloat(in.Needed.Point), formatFloat(ratio),
 					agent, metric, baseline, strconv.Itoa(n), formatFloat(v), formatFloat(lo), formatFloat(hi)})
