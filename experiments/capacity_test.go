@@ -1,6 +1,8 @@
 package experiments
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -30,6 +32,54 @@ func TestCapacityAxis(t *testing.T) {
 		}
 		if got := capacityAxis(exp); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// End to end: a small capacity sweep's folder gets the information-needed
+// tables and the kept-gain figure, from the manifest alone.
+func TestCapacitySweepBuildsInformationNeeded(t *testing.T) {
+	src := `
+experiment = "capacity"
+seeds = 3
+[job]
+days = 2
+tasks = 64
+record_attempts = true
+[eval]
+tasks = 8
+[pretrain]
+tasks = 200
+[report]
+baseline = "context-only"
+[[agent]]
+name = "context-only"
+mechanisms = ["context", "consolidate"]
+[agent.consolidate]
+method = "none"
+[[agent]]
+name = "sft"
+mechanisms = ["context", "consolidate"]
+[agent.consolidate]
+method = "sft"
+[sweep]
+"agent.*.context.capacity" = [4, 64]
+`
+	dir, _ := mustRun(t, mustParse(t, src), 2)
+	b, err := results.Build(dir, results.BuildOptions{PlotFormats: []string{".svg"}, Resamples: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Summary.InfoNeeded) != 1 || b.Summary.InfoNeeded[0].Agent != "context-only" {
+		t.Fatalf("InfoNeeded %+v, want one, of context-only", b.Summary.InfoNeeded)
+	}
+	files := []string{"tables/information_needed.csv", "tables/information_ratio.md"}
+	if in := b.Summary.InfoNeeded[0]; in.Needed.Point <= 64 { // a gain at the largest capacity: a figure
+		files = append(files, "plots/information_needed/kept_vs_information_ratio.svg")
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
 		}
 	}
 }
