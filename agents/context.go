@@ -41,6 +41,33 @@ type ContextConfig struct {
 	Radius   float64 `toml:"radius" range:"0,1000" doc:"retrieval only: the largest Euclidean distance between the dense observations of the current situation and a stored one for its answer to be retrieved"`
 }
 
+// ContextCapacityKnob is the context's capacity as a knob path under an
+// agent (agent.<name>.context.capacity, or agent.*.context.capacity on a
+// sweep axis): the axis along which a sweep measures the information a
+// session needs (results reads it from the manifest, not from here).
+const ContextCapacityKnob = "context.capacity"
+
+// ContextAlone reports whether c learns within a session through its
+// context alone: it lists context, and every other mechanism it lists is
+// consolidate with method none, so nothing reaches the weights and its
+// climb within a session is the context's in-session gain.
+func ContextAlone(c Config) bool {
+	has := false
+	for _, m := range c.Mechanisms {
+		switch m {
+		case "context":
+			has = true
+		case "consolidate":
+			if k, ok := c.Knobs[m].(*ConsolidateConfig); !ok || k.Method != MethodNone {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return has
+}
+
 // DefaultContext returns the context mechanism's defaults.
 func DefaultContext() ContextConfig {
 	return ContextConfig{Kind: KindFastWeights, Capacity: 64, Step: 1, Radius: 1}

@@ -351,3 +351,29 @@ func TestMergeNeedsFastWeights(t *testing.T) {
 		t.Fatalf("consolidate without context: %v", msgs)
 	}
 }
+
+func TestContextAlone(t *testing.T) {
+	with := func(method string) map[string]any {
+		c := DefaultConsolidate()
+		c.Method = method
+		ctx := DefaultContext()
+		return map[string]any{"context": &ctx, "consolidate": &c}
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want bool
+	}{
+		{"context", Config{Mechanisms: []string{"context"}}, true},
+		{"context + none", Config{Mechanisms: []string{"context", "consolidate"}, Knobs: with(MethodNone)}, true},
+		{"context + sft", Config{Mechanisms: []string{"context", "consolidate"}, Knobs: with(MethodSFT)}, false},
+		{"context + merge", Config{Mechanisms: []string{"context", "consolidate"}, Knobs: with(MethodMerge)}, false},
+		{"context + rlvr", Config{Mechanisms: []string{"context", "rlvr"}}, false},
+		{"frozen", Config{Mechanisms: []string{"frozen"}}, false},
+		{"none", Config{}, false},
+	} {
+		if got := ContextAlone(tc.cfg); got != tc.want {
+			t.Errorf("%s: ContextAlone = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -673,6 +673,7 @@ func buildManifest(exp *Experiment, shard Shard, runs []RunSpec, files map[strin
 	for _, a := range c.Agents {
 		m.Agents = append(m.Agents, a.Name)
 	}
+	m.Capacity = capacityAxis(exp)
 	for s := c.SeedBase; s < c.SeedBase+c.Seeds; s++ {
 		m.Seeds = append(m.Seeds, s)
 	}

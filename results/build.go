@@ -211,8 +211,9 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	sopt.Agents = s.Agents // so that colours match across figures
 	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
 	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin, phaseStarts(recs.Checkpoints))
+	var perRun map[sessionRun][2]float64
 	if b.slots != nil {
-		s.summarizeSessionMetrics(recs.Attempts, sopt, b.slots.Bin)
+		perRun = s.summarizeSessionMetrics(recs.Attempts, sopt, b.slots.Bin)
 	}
 
 	w := &builder{dir: dir, b: b, formats: opt.PlotFormats, workers: opt.Workers, progress: progress}
@@ -221,6 +222,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.summarizeInfoNeeded(perRun, m.Capacity, sweep, sopt)
 	if err := s.writeCSVSweep(&buf, sweep); err != nil {
 		return nil, err
 	}
@@ -230,6 +232,9 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 
 	progress("tables", 0, 0)
 	if err := w.sweepViews(sweep); err != nil {
+		return nil, err
+	}
+	if err := w.infoNeededOutputs(m.Capacity); err != nil {
 		return nil, err
 	}
 	if len(opt.Measured) == 0 {

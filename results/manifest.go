@@ -38,6 +38,19 @@ type Manifest struct {
 	GOARCH      string          `json:"goarch"`
 	Runs        []RunEntry      `json:"runs"`
 	Pretrain    []PretrainEntry `json:"pretrain"`
+	// Capacity, for a sweep of a context's capacity, names that axis and
+	// the agents that learn in session through their context alone, from
+	// which Build measures the information a session needs
+	// (infoneeded.go); nil without such an axis.
+	Capacity *CapacityAxis `json:"capacity,omitempty"`
+}
+
+// CapacityAxis is a sweep axis of the context's capacity (its key as in
+// Sweep) and the control agents whose climb within a session is the
+// context's alone (context without consolidation), in agent order.
+type CapacityAxis struct {
+	Key      string   `json:"key"`
+	Controls []string `json:"controls"`
 }
 
 // ResolvedPoint is one sweep point's resolved config in Manifest.Resolved.

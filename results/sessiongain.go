@@ -106,10 +106,11 @@ func sessionRunMetrics(atts []Attempt, bin map[string]int) map[sessionRun][2]flo
 }
 
 // summarizeSessionMetrics fills s.SessionCells and s.SessionDiffs from the
-// attempt records (nothing without them), bins as sessionRunMetrics.
-func (s *Summary) summarizeSessionMetrics(atts []Attempt, opt summaryOptions, bin map[string]int) {
+// attempt records (nothing without them), bins as sessionRunMetrics, and
+// returns the per-run values it aggregated.
+func (s *Summary) summarizeSessionMetrics(atts []Attempt, opt summaryOptions, bin map[string]int) map[sessionRun][2]float64 {
 	if len(atts) == 0 {
-		return
+		return nil
 	}
 	opt = opt.withDefaults()
 	per := sessionRunMetrics(atts, bin)
@@ -232,6 +233,7 @@ func (s *Summary) summarizeSessionMetrics(atts []Attempt, opt summaryOptions, bi
 		}
 	}
 	parallelDo(opt.Workers, tasks)
+	return per
 }
 
 // sessionMetricsTable tabulates, per agent at one point, morning_success

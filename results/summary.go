@@ -173,6 +173,10 @@ type Summary struct {
 	// "job", day the last checkpoint; empty without attempt records.
 	SessionCells []Cell
 	SessionDiffs []Diff
+	// InfoNeeded holds the information a session needs along a sweep of
+	// the context's capacity (infoneeded.go), per group of the other
+	// swept knobs and control agent; empty without such a sweep.
+	InfoNeeded []InfoNeeded
 
 	Agents []string
 	Points []string
