@@ -6,6 +6,7 @@ import (
 
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/internal/registry"
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 // Config describes one agent: a name, the mechanisms it composes, its
@@ -234,7 +235,7 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	a.acted = a.probs
 	if w >= 0 {
-		copy(a.logits, st.logits[w*A:(w+1)*A])
+		vec.Copy4(a.logits, st.logits[w*A:(w+1)*A])
 	} else {
 		a.cache.Logits(a.logits, o)
 		if st != nil {
@@ -246,7 +247,7 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	act := Choose(a.logits, a.probs, false, key)
 	if w >= 0 {
-		copy(st.probs[w*A:(w+1)*A], a.probs)
+		vec.Copy4(st.probs[w*A:(w+1)*A], a.probs)
 		st.hasProbs[w] = true
 	}
 	return act

@@ -1,6 +1,9 @@
 package agents
 
-import "github.com/grindbench/grindbench/envs"
+import (
+	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/vec"
+)
 
 // SessionLog is an agent's record of its session: every attempt's task,
 // the observations it saw and the actions it took, and the verdict with
@@ -67,7 +70,13 @@ func (l *SessionLog) Record(o *envs.Obs, action int) { l.record(o, action, nil, 
 // and the generation of the weights that gave them (probs nil: none).
 func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint64) {
 	for _, ch := range l.dense {
-		l.vals = append(l.vals, o.Dense[ch]...)
+		v := o.Dense[ch]
+		if n := len(l.vals); cap(l.vals)-n >= len(v) {
+			l.vals = l.vals[:n+len(v)]
+			vec.Copy(l.vals[n:], v) // inline at 8 values, unlike append
+		} else {
+			l.vals = append(l.vals, v...)
+		}
 	}
 	for _, ch := range l.index {
 		l.idx = append(l.idx, o.Index[ch])
@@ -76,7 +85,13 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 	l.entries[len(l.entries)-1].steps++
 	l.behaved = append(l.behaved, probs != nil)
 	if probs != nil {
-		l.probs = append(l.probs, probs[:l.spec.Actions]...)
+		A := l.spec.Actions
+		if n := len(l.probs); cap(l.probs)-n >= A {
+			l.probs = l.probs[:n+A]
+			vec.Copy4(l.probs[n:], probs[:A])
+		} else {
+			l.probs = append(l.probs, probs[:A]...)
+		}
 	} else {
 		l.probs = extend(l.probs, l.spec.Actions)
 		stamp = 0

@@ -94,7 +94,9 @@ func (m *actMemo) store(st *memoStep, o *envs.Obs, gen uint64, logits []float64)
 	key := st.keys[w*m.width : (w+1)*m.width]
 	j := 0
 	for _, ch := range m.dense {
-		j += copy(key[j:], o.Dense[ch])
+		v := o.Dense[ch]
+		vec.Copy(key[j:j+len(v)], v)
+		j += len(v)
 	}
 	for _, ch := range m.index {
 		key[j] = float64(o.Index[ch])
@@ -104,6 +106,6 @@ func (m *actMemo) store(st *memoStep, o *envs.Obs, gen uint64, logits []float64)
 	if m.width > 0 && len(m.dense) > 0 {
 		st.first[w] = math.Float64bits(key[0])
 	}
-	copy(st.logits[w*m.actions:(w+1)*m.actions], logits)
+	vec.Copy4(st.logits[w*m.actions:(w+1)*m.actions], logits)
 	return w
 }

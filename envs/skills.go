@@ -530,7 +530,7 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 	e.task = t.Data.(*skillsTask)
 	e.key = t.Key
 	e.step, e.correct, e.allZero = 0, 0, true
-	copy(e.x, e.task.x0)
+	vec.Copy(e.x, e.task.x0)
 	// The memo replays a step's answer, not its scores, so it serves the
 	// single-answer case only.
 	if e.f.cfg.Accept == 1 && e.memoTask != nil && e.memoKey == t.Key {
@@ -550,8 +550,8 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 // show writes the current step's observation with its answer, known.
 func (e *skillsEnv) show(obs *Obs, answer int) {
 	id := e.task.seq[e.step]
-	copy(obs.Dense[skillsX], e.x)
-	copy(obs.Dense[skillsDesc], e.f.skills[id].desc)
+	vec.Copy(obs.Dense[skillsX], e.x)
+	vec.Copy(obs.Dense[skillsDesc], e.f.skills[id].desc)
 	obs.Index[skillsID] = id
 	obs.Step = e.step
 	e.answer = answer
@@ -562,8 +562,8 @@ func (e *skillsEnv) show(obs *Obs, answer int) {
 func (e *skillsEnv) observe(obs *Obs) {
 	id := e.task.seq[e.step]
 	s := &e.f.skills[id]
-	copy(obs.Dense[skillsX], e.x)
-	copy(obs.Dense[skillsDesc], s.desc)
+	vec.Copy(obs.Dense[skillsX], e.x)
+	vec.Copy(obs.Dense[skillsDesc], s.desc)
 	obs.Index[skillsID] = id
 	obs.Step = e.step
 	d := len(e.x)
@@ -644,7 +644,7 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	ways := &e.memo[e.step]
 	for w := range ways {
 		if t := &ways[w]; e.f.cfg.Accept == 1 && t.ok && t.action == action && vec.Same(t.from, e.x) {
-			copy(e.x, t.to)
+			vec.Copy(e.x, t.to)
 			e.show(obs, t.answer)
 			return StepResult{Correct: ok}
 		}
@@ -665,10 +665,10 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	if t.from == nil {
 		t.from, t.to = make([]float64, d), make([]float64, d)
 	}
-	copy(t.from, e.x)
+	vec.Copy(t.from, e.x)
 	e.x, e.next = e.next, e.x
 	e.observe(obs)
-	copy(t.to, e.x)
+	vec.Copy(t.to, e.x)
 	t.ok, t.action, t.answer = true, action, e.answer
 	return StepResult{Correct: ok}
 }
