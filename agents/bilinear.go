@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/internal/vec"
@@ -432,11 +433,14 @@ func addOuter(mat, u, v []float64) {
 	}
 	v8 := (*[8]float64)(v)
 	mat = mat[:8*len(u)]
+	// Rows by pointer: mat holds 8 values per entry of u (checked above),
+	// so no bounds check per row.
+	base := unsafe.Pointer(unsafe.SliceData(mat))
 	for r, ur := range u {
 		if ur == 0 {
 			continue
 		}
-		row := (*[8]float64)(mat[8*r:])
+		row := (*[8]float64)(unsafe.Add(base, r*8*8))
 		row[0] += ur * v8[0]
 		row[1] += ur * v8[1]
 		row[2] += ur * v8[2]
