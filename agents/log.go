@@ -18,11 +18,17 @@ type SessionLog struct {
 	entries []LogEntry
 	vals    []float64 // dense values, stride per step
 	idx     []int     // index values, len(index) per step
-	acts    []int
+	steps   []logStep
 	probs   []float64 // the acting policy's probabilities, Actions per step
-	stamps  []uint64  // per step: the weights generation probs belong to; 0 for none
-	behaved []bool    // per step: probs holds the behaviour policy's probabilities
 	obs     envs.Obs  // view handed out by Step
+}
+
+// logStep is a step's action and what its probabilities are (one append
+// per step rather than one per field).
+type logStep struct {
+	act     int
+	stamp   uint64 // the weights generation probs belong to; 0 for none
+	behaved bool   // probs holds the behaviour policy's probabilities
 }
 
 // LogEntry is one attempt in the log.
@@ -48,10 +54,8 @@ func (l *SessionLog) Reset() {
 	l.entries = l.entries[:0]
 	l.vals = l.vals[:0]
 	l.idx = l.idx[:0]
-	l.acts = l.acts[:0]
+	l.steps = l.steps[:0]
 	l.probs = l.probs[:0]
-	l.stamps = l.stamps[:0]
-	l.behaved = l.behaved[:0]
 }
 
 // Len is the number of attempts logged.
@@ -59,7 +63,7 @@ func (l *SessionLog) Len() int { return len(l.entries) }
 
 // Begin starts attempt member at task t and returns its index.
 func (l *SessionLog) Begin(t *envs.Task, member int) int {
-	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.acts)})
+	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.steps)})
 	return len(l.entries) - 1
 }
 
@@ -81,9 +85,7 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 	for _, ch := range l.index {
 		l.idx = append(l.idx, o.Index[ch])
 	}
-	l.acts = append(l.acts, action)
 	l.entries[len(l.entries)-1].steps++
-	l.behaved = append(l.behaved, probs != nil)
 	if probs != nil {
 		A := l.spec.Actions
 		if n := len(l.probs); cap(l.probs)-n >= A {
@@ -96,14 +98,14 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 		l.probs = extend(l.probs, l.spec.Actions)
 		stamp = 0
 	}
-	l.stamps = append(l.stamps, stamp)
+	l.steps = append(l.steps, logStep{act: action, stamp: stamp, behaved: probs != nil})
 }
 
 // stepProbs returns the probabilities step s of attempt i was acted with
 // and the generation of the weights that gave them (0: not recorded).
 func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
 	k := l.entries[i].first + s
-	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.stamps[k]
+	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.steps[k].stamp
 }
 
 // BehaviourProbs returns the probabilities step s of attempt i was
@@ -111,7 +113,7 @@ func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
 // in-package actor), and whether they were recorded.
 func (l *SessionLog) BehaviourProbs(i, s int) ([]float64, bool) {
 	k := l.entries[i].first + s
-	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.behaved[k]
+	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.steps[k].behaved
 }
 
 // End marks attempt i ended at time t.
@@ -142,5 +144,5 @@ func (l *SessionLog) Step(i, s int) (*envs.Obs, int) {
 		l.obs.Index[ch] = l.idx[k*len(l.index)+j]
 	}
 	l.obs.Step = s
-	return &l.obs, l.acts[k]
+	return &l.obs, l.steps[k].act
 }
