@@ -32,6 +32,11 @@ type memoStep struct {
 	gen      [memoWays]uint64 // 0: empty
 	first    [memoWays]uint64 // bits of the key's first value: a quick reject
 	hasProbs [memoWays]bool
+	// Where the way's observation is stored in a session log (log, its
+	// epoch, the index): a step recorded there again shares it.
+	logOf    [memoWays]*SessionLog
+	logEpoch [memoWays]uint64
+	logObs   [memoWays]int
 	keys     []float64 // width per way
 	logits   []float64 // actions per way
 	probs    []float64 // actions per way
@@ -115,7 +120,7 @@ ways:
 func (m *actMemo) store(st *memoStep, o *envs.Obs, gen uint64, logits []float64) int {
 	w := st.next
 	st.next = (st.next + 1) % memoWays
-	st.gen[w], st.hasProbs[w] = gen, false
+	st.gen[w], st.hasProbs[w], st.logOf[w] = gen, false, nil
 	key := st.keys[w*m.width : (w+1)*m.width]
 	j := 0
 	for _, ch := range m.dense {
