@@ -515,7 +515,16 @@ func (g *bilinGroupGrad) keyOf(key []float64, o *envs.Obs) bool {
 	j := 0
 	for _, q := range m.pairs {
 		c := m.channel(q, o)
-		if !vec.Same(c, key[j:j+len(c)]) {
+		kc := key[j : j+len(c)]
+		if len(c) == 8 {
+			// vec.Same inline at 8 values, once per gradient step.
+			x := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(c)))
+			y := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(kc)))
+			if (x[0]^y[0])|(x[1]^y[1])|(x[2]^y[2])|(x[3]^y[3])|
+				(x[4]^y[4])|(x[5]^y[5])|(x[6]^y[6])|(x[7]^y[7]) != 0 {
+				return false
+			}
+		} else if !vec.Same(c, kc) {
 			return false
 		}
 		j += len(c)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/grindbench/grindbench/internal/vec"
 )
@@ -642,11 +643,28 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 		e.memoNext = append(e.memoNext, make([]int, e.step+1-len(e.memoNext))...)
 	}
 	ways := &e.memo[e.step]
-	for w := range ways {
-		if t := &ways[w]; e.f.cfg.Accept == 1 && t.ok && t.action == action && vec.Same(t.from, e.x) {
-			vec.Copy(e.x, t.to)
-			e.show(obs, t.answer)
-			return StepResult{Correct: ok}
+	if e.f.cfg.Accept == 1 {
+		x8 := len(e.x) == 8
+		for w := range ways {
+			t := &ways[w]
+			if !t.ok || t.action != action {
+				continue
+			}
+			var same bool
+			if x8 && len(t.from) == 8 {
+				// vec.Same inline at d = 8 (the default), on every step.
+				x := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(t.from)))
+				y := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(e.x)))
+				same = (x[0]^y[0])|(x[1]^y[1])|(x[2]^y[2])|(x[3]^y[3])|
+					(x[4]^y[4])|(x[5]^y[5])|(x[6]^y[6])|(x[7]^y[7]) == 0
+			} else {
+				same = vec.Same(t.from, e.x)
+			}
+			if same {
+				vec.Copy(e.x, t.to)
+				e.show(obs, t.answer)
+				return StepResult{Correct: ok}
+			}
 		}
 	}
 	c := &e.f.cfg
