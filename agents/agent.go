@@ -284,7 +284,7 @@ func (a *Agent) Record(o *envs.Obs, action int) {
 	default:
 		at = a.Log.record(o, action, nil, 0, same)
 	}
-	if w >= 0 {
+	if w >= 0 && same < 0 {
 		st.logOf[w], st.logEpoch[w], st.logObs[w] = a.Log, a.Log.epoch, at
 	}
 }
