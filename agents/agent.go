@@ -6,6 +6,7 @@ import (
 
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/internal/registry"
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 // Config describes one agent: a name, the mechanisms it composes, its
@@ -78,6 +79,8 @@ type Agent struct {
 	memo          *actMemo
 	logits, probs []float64
 	acted         []float64 // the probabilities the last sampled Act drew from (a.probs or the memo's)
+	actedStep     *memoStep // the memo way holding the last Act's observation (way -1: none)
+	actedWay      int
 
 	ext actorHook // a mechanism acting for the agent (actor.go)
 }
@@ -104,7 +107,7 @@ func New(cfg Config, base Model, seed uint64) (*Agent, error) {
 		// policy: the pretrained parameters under its own knobs and
 		// temperature.
 		Name: cfg.Name, Weights: w, Base: w.Clone(), gen: 1, memo: newActMemo(s),
-		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions),
+		logits: make([]float64, s.Actions), probs: make([]float64, s.Actions), actedWay: -1,
 	}
 	for _, name := range cfg.Mechanisms {
 		f, err := LookupMechanism(name)
@@ -210,6 +213,7 @@ func (a *Agent) clearContext() {
 // it had: bit for bit those of the model's Logits and Softmax.
 func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	a.behave = false
+	a.actedWay = -1
 	if act, ok := a.actBy(o, false, greedy, key); ok {
 		a.probsGen = 0
 		return act
@@ -221,6 +225,9 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	A := len(a.logits)
 	st, w := a.memo.find(o, a.gen)
+	if w >= 0 {
+		a.actedStep, a.actedWay = st, w
+	}
 	a.probsGen = 0
 	a.behave = !greedy
 	if !greedy && a.ctx == nil {
@@ -234,11 +241,12 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	a.acted = a.probs
 	if w >= 0 {
-		copy(a.logits, st.logits[w*A:(w+1)*A])
+		vec.Copy4(a.logits, st.logits[w*A:(w+1)*A])
 	} else {
 		a.cache.Logits(a.logits, o)
 		if st != nil {
 			w = a.memo.store(st, o, a.gen, a.logits)
+			a.actedStep, a.actedWay = st, w
 		}
 	}
 	if greedy {
@@ -246,28 +254,39 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	}
 	act := Choose(a.logits, a.probs, false, key)
 	if w >= 0 {
-		copy(st.probs[w*A:(w+1)*A], a.probs)
+		vec.Copy4(st.probs[w*A:(w+1)*A], a.probs)
 		st.hasProbs[w] = true
 	}
 	return act
 }
 
 // Record appends the step the agent just acted on (o and the action Act
-// returned) to its session log, with the probabilities it acted with when
-// the acting model was its weights, so that a learner taking the gradient
-// at the same weights need not recompute them.
+// returned: o unchanged since) to its session log, with the probabilities
+// it acted with when the acting model was its weights, so that a learner
+// taking the gradient at the same weights need not recompute them. A step
+// whose observation the act memo holds and the log stored already (a
+// group's members meeting one state) shares the stored copy.
 func (a *Agent) Record(o *envs.Obs, action int) {
-	if a.probsGen != 0 {
-		a.Log.record(o, action, a.acted, a.probsGen)
-		return
+	same := -1
+	st, w := a.actedStep, a.actedWay
+	a.actedWay = -1
+	if w >= 0 && st.logOf[w] == a.Log && st.logEpoch[w] == a.Log.epoch {
+		same = st.logObs[w]
 	}
-	if a.behave {
+	var at int
+	switch {
+	case a.probsGen != 0:
+		at = a.Log.record(o, action, a.acted, a.probsGen, same)
+	case a.behave:
 		// Acted under a context (or by an in-package actor): the behaviour
 		// policy's probabilities, for importance weights, at no generation.
-		a.Log.record(o, action, a.acted, 0)
-		return
+		at = a.Log.record(o, action, a.acted, 0, same)
+	default:
+		at = a.Log.record(o, action, nil, 0, same)
 	}
-	a.Log.Record(o, action)
+	if w >= 0 && same < 0 {
+		st.logOf[w], st.logEpoch[w], st.logObs[w] = a.Log, a.Log.epoch, at
+	}
 }
 
 // Finite reports a weight that is not a finite number.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/internal/vec"
@@ -432,11 +433,14 @@ func addOuter(mat, u, v []float64) {
 	}
 	v8 := (*[8]float64)(v)
 	mat = mat[:8*len(u)]
+	// Rows by pointer: mat holds 8 values per entry of u (checked above),
+	// so no bounds check per row.
+	base := unsafe.Pointer(unsafe.SliceData(mat))
 	for r, ur := range u {
 		if ur == 0 {
 			continue
 		}
-		row := (*[8]float64)(mat[8*r:])
+		row := (*[8]float64)(unsafe.Add(base, r*8*8))
 		row[0] += ur * v8[0]
 		row[1] += ur * v8[1]
 		row[2] += ur * v8[2]
@@ -511,7 +515,16 @@ func (g *bilinGroupGrad) keyOf(key []float64, o *envs.Obs) bool {
 	j := 0
 	for _, q := range m.pairs {
 		c := m.channel(q, o)
-		if !vec.Same(c, key[j:j+len(c)]) {
+		kc := key[j : j+len(c)]
+		if len(c) == 8 {
+			// vec.Same inline at 8 values, once per gradient step.
+			x := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(c)))
+			y := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(kc)))
+			if (x[0]^y[0])|(x[1]^y[1])|(x[2]^y[2])|(x[3]^y[3])|
+				(x[4]^y[4])|(x[5]^y[5])|(x[6]^y[6])|(x[7]^y[7]) != 0 {
+				return false
+			}
+		} else if !vec.Same(c, kc) {
 			return false
 		}
 		j += len(c)

@@ -233,3 +233,63 @@ func TestIdleLearnKeepsTheGeneration(t *testing.T) {
 		t.Error("a learner that cannot say it was idle kept the generation")
 	}
 }
+
+// A step the act memo recognises shares the observation the session log
+// stored for an earlier member instead of copying it: every step must read
+// back exactly what it showed, across log Resets (a stored index belongs
+// to one) and with weights that stay the same (so the memo keeps hitting).
+func TestLogSharesOnlyEqualObservations(t *testing.T) {
+	f, err := envs.NewSkills(envs.DefaultSkills(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := NewModel(f.Spec(), DefaultPolicy(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Name: "r", Mechanisms: []string{"rlvr"}, Policy: DefaultPolicy()}, base, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, obs := f.NewEnv(), envs.NewObs(f.Spec())
+	ref := NewSessionLog(f.Spec())
+	shared := 0
+	for round := range 3 {
+		a.Log.Reset()
+		ref.Reset()
+		task, err := f.Task(envs.SplitTrain, round%2) // round 2 repeats round 0's task after a Reset
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range 8 {
+			env.Reset(&task, &obs)
+			a.Log.Begin(&task, m)
+			ref.Begin(&task, m)
+			for s := uint64(0); ; s++ {
+				act := a.Act(&obs, false, envs.Key(uint64(round), uint64(m), s))
+				a.Record(&obs, act)
+				ref.Record(&obs, act)
+				if env.Step(act, &obs).Done {
+					break
+				}
+			}
+		}
+		shared += len(a.Log.steps) - a.Log.nobs
+		for i := range ref.Len() {
+			for s := range ref.Steps(i) {
+				want, wantAct := ref.Step(i, s)
+				wd, wi := slices.Clone(want.Dense), slices.Clone(want.Index)
+				got, gotAct := a.Log.Step(i, s)
+				for ch := range wd {
+					if !slices.Equal(got.Dense[ch], wd[ch]) || got.Index[ch] != wi[ch] || gotAct != wantAct {
+						t.Fatalf("round %d attempt %d step %d channel %d: logged %v/%d act %d, shown %v/%d act %d",
+							round, i, s, ch, got.Dense[ch], got.Index[ch], gotAct, wd[ch], wi[ch], wantAct)
+					}
+				}
+			}
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no step shared a stored observation: the check above tested nothing")
+	}
+}

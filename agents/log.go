@@ -1,6 +1,9 @@
 package agents
 
-import "github.com/grindbench/grindbench/envs"
+import (
+	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/vec"
+)
 
 // SessionLog is an agent's record of its session: every attempt's task,
 // the observations it saw and the actions it took, and the verdict with
@@ -13,13 +16,22 @@ type SessionLog struct {
 	stride  int   // dense values per step
 	index   []int // index channel positions
 	entries []LogEntry
-	vals    []float64 // dense values, stride per step
-	idx     []int     // index values, len(index) per step
-	acts    []int
+	vals    []float64 // dense values, stride per stored observation
+	idx     []int     // index values, len(index) per stored observation
+	nobs    int       // stored observations
+	steps   []logStep
 	probs   []float64 // the acting policy's probabilities, Actions per step
-	stamps  []uint64  // per step: the weights generation probs belong to; 0 for none
-	behaved []bool    // per step: probs holds the behaviour policy's probabilities
 	obs     envs.Obs  // view handed out by Step
+	epoch   uint64    // counts Resets: a stored observation's index is valid within one
+}
+
+// logStep is a step's action and what its probabilities are (one append
+// per step rather than one per field).
+type logStep struct {
+	act     int
+	stamp   uint64 // the weights generation probs belong to; 0 for none
+	behaved bool   // probs holds the behaviour policy's probabilities
+	obs     int    // the stored observation: steps showing one state share it
 }
 
 // LogEntry is one attempt in the log.
@@ -35,7 +47,7 @@ type LogEntry struct {
 
 // NewSessionLog returns an empty log for spec.
 func NewSessionLog(s envs.Spec) *SessionLog {
-	l := &SessionLog{spec: s, dense: s.Dense(), stride: s.DenseSize(), index: s.Indices()}
+	l := &SessionLog{spec: s, dense: s.Dense(), stride: s.DenseSize(), index: s.Indices(), epoch: 1}
 	l.obs = envs.Obs{Dense: make([][]float64, len(s.Channels)), Index: make([]int, len(s.Channels))}
 	return l
 }
@@ -45,10 +57,10 @@ func (l *SessionLog) Reset() {
 	l.entries = l.entries[:0]
 	l.vals = l.vals[:0]
 	l.idx = l.idx[:0]
-	l.acts = l.acts[:0]
+	l.nobs = 0
+	l.epoch++
+	l.steps = l.steps[:0]
 	l.probs = l.probs[:0]
-	l.stamps = l.stamps[:0]
-	l.behaved = l.behaved[:0]
 }
 
 // Len is the number of attempts logged.
@@ -56,39 +68,63 @@ func (l *SessionLog) Len() int { return len(l.entries) }
 
 // Begin starts attempt member at task t and returns its index.
 func (l *SessionLog) Begin(t *envs.Task, member int) int {
-	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.acts)})
+	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.steps)})
 	return len(l.entries) - 1
 }
 
 // Record appends a step (observation and action) to the attempt begun last.
-func (l *SessionLog) Record(o *envs.Obs, action int) { l.record(o, action, nil, 0) }
+func (l *SessionLog) Record(o *envs.Obs, action int) { l.record(o, action, nil, 0, -1) }
 
 // record is Record that also stores the probabilities the agent acted with
-// and the generation of the weights that gave them (probs nil: none).
-func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint64) {
-	for _, ch := range l.dense {
-		l.vals = append(l.vals, o.Dense[ch]...)
+// and the generation of the weights that gave them (probs nil: none). same
+// >= 0 is a stored observation (an index record returned since the last
+// Reset) that o equals bit for bit: the step shares it instead of copying
+// o (a group's members meet the same states; the agent's act memo knows
+// when). It returns the step's stored observation.
+func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint64, same int) int {
+	if same < 0 {
+		same = l.store(o)
 	}
-	for _, ch := range l.index {
-		l.idx = append(l.idx, o.Index[ch])
-	}
-	l.acts = append(l.acts, action)
 	l.entries[len(l.entries)-1].steps++
-	l.behaved = append(l.behaved, probs != nil)
 	if probs != nil {
-		l.probs = append(l.probs, probs[:l.spec.Actions]...)
+		A := l.spec.Actions
+		if n := len(l.probs); cap(l.probs)-n >= A {
+			l.probs = l.probs[:n+A]
+			vec.Copy4(l.probs[n:], probs[:A])
+		} else {
+			l.probs = append(l.probs, probs[:A]...)
+		}
 	} else {
 		l.probs = extend(l.probs, l.spec.Actions)
 		stamp = 0
 	}
-	l.stamps = append(l.stamps, stamp)
+	l.steps = append(l.steps, logStep{act: action, stamp: stamp, behaved: probs != nil, obs: same})
+	return same
+}
+
+// store copies o's values into the log and returns its index.
+func (l *SessionLog) store(o *envs.Obs) int {
+	for _, ch := range l.dense {
+		v := o.Dense[ch]
+		if n := len(l.vals); cap(l.vals)-n >= len(v) {
+			l.vals = l.vals[:n+len(v)]
+			vec.Copy(l.vals[n:], v) // inline at 8 values, unlike append
+		} else {
+			l.vals = append(l.vals, v...)
+		}
+	}
+	for _, ch := range l.index {
+		l.idx = append(l.idx, o.Index[ch])
+	}
+	l.nobs++
+	return l.nobs - 1
 }
 
 // stepProbs returns the probabilities step s of attempt i was acted with
 // and the generation of the weights that gave them (0: not recorded).
 func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
 	k := l.entries[i].first + s
-	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.stamps[k]
+	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.steps[k].stamp
 }
 
 // BehaviourProbs returns the probabilities step s of attempt i was
@@ -96,7 +132,7 @@ func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
 // in-package actor), and whether they were recorded.
 func (l *SessionLog) BehaviourProbs(i, s int) ([]float64, bool) {
 	k := l.entries[i].first + s
-	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.behaved[k]
+	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.steps[k].behaved
 }
 
 // End marks attempt i ended at time t.
@@ -117,15 +153,16 @@ func (l *SessionLog) Steps(i int) int { return l.entries[i].steps }
 // next call, and the action taken.
 func (l *SessionLog) Step(i, s int) (*envs.Obs, int) {
 	k := l.entries[i].first + s
-	off := k * l.stride
+	at := l.steps[k].obs
+	off := at * l.stride
 	for _, ch := range l.dense {
 		n := l.spec.Channels[ch].Size
 		l.obs.Dense[ch] = l.vals[off : off+n]
 		off += n
 	}
 	for j, ch := range l.index {
-		l.obs.Index[ch] = l.idx[k*len(l.index)+j]
+		l.obs.Index[ch] = l.idx[at*len(l.index)+j]
 	}
 	l.obs.Step = s
-	return &l.obs, l.acts[k]
+	return &l.obs, l.steps[k].act
 }

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/internal/vec"
@@ -17,6 +18,7 @@ import (
 type actMemo struct {
 	dense, index []int // channel positions
 	width        int   // values per observation
+	all8         bool  // every dense channel holds 8 values (the skills family's)
 	actions      int
 	steps        []memoStep
 }
@@ -30,6 +32,11 @@ type memoStep struct {
 	gen      [memoWays]uint64 // 0: empty
 	first    [memoWays]uint64 // bits of the key's first value: a quick reject
 	hasProbs [memoWays]bool
+	// Where the way's observation is stored in a session log (log, its
+	// epoch, the index): a step recorded there again shares it.
+	logOf    [memoWays]*SessionLog
+	logEpoch [memoWays]uint64
+	logObs   [memoWays]int
 	keys     []float64 // width per way
 	logits   []float64 // actions per way
 	probs    []float64 // actions per way
@@ -39,6 +46,10 @@ type memoStep struct {
 func newActMemo(s envs.Spec) *actMemo {
 	m := &actMemo{dense: s.Dense(), index: s.Indices(), actions: s.Actions}
 	m.width = s.DenseSize() + len(m.index)
+	m.all8 = true
+	for _, ch := range m.dense {
+		m.all8 = m.all8 && s.Channels[ch].Size == 8
+	}
 	return m
 }
 
@@ -67,12 +78,31 @@ ways:
 		}
 		key := st.keys[w*m.width : (w+1)*m.width]
 		j := 0
-		for _, ch := range m.dense {
-			v := o.Dense[ch]
-			if !vec.Same(v, key[j:j+len(v)]) {
-				continue ways
+		if m.all8 {
+			// vec.Same at 8 values, inline: key holds 8 values per dense
+			// channel (width counts them), o's channels 8 each (checked).
+			kp := unsafe.Pointer(unsafe.SliceData(key))
+			for _, ch := range m.dense {
+				v := o.Dense[ch]
+				if len(v) != 8 {
+					continue ways
+				}
+				x := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(v)))
+				y := (*[8]uint64)(unsafe.Add(kp, 8*j))
+				if (x[0]^y[0])|(x[1]^y[1])|(x[2]^y[2])|(x[3]^y[3])|
+					(x[4]^y[4])|(x[5]^y[5])|(x[6]^y[6])|(x[7]^y[7]) != 0 {
+					continue ways
+				}
+				j += 8
 			}
-			j += len(v)
+		} else {
+			for _, ch := range m.dense {
+				v := o.Dense[ch]
+				if !vec.Same(v, key[j:j+len(v)]) {
+					continue ways
+				}
+				j += len(v)
+			}
 		}
 		for _, ch := range m.index {
 			if float64(o.Index[ch]) != key[j] {
@@ -90,11 +120,13 @@ ways:
 func (m *actMemo) store(st *memoStep, o *envs.Obs, gen uint64, logits []float64) int {
 	w := st.next
 	st.next = (st.next + 1) % memoWays
-	st.gen[w], st.hasProbs[w] = gen, false
+	st.gen[w], st.hasProbs[w], st.logOf[w] = gen, false, nil
 	key := st.keys[w*m.width : (w+1)*m.width]
 	j := 0
 	for _, ch := range m.dense {
-		j += copy(key[j:], o.Dense[ch])
+		v := o.Dense[ch]
+		vec.Copy(key[j:j+len(v)], v)
+		j += len(v)
 	}
 	for _, ch := range m.index {
 		key[j] = float64(o.Index[ch])
@@ -104,6 +136,6 @@ func (m *actMemo) store(st *memoStep, o *envs.Obs, gen uint64, logits []float64)
 	if m.width > 0 && len(m.dense) > 0 {
 		st.first[w] = math.Float64bits(key[0])
 	}
-	copy(st.logits[w*m.actions:(w+1)*m.actions], logits)
+	vec.Copy4(st.logits[w*m.actions:(w+1)*m.actions], logits)
 	return w
 }

@@ -167,12 +167,14 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 				Softmax(m.probs, m.logits)
 				probs = m.probs
 			}
+			// (ind - p) with ind = 1 at the action taken, 0 elsewhere:
+			// written as such without a branch per action (0 - p, not -p,
+			// keeps p = 0 at +0).
 			for k := range m.coef {
-				ind := 0.0
-				if k == act {
-					ind = 1
-				}
-				m.coef[k] = scale * adv[i] * (ind - probs[k])
+				m.coef[k] = scale * adv[i] * (0 - probs[k])
+			}
+			if act >= 0 && act < len(m.coef) {
+				m.coef[act] = scale * adv[i] * (1 - probs[act])
 			}
 			if m.cfg.KL > 0 {
 				m.baseCache.Logits(m.base, o)
@@ -277,12 +279,14 @@ func (m *rlvr) learnSteps(a *Agent, fb *Feedback) {
 				Softmax(m.probs, m.logits)
 				probs = m.probs
 			}
+			// (ind - p) with ind = 1 at the action taken, 0 elsewhere:
+			// written as such without a branch per action (0 - p, not -p,
+			// keeps p = 0 at +0).
 			for k := range m.coef {
-				ind := 0.0
-				if k == act {
-					ind = 1
-				}
-				m.coef[k] = scale * adv * (ind - probs[k])
+				m.coef[k] = scale * adv * (0 - probs[k])
+			}
+			if act >= 0 && act < len(m.coef) {
+				m.coef[act] = scale * adv * (1 - probs[act])
 			}
 			if m.cfg.KL > 0 {
 				m.baseCache.Logits(m.base, o)

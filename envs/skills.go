@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/grindbench/grindbench/internal/vec"
 )
@@ -530,7 +531,7 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 	e.task = t.Data.(*skillsTask)
 	e.key = t.Key
 	e.step, e.correct, e.allZero = 0, 0, true
-	copy(e.x, e.task.x0)
+	vec.Copy(e.x, e.task.x0)
 	// The memo replays a step's answer, not its scores, so it serves the
 	// single-answer case only.
 	if e.f.cfg.Accept == 1 && e.memoTask != nil && e.memoKey == t.Key {
@@ -550,8 +551,8 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 // show writes the current step's observation with its answer, known.
 func (e *skillsEnv) show(obs *Obs, answer int) {
 	id := e.task.seq[e.step]
-	copy(obs.Dense[skillsX], e.x)
-	copy(obs.Dense[skillsDesc], e.f.skills[id].desc)
+	vec.Copy(obs.Dense[skillsX], e.x)
+	vec.Copy(obs.Dense[skillsDesc], e.f.skills[id].desc)
 	obs.Index[skillsID] = id
 	obs.Step = e.step
 	e.answer = answer
@@ -562,8 +563,8 @@ func (e *skillsEnv) show(obs *Obs, answer int) {
 func (e *skillsEnv) observe(obs *Obs) {
 	id := e.task.seq[e.step]
 	s := &e.f.skills[id]
-	copy(obs.Dense[skillsX], e.x)
-	copy(obs.Dense[skillsDesc], s.desc)
+	vec.Copy(obs.Dense[skillsX], e.x)
+	vec.Copy(obs.Dense[skillsDesc], s.desc)
 	obs.Index[skillsID] = id
 	obs.Step = e.step
 	d := len(e.x)
@@ -642,11 +643,28 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 		e.memoNext = append(e.memoNext, make([]int, e.step+1-len(e.memoNext))...)
 	}
 	ways := &e.memo[e.step]
-	for w := range ways {
-		if t := &ways[w]; e.f.cfg.Accept == 1 && t.ok && t.action == action && vec.Same(t.from, e.x) {
-			copy(e.x, t.to)
-			e.show(obs, t.answer)
-			return StepResult{Correct: ok}
+	if e.f.cfg.Accept == 1 {
+		x8 := len(e.x) == 8
+		for w := range ways {
+			t := &ways[w]
+			if !t.ok || t.action != action {
+				continue
+			}
+			var same bool
+			if x8 && len(t.from) == 8 {
+				// vec.Same inline at d = 8 (the default), on every step.
+				x := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(t.from)))
+				y := (*[8]uint64)(unsafe.Pointer(unsafe.SliceData(e.x)))
+				same = (x[0]^y[0])|(x[1]^y[1])|(x[2]^y[2])|(x[3]^y[3])|
+					(x[4]^y[4])|(x[5]^y[5])|(x[6]^y[6])|(x[7]^y[7]) == 0
+			} else {
+				same = vec.Same(t.from, e.x)
+			}
+			if same {
+				vec.Copy(e.x, t.to)
+				e.show(obs, t.answer)
+				return StepResult{Correct: ok}
+			}
 		}
 	}
 	c := &e.f.cfg
@@ -665,10 +683,10 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	if t.from == nil {
 		t.from, t.to = make([]float64, d), make([]float64, d)
 	}
-	copy(t.from, e.x)
+	vec.Copy(t.from, e.x)
 	e.x, e.next = e.next, e.x
 	e.observe(obs)
-	copy(t.to, e.x)
+	vec.Copy(t.to, e.x)
 	t.ok, t.action, t.answer = true, action, e.answer
 	return StepResult{Correct: ok}
 }

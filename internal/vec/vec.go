@@ -1,7 +1,7 @@
-// Package vec holds the small-vector comparison the hot loop (environment
-// step, act, update) shares across packages: the default skills family's
-// vectors have 8 values, at which length the comparison is inline, without
-// a call or a loop.
+// Package vec holds the small-vector comparison and copy the hot loop
+// (environment step, act, update) shares across packages: the default
+// skills family's vectors have 8 values, at which length both are inline,
+// without a call or a loop.
 package vec
 
 import "unsafe"
@@ -28,4 +28,27 @@ func sameAny(a, b []float64) bool {
 	}
 	return string(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 8*len(a))) ==
 		string(unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 8*len(b)))
+}
+
+// Copy is copy(dst, src) for float slices, without the call to memmove
+// when both hold 8 values (the skills family's vectors). The value goes
+// through a temporary: assigning *dst = *src directly would compile to
+// memmove, dst and src possibly overlapping.
+func Copy(dst, src []float64) {
+	if len(dst) == 8 && len(src) == 8 {
+		t := *(*[8]float64)(src)
+		*(*[8]float64)(dst) = t
+		return
+	}
+	copy(dst, src)
+}
+
+// Copy4 is Copy inline at 4 values (the skills family's actions).
+func Copy4(dst, src []float64) {
+	if len(dst) == 4 && len(src) == 4 {
+		t := *(*[4]float64)(src)
+		*(*[4]float64)(dst) = t
+		return
+	}
+	copy(dst, src)
 }

@@ -37,3 +37,23 @@ func TestSameIsBitEquality(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyIsCopy(t *testing.T) {
+	for _, c := range []struct{ dst, src int }{{8, 8}, {4, 4}, {8, 4}, {4, 8}, {3, 3}, {9, 9}, {0, 0}} {
+		for name, cp := range map[string]func(d, s []float64){"Copy": Copy, "Copy4": Copy4} {
+			src := make([]float64, c.src)
+			for i := range src {
+				src[i] = math.Copysign(float64(i)+0.25, float64(i%2)-0.5)
+			}
+			got, want := make([]float64, c.dst), make([]float64, c.dst)
+			for i := range got {
+				got[i], want[i] = -7, -7
+			}
+			cp(got, src)
+			copy(want, src)
+			if !Same(got, want) {
+				t.Errorf("%s dst %d src %d: %v, want %v", name, c.dst, c.src, got, want)
+			}
+		}
+	}
+}
