@@ -189,7 +189,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	}
 	// A damaged record file is named and left out; the rest is built.
 	progress("records", 0, 0)
-	recs, err := readRuns(dir, readOptions{foldAttempts: true, loaded: opt.Loaded})
+	recs, err := readRuns(dir, readOptions{foldAttempts: true, loaded: opt.Loaded, workers: opt.Workers})
 	if err != nil {
 		return nil, err
 	}

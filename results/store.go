@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -403,6 +404,8 @@ type readOptions struct {
 	// loaded, with foldAttempts, holds runs this process wrote: they are
 	// taken as they are instead of read back (see LoadedRuns).
 	loaded *LoadedRuns
+	// workers decodes this many files at once (0: GOMAXPROCS).
+	workers int
 }
 
 // readRuns reads every intact run file of results folder dir and lists the
@@ -430,31 +433,60 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 	out := &Records{Hashes: map[string]string{}}
 	in := interner{}
 	seen := make(map[string]bool, len(paths))
-	for i, p := range paths {
+	// Files are decoded in parallel, a window of them at a time (so memory
+	// holds a few runs beyond the merged records), and merged in path
+	// order, so the records do not depend on the worker count.
+	workers := opt.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type fetched struct {
+		run        *Records
+		sum        string
+		err        error
+		notPlanned bool
+	}
+	window := make([]fetched, 0, 4*workers)
+	fetch := func(p string) (f fetched) {
 		key := RunKey(p)
-		seen[key] = true
 		var want *Expect
 		if plan != nil {
 			if want = plan[key]; want == nil {
-				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: errNotPlanned.Error()})
-				continue
+				return fetched{notPlanned: true}
 			}
 		}
-		var (
-			run *Records
-			sum string
-		)
 		if lr, ok := opt.loaded.lookup(key, p); ok && opt.foldAttempts {
 			// Written by this process moments ago: taken as they are.
-			run = &Records{}
-			run.Checkpoints, run.Attempts, sum = lr.take()
-		} else {
-			var err error
-			if run, sum, err = readRun(p, key, want, opt); err != nil {
-				out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: err.Error()})
-				continue
-			}
+			f.run = &Records{}
+			f.run.Checkpoints, f.run.Attempts, f.sum = lr.take()
+			return f
 		}
+		f.run, f.sum, f.err = readRun(p, key, want, opt)
+		return f
+	}
+	for i, p := range paths {
+		if k := i % cap(window); k == 0 {
+			n := min(cap(window), len(paths)-i)
+			window = window[:n]
+			tasks := make([]func(), n)
+			for j := range n {
+				tasks[j] = func() { window[j] = fetch(paths[i+j]) }
+			}
+			parallelDo(workers, tasks)
+		}
+		key := RunKey(p)
+		seen[key] = true
+		f := window[i%cap(window)]
+		window[i%cap(window)] = fetched{} // the merged copy is the only one kept
+		if f.notPlanned {
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: errNotPlanned.Error()})
+			continue
+		}
+		if f.err != nil {
+			out.Damaged = append(out.Damaged, DamagedRun{Key: key, Path: p, Err: f.err.Error()})
+			continue
+		}
+		run, sum := f.run, f.sum
 		// Every record repeats its run's names: share one copy of each so
 		// memory grows with the numbers, not with the text.
 		for i := range run.Checkpoints {

@@ -157,9 +157,17 @@ func TestReadRunsNamesDamagedFiles(t *testing.T) {
 	for _, tt := range tests {
 		writeRunFile(t, dir, tt.key, tt.data)
 	}
-	r, err := readRuns(dir, readOptions{})
+	r, err := readRuns(dir, readOptions{workers: 1})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Files are decoded in parallel windows: the same records and the same
+	// damage list whatever the worker count.
+	for _, w := range []int{2, 3, 16} {
+		rw, err := readRuns(dir, readOptions{workers: w})
+		if err != nil || !reflect.DeepEqual(rw, r) {
+			t.Fatalf("readRuns with %d workers differs from 1 worker (err %v)", w, err)
+		}
 	}
 	if strings.Join(r.Runs, ",") != "p__a__s0001" || len(r.Checkpoints) != 2 {
 		t.Fatalf("intact runs %v with %d checkpoints, want only p__a__s0001 with 2", r.Runs, len(r.Checkpoints))
