@@ -806,8 +806,11 @@ func (out *Records) decodeLine(b []byte, line int, sum hash.Hash, hc *headerChec
 	if out.end == nil && bytes.HasPrefix(b, attemptPrefix) {
 		// Attempts are most lines: decode them once, not header first.
 		var a Attempt
-		if err := json.Unmarshal(b, &a); err != nil {
-			return err
+		if !parseAttemptLine(b, &a) {
+			a = Attempt{}
+			if err := json.Unmarshal(b, &a); err != nil {
+				return err
+			}
 		}
 		if a.Schema == SchemaVersion && a.Kind == KindAttempt {
 			return out.addAttempt(&a, hc, opt, fold)
@@ -851,8 +854,11 @@ func (out *Records) decodeLine(b []byte, line int, sum hash.Hash, hc *headerChec
 		out.Checkpoints = append(out.Checkpoints, c)
 	case KindAttempt:
 		var a Attempt
-		if err := json.Unmarshal(b, &a); err != nil {
-			return err
+		if !parseAttemptLine(b, &a) {
+			a = Attempt{}
+			if err := json.Unmarshal(b, &a); err != nil {
+				return err
+			}
 		}
 		return out.addAttempt(&a, hc, opt, fold)
 	case KindEnd:
