@@ -328,38 +328,50 @@ func (w *builder) write(path string, data []byte) error {
 	return nil
 }
 
+// addTable writes t as tables/<name>.* in every table format and lists it
+// under section.
+func (w *builder) addTable(t *table, section string) error { return w.addTableIn(t, section, "") }
+
+// addTableIn is addTable under tables/<sub>/.
+func (w *builder) addTableIn(t *table, section, sub string) error {
+	name := filepath.ToSlash(filepath.Join(sub, t.Name))
+	tf := tableFile{Name: name, Section: section, Table: t}
+	var buf bytes.Buffer
+	for _, f := range tableFormats {
+		buf.Reset()
+		if err := t.Write(&buf, f.Format); err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		path := filepath.Join(w.dir, "tables", sub, t.Name+f.Ext)
+		if err := w.write(path, buf.Bytes()); err != nil {
+			return err
+		}
+		tf.Files = append(tf.Files, path)
+	}
+	w.b.tables = append(w.b.tables, tf)
+	return nil
+}
+
 // tables writes every table of one point.
 func (w *builder) tables(point, sub string, day int) error {
 	s := w.b.Summary
 	add := func(section string, t *table) error {
-		name := filepath.ToSlash(filepath.Join(sub, t.Name))
-		tf := tableFile{Name: name, Section: section, Table: t}
-		var buf bytes.Buffer
-		for _, f := range tableFormats {
-			buf.Reset()
-			if err := t.Write(&buf, f.Format); err != nil {
-				return fmt.Errorf("table %s: %w", name, err)
+		if err := w.addTableIn(t, section, sub); err != nil {
+			return err
+		}
+		if t.Name == "splits_"+headlineMetric {
+			if len(s.Points) > 1 {
+				w.b.Headline += "point " + point + "\n"
 			}
-			path := filepath.Join(w.dir, "tables", sub, t.Name+f.Ext)
-			if err := w.write(path, buf.Bytes()); err != nil {
+			// The closing table of grind run: agents' cells without their
+			// intervals (the differences keep theirs), to fit a terminal;
+			// the full table is in tables/.
+			var short bytes.Buffer
+			if err := compactTable(t).Write(&short, FormatText); err != nil {
 				return err
 			}
-			tf.Files = append(tf.Files, path)
-			if f.Format == FormatText && t.Name == "splits_"+headlineMetric {
-				if len(s.Points) > 1 {
-					w.b.Headline += "point " + point + "\n"
-				}
-				// The closing table of grind run: agents' cells without
-				// their intervals (the differences keep theirs), to fit a
-				// terminal; the full table is in tables/.
-				var short bytes.Buffer
-				if err := compactTable(t).Write(&short, FormatText); err != nil {
-					return err
-				}
-				w.b.Headline += short.String()
-			}
+			w.b.Headline += short.String()
 		}
-		w.b.tables = append(w.b.tables, tf)
 		return nil
 	}
 	for _, m := range metricsWhere(func(m Metric) bool { return m.Tabulated }) {

@@ -241,24 +241,6 @@ func grindTable(s *Summary, measured []EnvMeasure, split string, day int, rule c
 	return t
 }
 
-// addTable writes t in every table format and lists it under section.
-func (w *builder) addTable(t *table, section string) error {
-	tf := tableFile{Name: t.Name, Section: section, Table: t}
-	for _, f := range tableFormats {
-		var b strings.Builder
-		if err := t.Write(&b, f.Format); err != nil {
-			return fmt.Errorf("table %s: %w", t.Name, err)
-		}
-		path := filepath.Join(w.dir, "tables", t.Name+f.Ext)
-		if err := w.write(path, []byte(b.String())); err != nil {
-			return err
-		}
-		tf.Files = append(tf.Files, path)
-	}
-	w.b.tables = append(w.b.tables, tf)
-	return nil
-}
-
 // grindOutputs writes the grind-vs-verify table and queues a days-to-
 // competence heatmap per agent and family.
 func (w *builder) grindOutputs(measured []EnvMeasure, sweep sweepCols, rule competenceRule) error {

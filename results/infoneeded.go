@@ -397,7 +397,7 @@ func (w *builder) infoNeededOutputs(ax *CapacityAxis) error {
 		if t == nil {
 			continue
 		}
-		if err := w.sweepTableFile(t); err != nil {
+		if err := w.addTable(t, sectionSweep); err != nil {
 			return err
 		}
 	}
@@ -423,24 +423,5 @@ func (w *builder) infoNeededOutputs(ax *CapacityAxis) error {
 				formatCapacity(in.Needed.Lo, in.Capacity[len(in.Capacity)-1]), formatCapacity(in.Needed.Hi, in.Capacity[len(in.Capacity)-1])),
 			func(paths ...string) error { return plotKeptVsRatio(s, in, paths...) })
 	}
-	return nil
-}
-
-// sweepTableFile writes a sweep-level table (tables/<name>.*) in every
-// format and lists it in the sweep's section.
-func (w *builder) sweepTableFile(t *table) error {
-	tf := tableFile{Name: t.Name, Section: sectionSweep, Table: t}
-	for _, f := range tableFormats {
-		var b strings.Builder
-		if err := t.Write(&b, f.Format); err != nil {
-			return fmt.Errorf("table %s: %w", t.Name, err)
-		}
-		path := filepath.Join(w.dir, "tables", t.Name+f.Ext)
-		if err := w.write(path, []byte(b.String())); err != nil {
-			return err
-		}
-		tf.Files = append(tf.Files, path)
-	}
-	w.b.tables = append(w.b.tables, tf)
 	return nil
 }

@@ -163,19 +163,9 @@ func (w *builder) sweepHeatmaps(sw sweepCols, split string, day int) error {
 		for _, g := range heatGrids(s, sw, a, b, split, headlineMetric, day) {
 			name := safeName("heatmap_" + headlineMetric + "_" + split + "_" + lastSegment(a) + "_x_" + lastSegment(b) + "_" + g.agent)
 			t := heatTable(s, &g, a, b, split, day, name)
-			tf := tableFile{Name: t.Name, Section: sectionSweep, Table: t}
-			for _, f := range tableFormats {
-				var sb strings.Builder
-				if err := t.Write(&sb, f.Format); err != nil {
-					return fmt.Errorf("table %s: %w", t.Name, err)
-				}
-				path := filepath.Join(w.dir, "tables", t.Name+f.Ext)
-				if err := w.write(path, []byte(sb.String())); err != nil {
-					return err
-				}
-				tf.Files = append(tf.Files, path)
+			if err := w.addTable(t, sectionSweep); err != nil {
+				return err
 			}
-			w.b.tables = append(w.b.tables, tf)
 			g := g
 			w.figure(filepath.Join("sweep", name), sectionSweep,
 				fmt.Sprintf("%s on %s over %s x %s: %s", headlineMetric, split, lastSegment(a), lastSegment(b), g.what(s)),

@@ -47,19 +47,9 @@ func (w *builder) sweepViews(sw sweepCols) error {
 		if t == nil {
 			continue
 		}
-		tf := tableFile{Name: t.Name, Section: sectionSweep, Table: t}
-		for _, f := range tableFormats {
-			var b strings.Builder
-			if err := t.Write(&b, f.Format); err != nil {
-				return fmt.Errorf("table %s: %w", t.Name, err)
-			}
-			path := filepath.Join(w.dir, "tables", t.Name+f.Ext)
-			if err := w.write(path, []byte(b.String())); err != nil {
-				return err
-			}
-			tf.Files = append(tf.Files, path)
+		if err := w.addTable(t, sectionSweep); err != nil {
+			return err
 		}
-		w.b.tables = append(w.b.tables, tf)
 		for _, c := range sw.cols {
 			knob, split := c.name, split
 			w.figure(filepath.Join("sweep", safeName(headlineMetric+"_"+split+"_"+knob)), sectionSweep,
