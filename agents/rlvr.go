@@ -194,15 +194,20 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		}
 	}
 	if stepped {
-		m.wrote = true
-		if m.group != nil {
-			m.group.Flush(m.grad, &m.mask)
-		}
-		// Onto the weights (the acting model is a copy while a context is
-		// present).
-		m.mask.AddTo(a.Weights.Params(), m.grad)
-		m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
+		m.apply(a, fb.Harness)
 	}
+}
+
+// apply adds the gradient accumulated over a Learn onto the weights (the
+// acting model is a copy while a context is present), then the
+// regularizers' pull toward their anchor.
+func (m *rlvr) apply(a *Agent, h Harness) {
+	m.wrote = true
+	if m.group != nil {
+		m.group.Flush(m.grad, &m.mask)
+	}
+	m.mask.AddTo(a.Weights.Params(), m.grad)
+	m.reg.pull(a, h, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
 }
 
 // learnSteps is Learn at step granularity (env.grind.granularity = "step"):
@@ -306,11 +311,6 @@ func (m *rlvr) learnSteps(a *Agent, fb *Feedback) {
 		}
 	}
 	if stepped {
-		m.wrote = true
-		if m.group != nil {
-			m.group.Flush(m.grad, &m.mask)
-		}
-		m.mask.AddTo(a.Weights.Params(), m.grad)
-		m.reg.pull(a, fb.Harness, m.cfg.LR, m.cfg.L2, m.cfg.EWC)
+		m.apply(a, fb.Harness)
 	}
 }
