@@ -21,7 +21,7 @@ type Config struct {
 	// so they are not part of the config hash and cannot be swept.
 	MaxRuns        int   `toml:"max_runs" range:"1,1000000" sweep:"guard" doc:"refuse a config that makes more runs than this (sweep points x agents x seeds): a guard against a typo in [sweep]; not part of the config hash"`
 	MaxSteps       int64 `toml:"max_steps" range:"1,1e18" sweep:"guard" doc:"refuse a config whose estimated environment steps (pretraining, job, harness and checkpoints over the sweep; grind validate prints it) exceed this; not part of the config hash"`
-	MaxRecordBytes int64 `toml:"max_record_bytes" range:"1,1e18" sweep:"guard" doc:"refuse a config whose record files would exceed this many bytes together (estimated); not part of the config hash"`
+	MaxRecordBytes int64 `toml:"max_record_bytes" range:"1,1e18" sweep:"guard" doc:"refuse a config whose records would exceed this many bytes together as JSON lines before compression (estimated; the files are gzip-compressed, typically 20 to 40 times smaller); not part of the config hash"`
 	MaxMemory      int64 `toml:"max_memory" range:"1,1e18" sweep:"guard" doc:"refuse a config whose estimated peak memory, of one run or of building the outputs, exceeds this many bytes; not part of the config hash"`
 	MaxDraws       int64 `toml:"max_draws" range:"1,1e18" sweep:"guard" doc:"refuse a config whose summary would make more bootstrap draws than this (report.resamples x runs x cells, estimated); not part of the config hash"`
 

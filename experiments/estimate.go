@@ -44,7 +44,7 @@ type Estimate struct {
 
 // String writes the estimate on one line, as grind validate prints it.
 func (e Estimate) String() string {
-	return fmt.Sprintf("%s environment steps, %s of records, peak memory %s per run and %s building the outputs, %s bootstrap draws",
+	return fmt.Sprintf("%s environment steps, %s of records (JSON lines before compression), peak memory %s per run and %s building the outputs, %s bootstrap draws",
 		fmtCount(e.Steps), fmtBytes(e.RecordBytes), fmtBytes(e.RunMemory), fmtBytes(e.OutputMemory), fmtCount(e.Draws))
 }
 
