@@ -150,23 +150,37 @@ func estimate(exp *Experiment, fams []envs.Family) (Estimate, error) {
 	return e, nil
 }
 
+// optionalRecordedBy says, for each optional metric of the metric table,
+// whether a config's records hold it: pass@k's coverage with
+// eval.passk_samples, the distances from the base with eval.distance, the
+// dream columns where an agent dreams. TestOptionalMetricsHaveARule keeps it
+// in step with results.Metrics.
+var optionalRecordedBy = map[string]func(*Config) bool{
+	"coverage":            func(c *Config) bool { return c.Eval.PassKSamples > 0 },
+	"kl_base_current":     distanceOn,
+	"kl_current_base":     distanceOn,
+	"kl_base_current_job": distanceOn,
+	"kl_current_base_job": distanceOn,
+	"l2_from_base":        distanceOn,
+	"l2_shared":           distanceOn,
+	"l2_memorizing":       distanceOn,
+	"dream_reward":        dreams,
+	"dream_success":       dreams,
+	"dream_disagreement":  dreams,
+	"dream_gap":           dreams,
+}
+
+func distanceOn(c *Config) bool { return c.Eval.Distance }
+
+func dreams(c *Config) bool {
+	return slices.ContainsFunc(c.Agents, func(a agents.Config) bool { return slices.Contains(a.Mechanisms, "dream") })
+}
+
 // recordsOptional reports whether config c's records hold the optional
-// metric name: pass@k's coverage with eval.passk_samples, the dream columns
-// where an agent dreams, the distances from the base with eval.distance.
+// metric name.
 func recordsOptional(c *Config, name string) bool {
-	switch {
-	case name == "coverage":
-		return c.Eval.PassKSamples > 0
-	case strings.HasPrefix(name, "dream_"):
-		for _, a := range c.Agents {
-			if slices.Contains(a.Mechanisms, "dream") {
-				return true
-			}
-		}
-		return false
-	default:
-		return c.Eval.Distance
-	}
+	rule, ok := optionalRecordedBy[name]
+	return ok && rule(c)
 }
 
 // costOf works out one point's cost per seed and per agent's run.

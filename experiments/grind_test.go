@@ -394,3 +394,31 @@ func TestMergeKeepsMeasured(t *testing.T) {
 		t.Fatalf("merged %s: %v", results.MeasuredFile, err)
 	}
 }
+
+// TestOptionalMetricsHaveARule: the estimate counts an optional metric's
+// bootstrap draws only where a config records it, so every optional
+// summarized metric needs its rule, and each rule is off at the defaults.
+func TestOptionalMetricsHaveARule(t *testing.T) {
+	def := Default()
+	for _, m := range results.Metrics() {
+		if !m.Optional {
+			continue
+		}
+		rule, ok := optionalRecordedBy[m.Name]
+		if !ok {
+			t.Errorf("optional metric %s has no rule in optionalRecordedBy", m.Name)
+			continue
+		}
+		if rule(&def) {
+			t.Errorf("optional metric %s is recorded by the default config", m.Name)
+		}
+	}
+	on := Default()
+	on.Eval.PassKSamples, on.Eval.Distance = 4, true
+	on.Agents = []agents.Config{{Name: "d", Mechanisms: []string{"rlvr", "dream"}}}
+	for name, rule := range optionalRecordedBy {
+		if !rule(&on) {
+			t.Errorf("%s: not recorded by a config with pass@k, distance and a dreaming agent", name)
+		}
+	}
+}
