@@ -109,7 +109,6 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 	}
 	att := results.Attempt{Header: h}
 	att.Kind = results.KindAttempt
-	g := &cfg.Env.Grind
 	for day := 1; day <= cfg.Job.Days; day++ {
 		att.Day = day
 		j.dayStart, j.skipped = j.clock, 0
@@ -130,25 +129,8 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 					continue
 				}
 				att.Slot = slot
-				t, err := j.task(day, sess, slot)
-				if err != nil {
+				if err := j.slot(day, sess, slot, &att, enc); err != nil {
 					return err
-				}
-				for r := 0; r <= g.Retries; r++ {
-					if r > 0 {
-						// A retry is made once the previous verdicts have
-						// arrived, and only if none of them was a pass.
-						passed := j.last.passed()
-						j.wait(j.last.fb.Arrived)
-						if passed || !j.fits() {
-							break
-						}
-					}
-					att.Retry = r
-					if err := j.group(t, day, sess, slot, r, &att, enc); err != nil {
-						return err
-					}
-					j.deliver()
 				}
 			}
 			j.drain()
@@ -173,6 +155,31 @@ func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *
 		}
 	}
 	return enc.End(h)
+}
+
+// slot works one task slot: a group of attempts at its instance and, with
+// env.grind.retries, further groups at it, each made once the previous
+// verdicts have arrived and only if none of them was a pass.
+func (j *job) slot(day, sess, slot int, att *results.Attempt, enc *results.Encoder) error {
+	t, err := j.task(day, sess, slot)
+	if err != nil {
+		return err
+	}
+	for r := 0; r <= j.cfg.Env.Grind.Retries; r++ {
+		if r > 0 {
+			passed := j.last.passed()
+			j.wait(j.last.fb.Arrived)
+			if passed || !j.fits() {
+				return nil
+			}
+		}
+		att.Retry = r
+		if err := j.group(t, day, sess, slot, r, att, enc); err != nil {
+			return err
+		}
+		j.deliver()
+	}
+	return nil
 }
 
 // stamp hands the evaluator the clock and the day's skipped slots for the
