@@ -196,20 +196,12 @@ type prober struct {
 // exactly as a run's world does (same seed keys, cfg.Pretrain, the first
 // agent's policy), at that policy's temperature.
 func probeBaseModel(cfg *Config, seed int) (envs.Family, agents.Model, error) {
-	fac, err := envs.Lookup(cfg.Env.Family)
+	fam, err := buildFamily(cfg, seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	fam, err := fac.New(cfg.Env.Knobs, uint64(seed))
-	if err != nil {
-		return nil, nil, err
-	}
-	policy := agents.DefaultPolicy()
-	if len(cfg.Agents) > 0 {
-		policy = cfg.Agents[0].Policy
-	}
-	seedKey := envs.Key(uint64(seed))
-	base, err := agents.Pretrain(fam, cfg.Pretrain, policy, envs.Key(seedKey, uint64(purposeModel)))
+	policy := probePolicy(cfg)
+	base, err := agents.Pretrain(fam, cfg.Pretrain, policy, modelSeedOf(seed))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -218,6 +210,15 @@ func probeBaseModel(cfg *Config, seed int) (envs.Family, agents.Model, error) {
 		m.SetTemperature(policy.Temperature)
 	}
 	return fam, m, nil
+}
+
+// probePolicy is the policy the probes pretrain: the first agent's, or the
+// default without agents.
+func probePolicy(cfg *Config) agents.PolicyConfig {
+	if len(cfg.Agents) > 0 {
+		return cfg.Agents[0].Policy
+	}
+	return agents.DefaultPolicy()
 }
 
 // baseCache keeps the family and base model of each (family knobs,
@@ -241,10 +242,7 @@ func (bc *baseCache) get(cfg *Config, seed int) (envs.Family, agents.Model, erro
 	if bc == nil {
 		return probeBaseModel(cfg, seed)
 	}
-	policy := agents.DefaultPolicy()
-	if len(cfg.Agents) > 0 {
-		policy = cfg.Agents[0].Policy
-	}
+	policy := probePolicy(cfg)
 	pk, err := agents.PretrainKey(policy)
 	if err != nil {
 		return nil, nil, err
@@ -275,16 +273,8 @@ func probeSeed(cfg *Config, seed int, opt ProbeOptions, bases *baseCache) (seedP
 		logits:  make([]float64, s.Actions), probs: make([]float64, s.Actions), coef: make([]float64, s.Actions)}
 	p.loop, _ = fam.(envs.LoopholeActor)
 	if cfg.Env.Grind.Resets {
-		n := fam.PoolSize(envs.SplitTrain)
-		if n == 0 {
-			n = cfg.Eval.Tasks
-		}
-		for i := 0; i < n; i++ {
-			t, err := fam.Task(envs.SplitTrain, i)
-			if err != nil {
-				return seedProbe{}, err
-			}
-			p.pool = append(p.pool, t)
+		if p.pool, err = trainPool(fam, cfg); err != nil {
+			return seedProbe{}, err
 		}
 	}
 	var r seedProbe

@@ -73,11 +73,7 @@ var (
 // generates tasks and pretrains a base model for every distinct model the
 // agents use. The pretraining figures describe the first agent's base.
 func newWorld(cfg *Config, seed int) (*world, error) {
-	fac, err := envs.Lookup(cfg.Env.Family)
-	if err != nil {
-		return nil, err
-	}
-	fam, err := fac.New(cfg.Env.Knobs, uint64(seed))
+	fam, err := buildFamily(cfg, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -105,16 +101,8 @@ func newWorld(cfg *Config, seed int) (*world, error) {
 	if err := w.phaseTasks(cfg); err != nil {
 		return nil, err
 	}
-	n := fam.PoolSize(envs.SplitTrain)
-	if n == 0 {
-		n = cfg.Eval.Tasks
-	}
-	for i := 0; i < n; i++ {
-		t, err := fam.Task(envs.SplitTrain, i)
-		if err != nil {
-			return nil, err
-		}
-		w.pool = append(w.pool, t)
+	if w.pool, err = trainPool(fam, cfg); err != nil {
+		return nil, err
 	}
 	var first agents.Model
 	for _, a := range cfg.Agents {
@@ -148,6 +136,36 @@ func newWorld(cfg *Config, seed int) (*world, error) {
 
 // modelSeed keys the construction of models at this seed.
 func (w *world) modelSeed() uint64 { return envs.Key(w.seed, uint64(purposeModel)) }
+
+// modelSeedOf is world.modelSeed of the world at seed.
+func modelSeedOf(seed int) uint64 { return envs.Key(envs.Key(uint64(seed)), uint64(purposeModel)) }
+
+// buildFamily builds the config's family at seed.
+func buildFamily(cfg *Config, seed int) (envs.Family, error) {
+	fac, err := envs.Lookup(cfg.Env.Family)
+	if err != nil {
+		return nil, err
+	}
+	return fac.New(cfg.Env.Knobs, uint64(seed))
+}
+
+// trainPool is the job's pool of train instances: the family's finite
+// pool, or eval.tasks instances of a family without one.
+func trainPool(fam envs.Family, cfg *Config) ([]envs.Task, error) {
+	n := fam.PoolSize(envs.SplitTrain)
+	if n == 0 {
+		n = cfg.Eval.Tasks
+	}
+	pool := make([]envs.Task, 0, n)
+	for i := 0; i < n; i++ {
+		t, err := fam.Task(envs.SplitTrain, i)
+		if err != nil {
+			return nil, err
+		}
+		pool = append(pool, t)
+	}
+	return pool, nil
+}
 
 // base returns the pretrained base model of an agent.
 func (w *world) base(a agents.Config) (agents.Model, error) {
