@@ -34,17 +34,11 @@ func (h harness) Neighbour(t *envs.Task, distance float64, key uint64) (envs.Tas
 func (h harness) Dream(m agents.Model, t *envs.Task, key uint64, oracle bool, visit func(o *envs.Obs, action int), judge func() envs.Verdict) envs.Verdict {
 	j := h.j
 	o := j.ev.attempt(m, t, false, key, visit)
-	c := &j.agent.Compute
-	c.DreamAttempts++
-	c.DreamSteps += int64(o.Steps)
+	h.chargeDream(o)
 	learned := judge()
-	truth := envs.VerdictFail
-	if o.Success {
-		truth = envs.VerdictPass
-	}
 	v := learned
 	if oracle {
-		v = truth
+		v = verdictOf(o.Success)
 	}
 	j.ev.dream.add(v == envs.VerdictPass, o.Success, learned == envs.VerdictPass)
 	return v
@@ -64,9 +58,7 @@ func (h harness) DreamSteps(m agents.Model, t *envs.Task, key uint64, oracle boo
 	e.keepSteps, e.stepTruth = true, e.stepTruth[:0]
 	o := e.attempt(m, t, false, key, visit)
 	e.keepSteps = false
-	c := &j.agent.Compute
-	c.DreamAttempts++
-	c.DreamSteps += int64(o.Steps)
+	h.chargeDream(o)
 	dst = judge(dst)
 	learned := allPass(dst)
 	if oracle {
@@ -77,6 +69,14 @@ func (h harness) DreamSteps(m agents.Model, t *envs.Task, key uint64, oracle boo
 	}
 	e.dream.add(allPass(dst), o.Success, learned)
 	return dst
+}
+
+// chargeDream counts a dream attempt into the agent's dream compute (never
+// its real attempts, steps or verifier calls).
+func (h harness) chargeDream(o envs.Outcome) {
+	c := &h.j.agent.Compute
+	c.DreamAttempts++
+	c.DreamSteps += int64(o.Steps)
 }
 
 // allPass reports whether every step verdict of vs is a pass.
