@@ -215,7 +215,9 @@ func (a *Agent) Act(o *envs.Obs, greedy bool, key uint64) int {
 	a.behave = false
 	a.actedWay = -1
 	if act, ok := a.actBy(o, false, greedy, key); ok {
-		a.probsGen = 0
+		// An in-package actor that samples leaves its probabilities in
+		// a.probs and sets a.behave.
+		a.probsGen, a.acted = 0, a.probs
 		return act
 	}
 	m := a.Acting()

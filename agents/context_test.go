@@ -377,3 +377,48 @@ func TestContextAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestRetrievalRecordsItsBehaviourProbabilities: a retrieval context acts
+// through its own actor; the log must hold the probabilities it sampled
+// from (rl consolidation weighs by them), not none or another step's.
+func TestRetrievalRecordsItsBehaviourProbabilities(t *testing.T) {
+	w := newCtxWorld(t)
+	c := DefaultContext()
+	c.Kind, c.Step, c.Radius = KindRetrieval, 3, 100 // every stored answer is in reach
+	a := w.agent(t, []string{"context"}, ctxKnobs(c))
+	passed := 0
+	for _, ok := range w.session(t, a, 0, 200, trueVerdicts) {
+		if ok {
+			passed++
+		}
+	}
+	A := w.fam.Spec().Actions
+	logits, probs := make([]float64, A), make([]float64, A)
+	steps, boosted := 0, 0
+	for i := 0; i < a.Log.Len(); i++ {
+		for s := 0; s < a.Log.Steps(i); s++ {
+			got, ok := a.Log.BehaviourProbs(i, s)
+			if !ok {
+				t.Fatalf("attempt %d step %d: no behaviour probabilities recorded", i, s)
+			}
+			o, _ := a.Log.Step(i, s)
+			a.Weights.Logits(logits, o)
+			Softmax(probs, logits)
+			sum, differs := 0.0, false
+			for k := range got {
+				sum += got[k]
+				differs = differs || math.Abs(got[k]-probs[k]) > 1e-12
+			}
+			if math.Abs(sum-1) > 1e-9 {
+				t.Fatalf("attempt %d step %d: behaviour probabilities %v sum to %v", i, s, got, sum)
+			}
+			steps++
+			if differs {
+				boosted++ // a retrieved answer's bonus moved them off the weights'
+			}
+		}
+	}
+	if steps == 0 || boosted == 0 {
+		t.Fatalf("%d steps (%d attempts passed), %d with a retrieved bonus: the test saw no retrieval", steps, passed, boosted)
+	}
+}
