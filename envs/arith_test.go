@@ -1,7 +1,6 @@
 package envs
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -602,59 +601,24 @@ func TestArithExpectedMatchesSimulation(t *testing.T) {
 	}
 }
 
-func TestArithRegistered(t *testing.T) {
-	fac, err := Lookup("arith")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fac.NewConfig()
-	if c, ok := cfg.(*ArithConfig); !ok || fmt.Sprint(*c) != fmt.Sprint(DefaultArith()) {
-		t.Fatalf("NewConfig gave %#v", cfg)
-	}
-	fam, err := fac.New(cfg, 0)
-	if err != nil || fam.Name() != "arith" {
-		t.Fatalf("New: %v, %v", fam, err)
-	}
-	if _, err := fac.New(DefaultArith(), 1); err == nil {
-		t.Fatal("a config of the wrong type should be an error")
-	}
-}
-
-func TestArithConfigValidate(t *testing.T) {
-	if err := DefaultArith().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(*ArithConfig)
-		want   string
-	}{
-		{"modulus 1", func(c *ArithConfig) { c.P = 1 }, "p = 1"},
-		{"modulus too big", func(c *ArithConfig) { c.P = 98 }, "p = 98"},
-		{"no ops", func(c *ArithConfig) { c.Ops = nil }, "ops is empty"},
-		{"unknown op", func(c *ArithConfig) { c.Ops = []string{"add", "div"} }, `unknown kind "div"`},
-		{"op twice", func(c *ArithConfig) { c.Ops = []string{"add", "mul", "add"} }, `"add" is listed twice`},
-		{"no steps", func(c *ArithConfig) { c.Length = 0 }, "length = 0"},
-		{"no job ops", func(c *ArithConfig) { c.NumOps = 0 }, "num_ops = 0"},
-		{"more ops than the table", func(c *ArithConfig) { c.NumOps, c.Ops = 7, []string{"add"} }, "holds only 6"},
-		{"novel above the job's", func(c *ArithConfig) { c.NovelOps = 5 }, "novel_ops = 5"},
-		{"negative novel", func(c *ArithConfig) { c.NovelOps = -1 }, "novel_ops = -1"},
-		{"nothing left to pretrain", func(c *ArithConfig) { c.Ops, c.NumOps, c.NovelOps = []string{"add"}, 6, 6 }, "leaves pretraining none"},
-		{"too many compositions", func(c *ArithConfig) { c.NumOps, c.Length, c.TrainSequences, c.TrainTasks = 2, 3, 5, 10 }, "at most half"},
-		{"no compositions", func(c *ArithConfig) { c.TrainSequences = 0 }, "train_sequences = 0"},
-		{"pool smaller than the compositions", func(c *ArithConfig) { c.TrainTasks = 15 }, "train_tasks = 15"},
-		{"pool leaves no fresh instance", func(c *ArithConfig) { c.TrainTasks = 16 * 7 }, "fresh start values"},
-		{"longer by 1", func(c *ArithConfig) { c.Longer = []int{1} }, "longer = 1"},
-		{"longer twice", func(c *ArithConfig) { c.Longer = []int{2, 2} }, "listed twice"},
-	} {
-		c := DefaultArith()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-		if _, err := NewArith(c, 1); err == nil || !strings.HasPrefix(err.Error(), "arith: ") {
-			t.Errorf("%s: NewArith gave %v", tc.name, err)
-		}
-	}
+// arithConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var arithConfigCases = []configCase[ArithConfig]{
+	{"modulus 1", func(c *ArithConfig) { c.P = 1 }, "p = 1"},
+	{"modulus too big", func(c *ArithConfig) { c.P = 98 }, "p = 98"},
+	{"no ops", func(c *ArithConfig) { c.Ops = nil }, "ops is empty"},
+	{"unknown op", func(c *ArithConfig) { c.Ops = []string{"add", "div"} }, `unknown kind "div"`},
+	{"op twice", func(c *ArithConfig) { c.Ops = []string{"add", "mul", "add"} }, `"add" is listed twice`},
+	{"no steps", func(c *ArithConfig) { c.Length = 0 }, "length = 0"},
+	{"no job ops", func(c *ArithConfig) { c.NumOps = 0 }, "num_ops = 0"},
+	{"more ops than the table", func(c *ArithConfig) { c.NumOps, c.Ops = 7, []string{"add"} }, "holds only 6"},
+	{"novel above the job's", func(c *ArithConfig) { c.NovelOps = 5 }, "novel_ops = 5"},
+	{"negative novel", func(c *ArithConfig) { c.NovelOps = -1 }, "novel_ops = -1"},
+	{"nothing left to pretrain", func(c *ArithConfig) { c.Ops, c.NumOps, c.NovelOps = []string{"add"}, 6, 6 }, "leaves pretraining none"},
+	{"too many compositions", func(c *ArithConfig) { c.NumOps, c.Length, c.TrainSequences, c.TrainTasks = 2, 3, 5, 10 }, "at most half"},
+	{"no compositions", func(c *ArithConfig) { c.TrainSequences = 0 }, "train_sequences = 0"},
+	{"pool smaller than the compositions", func(c *ArithConfig) { c.TrainTasks = 15 }, "train_tasks = 15"},
+	{"pool leaves no fresh instance", func(c *ArithConfig) { c.TrainTasks = 16 * 7 }, "fresh start values"},
+	{"longer by 1", func(c *ArithConfig) { c.Longer = []int{1} }, "longer = 1"},
+	{"longer twice", func(c *ArithConfig) { c.Longer = []int{2, 2} }, "listed twice"},
 }

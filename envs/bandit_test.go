@@ -434,51 +434,16 @@ func TestBanditLoophole(t *testing.T) {
 	}
 }
 
-func TestBanditRegistered(t *testing.T) {
-	fac, err := Lookup("bandit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fac.NewConfig()
-	if c, ok := cfg.(*BanditConfig); !ok || *c != DefaultBandit() {
-		t.Fatalf("NewConfig gave %#v", cfg)
-	}
-	fam, err := fac.New(cfg, 1)
-	if err != nil || fam.Name() != "bandit" {
-		t.Fatalf("New: %v, %v", fam, err)
-	}
-	if _, err := fac.New(DefaultBandit(), 1); err == nil {
-		t.Fatal("a config of the wrong type should be an error")
-	}
-}
-
-func TestBanditConfigValidate(t *testing.T) {
-	if err := DefaultBandit().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(*BanditConfig)
-		want   string
-	}{
-		{"one dimension", func(c *BanditConfig) { c.D = 1 }, "d = 1"},
-		{"one arm", func(c *BanditConfig) { c.Actions = 1 }, "arms = 1"},
-		{"no steps", func(c *BanditConfig) { c.Length = 0 }, "length = 0"},
-		{"no heldout contexts", func(c *BanditConfig) { c.HeldoutContexts = 0 }, "heldout_contexts = 0"},
-		{"pool runs into fresh instances", func(c *BanditConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
-		{"empty pool", func(c *BanditConfig) { c.TrainTasks = 0 }, "train_tasks = 0"},
-		{"negative scale", func(c *BanditConfig) { c.Scale = -1 }, "scale = -1"},
-		{"nan scale", func(c *BanditConfig) { c.Scale = math.NaN() }, "scale = NaN"},
-		{"infinite scale", func(c *BanditConfig) { c.Scale = math.Inf(1) }, "scale = +Inf"},
-	} {
-		c := DefaultBandit()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-		if _, err := NewBandit(c, 1); err == nil || !strings.HasPrefix(err.Error(), "bandit: ") {
-			t.Errorf("%s: NewBandit gave %v", tc.name, err)
-		}
-	}
+// banditConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var banditConfigCases = []configCase[BanditConfig]{
+	{"one dimension", func(c *BanditConfig) { c.D = 1 }, "d = 1"},
+	{"one arm", func(c *BanditConfig) { c.Actions = 1 }, "arms = 1"},
+	{"no steps", func(c *BanditConfig) { c.Length = 0 }, "length = 0"},
+	{"no heldout contexts", func(c *BanditConfig) { c.HeldoutContexts = 0 }, "heldout_contexts = 0"},
+	{"pool runs into fresh instances", func(c *BanditConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
+	{"empty pool", func(c *BanditConfig) { c.TrainTasks = 0 }, "train_tasks = 0"},
+	{"negative scale", func(c *BanditConfig) { c.Scale = -1 }, "scale = -1"},
+	{"nan scale", func(c *BanditConfig) { c.Scale = math.NaN() }, "scale = NaN"},
+	{"infinite scale", func(c *BanditConfig) { c.Scale = math.Inf(1) }, "scale = +Inf"},
 }

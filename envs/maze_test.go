@@ -1,7 +1,6 @@
 package envs
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -765,63 +764,28 @@ func TestMazeExpectedMatchesSimulation(t *testing.T) {
 	}
 }
 
-func TestMazeRegistered(t *testing.T) {
-	fac, err := Lookup("maze")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fac.NewConfig()
-	if c, ok := cfg.(*MazeConfig); !ok || fmt.Sprint(*c) != fmt.Sprint(DefaultMaze()) {
-		t.Fatalf("NewConfig gave %#v", cfg)
-	}
-	fam, err := fac.New(cfg, 0)
-	if err != nil || fam.Name() != "maze" {
-		t.Fatalf("New: %v, %v", fam, err)
-	}
-	if _, err := fac.New(DefaultMaze(), 1); err == nil {
-		t.Fatal("a config of the wrong type should be an error")
-	}
-}
-
-func TestMazeConfigValidate(t *testing.T) {
-	if err := DefaultMaze().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(*MazeConfig)
-		want   string
-	}{
-		{"tiny", func(c *MazeConfig) { c.Size = 2 }, "size = 2"},
-		{"huge", func(c *MazeConfig) { c.Size = 33 }, "size = 33"},
-		{"no walls", func(c *MazeConfig) { c.Walls = 0 }, "open grid"},
-		{"too many walls", func(c *MazeConfig) { c.Walls = 0.6 }, "walls = 0.6"},
-		{"nan walls", func(c *MazeConfig) { c.Walls = math.NaN() }, "walls = NaN"},
-		{"min_open above the open fraction", func(c *MazeConfig) { c.Walls, c.MinOpen = 0.4, 0.7 }, "exceeds 1 - walls"},
-		{"min_open out of range", func(c *MazeConfig) { c.MinOpen = 1 }, "min_open = 1"},
-		{"pool too big for the pairs", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 3, 1, 1000 }, "fresh instances need"},
-		{"no view", func(c *MazeConfig) { c.View = 0 }, "view = 0"},
-		{"no heldout layouts", func(c *MazeConfig) { c.HeldoutLayouts = 0 }, "heldout_layouts = 0"},
-		{"no pretrain layouts", func(c *MazeConfig) { c.PretrainLayouts = 0 }, "pretrain_layouts = 0"},
-		{"pool smaller than the layouts", func(c *MazeConfig) { c.TrainTasks = 3 }, "train_tasks = 3"},
-		{"pool runs into fresh instances", func(c *MazeConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
-		{"too many places", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 32, 65, 65 }, "place identities"},
-		{"larger by 1", func(c *MazeConfig) { c.Larger = []int{1} }, "larger = 1"},
-		{"larger than the cap", func(c *MazeConfig) { c.Size, c.Larger = 20, []int{4} }, "exceeds 64"},
-		{"larger twice", func(c *MazeConfig) { c.Larger = []int{2, 3, 2} }, "listed twice"},
-		{"budget below the shortest attempt", func(c *MazeConfig) { c.Budget = 0.5 }, "budget = 0.5"},
-		{"infinite budget", func(c *MazeConfig) { c.Budget = math.Inf(1) }, "budget = +Inf"},
-	} {
-		c := DefaultMaze()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-		if _, err := NewMaze(c, 1); err == nil || !strings.HasPrefix(err.Error(), "maze: ") {
-			t.Errorf("%s: NewMaze gave %v", tc.name, err)
-		}
-	}
+// mazeConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var mazeConfigCases = []configCase[MazeConfig]{
+	{"tiny", func(c *MazeConfig) { c.Size = 2 }, "size = 2"},
+	{"huge", func(c *MazeConfig) { c.Size = 33 }, "size = 33"},
+	{"no walls", func(c *MazeConfig) { c.Walls = 0 }, "open grid"},
+	{"too many walls", func(c *MazeConfig) { c.Walls = 0.6 }, "walls = 0.6"},
+	{"nan walls", func(c *MazeConfig) { c.Walls = math.NaN() }, "walls = NaN"},
+	{"min_open above the open fraction", func(c *MazeConfig) { c.Walls, c.MinOpen = 0.4, 0.7 }, "exceeds 1 - walls"},
+	{"min_open out of range", func(c *MazeConfig) { c.MinOpen = 1 }, "min_open = 1"},
+	{"pool too big for the pairs", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 3, 1, 1000 }, "fresh instances need"},
+	{"no view", func(c *MazeConfig) { c.View = 0 }, "view = 0"},
+	{"no heldout layouts", func(c *MazeConfig) { c.HeldoutLayouts = 0 }, "heldout_layouts = 0"},
+	{"no pretrain layouts", func(c *MazeConfig) { c.PretrainLayouts = 0 }, "pretrain_layouts = 0"},
+	{"pool smaller than the layouts", func(c *MazeConfig) { c.TrainTasks = 3 }, "train_tasks = 3"},
+	{"pool runs into fresh instances", func(c *MazeConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
+	{"too many places", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 32, 65, 65 }, "place identities"},
+	{"larger by 1", func(c *MazeConfig) { c.Larger = []int{1} }, "larger = 1"},
+	{"larger than the cap", func(c *MazeConfig) { c.Size, c.Larger = 20, []int{4} }, "exceeds 64"},
+	{"larger twice", func(c *MazeConfig) { c.Larger = []int{2, 3, 2} }, "listed twice"},
+	{"budget below the shortest attempt", func(c *MazeConfig) { c.Budget = 0.5 }, "budget = 0.5"},
+	{"infinite budget", func(c *MazeConfig) { c.Budget = math.Inf(1) }, "budget = +Inf"},
 }
 
 // TestMazeMinPairs checks the bound the pool rule rests on against every

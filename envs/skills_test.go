@@ -177,24 +177,13 @@ func TestRandomPolicyCalibration(t *testing.T) {
 	}
 }
 
-func TestSkillsConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		mutate func(*SkillsConfig)
-		want   string
-	}{
-		{"span too big", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 6, 6, 2 }, "must not exceed K"},
-		{"shared too big", func(c *SkillsConfig) { c.Shared = 5 }, "shared = 5"},
-		{"no room outside", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 4, 4, 0 }, "outside P and T"},
-		{"too many sequences", func(c *SkillsConfig) { c.TrainSkills, c.Length = 2, 2 }, "train_sequences"},
-	} {
-		c := DefaultSkills()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want error containing %q", tc.name, err, tc.want)
-		}
-	}
+// skillsConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var skillsConfigCases = []configCase[SkillsConfig]{
+	{"span too big", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 6, 6, 2 }, "must not exceed K"},
+	{"shared too big", func(c *SkillsConfig) { c.Shared = 5 }, "shared = 5"},
+	{"no room outside", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 4, 4, 0 }, "outside P and T"},
+	{"too many sequences", func(c *SkillsConfig) { c.TrainSkills, c.Length = 2, 2 }, "train_sequences"},
 }
 
 // Held-out descriptions keep min_angle from every training description and
