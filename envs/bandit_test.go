@@ -228,31 +228,6 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func TestBanditDeterminism(t *testing.T) {
-	mut := func(c *BanditConfig) { c.Length = 4 }
-	f, g := newTestBandit(t, 7, mut), newTestBandit(t, 7, mut)
-	other := newTestBandit(t, 8, mut)
-	for _, split := range f.Splits() {
-		for i := range 20 {
-			a, oa := banditTrace(t, f, split, i)
-			b, ob := banditTrace(t, f, split, i) // a reset replays
-			c, oc := banditTrace(t, g, split, i) // so does a second build
-			if !equalFloats(a, b) || !equalFloats(a, c) || oa != ob || oa != oc {
-				t.Fatalf("%s task %d: same seed, task and actions gave different attempts", split, i)
-			}
-			if d, _ := banditTrace(t, other, split, i); equalFloats(a, d) {
-				t.Fatalf("%s task %d: seeds 7 and 8 gave the same attempt", split, i)
-			}
-		}
-	}
-	// Tasks differ from one another.
-	a, _ := banditTrace(t, f, SplitTrain, 0)
-	b, _ := banditTrace(t, f, SplitTrain, 1)
-	if equalFloats(a, b) {
-		t.Fatal("train tasks 0 and 1 are identical")
-	}
-}
-
 func TestBanditDisjoint(t *testing.T) {
 	f := newTestBandit(t, 7, nil)
 	if got := strings.Join(f.Splits(), " "); got != "train heldout pretrain" {
@@ -343,33 +318,6 @@ func TestBanditFreshInstances(t *testing.T) {
 	}
 	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
 		t.Errorf("pretraining data task: %v", err)
-	}
-}
-
-func TestBanditStepAllocs(t *testing.T) {
-	f := newTestBandit(t, 7, func(c *BanditConfig) { c.Length = 3 })
-	pool := make([]Task, 8)
-	for i := range pool {
-		var err error
-		if pool[i], err = f.Task(SplitTrain, i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	k := 0
-	allocs := testing.AllocsPerRun(100, func() {
-		for _, task := range pool {
-			env.Reset(&task, &obs)
-			for s := 0; !env.Step((k+s)%f.cfg.Actions, &obs).Done; s++ {
-			}
-			_ = env.Correct()
-			_ = env.Outcome()
-			k++
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Reset and Step allocate %v times per run, want 0", allocs)
 	}
 }
 

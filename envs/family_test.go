@@ -98,3 +98,133 @@ func TestRegistered(t *testing.T) {
 		"skills": func(t *testing.T) { checkRegistered(t, "skills", DefaultSkills, 0) },
 	})
 }
+
+// checkDeterminism plays the first 20 tasks of every split with trace (a
+// family's fixed action rule, recording observations, step results and the
+// outcome) and wants: a reset replays, a second build at the same seed
+// replays, and seed 8 differs from seed 7 (at every task when
+// everyTaskDiffers, else at one task of the 20 per split, for a family
+// whose few values can make one task coincide). Train tasks 0 and distinct
+// must differ too.
+func checkDeterminism[F interface{ Splits() []string }](t *testing.T, build func(seed uint64) F, trace func(*testing.T, F, string, int) ([]float64, Outcome), everyTaskDiffers bool, distinct int) {
+	t.Helper()
+	f, g, other := build(7), build(7), build(8)
+	for _, split := range f.Splits() {
+		differs := false
+		for i := range 20 {
+			a, oa := trace(t, f, split, i)
+			b, ob := trace(t, f, split, i) // a reset replays
+			c, oc := trace(t, g, split, i) // so does a second build
+			if !equalFloats(a, b) || !equalFloats(a, c) || oa != ob || oa != oc {
+				t.Fatalf("%s task %d: same seed, task and actions gave different attempts", split, i)
+			}
+			d, _ := trace(t, other, split, i)
+			if everyTaskDiffers && equalFloats(a, d) {
+				t.Fatalf("%s task %d: seeds 7 and 8 gave the same attempt", split, i)
+			}
+			differs = differs || !equalFloats(a, d)
+		}
+		if !differs {
+			t.Fatalf("%s: seeds 7 and 8 gave the same 20 attempts", split)
+		}
+	}
+	a, _ := trace(t, f, SplitTrain, 0)
+	b, _ := trace(t, f, SplitTrain, distinct)
+	if equalFloats(a, b) {
+		t.Fatalf("train tasks 0 and %d are identical", distinct)
+	}
+}
+
+// TestDeterminism: arith's values are few (one task can coincide across
+// seeds, 20 cannot); maze's train task 4 is task 0's layout with another
+// pair.
+func TestDeterminism(t *testing.T) {
+	runPerFamily(t, map[string]func(t *testing.T){
+		"arith": func(t *testing.T) {
+			checkDeterminism(t, func(s uint64) *Arith { return newTestArith(t, s, nil) }, arithTrace, false, 1)
+		},
+		"bandit": func(t *testing.T) {
+			mut := func(c *BanditConfig) { c.Length = 4 }
+			checkDeterminism(t, func(s uint64) *Bandit { return newTestBandit(t, s, mut) }, banditTrace, true, 1)
+		},
+		"maze": func(t *testing.T) {
+			checkDeterminism(t, func(s uint64) *Maze { return newTestMaze(t, s, nil) }, mazeTrace, true, 4)
+		},
+		"skills": func(t *testing.T) {
+			checkDeterminism(t, func(s uint64) *Skills {
+				f, err := NewSkills(DefaultSkills(), s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}, skillsTrace, false, 1)
+		},
+	})
+}
+
+// firstTasks is the first n tasks of each of splits.
+func firstTasks(t *testing.T, f Family, splits []string, n int) []Task {
+	t.Helper()
+	var tasks []Task
+	for _, split := range splits {
+		for i := range n {
+			task, err := f.Task(split, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks = append(tasks, task)
+		}
+	}
+	return tasks
+}
+
+// checkStepAllocs wants Reset, Step, Correct and Outcome to allocate nothing
+// over tasks, played by action (k counts attempts, s steps).
+func checkStepAllocs(t *testing.T, f Family, tasks []Task, action func(env Env, k, s int) int) {
+	t.Helper()
+	env := f.NewEnv()
+	obs := NewObs(f.Spec())
+	k := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range tasks {
+			env.Reset(&tasks[i], &obs)
+			for s := 0; !env.Step(action(env, k, s), &obs).Done; s++ {
+			}
+			_ = env.Correct()
+			_ = env.Outcome()
+			k++
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Reset and Step allocate %v times per run, want 0", allocs)
+	}
+}
+
+// TestStepAllocs: every split's first tasks (bandit: its first 8 train
+// tasks of 3 steps). Maze moves only, half of them right, so attempts run
+// to the budget.
+func TestStepAllocs(t *testing.T) {
+	runPerFamily(t, map[string]func(t *testing.T){
+		"arith": func(t *testing.T) {
+			f := newTestArith(t, 7, nil)
+			checkStepAllocs(t, f, firstTasks(t, f, f.Splits(), 4), func(_ Env, k, s int) int { return (k + s) % f.cfg.P })
+		},
+		"bandit": func(t *testing.T) {
+			f := newTestBandit(t, 7, func(c *BanditConfig) { c.Length = 3 })
+			checkStepAllocs(t, f, firstTasks(t, f, []string{SplitTrain}, 8), func(_ Env, k, s int) int { return (k + s) % f.cfg.Actions })
+		},
+		"maze": func(t *testing.T) {
+			f := newTestMaze(t, 7, nil)
+			checkStepAllocs(t, f, firstTasks(t, f, f.Splits(), 4), func(env Env, k, s int) int {
+				if s%2 == 0 {
+					return env.Correct()
+				}
+				return (k + s) % mazeStop
+			})
+		},
+		"skills": func(t *testing.T) {
+			f := newTestSkills(t, nil)
+			checkStepAllocs(t, f, firstTasks(t, f, f.Splits(), 4), func(_ Env, k, s int) int { return (k + s) % f.Spec().Actions })
+		},
+	})
+}

@@ -244,28 +244,6 @@ func mazeTrace(t *testing.T, f *Maze, split string, i int) ([]float64, Outcome) 
 	return trace, env.Outcome()
 }
 
-func TestMazeDeterminism(t *testing.T) {
-	f, g, other := newTestMaze(t, 7, nil), newTestMaze(t, 7, nil), newTestMaze(t, 8, nil)
-	for _, split := range f.Splits() {
-		for i := range 20 {
-			a, oa := mazeTrace(t, f, split, i)
-			b, ob := mazeTrace(t, f, split, i) // a reset replays
-			c, oc := mazeTrace(t, g, split, i) // so does a second build
-			if !equalFloats(a, b) || !equalFloats(a, c) || oa != ob || oa != oc {
-				t.Fatalf("%s task %d: same seed, task and actions gave different attempts", split, i)
-			}
-			if d, _ := mazeTrace(t, other, split, i); equalFloats(a, d) {
-				t.Fatalf("%s task %d: seeds 7 and 8 gave the same attempt", split, i)
-			}
-		}
-	}
-	a, _ := mazeTrace(t, f, SplitTrain, 0)
-	b, _ := mazeTrace(t, f, SplitTrain, 4) // same layout, another pair
-	if equalFloats(a, b) {
-		t.Fatal("train tasks 0 and 4 are identical")
-	}
-}
-
 func TestMazeFreshInstances(t *testing.T) {
 	f := newTestMaze(t, 7, nil)
 	pool := map[[3]int]bool{}
@@ -325,42 +303,6 @@ func TestMazeFreshInstances(t *testing.T) {
 	}
 	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
 		t.Errorf("pretraining data task: %v", err)
-	}
-}
-
-func TestMazeStepAllocs(t *testing.T) {
-	f := newTestMaze(t, 7, nil)
-	var tasks []Task
-	for _, split := range f.Splits() {
-		for i := range 4 {
-			task, err := f.Task(split, i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks = append(tasks, task)
-		}
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	k := 0
-	allocs := testing.AllocsPerRun(100, func() {
-		for i := range tasks {
-			env.Reset(&tasks[i], &obs)
-			for s := 0; ; s++ {
-				a := (k + s) % mazeStop // moves only: run to the budget
-				if s%2 == 0 {
-					a = env.Correct()
-				}
-				if env.Step(a, &obs).Done {
-					break
-				}
-			}
-			_ = env.Outcome()
-			k++
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Reset and Step allocate %v times per run, want 0", allocs)
 	}
 }
 

@@ -62,6 +62,34 @@ func TestSkillsContextNormAndDeterminism(t *testing.T) {
 	}
 }
 
+// skillsTrace runs task i of split with actions that are right two steps in
+// three and records every observation, step result and the outcome.
+func skillsTrace(t *testing.T, f *Skills, split string, i int) ([]float64, Outcome) {
+	t.Helper()
+	task, err := f.Task(split, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := f.NewEnv()
+	obs := NewObs(f.Spec())
+	env.Reset(&task, &obs)
+	var trace []float64
+	for s := 0; ; s++ {
+		trace = append(trace, obs.Dense[skillsX]...)
+		trace = append(trace, float64(obs.Step), float64(env.Correct()))
+		a := env.Correct()
+		if s%3 == 2 {
+			a = (a + 1 + i) % f.Spec().Actions
+		}
+		r := env.Step(a, &obs)
+		trace = append(trace, b2f(r.Correct), b2f(r.Done))
+		if r.Done {
+			break
+		}
+	}
+	return trace, env.Outcome()
+}
+
 func equalFloats(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
