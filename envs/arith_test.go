@@ -113,41 +113,29 @@ func TestArithSplitsAndDisjoint(t *testing.T) {
 	}
 }
 
-// TestArithCheckDisjointCatchesLeaks breaks the family behind the
-// generator's back and wants CheckDisjoint to notice: it is not vacuous.
-func TestArithCheckDisjointCatchesLeaks(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		mutate func(t *testing.T, f *Arith)
-		want   string
-	}{
-		{"compose repeats a job composition", func(t *testing.T, f *Arith) {
-			// The pool is made to show compose task 0's order.
-			task, _ := f.Task(arithCompose, 0)
-			f.seqs[0] = task.Data.(*arithTask).seq
-		}, "repeats a composition"},
-		{"the novel op in pretraining", func(t *testing.T, f *Arith) {
-			f.pretrain = append(f.pretrain, f.job[0])
-		}, "also a pretraining op"},
-		{"a pool composition of the wrong length", func(t *testing.T, f *Arith) {
-			f.seqs[2] = f.seqs[2][:3]
-		}, "names no composition of length 4"},
-		{"compose on ops the job never uses", func(t *testing.T, f *Arith) {
-			var others []int
-			for _, o := range f.pretrain {
-				if !slices.Contains(f.job, o) {
-					others = append(others, o)
-				}
+// arithLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var arithLeakCases = []leakCase[*Arith]{
+	{"compose repeats a job composition", func(f *Arith) {
+		// The pool is made to show compose task 0's order.
+		task, _ := f.Task(arithCompose, 0)
+		f.seqs[0] = task.Data.(*arithTask).seq
+	}, "repeats a composition"},
+	{"the novel op in pretraining", func(f *Arith) {
+		f.pretrain = append(f.pretrain, f.job[0])
+	}, "also a pretraining op"},
+	{"a pool composition of the wrong length", func(f *Arith) {
+		f.seqs[2] = f.seqs[2][:3]
+	}, "names no composition of length 4"},
+	{"compose on ops the job never uses", func(f *Arith) {
+		var others []int
+		for _, o := range f.pretrain {
+			if !slices.Contains(f.job, o) {
+				others = append(others, o)
 			}
-			f.job = append(f.job[:1:1], others[:3]...)
-		}, "which the job's compositions never do"},
-	} {
-		f := newTestArith(t, 7, nil)
-		tc.mutate(t, f)
-		if err := f.CheckDisjoint(64); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
 		}
-	}
+		f.job = append(f.job[:1:1], others[:3]...)
+	}, "which the job's compositions never do"},
 }
 
 // arithTrace runs task i of split with actions that are right two steps in
@@ -221,27 +209,8 @@ func TestArithFreshInstances(t *testing.T) {
 	if want := f.cfg.TrainSequences*f.cfg.P - f.cfg.TrainTasks; len(fresh) != want {
 		t.Fatalf("fresh instances take %d distinct values, want %d", len(fresh), want)
 	}
-	for _, i := range []int{f.cfg.TrainTasks, FreshIndex - 1} {
-		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
-			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
-		}
-	}
-	if _, err := f.Task(SplitTrain, -1); err == nil {
-		t.Error("task -1: want an error")
-	}
-	for _, split := range []string{"nope", "longer@3", "longer@x"} {
-		if _, err := f.Task(split, 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
-			t.Errorf("split %s: got %v, want an unknown-split error", split, err)
-		}
-	}
-	for _, split := range []string{arithCompose, "longer@2", SplitPretrain} {
-		if f.PoolSize(split) != 0 {
-			t.Errorf("%s should be unbounded", split)
-		}
-	}
-	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
-		t.Errorf("pretraining data task: %v", err)
-	}
+	checkTaskIndices(t, f, []int{f.cfg.TrainTasks, FreshIndex - 1},
+		[]string{"nope", "longer@3", "longer@x"}, []string{arithCompose, "longer@2", SplitPretrain})
 }
 
 func TestArithSpecAndObs(t *testing.T) {

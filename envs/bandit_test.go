@@ -238,33 +238,20 @@ func TestBanditDisjoint(t *testing.T) {
 	}
 }
 
-// TestBanditCheckDisjointCatchesLeaks breaks the family behind the
-// generator's back and wants CheckDisjoint to notice: it is not vacuous.
-func TestBanditCheckDisjointCatchesLeaks(t *testing.T) {
-	d := DefaultBandit().D
-	for _, tc := range []struct {
-		name   string
-		mutate func(f *Bandit)
-		want   string
-	}{
-		{"heldout vector equals a train one", func(f *Bandit) {
-			h, tr := f.groups[banditHeldout][3], f.groups[SplitTrain][5]
-			copy(f.x[h*d:(h+1)*d], f.x[tr*d:(tr+1)*d])
-		}, "equals train context"},
-		{"heldout vector equals a pretrain one", func(f *Bandit) {
-			h, pr := f.groups[banditHeldout][0], f.groups[SplitPretrain][9]
-			copy(f.x[h*d:(h+1)*d], f.x[pr*d:(pr+1)*d])
-		}, "equals pretrain context"},
-		{"heldout shares a train identity", func(f *Bandit) {
-			f.groups[banditHeldout][2] = f.groups[SplitTrain][0]
-		}, "belongs to both train and heldout"},
-	} {
-		f := newTestBandit(t, 7, nil)
-		tc.mutate(f)
-		if err := f.CheckDisjoint(64); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
+// banditLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var banditLeakCases = []leakCase[*Bandit]{
+	{"heldout vector equals a train one", func(f *Bandit) {
+		h, tr, d := f.groups[banditHeldout][3], f.groups[SplitTrain][5], f.cfg.D
+		copy(f.x[h*d:(h+1)*d], f.x[tr*d:(tr+1)*d])
+	}, "equals train context"},
+	{"heldout vector equals a pretrain one", func(f *Bandit) {
+		h, pr, d := f.groups[banditHeldout][0], f.groups[SplitPretrain][9], f.cfg.D
+		copy(f.x[h*d:(h+1)*d], f.x[pr*d:(pr+1)*d])
+	}, "equals pretrain context"},
+	{"heldout shares a train identity", func(f *Bandit) {
+		f.groups[banditHeldout][2] = f.groups[SplitTrain][0]
+	}, "belongs to both train and heldout"},
 }
 
 func TestBanditFreshInstances(t *testing.T) {
@@ -302,23 +289,8 @@ func TestBanditFreshInstances(t *testing.T) {
 			}
 		}
 	}
-	for _, i := range []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1} {
-		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
-			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
-		}
-	}
-	if _, err := f.Task(SplitTrain, -1); err == nil {
-		t.Error("task -1: want an error")
-	}
-	if _, err := f.Task("nope", 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
-		t.Errorf("unknown split: got %v", err)
-	}
-	if f.PoolSize(banditHeldout) != 0 || f.PoolSize(SplitPretrain) != 0 {
-		t.Error("heldout and pretrain should be unbounded")
-	}
-	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
-		t.Errorf("pretraining data task: %v", err)
-	}
+	checkTaskIndices(t, f, []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1},
+		[]string{"nope"}, []string{banditHeldout, SplitPretrain})
 }
 
 func TestBanditSpecAndObs(t *testing.T) {

@@ -228,3 +228,71 @@ func TestStepAllocs(t *testing.T) {
 		},
 	})
 }
+
+// leakCase breaks a family behind its generator's back; CheckDisjoint must
+// then fail with an error containing want ("" takes any error).
+type leakCase[F any] struct {
+	name   string
+	mutate func(f F)
+	want   string
+}
+
+// checkCatchesLeaks: CheckDisjoint(n) notices every case's break, on a
+// fresh build each time: it is not vacuous.
+func checkCatchesLeaks[F interface{ CheckDisjoint(int) error }](t *testing.T, build func() F, n int, cases []leakCase[F]) {
+	t.Helper()
+	for _, tc := range cases {
+		f := build()
+		tc.mutate(f)
+		if err := f.CheckDisjoint(n); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestCheckDisjointCatchesLeaks runs each family's leak cases (kept in its
+// own test file).
+func TestCheckDisjointCatchesLeaks(t *testing.T) {
+	runPerFamily(t, map[string]func(t *testing.T){
+		"arith": func(t *testing.T) {
+			checkCatchesLeaks(t, func() *Arith { return newTestArith(t, 7, nil) }, 64, arithLeakCases)
+		},
+		"bandit": func(t *testing.T) {
+			checkCatchesLeaks(t, func() *Bandit { return newTestBandit(t, 7, nil) }, 64, banditLeakCases)
+		},
+		"maze": func(t *testing.T) {
+			checkCatchesLeaks(t, func() *Maze { return newTestMaze(t, 7, nil) }, 64, mazeLeakCases)
+		},
+		"skills": func(t *testing.T) {
+			checkCatchesLeaks(t, func() *Skills { return newTestSkills(t, nil) }, 16, skillsLeakCases)
+		},
+	})
+}
+
+// checkTaskIndices: the train pool's indices in outside (past its end,
+// before FreshIndex) and -1 are errors, as are the unknown splits; the
+// unbounded splits have no pool; pretraining's private indices are tasks.
+func checkTaskIndices(t *testing.T, f Family, outside []int, unknown, unbounded []string) {
+	t.Helper()
+	for _, i := range outside {
+		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
+			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
+		}
+	}
+	if _, err := f.Task(SplitTrain, -1); err == nil {
+		t.Error("task -1: want an error")
+	}
+	for _, split := range unknown {
+		if _, err := f.Task(split, 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
+			t.Errorf("split %s: got %v, want an unknown-split error", split, err)
+		}
+	}
+	for _, split := range unbounded {
+		if f.PoolSize(split) != 0 {
+			t.Errorf("%s should be unbounded", split)
+		}
+	}
+	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
+		t.Errorf("pretraining data task: %v", err)
+	}
+}

@@ -124,47 +124,37 @@ func TestMazeSplitsAndDisjoint(t *testing.T) {
 	}
 }
 
-// TestMazeCheckDisjointCatchesLeaks breaks the family behind the
-// generator's back and wants CheckDisjoint to notice: it is not vacuous.
-func TestMazeCheckDisjointCatchesLeaks(t *testing.T) {
-	copyGrid := func(dst, src *mazeLayout) {
-		dst.wall, dst.open = slices.Clone(src.wall), slices.Clone(src.open)
-		dst.diam, dst.pairs = src.diam, src.pairs
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(f *Maze)
-		want   string
-	}{
-		{"heldout layout equals a train one", func(f *Maze) {
-			copyGrid(f.groups[mazeHeldout][0], f.groups[SplitTrain][1])
-		}, "equals a train layout"},
-		{"heldout layout equals a pretrain one", func(f *Maze) {
-			copyGrid(f.groups[mazeHeldout][3], f.groups[SplitPretrain][9])
-		}, "equals a pretrain layout"},
-		{"heldout shares a train layout", func(f *Maze) {
-			f.groups[mazeHeldout][2] = f.groups[SplitTrain][0]
-		}, "belongs to both train and heldout"},
-		{"heldout layout shows place identities", func(f *Maze) {
-			f.groups[mazeHeldout][1].place = 0
-		}, "only train layouts have them"},
-		{"a pool instance on a heldout layout", func(f *Maze) {
-			f.pool[5] = f.drawTask(f.groups[mazeHeldout][0], 1, nil)
-		}, `on layout`},
-		{"larger layout of the job's side", func(f *Maze) {
-			f.groups["larger@2"][0] = f.groups[mazeHeldout][0]
-			f.groups[mazeHeldout] = f.groups[mazeHeldout][1:]
-		}, "side 7, want 14"},
-		{"a start next to its goal", func(f *Maze) {
-			f.pool[0].d = 1
-		}, "want at least 2"},
-	} {
-		f := newTestMaze(t, 7, nil)
-		tc.mutate(f)
-		if err := f.CheckDisjoint(64); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
+// mazeCopyGrid makes dst's grid src's.
+func mazeCopyGrid(dst, src *mazeLayout) {
+	dst.wall, dst.open = slices.Clone(src.wall), slices.Clone(src.open)
+	dst.diam, dst.pairs = src.diam, src.pairs
+}
+
+// mazeLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var mazeLeakCases = []leakCase[*Maze]{
+	{"heldout layout equals a train one", func(f *Maze) {
+		mazeCopyGrid(f.groups[mazeHeldout][0], f.groups[SplitTrain][1])
+	}, "equals a train layout"},
+	{"heldout layout equals a pretrain one", func(f *Maze) {
+		mazeCopyGrid(f.groups[mazeHeldout][3], f.groups[SplitPretrain][9])
+	}, "equals a pretrain layout"},
+	{"heldout shares a train layout", func(f *Maze) {
+		f.groups[mazeHeldout][2] = f.groups[SplitTrain][0]
+	}, "belongs to both train and heldout"},
+	{"heldout layout shows place identities", func(f *Maze) {
+		f.groups[mazeHeldout][1].place = 0
+	}, "only train layouts have them"},
+	{"a pool instance on a heldout layout", func(f *Maze) {
+		f.pool[5] = f.drawTask(f.groups[mazeHeldout][0], 1, nil)
+	}, `on layout`},
+	{"larger layout of the job's side", func(f *Maze) {
+		f.groups["larger@2"][0] = f.groups[mazeHeldout][0]
+		f.groups[mazeHeldout] = f.groups[mazeHeldout][1:]
+	}, "side 7, want 14"},
+	{"a start next to its goal", func(f *Maze) {
+		f.pool[0].d = 1
+	}, "want at least 2"},
 }
 
 func TestMazeLayouts(t *testing.T) {
@@ -285,25 +275,8 @@ func TestMazeFreshInstances(t *testing.T) {
 			t.Fatalf("fresh instance %d: layout %d, distance %d, len %d", n, mt.lay.id, mt.d, task.Len)
 		}
 	}
-	for _, i := range []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1} {
-		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
-			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
-		}
-	}
-	if _, err := f.Task(SplitTrain, -1); err == nil {
-		t.Error("task -1: want an error")
-	}
-	if _, err := f.Task("nope", 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
-		t.Errorf("unknown split: got %v", err)
-	}
-	for _, split := range []string{mazeHeldout, "larger@2", SplitPretrain} {
-		if f.PoolSize(split) != 0 {
-			t.Errorf("%s should be unbounded", split)
-		}
-	}
-	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
-		t.Errorf("pretraining data task: %v", err)
-	}
+	checkTaskIndices(t, f, []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1},
+		[]string{"nope"}, []string{mazeHeldout, "larger@2", SplitPretrain})
 }
 
 func TestMazeSpecAndObs(t *testing.T) {

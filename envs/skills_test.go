@@ -141,30 +141,21 @@ func TestSkillsTheoreticalStructure(t *testing.T) {
 	}
 }
 
-func TestCheckDisjointCatchesLeaks(t *testing.T) {
-	f := newTestSkills(t, nil)
-	// A held-out skill moved onto a training description breaks the angle rule.
-	id := f.groups["inspan"][0]
-	f.skills[id].desc = append([]float64(nil), f.skills[f.groups[SplitTrain][0]].desc...)
-	if err := f.CheckDisjoint(16); err == nil || !strings.Contains(err.Error(), "degrees") {
-		t.Fatalf("want an angle-rule error, got %v", err)
-	}
-
-	f = newTestSkills(t, nil)
-	// A held-out split that shares an identity with train.
-	f.groups["inspan"][0] = f.groups[SplitTrain][0]
-	if err := f.CheckDisjoint(16); err == nil {
-		t.Fatal("want an identity error")
-	}
-
-	f = newTestSkills(t, nil)
-	// compose that repeats a job sequence: the job's pool is made to show
-	// compose task 0's order behind the generator's back.
-	task, _ := f.Task("compose", 0)
-	f.seqs[0] = task.Data.(*skillsTask).seq
-	if err := f.CheckDisjoint(16); err == nil {
-		t.Fatal("want a sequence error")
-	}
+// skillsLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var skillsLeakCases = []leakCase[*Skills]{
+	{"a held-out skill moved onto a training description breaks the angle rule", func(f *Skills) {
+		id := f.groups["inspan"][0]
+		f.skills[id].desc = append([]float64(nil), f.skills[f.groups[SplitTrain][0]].desc...)
+	}, "degrees"},
+	{"a held-out split that shares an identity with train", func(f *Skills) {
+		f.groups["inspan"][0] = f.groups[SplitTrain][0]
+	}, ""},
+	{"compose repeats a job sequence", func(f *Skills) {
+		// The job's pool is made to show compose task 0's order.
+		task, _ := f.Task("compose", 0)
+		f.seqs[0] = task.Data.(*skillsTask).seq
+	}, ""},
 }
 
 // Calibration: a uniformly random policy solves an all-or-nothing task of L
