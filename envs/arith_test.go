@@ -455,34 +455,7 @@ func TestArithExpectedMatchesSimulation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var succ, score, loop float64
-			for i := range n {
-				env.Reset(&task, &obs)
-				for st := uint64(0); ; st++ {
-					clear(dst)
-					pol.probs(&obs, dst)
-					if env.Step(sample(dst, Uniform(Key(4321, uint64(i), st))), &obs).Done {
-						break
-					}
-				}
-				o := env.Outcome()
-				succ += b2f(o.Success)
-				score += o.Score
-				loop += b2f(o.Loophole)
-			}
-			for _, m := range []struct {
-				what      string
-				got, want float64
-				se        float64
-			}{
-				{"success", succ / n, want.Success, math.Sqrt(want.Success*(1-want.Success)/n) + 1.0/n},
-				{"loophole", loop / n, want.Loophole, math.Sqrt(want.Loophole*(1-want.Loophole)/n) + 1.0/n},
-				{"score", score / n, want.Score, 0.5/math.Sqrt(n) + 1.0/n},
-			} {
-				if math.Abs(m.got-m.want) > 4*m.se {
-					t.Errorf("%s %s: measured %s %.4f, exact %.4f +- %.4f (4 s.e.)", split, pol.name, m.what, m.got, m.want, 4*m.se)
-				}
-			}
+			simulated(t, env, &obs, dst, &task, split+" "+pol.name, pol.probs, want, n, 0)
 			if want.Steps != float64(task.Len) {
 				t.Errorf("%s %s: expected steps %v, want %d", split, pol.name, want.Steps, task.Len)
 			}
@@ -496,22 +469,7 @@ func TestArithExpectedMatchesSimulation(t *testing.T) {
 		}
 	}
 	task, _ := f.Task(SplitTrain, 0)
-	for _, tc := range []struct {
-		name  string
-		probs func(o *Obs, dst []float64)
-		want  string
-	}{
-		{"sum 2", func(o *Obs, dst []float64) { dst[0], dst[1] = 1, 1 }, "sum to 2"},
-		{"nothing", func(o *Obs, dst []float64) {}, "sum to 0"},
-		{"nan", func(o *Obs, dst []float64) { dst[0] = math.NaN() }, "probability NaN"},
-	} {
-		if _, err := f.Expected(&task, tc.probs); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
-	if _, err := f.Expected(&Task{Data: 3}, uniformPolicy); err == nil {
-		t.Error("a task of another family: want an error")
-	}
+	expectedRejects(t, f.Expected, &task)
 }
 
 // arithConfigCases are knob settings Validate must refuse (see

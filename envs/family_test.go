@@ -2,6 +2,7 @@ package envs
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -294,5 +295,72 @@ func checkTaskIndices(t *testing.T, f Family, outside []int, unknown, unbounded 
 	}
 	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
 		t.Errorf("pretraining data task: %v", err)
+	}
+}
+
+// simulated plays task n times with env under probs, drawing each action
+// from a keyed uniform, and wants the measured success, loophole and score
+// rates within 4 standard errors (plus one attempt's worth) of want's; and
+// the mean steps too when stepsSpread (the steps' standard deviation bound)
+// is positive. label names the case in errors.
+func simulated(t *testing.T, env Env, obs *Obs, dst []float64, task *Task, label string, probs func(o *Obs, dst []float64), want ExpectedOutcome, n int, stepsSpread float64) {
+	t.Helper()
+	var succ, score, loop, steps float64
+	for i := range n {
+		env.Reset(task, obs)
+		for st := uint64(0); ; st++ {
+			clear(dst)
+			probs(obs, dst)
+			if env.Step(sample(dst, Uniform(Key(4321, uint64(i), st))), obs).Done {
+				break
+			}
+		}
+		o := env.Outcome()
+		succ += b2f(o.Success)
+		score += o.Score
+		loop += b2f(o.Loophole)
+		steps += float64(o.Steps)
+	}
+	fn := float64(n)
+	type measure struct {
+		what      string
+		got, want float64
+		se        float64
+	}
+	ms := []measure{
+		{"success", succ / fn, want.Success, math.Sqrt(want.Success*(1-want.Success)/fn) + 1.0/fn},
+		{"loophole", loop / fn, want.Loophole, math.Sqrt(want.Loophole*(1-want.Loophole)/fn) + 1.0/fn},
+		{"score", score / fn, want.Score, 0.5/math.Sqrt(fn) + 1.0/fn}, // scores lie in [0, 1]
+	}
+	if stepsSpread > 0 {
+		ms = append(ms, measure{"steps", steps / fn, want.Steps, stepsSpread/math.Sqrt(fn) + 1.0/fn})
+	}
+	for _, m := range ms {
+		if math.Abs(m.got-m.want) > 4*m.se {
+			t.Errorf("%s: measured %s %.4f, exact %.4f +- %.4f (4 s.e.)", label, m.what, m.got, m.want, 4*m.se)
+		}
+	}
+}
+
+// expectedRejects: an exact Expected refuses policies whose probabilities
+// are not a distribution, and a task of another family.
+func expectedRejects(t *testing.T, expected func(*Task, func(o *Obs, dst []float64)) (ExpectedOutcome, error), task *Task) {
+	t.Helper()
+	for _, tc := range []struct {
+		name  string
+		probs func(o *Obs, dst []float64)
+		want  string
+	}{
+		{"sum 2", func(o *Obs, dst []float64) { dst[0], dst[1] = 1, 1 }, "sum to 2"},
+		{"nothing", func(o *Obs, dst []float64) {}, "sum to 0"},
+		{"negative", func(o *Obs, dst []float64) { dst[0], dst[1] = 2, -1 }, "probability"},
+		{"nan", func(o *Obs, dst []float64) { dst[0] = math.NaN() }, "probability NaN"},
+	} {
+		if _, err := expected(task, tc.probs); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := expected(&Task{Data: 3}, uniformPolicy); err == nil {
+		t.Error("a task of another family: want an error")
 	}
 }

@@ -620,36 +620,7 @@ func TestMazeExpectedMatchesSimulation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var succ, score, loop, steps float64
-			for i := range n {
-				env.Reset(&task, &obs)
-				for st := uint64(0); ; st++ {
-					clear(dst)
-					pol.probs(&obs, dst)
-					if env.Step(sample(dst, Uniform(Key(4321, uint64(i), st))), &obs).Done {
-						break
-					}
-				}
-				o := env.Outcome()
-				succ += b2f(o.Success)
-				score += o.Score
-				loop += b2f(o.Loophole)
-				steps += float64(o.Steps)
-			}
-			for _, m := range []struct {
-				what      string
-				got, want float64
-				se        float64
-			}{
-				{"success", succ / n, want.Success, math.Sqrt(want.Success*(1-want.Success)/n) + 1.0/n},
-				{"loophole", loop / n, want.Loophole, math.Sqrt(want.Loophole*(1-want.Loophole)/n) + 1.0/n},
-				{"score", score / n, want.Score, 0.5/math.Sqrt(n) + 1.0/n}, // scores lie in [0, 1]
-				{"steps", steps / n, want.Steps, float64(task.Len)/2/math.Sqrt(n) + 1.0/n},
-			} {
-				if math.Abs(m.got-m.want) > 4*m.se {
-					t.Errorf("%s %s: measured %s %.4f, exact %.4f +- %.4f (4 s.e.)", split, pol.name, m.what, m.got, m.want, 4*m.se)
-				}
-			}
+			simulated(t, env, &obs, dst, &task, split+" "+pol.name, pol.probs, want, n, float64(task.Len)/2)
 		}
 	}
 	// The oracle, as a function of the observation: on a train layout the
@@ -660,23 +631,7 @@ func TestMazeExpectedMatchesSimulation(t *testing.T) {
 	if got, err := f.Expected(&task, oracle); err != nil || got.Success != 1 || got.Score != 1 || got.Loophole != 0 || got.Steps != float64(mt.d+1) {
 		t.Errorf("oracle expects %+v (%v), want success and score 1 in %d steps", got, err, mt.d+1)
 	}
-	for _, tc := range []struct {
-		name  string
-		probs func(o *Obs, dst []float64)
-		want  string
-	}{
-		{"sum 2", func(o *Obs, dst []float64) { dst[0], dst[1] = 1, 1 }, "sum to 2"},
-		{"nothing", func(o *Obs, dst []float64) {}, "sum to 0"},
-		{"negative", func(o *Obs, dst []float64) { dst[0], dst[1] = 2, -1 }, "probability"},
-		{"nan", func(o *Obs, dst []float64) { dst[0] = math.NaN() }, "probability NaN"},
-	} {
-		if _, err := f.Expected(&task, tc.probs); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
-	if _, err := f.Expected(&Task{Data: 3}, uniformPolicy); err == nil {
-		t.Error("a task of another family: want an error")
-	}
+	expectedRejects(t, f.Expected, &task)
 }
 
 // mazeConfigCases are knob settings Validate must refuse (see
