@@ -9,15 +9,7 @@ import (
 
 func newTestArith(t testing.TB, seed uint64, mutate func(*ArithConfig)) *Arith {
 	t.Helper()
-	c := DefaultArith()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewArith(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultArith, NewArith, seed, mutate)
 }
 
 // arithOpIndex is the table index of the op called name.
@@ -142,13 +134,7 @@ var arithLeakCases = []leakCase[*Arith]{
 // three and records every observation, step result and the outcome.
 func arithTrace(t *testing.T, f *Arith, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[arithValue]...)
@@ -158,7 +144,7 @@ func arithTrace(t *testing.T, f *Arith, split string, i int) ([]float64, Outcome
 		if s%3 == 2 {
 			a = (a + 1 + i) % f.cfg.P
 		}
-		r := env.Step(a, &obs)
+		r := env.Step(a, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break

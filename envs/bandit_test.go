@@ -8,15 +8,7 @@ import (
 
 func newTestBandit(t testing.TB, seed uint64, mutate func(*BanditConfig)) *Bandit {
 	t.Helper()
-	c := DefaultBandit()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewBandit(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultBandit, NewBandit, seed, mutate)
 }
 
 // banditPolicies are fixed policies the closed form must predict, from the
@@ -201,18 +193,12 @@ func TestBanditClosedForm(t *testing.T) {
 // observation and step result, then the outcome.
 func banditTrace(t *testing.T, f *Bandit, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[banditX]...)
 		trace = append(trace, float64(obs.Index[banditContext]), float64(obs.Step), float64(env.Correct()))
-		r := env.Step((s+i)%f.cfg.Actions, &obs)
+		r := env.Step((s+i)%f.cfg.Actions, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break

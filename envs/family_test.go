@@ -11,6 +11,34 @@ import (
 // The tests every family's own test file used to copy: one driver each,
 // run per family with that family's cases (kept in its own test file).
 
+// buildTest builds a family at seed from its defaults, changed by mutate
+// (nil: the defaults).
+func buildTest[C, F any](t testing.TB, def func() C, build func(C, uint64) (F, error), seed uint64, mutate func(*C)) F {
+	t.Helper()
+	c := def()
+	if mutate != nil {
+		mutate(&c)
+	}
+	f, err := build(c, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// startTask resets a new environment of f to task i of split.
+func startTask(t *testing.T, f Family, split string, i int) (Env, *Obs) {
+	t.Helper()
+	task, err := f.Task(split, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := f.NewEnv()
+	obs := NewObs(f.Spec())
+	env.Reset(&task, &obs)
+	return env, &obs
+}
+
 // configCase is a knob setting Validate must refuse, naming the knob.
 type configCase[C any] struct {
 	name   string
@@ -152,13 +180,7 @@ func TestDeterminism(t *testing.T) {
 			checkDeterminism(t, func(s uint64) *Maze { return newTestMaze(t, s, nil) }, mazeTrace, true, 4)
 		},
 		"skills": func(t *testing.T) {
-			checkDeterminism(t, func(s uint64) *Skills {
-				f, err := NewSkills(DefaultSkills(), s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return f
-			}, skillsTrace, false, 1)
+			checkDeterminism(t, func(s uint64) *Skills { return buildTest(t, DefaultSkills, NewSkills, s, nil) }, skillsTrace, false, 1)
 		},
 	})
 }

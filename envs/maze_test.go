@@ -9,15 +9,7 @@ import (
 
 func newTestMaze(t testing.TB, seed uint64, mutate func(*MazeConfig)) *Maze {
 	t.Helper()
-	c := DefaultMaze()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewMaze(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultMaze, NewMaze, seed, mutate)
 }
 
 // handLayout builds a layout from rows of '#' (wall) and '.' (open); the
@@ -206,13 +198,7 @@ func TestMazeLayouts(t *testing.T) {
 // every observation, step result and the outcome.
 func mazeTrace(t *testing.T, f *Maze, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[mazeGoal]...)
@@ -225,7 +211,7 @@ func mazeTrace(t *testing.T, f *Maze, split string, i int) ([]float64, Outcome) 
 		if a == mazeStop && s < 6 {
 			a = mazeNorth
 		}
-		r := env.Step(a, &obs)
+		r := env.Step(a, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break

@@ -8,15 +8,7 @@ import (
 
 func newTestSkills(t *testing.T, mutate func(*SkillsConfig)) *Skills {
 	t.Helper()
-	c := DefaultSkills()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewSkills(c, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultSkills, NewSkills, 7, mutate)
 }
 
 func TestSkillsSplits(t *testing.T) {
@@ -35,20 +27,14 @@ func TestSkillsContextNormAndDeterminism(t *testing.T) {
 	f := newTestSkills(t, nil)
 	d := float64(f.Spec().Channels[skillsX].Size)
 	run := func(split string, i int) []float64 {
-		task, err := f.Task(split, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env := f.NewEnv()
-		obs := NewObs(f.Spec())
-		env.Reset(&task, &obs)
+		env, obs := startTask(t, f, split, i)
 		var trace []float64
 		for step := 0; ; step++ {
 			if n := math.Sqrt(dot(obs.Dense[skillsX], obs.Dense[skillsX])); math.Abs(n-math.Sqrt(d)) > 1e-9 {
 				t.Fatalf("%s task %d step %d: |x| = %v, want sqrt(d) = %v", split, i, step, n, math.Sqrt(d))
 			}
 			trace = append(trace, obs.Dense[skillsX]...)
-			if env.Step(step%f.Spec().Actions, &obs).Done {
+			if env.Step(step%f.Spec().Actions, obs).Done {
 				break
 			}
 		}
@@ -66,13 +52,7 @@ func TestSkillsContextNormAndDeterminism(t *testing.T) {
 // three and records every observation, step result and the outcome.
 func skillsTrace(t *testing.T, f *Skills, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[skillsX]...)
@@ -81,7 +61,7 @@ func skillsTrace(t *testing.T, f *Skills, split string, i int) ([]float64, Outco
 		if s%3 == 2 {
 			a = (a + 1 + i) % f.Spec().Actions
 		}
-		r := env.Step(a, &obs)
+		r := env.Step(a, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break
