@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -87,12 +88,7 @@ func TestArithSplitsAndDisjoint(t *testing.T) {
 		{nil, "train compose pretrain"},
 	} {
 		f := newTestArith(t, 7, func(c *ArithConfig) { c.Longer = tc.longer })
-		if got := strings.Join(f.Splits(), " "); got != tc.want {
-			t.Errorf("longer %v: splits %s, want %s", tc.longer, got, tc.want)
-		}
-		if err := f.CheckDisjoint(256); err != nil {
-			t.Errorf("longer %v: %v", tc.longer, err)
-		}
+		splitsAndDisjoint(t, fmt.Sprintf("longer %v", tc.longer), f, tc.want)
 	}
 	f := newTestArith(t, 7, nil)
 	if len(f.job) != 4 || len(f.pretrain) != len(f.ops)-1 || slices.Contains(f.pretrain, f.job[0]) {

@@ -216,12 +216,7 @@ func b2f(b bool) float64 {
 
 func TestBanditDisjoint(t *testing.T) {
 	f := newTestBandit(t, 7, nil)
-	if got := strings.Join(f.Splits(), " "); got != "train heldout pretrain" {
-		t.Fatalf("splits: %s", got)
-	}
-	if err := f.CheckDisjoint(256); err != nil {
-		t.Fatal(err)
-	}
+	splitsAndDisjoint(t, "defaults", f, "train heldout pretrain")
 }
 
 // banditLeakCases break the family behind the generator's back (see

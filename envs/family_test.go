@@ -386,3 +386,18 @@ func expectedRejects(t *testing.T, expected func(*Task, func(o *Obs, dst []float
 		t.Error("a task of another family: want an error")
 	}
 }
+
+// splitsAndDisjoint wants f's splits, in order, to read want, and
+// CheckDisjoint(256) to pass; label names the case in errors.
+func splitsAndDisjoint(t *testing.T, label string, f interface {
+	Splits() []string
+	CheckDisjoint(int) error
+}, want string) {
+	t.Helper()
+	if got := strings.Join(f.Splits(), " "); got != want {
+		t.Errorf("%s: splits\n got %s\nwant %s", label, got, want)
+	}
+	if err := f.CheckDisjoint(256); err != nil {
+		t.Errorf("%s: %v", label, err)
+	}
+}

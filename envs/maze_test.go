@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -107,12 +108,7 @@ func TestMazeSplitsAndDisjoint(t *testing.T) {
 		{nil, "train heldout pretrain"},
 	} {
 		f := newTestMaze(t, 7, func(c *MazeConfig) { c.Larger = tc.larger })
-		if got := strings.Join(f.Splits(), " "); got != tc.want {
-			t.Errorf("larger %v: splits %s, want %s", tc.larger, got, tc.want)
-		}
-		if err := f.CheckDisjoint(256); err != nil {
-			t.Errorf("larger %v: %v", tc.larger, err)
-		}
+		splitsAndDisjoint(t, fmt.Sprintf("larger %v", tc.larger), f, tc.want)
 	}
 }
 

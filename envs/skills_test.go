@@ -2,7 +2,6 @@ package envs
 
 import (
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -15,12 +14,7 @@ func TestSkillsSplits(t *testing.T) {
 	f := newTestSkills(t, nil)
 	want := "train compose inspan outspan@0 outspan@0.25 outspan@0.5 outspan@0.75 outspan@1 " +
 		"outspan-pre@0 outspan-pre@0.25 outspan-pre@0.5 outspan-pre@0.75 outspan-pre@1 longer@2 longer@4 pretrain"
-	if got := strings.Join(f.Splits(), " "); got != want {
-		t.Fatalf("splits:\n got %s\nwant %s", got, want)
-	}
-	if err := f.CheckDisjoint(256); err != nil {
-		t.Fatal(err)
-	}
+	splitsAndDisjoint(t, "defaults", f, want)
 }
 
 func TestSkillsContextNormAndDeterminism(t *testing.T) {
