@@ -10,15 +10,7 @@ import (
 
 func newTestArith(t testing.TB, seed uint64, mutate func(*ArithConfig)) *Arith {
 	t.Helper()
-	c := DefaultArith()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewArith(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultArith, NewArith, seed, mutate)
 }
 
 // arithOpIndex is the table index of the op called name.
@@ -96,12 +88,7 @@ func TestArithSplitsAndDisjoint(t *testing.T) {
 		{nil, "train compose pretrain"},
 	} {
 		f := newTestArith(t, 7, func(c *ArithConfig) { c.Longer = tc.longer })
-		if got := strings.Join(f.Splits(), " "); got != tc.want {
-			t.Errorf("longer %v: splits %s, want %s", tc.longer, got, tc.want)
-		}
-		if err := f.CheckDisjoint(256); err != nil {
-			t.Errorf("longer %v: %v", tc.longer, err)
-		}
+		splitsAndDisjoint(t, fmt.Sprintf("longer %v", tc.longer), f, tc.want)
 	}
 	f := newTestArith(t, 7, nil)
 	if len(f.job) != 4 || len(f.pretrain) != len(f.ops)-1 || slices.Contains(f.pretrain, f.job[0]) {
@@ -114,54 +101,36 @@ func TestArithSplitsAndDisjoint(t *testing.T) {
 	}
 }
 
-// TestArithCheckDisjointCatchesLeaks breaks the family behind the
-// generator's back and wants CheckDisjoint to notice: it is not vacuous.
-func TestArithCheckDisjointCatchesLeaks(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		mutate func(t *testing.T, f *Arith)
-		want   string
-	}{
-		{"compose repeats a job composition", func(t *testing.T, f *Arith) {
-			// The pool is made to show compose task 0's order.
-			task, _ := f.Task(arithCompose, 0)
-			f.seqs[0] = task.Data.(*arithTask).seq
-		}, "repeats a composition"},
-		{"the novel op in pretraining", func(t *testing.T, f *Arith) {
-			f.pretrain = append(f.pretrain, f.job[0])
-		}, "also a pretraining op"},
-		{"a pool composition of the wrong length", func(t *testing.T, f *Arith) {
-			f.seqs[2] = f.seqs[2][:3]
-		}, "names no composition of length 4"},
-		{"compose on ops the job never uses", func(t *testing.T, f *Arith) {
-			var others []int
-			for _, o := range f.pretrain {
-				if !slices.Contains(f.job, o) {
-					others = append(others, o)
-				}
+// arithLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var arithLeakCases = []leakCase[*Arith]{
+	{"compose repeats a job composition", func(f *Arith) {
+		// The pool is made to show compose task 0's order.
+		task, _ := f.Task(arithCompose, 0)
+		f.seqs[0] = task.Data.(*arithTask).seq
+	}, "repeats a composition"},
+	{"the novel op in pretraining", func(f *Arith) {
+		f.pretrain = append(f.pretrain, f.job[0])
+	}, "also a pretraining op"},
+	{"a pool composition of the wrong length", func(f *Arith) {
+		f.seqs[2] = f.seqs[2][:3]
+	}, "names no composition of length 4"},
+	{"compose on ops the job never uses", func(f *Arith) {
+		var others []int
+		for _, o := range f.pretrain {
+			if !slices.Contains(f.job, o) {
+				others = append(others, o)
 			}
-			f.job = append(f.job[:1:1], others[:3]...)
-		}, "which the job's compositions never do"},
-	} {
-		f := newTestArith(t, 7, nil)
-		tc.mutate(t, f)
-		if err := f.CheckDisjoint(64); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
 		}
-	}
+		f.job = append(f.job[:1:1], others[:3]...)
+	}, "which the job's compositions never do"},
 }
 
 // arithTrace runs task i of split with actions that are right two steps in
 // three and records every observation, step result and the outcome.
 func arithTrace(t *testing.T, f *Arith, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[arithValue]...)
@@ -171,39 +140,13 @@ func arithTrace(t *testing.T, f *Arith, split string, i int) ([]float64, Outcome
 		if s%3 == 2 {
 			a = (a + 1 + i) % f.cfg.P
 		}
-		r := env.Step(a, &obs)
+		r := env.Step(a, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break
 		}
 	}
 	return trace, env.Outcome()
-}
-
-func TestArithDeterminism(t *testing.T) {
-	f, g, other := newTestArith(t, 7, nil), newTestArith(t, 7, nil), newTestArith(t, 8, nil)
-	for _, split := range f.Splits() {
-		differs := false
-		for i := range 20 {
-			a, oa := arithTrace(t, f, split, i)
-			b, ob := arithTrace(t, f, split, i) // a reset replays
-			c, oc := arithTrace(t, g, split, i) // so does a second build
-			if !equalFloats(a, b) || !equalFloats(a, c) || oa != ob || oa != oc {
-				t.Fatalf("%s task %d: same seed, task and actions gave different attempts", split, i)
-			}
-			d, _ := arithTrace(t, other, split, i)
-			differs = differs || !equalFloats(a, d)
-		}
-		// One task can coincide across seeds (p^... values are few); 20 cannot.
-		if !differs {
-			t.Fatalf("%s: seeds 7 and 8 gave the same 20 attempts", split)
-		}
-	}
-	a, _ := arithTrace(t, f, SplitTrain, 0)
-	b, _ := arithTrace(t, f, SplitTrain, 1)
-	if equalFloats(a, b) {
-		t.Fatal("train tasks 0 and 1 are identical")
-	}
 }
 
 func TestArithFreshInstances(t *testing.T) {
@@ -248,57 +191,8 @@ func TestArithFreshInstances(t *testing.T) {
 	if want := f.cfg.TrainSequences*f.cfg.P - f.cfg.TrainTasks; len(fresh) != want {
 		t.Fatalf("fresh instances take %d distinct values, want %d", len(fresh), want)
 	}
-	for _, i := range []int{f.cfg.TrainTasks, FreshIndex - 1} {
-		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
-			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
-		}
-	}
-	if _, err := f.Task(SplitTrain, -1); err == nil {
-		t.Error("task -1: want an error")
-	}
-	for _, split := range []string{"nope", "longer@3", "longer@x"} {
-		if _, err := f.Task(split, 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
-			t.Errorf("split %s: got %v, want an unknown-split error", split, err)
-		}
-	}
-	for _, split := range []string{arithCompose, "longer@2", SplitPretrain} {
-		if f.PoolSize(split) != 0 {
-			t.Errorf("%s should be unbounded", split)
-		}
-	}
-	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
-		t.Errorf("pretraining data task: %v", err)
-	}
-}
-
-func TestArithStepAllocs(t *testing.T) {
-	f := newTestArith(t, 7, nil)
-	var tasks []Task
-	for _, split := range f.Splits() {
-		for i := range 4 {
-			task, err := f.Task(split, i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks = append(tasks, task)
-		}
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	k := 0
-	allocs := testing.AllocsPerRun(100, func() {
-		for i := range tasks {
-			env.Reset(&tasks[i], &obs)
-			for s := 0; !env.Step((k+s)%f.cfg.P, &obs).Done; s++ {
-			}
-			_ = env.Correct()
-			_ = env.Outcome()
-			k++
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Reset and Step allocate %v times per run, want 0", allocs)
-	}
+	checkTaskIndices(t, f, []int{f.cfg.TrainTasks, FreshIndex - 1},
+		[]string{"nope", "longer@3", "longer@x"}, []string{arithCompose, "longer@2", SplitPretrain})
 }
 
 func TestArithSpecAndObs(t *testing.T) {
@@ -543,34 +437,7 @@ func TestArithExpectedMatchesSimulation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var succ, score, loop float64
-			for i := range n {
-				env.Reset(&task, &obs)
-				for st := uint64(0); ; st++ {
-					clear(dst)
-					pol.probs(&obs, dst)
-					if env.Step(sample(dst, Uniform(Key(4321, uint64(i), st))), &obs).Done {
-						break
-					}
-				}
-				o := env.Outcome()
-				succ += b2f(o.Success)
-				score += o.Score
-				loop += b2f(o.Loophole)
-			}
-			for _, m := range []struct {
-				what      string
-				got, want float64
-				se        float64
-			}{
-				{"success", succ / n, want.Success, math.Sqrt(want.Success*(1-want.Success)/n) + 1.0/n},
-				{"loophole", loop / n, want.Loophole, math.Sqrt(want.Loophole*(1-want.Loophole)/n) + 1.0/n},
-				{"score", score / n, want.Score, 0.5/math.Sqrt(n) + 1.0/n},
-			} {
-				if math.Abs(m.got-m.want) > 4*m.se {
-					t.Errorf("%s %s: measured %s %.4f, exact %.4f +- %.4f (4 s.e.)", split, pol.name, m.what, m.got, m.want, 4*m.se)
-				}
-			}
+			simulated(t, env, &obs, dst, &task, split+" "+pol.name, pol.probs, want, n, 0)
 			if want.Steps != float64(task.Len) {
 				t.Errorf("%s %s: expected steps %v, want %d", split, pol.name, want.Steps, task.Len)
 			}
@@ -584,77 +451,27 @@ func TestArithExpectedMatchesSimulation(t *testing.T) {
 		}
 	}
 	task, _ := f.Task(SplitTrain, 0)
-	for _, tc := range []struct {
-		name  string
-		probs func(o *Obs, dst []float64)
-		want  string
-	}{
-		{"sum 2", func(o *Obs, dst []float64) { dst[0], dst[1] = 1, 1 }, "sum to 2"},
-		{"nothing", func(o *Obs, dst []float64) {}, "sum to 0"},
-		{"nan", func(o *Obs, dst []float64) { dst[0] = math.NaN() }, "probability NaN"},
-	} {
-		if _, err := f.Expected(&task, tc.probs); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
-	if _, err := f.Expected(&Task{Data: 3}, uniformPolicy); err == nil {
-		t.Error("a task of another family: want an error")
-	}
+	expectedRejects(t, f.Expected, &task)
 }
 
-func TestArithRegistered(t *testing.T) {
-	fac, err := Lookup("arith")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fac.NewConfig()
-	if c, ok := cfg.(*ArithConfig); !ok || fmt.Sprint(*c) != fmt.Sprint(DefaultArith()) {
-		t.Fatalf("NewConfig gave %#v", cfg)
-	}
-	fam, err := fac.New(cfg, 0)
-	if err != nil || fam.Name() != "arith" {
-		t.Fatalf("New: %v, %v", fam, err)
-	}
-	if _, err := fac.New(DefaultArith(), 1); err == nil {
-		t.Fatal("a config of the wrong type should be an error")
-	}
-}
-
-func TestArithConfigValidate(t *testing.T) {
-	if err := DefaultArith().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(*ArithConfig)
-		want   string
-	}{
-		{"modulus 1", func(c *ArithConfig) { c.P = 1 }, "p = 1"},
-		{"modulus too big", func(c *ArithConfig) { c.P = 98 }, "p = 98"},
-		{"no ops", func(c *ArithConfig) { c.Ops = nil }, "ops is empty"},
-		{"unknown op", func(c *ArithConfig) { c.Ops = []string{"add", "div"} }, `unknown kind "div"`},
-		{"op twice", func(c *ArithConfig) { c.Ops = []string{"add", "mul", "add"} }, `"add" is listed twice`},
-		{"no steps", func(c *ArithConfig) { c.Length = 0 }, "length = 0"},
-		{"no job ops", func(c *ArithConfig) { c.NumOps = 0 }, "num_ops = 0"},
-		{"more ops than the table", func(c *ArithConfig) { c.NumOps, c.Ops = 7, []string{"add"} }, "holds only 6"},
-		{"novel above the job's", func(c *ArithConfig) { c.NovelOps = 5 }, "novel_ops = 5"},
-		{"negative novel", func(c *ArithConfig) { c.NovelOps = -1 }, "novel_ops = -1"},
-		{"nothing left to pretrain", func(c *ArithConfig) { c.Ops, c.NumOps, c.NovelOps = []string{"add"}, 6, 6 }, "leaves pretraining none"},
-		{"too many compositions", func(c *ArithConfig) { c.NumOps, c.Length, c.TrainSequences, c.TrainTasks = 2, 3, 5, 10 }, "at most half"},
-		{"no compositions", func(c *ArithConfig) { c.TrainSequences = 0 }, "train_sequences = 0"},
-		{"pool smaller than the compositions", func(c *ArithConfig) { c.TrainTasks = 15 }, "train_tasks = 15"},
-		{"pool leaves no fresh instance", func(c *ArithConfig) { c.TrainTasks = 16 * 7 }, "fresh start values"},
-		{"longer by 1", func(c *ArithConfig) { c.Longer = []int{1} }, "longer = 1"},
-		{"longer twice", func(c *ArithConfig) { c.Longer = []int{2, 2} }, "listed twice"},
-	} {
-		c := DefaultArith()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-		if _, err := NewArith(c, 1); err == nil || !strings.HasPrefix(err.Error(), "arith: ") {
-			t.Errorf("%s: NewArith gave %v", tc.name, err)
-		}
-	}
+// arithConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var arithConfigCases = []configCase[ArithConfig]{
+	{"modulus 1", func(c *ArithConfig) { c.P = 1 }, "p = 1"},
+	{"modulus too big", func(c *ArithConfig) { c.P = 98 }, "p = 98"},
+	{"no ops", func(c *ArithConfig) { c.Ops = nil }, "ops is empty"},
+	{"unknown op", func(c *ArithConfig) { c.Ops = []string{"add", "div"} }, `unknown kind "div"`},
+	{"op twice", func(c *ArithConfig) { c.Ops = []string{"add", "mul", "add"} }, `"add" is listed twice`},
+	{"no steps", func(c *ArithConfig) { c.Length = 0 }, "length = 0"},
+	{"no job ops", func(c *ArithConfig) { c.NumOps = 0 }, "num_ops = 0"},
+	{"more ops than the table", func(c *ArithConfig) { c.NumOps, c.Ops = 7, []string{"add"} }, "holds only 6"},
+	{"novel above the job's", func(c *ArithConfig) { c.NovelOps = 5 }, "novel_ops = 5"},
+	{"negative novel", func(c *ArithConfig) { c.NovelOps = -1 }, "novel_ops = -1"},
+	{"nothing left to pretrain", func(c *ArithConfig) { c.Ops, c.NumOps, c.NovelOps = []string{"add"}, 6, 6 }, "leaves pretraining none"},
+	{"too many compositions", func(c *ArithConfig) { c.NumOps, c.Length, c.TrainSequences, c.TrainTasks = 2, 3, 5, 10 }, "at most half"},
+	{"no compositions", func(c *ArithConfig) { c.TrainSequences = 0 }, "train_sequences = 0"},
+	{"pool smaller than the compositions", func(c *ArithConfig) { c.TrainTasks = 15 }, "train_tasks = 15"},
+	{"pool leaves no fresh instance", func(c *ArithConfig) { c.TrainTasks = 16 * 7 }, "fresh start values"},
+	{"longer by 1", func(c *ArithConfig) { c.Longer = []int{1} }, "longer = 1"},
+	{"longer twice", func(c *ArithConfig) { c.Longer = []int{2, 2} }, "listed twice"},
 }

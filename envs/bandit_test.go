@@ -8,15 +8,7 @@ import (
 
 func newTestBandit(t testing.TB, seed uint64, mutate func(*BanditConfig)) *Bandit {
 	t.Helper()
-	c := DefaultBandit()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewBandit(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultBandit, NewBandit, seed, mutate)
 }
 
 // banditPolicies are fixed policies the closed form must predict, from the
@@ -201,18 +193,12 @@ func TestBanditClosedForm(t *testing.T) {
 // observation and step result, then the outcome.
 func banditTrace(t *testing.T, f *Bandit, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[banditX]...)
 		trace = append(trace, float64(obs.Index[banditContext]), float64(obs.Step), float64(env.Correct()))
-		r := env.Step((s+i)%f.cfg.Actions, &obs)
+		r := env.Step((s+i)%f.cfg.Actions, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break
@@ -228,68 +214,25 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func TestBanditDeterminism(t *testing.T) {
-	mut := func(c *BanditConfig) { c.Length = 4 }
-	f, g := newTestBandit(t, 7, mut), newTestBandit(t, 7, mut)
-	other := newTestBandit(t, 8, mut)
-	for _, split := range f.Splits() {
-		for i := range 20 {
-			a, oa := banditTrace(t, f, split, i)
-			b, ob := banditTrace(t, f, split, i) // a reset replays
-			c, oc := banditTrace(t, g, split, i) // so does a second build
-			if !equalFloats(a, b) || !equalFloats(a, c) || oa != ob || oa != oc {
-				t.Fatalf("%s task %d: same seed, task and actions gave different attempts", split, i)
-			}
-			if d, _ := banditTrace(t, other, split, i); equalFloats(a, d) {
-				t.Fatalf("%s task %d: seeds 7 and 8 gave the same attempt", split, i)
-			}
-		}
-	}
-	// Tasks differ from one another.
-	a, _ := banditTrace(t, f, SplitTrain, 0)
-	b, _ := banditTrace(t, f, SplitTrain, 1)
-	if equalFloats(a, b) {
-		t.Fatal("train tasks 0 and 1 are identical")
-	}
-}
-
 func TestBanditDisjoint(t *testing.T) {
 	f := newTestBandit(t, 7, nil)
-	if got := strings.Join(f.Splits(), " "); got != "train heldout pretrain" {
-		t.Fatalf("splits: %s", got)
-	}
-	if err := f.CheckDisjoint(256); err != nil {
-		t.Fatal(err)
-	}
+	splitsAndDisjoint(t, "defaults", f, "train heldout pretrain")
 }
 
-// TestBanditCheckDisjointCatchesLeaks breaks the family behind the
-// generator's back and wants CheckDisjoint to notice: it is not vacuous.
-func TestBanditCheckDisjointCatchesLeaks(t *testing.T) {
-	d := DefaultBandit().D
-	for _, tc := range []struct {
-		name   string
-		mutate func(f *Bandit)
-		want   string
-	}{
-		{"heldout vector equals a train one", func(f *Bandit) {
-			h, tr := f.groups[banditHeldout][3], f.groups[SplitTrain][5]
-			copy(f.x[h*d:(h+1)*d], f.x[tr*d:(tr+1)*d])
-		}, "equals train context"},
-		{"heldout vector equals a pretrain one", func(f *Bandit) {
-			h, pr := f.groups[banditHeldout][0], f.groups[SplitPretrain][9]
-			copy(f.x[h*d:(h+1)*d], f.x[pr*d:(pr+1)*d])
-		}, "equals pretrain context"},
-		{"heldout shares a train identity", func(f *Bandit) {
-			f.groups[banditHeldout][2] = f.groups[SplitTrain][0]
-		}, "belongs to both train and heldout"},
-	} {
-		f := newTestBandit(t, 7, nil)
-		tc.mutate(f)
-		if err := f.CheckDisjoint(64); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
+// banditLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var banditLeakCases = []leakCase[*Bandit]{
+	{"heldout vector equals a train one", func(f *Bandit) {
+		h, tr, d := f.groups[banditHeldout][3], f.groups[SplitTrain][5], f.cfg.D
+		copy(f.x[h*d:(h+1)*d], f.x[tr*d:(tr+1)*d])
+	}, "equals train context"},
+	{"heldout vector equals a pretrain one", func(f *Bandit) {
+		h, pr, d := f.groups[banditHeldout][0], f.groups[SplitPretrain][9], f.cfg.D
+		copy(f.x[h*d:(h+1)*d], f.x[pr*d:(pr+1)*d])
+	}, "equals pretrain context"},
+	{"heldout shares a train identity", func(f *Bandit) {
+		f.groups[banditHeldout][2] = f.groups[SplitTrain][0]
+	}, "belongs to both train and heldout"},
 }
 
 func TestBanditFreshInstances(t *testing.T) {
@@ -327,50 +270,8 @@ func TestBanditFreshInstances(t *testing.T) {
 			}
 		}
 	}
-	for _, i := range []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1} {
-		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
-			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
-		}
-	}
-	if _, err := f.Task(SplitTrain, -1); err == nil {
-		t.Error("task -1: want an error")
-	}
-	if _, err := f.Task("nope", 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
-		t.Errorf("unknown split: got %v", err)
-	}
-	if f.PoolSize(banditHeldout) != 0 || f.PoolSize(SplitPretrain) != 0 {
-		t.Error("heldout and pretrain should be unbounded")
-	}
-	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
-		t.Errorf("pretraining data task: %v", err)
-	}
-}
-
-func TestBanditStepAllocs(t *testing.T) {
-	f := newTestBandit(t, 7, func(c *BanditConfig) { c.Length = 3 })
-	pool := make([]Task, 8)
-	for i := range pool {
-		var err error
-		if pool[i], err = f.Task(SplitTrain, i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	k := 0
-	allocs := testing.AllocsPerRun(100, func() {
-		for _, task := range pool {
-			env.Reset(&task, &obs)
-			for s := 0; !env.Step((k+s)%f.cfg.Actions, &obs).Done; s++ {
-			}
-			_ = env.Correct()
-			_ = env.Outcome()
-			k++
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Reset and Step allocate %v times per run, want 0", allocs)
-	}
+	checkTaskIndices(t, f, []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1},
+		[]string{"nope"}, []string{banditHeldout, SplitPretrain})
 }
 
 func TestBanditSpecAndObs(t *testing.T) {
@@ -434,51 +335,16 @@ func TestBanditLoophole(t *testing.T) {
 	}
 }
 
-func TestBanditRegistered(t *testing.T) {
-	fac, err := Lookup("bandit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fac.NewConfig()
-	if c, ok := cfg.(*BanditConfig); !ok || *c != DefaultBandit() {
-		t.Fatalf("NewConfig gave %#v", cfg)
-	}
-	fam, err := fac.New(cfg, 1)
-	if err != nil || fam.Name() != "bandit" {
-		t.Fatalf("New: %v, %v", fam, err)
-	}
-	if _, err := fac.New(DefaultBandit(), 1); err == nil {
-		t.Fatal("a config of the wrong type should be an error")
-	}
-}
-
-func TestBanditConfigValidate(t *testing.T) {
-	if err := DefaultBandit().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(*BanditConfig)
-		want   string
-	}{
-		{"one dimension", func(c *BanditConfig) { c.D = 1 }, "d = 1"},
-		{"one arm", func(c *BanditConfig) { c.Actions = 1 }, "arms = 1"},
-		{"no steps", func(c *BanditConfig) { c.Length = 0 }, "length = 0"},
-		{"no heldout contexts", func(c *BanditConfig) { c.HeldoutContexts = 0 }, "heldout_contexts = 0"},
-		{"pool runs into fresh instances", func(c *BanditConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
-		{"empty pool", func(c *BanditConfig) { c.TrainTasks = 0 }, "train_tasks = 0"},
-		{"negative scale", func(c *BanditConfig) { c.Scale = -1 }, "scale = -1"},
-		{"nan scale", func(c *BanditConfig) { c.Scale = math.NaN() }, "scale = NaN"},
-		{"infinite scale", func(c *BanditConfig) { c.Scale = math.Inf(1) }, "scale = +Inf"},
-	} {
-		c := DefaultBandit()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-		if _, err := NewBandit(c, 1); err == nil || !strings.HasPrefix(err.Error(), "bandit: ") {
-			t.Errorf("%s: NewBandit gave %v", tc.name, err)
-		}
-	}
+// banditConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var banditConfigCases = []configCase[BanditConfig]{
+	{"one dimension", func(c *BanditConfig) { c.D = 1 }, "d = 1"},
+	{"one arm", func(c *BanditConfig) { c.Actions = 1 }, "arms = 1"},
+	{"no steps", func(c *BanditConfig) { c.Length = 0 }, "length = 0"},
+	{"no heldout contexts", func(c *BanditConfig) { c.HeldoutContexts = 0 }, "heldout_contexts = 0"},
+	{"pool runs into fresh instances", func(c *BanditConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
+	{"empty pool", func(c *BanditConfig) { c.TrainTasks = 0 }, "train_tasks = 0"},
+	{"negative scale", func(c *BanditConfig) { c.Scale = -1 }, "scale = -1"},
+	{"nan scale", func(c *BanditConfig) { c.Scale = math.NaN() }, "scale = NaN"},
+	{"infinite scale", func(c *BanditConfig) { c.Scale = math.Inf(1) }, "scale = +Inf"},
 }

@@ -10,15 +10,7 @@ import (
 
 func newTestMaze(t testing.TB, seed uint64, mutate func(*MazeConfig)) *Maze {
 	t.Helper()
-	c := DefaultMaze()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewMaze(c, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultMaze, NewMaze, seed, mutate)
 }
 
 // handLayout builds a layout from rows of '#' (wall) and '.' (open); the
@@ -116,56 +108,41 @@ func TestMazeSplitsAndDisjoint(t *testing.T) {
 		{nil, "train heldout pretrain"},
 	} {
 		f := newTestMaze(t, 7, func(c *MazeConfig) { c.Larger = tc.larger })
-		if got := strings.Join(f.Splits(), " "); got != tc.want {
-			t.Errorf("larger %v: splits %s, want %s", tc.larger, got, tc.want)
-		}
-		if err := f.CheckDisjoint(256); err != nil {
-			t.Errorf("larger %v: %v", tc.larger, err)
-		}
+		splitsAndDisjoint(t, fmt.Sprintf("larger %v", tc.larger), f, tc.want)
 	}
 }
 
-// TestMazeCheckDisjointCatchesLeaks breaks the family behind the
-// generator's back and wants CheckDisjoint to notice: it is not vacuous.
-func TestMazeCheckDisjointCatchesLeaks(t *testing.T) {
-	copyGrid := func(dst, src *mazeLayout) {
-		dst.wall, dst.open = slices.Clone(src.wall), slices.Clone(src.open)
-		dst.diam, dst.pairs = src.diam, src.pairs
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(f *Maze)
-		want   string
-	}{
-		{"heldout layout equals a train one", func(f *Maze) {
-			copyGrid(f.groups[mazeHeldout][0], f.groups[SplitTrain][1])
-		}, "equals a train layout"},
-		{"heldout layout equals a pretrain one", func(f *Maze) {
-			copyGrid(f.groups[mazeHeldout][3], f.groups[SplitPretrain][9])
-		}, "equals a pretrain layout"},
-		{"heldout shares a train layout", func(f *Maze) {
-			f.groups[mazeHeldout][2] = f.groups[SplitTrain][0]
-		}, "belongs to both train and heldout"},
-		{"heldout layout shows place identities", func(f *Maze) {
-			f.groups[mazeHeldout][1].place = 0
-		}, "only train layouts have them"},
-		{"a pool instance on a heldout layout", func(f *Maze) {
-			f.pool[5] = f.drawTask(f.groups[mazeHeldout][0], 1, nil)
-		}, `on layout`},
-		{"larger layout of the job's side", func(f *Maze) {
-			f.groups["larger@2"][0] = f.groups[mazeHeldout][0]
-			f.groups[mazeHeldout] = f.groups[mazeHeldout][1:]
-		}, "side 7, want 14"},
-		{"a start next to its goal", func(f *Maze) {
-			f.pool[0].d = 1
-		}, "want at least 2"},
-	} {
-		f := newTestMaze(t, 7, nil)
-		tc.mutate(f)
-		if err := f.CheckDisjoint(64); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
+// mazeCopyGrid makes dst's grid src's.
+func mazeCopyGrid(dst, src *mazeLayout) {
+	dst.wall, dst.open = slices.Clone(src.wall), slices.Clone(src.open)
+	dst.diam, dst.pairs = src.diam, src.pairs
+}
+
+// mazeLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var mazeLeakCases = []leakCase[*Maze]{
+	{"heldout layout equals a train one", func(f *Maze) {
+		mazeCopyGrid(f.groups[mazeHeldout][0], f.groups[SplitTrain][1])
+	}, "equals a train layout"},
+	{"heldout layout equals a pretrain one", func(f *Maze) {
+		mazeCopyGrid(f.groups[mazeHeldout][3], f.groups[SplitPretrain][9])
+	}, "equals a pretrain layout"},
+	{"heldout shares a train layout", func(f *Maze) {
+		f.groups[mazeHeldout][2] = f.groups[SplitTrain][0]
+	}, "belongs to both train and heldout"},
+	{"heldout layout shows place identities", func(f *Maze) {
+		f.groups[mazeHeldout][1].place = 0
+	}, "only train layouts have them"},
+	{"a pool instance on a heldout layout", func(f *Maze) {
+		f.pool[5] = f.drawTask(f.groups[mazeHeldout][0], 1, nil)
+	}, `on layout`},
+	{"larger layout of the job's side", func(f *Maze) {
+		f.groups["larger@2"][0] = f.groups[mazeHeldout][0]
+		f.groups[mazeHeldout] = f.groups[mazeHeldout][1:]
+	}, "side 7, want 14"},
+	{"a start next to its goal", func(f *Maze) {
+		f.pool[0].d = 1
+	}, "want at least 2"},
 }
 
 func TestMazeLayouts(t *testing.T) {
@@ -217,13 +194,7 @@ func TestMazeLayouts(t *testing.T) {
 // every observation, step result and the outcome.
 func mazeTrace(t *testing.T, f *Maze, split string, i int) ([]float64, Outcome) {
 	t.Helper()
-	task, err := f.Task(split, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	env.Reset(&task, &obs)
+	env, obs := startTask(t, f, split, i)
 	var trace []float64
 	for s := 0; ; s++ {
 		trace = append(trace, obs.Dense[mazeGoal]...)
@@ -236,35 +207,13 @@ func mazeTrace(t *testing.T, f *Maze, split string, i int) ([]float64, Outcome) 
 		if a == mazeStop && s < 6 {
 			a = mazeNorth
 		}
-		r := env.Step(a, &obs)
+		r := env.Step(a, obs)
 		trace = append(trace, b2f(r.Correct), b2f(r.Done))
 		if r.Done {
 			break
 		}
 	}
 	return trace, env.Outcome()
-}
-
-func TestMazeDeterminism(t *testing.T) {
-	f, g, other := newTestMaze(t, 7, nil), newTestMaze(t, 7, nil), newTestMaze(t, 8, nil)
-	for _, split := range f.Splits() {
-		for i := range 20 {
-			a, oa := mazeTrace(t, f, split, i)
-			b, ob := mazeTrace(t, f, split, i) // a reset replays
-			c, oc := mazeTrace(t, g, split, i) // so does a second build
-			if !equalFloats(a, b) || !equalFloats(a, c) || oa != ob || oa != oc {
-				t.Fatalf("%s task %d: same seed, task and actions gave different attempts", split, i)
-			}
-			if d, _ := mazeTrace(t, other, split, i); equalFloats(a, d) {
-				t.Fatalf("%s task %d: seeds 7 and 8 gave the same attempt", split, i)
-			}
-		}
-	}
-	a, _ := mazeTrace(t, f, SplitTrain, 0)
-	b, _ := mazeTrace(t, f, SplitTrain, 4) // same layout, another pair
-	if equalFloats(a, b) {
-		t.Fatal("train tasks 0 and 4 are identical")
-	}
 }
 
 func TestMazeFreshInstances(t *testing.T) {
@@ -308,61 +257,8 @@ func TestMazeFreshInstances(t *testing.T) {
 			t.Fatalf("fresh instance %d: layout %d, distance %d, len %d", n, mt.lay.id, mt.d, task.Len)
 		}
 	}
-	for _, i := range []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1} {
-		if _, err := f.Task(SplitTrain, i); err == nil || !strings.Contains(err.Error(), "outside the job's pool") {
-			t.Errorf("train task %d: got %v, want an out-of-pool error", i, err)
-		}
-	}
-	if _, err := f.Task(SplitTrain, -1); err == nil {
-		t.Error("task -1: want an error")
-	}
-	if _, err := f.Task("nope", 0); err == nil || !strings.Contains(err.Error(), "unknown split") {
-		t.Errorf("unknown split: got %v", err)
-	}
-	for _, split := range []string{mazeHeldout, "larger@2", SplitPretrain} {
-		if f.PoolSize(split) != 0 {
-			t.Errorf("%s should be unbounded", split)
-		}
-	}
-	if _, err := f.Task(SplitPretrain, PrivateIndex+5); err != nil {
-		t.Errorf("pretraining data task: %v", err)
-	}
-}
-
-func TestMazeStepAllocs(t *testing.T) {
-	f := newTestMaze(t, 7, nil)
-	var tasks []Task
-	for _, split := range f.Splits() {
-		for i := range 4 {
-			task, err := f.Task(split, i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks = append(tasks, task)
-		}
-	}
-	env := f.NewEnv()
-	obs := NewObs(f.Spec())
-	k := 0
-	allocs := testing.AllocsPerRun(100, func() {
-		for i := range tasks {
-			env.Reset(&tasks[i], &obs)
-			for s := 0; ; s++ {
-				a := (k + s) % mazeStop // moves only: run to the budget
-				if s%2 == 0 {
-					a = env.Correct()
-				}
-				if env.Step(a, &obs).Done {
-					break
-				}
-			}
-			_ = env.Outcome()
-			k++
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Reset and Step allocate %v times per run, want 0", allocs)
-	}
+	checkTaskIndices(t, f, []int{f.cfg.TrainTasks, f.cfg.TrainTasks + 1, FreshIndex - 1},
+		[]string{"nope"}, []string{mazeHeldout, "larger@2", SplitPretrain})
 }
 
 func TestMazeSpecAndObs(t *testing.T) {
@@ -706,36 +602,7 @@ func TestMazeExpectedMatchesSimulation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var succ, score, loop, steps float64
-			for i := range n {
-				env.Reset(&task, &obs)
-				for st := uint64(0); ; st++ {
-					clear(dst)
-					pol.probs(&obs, dst)
-					if env.Step(sample(dst, Uniform(Key(4321, uint64(i), st))), &obs).Done {
-						break
-					}
-				}
-				o := env.Outcome()
-				succ += b2f(o.Success)
-				score += o.Score
-				loop += b2f(o.Loophole)
-				steps += float64(o.Steps)
-			}
-			for _, m := range []struct {
-				what      string
-				got, want float64
-				se        float64
-			}{
-				{"success", succ / n, want.Success, math.Sqrt(want.Success*(1-want.Success)/n) + 1.0/n},
-				{"loophole", loop / n, want.Loophole, math.Sqrt(want.Loophole*(1-want.Loophole)/n) + 1.0/n},
-				{"score", score / n, want.Score, 0.5/math.Sqrt(n) + 1.0/n}, // scores lie in [0, 1]
-				{"steps", steps / n, want.Steps, float64(task.Len)/2/math.Sqrt(n) + 1.0/n},
-			} {
-				if math.Abs(m.got-m.want) > 4*m.se {
-					t.Errorf("%s %s: measured %s %.4f, exact %.4f +- %.4f (4 s.e.)", split, pol.name, m.what, m.got, m.want, 4*m.se)
-				}
-			}
+			simulated(t, env, &obs, dst, &task, split+" "+pol.name, pol.probs, want, n, float64(task.Len)/2)
 		}
 	}
 	// The oracle, as a function of the observation: on a train layout the
@@ -746,82 +613,31 @@ func TestMazeExpectedMatchesSimulation(t *testing.T) {
 	if got, err := f.Expected(&task, oracle); err != nil || got.Success != 1 || got.Score != 1 || got.Loophole != 0 || got.Steps != float64(mt.d+1) {
 		t.Errorf("oracle expects %+v (%v), want success and score 1 in %d steps", got, err, mt.d+1)
 	}
-	for _, tc := range []struct {
-		name  string
-		probs func(o *Obs, dst []float64)
-		want  string
-	}{
-		{"sum 2", func(o *Obs, dst []float64) { dst[0], dst[1] = 1, 1 }, "sum to 2"},
-		{"nothing", func(o *Obs, dst []float64) {}, "sum to 0"},
-		{"negative", func(o *Obs, dst []float64) { dst[0], dst[1] = 2, -1 }, "probability"},
-		{"nan", func(o *Obs, dst []float64) { dst[0] = math.NaN() }, "probability NaN"},
-	} {
-		if _, err := f.Expected(&task, tc.probs); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-	}
-	if _, err := f.Expected(&Task{Data: 3}, uniformPolicy); err == nil {
-		t.Error("a task of another family: want an error")
-	}
+	expectedRejects(t, f.Expected, &task)
 }
 
-func TestMazeRegistered(t *testing.T) {
-	fac, err := Lookup("maze")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := fac.NewConfig()
-	if c, ok := cfg.(*MazeConfig); !ok || fmt.Sprint(*c) != fmt.Sprint(DefaultMaze()) {
-		t.Fatalf("NewConfig gave %#v", cfg)
-	}
-	fam, err := fac.New(cfg, 0)
-	if err != nil || fam.Name() != "maze" {
-		t.Fatalf("New: %v, %v", fam, err)
-	}
-	if _, err := fac.New(DefaultMaze(), 1); err == nil {
-		t.Fatal("a config of the wrong type should be an error")
-	}
-}
-
-func TestMazeConfigValidate(t *testing.T) {
-	if err := DefaultMaze().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(*MazeConfig)
-		want   string
-	}{
-		{"tiny", func(c *MazeConfig) { c.Size = 2 }, "size = 2"},
-		{"huge", func(c *MazeConfig) { c.Size = 33 }, "size = 33"},
-		{"no walls", func(c *MazeConfig) { c.Walls = 0 }, "open grid"},
-		{"too many walls", func(c *MazeConfig) { c.Walls = 0.6 }, "walls = 0.6"},
-		{"nan walls", func(c *MazeConfig) { c.Walls = math.NaN() }, "walls = NaN"},
-		{"min_open above the open fraction", func(c *MazeConfig) { c.Walls, c.MinOpen = 0.4, 0.7 }, "exceeds 1 - walls"},
-		{"min_open out of range", func(c *MazeConfig) { c.MinOpen = 1 }, "min_open = 1"},
-		{"pool too big for the pairs", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 3, 1, 1000 }, "fresh instances need"},
-		{"no view", func(c *MazeConfig) { c.View = 0 }, "view = 0"},
-		{"no heldout layouts", func(c *MazeConfig) { c.HeldoutLayouts = 0 }, "heldout_layouts = 0"},
-		{"no pretrain layouts", func(c *MazeConfig) { c.PretrainLayouts = 0 }, "pretrain_layouts = 0"},
-		{"pool smaller than the layouts", func(c *MazeConfig) { c.TrainTasks = 3 }, "train_tasks = 3"},
-		{"pool runs into fresh instances", func(c *MazeConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
-		{"too many places", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 32, 65, 65 }, "place identities"},
-		{"larger by 1", func(c *MazeConfig) { c.Larger = []int{1} }, "larger = 1"},
-		{"larger than the cap", func(c *MazeConfig) { c.Size, c.Larger = 20, []int{4} }, "exceeds 64"},
-		{"larger twice", func(c *MazeConfig) { c.Larger = []int{2, 3, 2} }, "listed twice"},
-		{"budget below the shortest attempt", func(c *MazeConfig) { c.Budget = 0.5 }, "budget = 0.5"},
-		{"infinite budget", func(c *MazeConfig) { c.Budget = math.Inf(1) }, "budget = +Inf"},
-	} {
-		c := DefaultMaze()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
-		}
-		if _, err := NewMaze(c, 1); err == nil || !strings.HasPrefix(err.Error(), "maze: ") {
-			t.Errorf("%s: NewMaze gave %v", tc.name, err)
-		}
-	}
+// mazeConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var mazeConfigCases = []configCase[MazeConfig]{
+	{"tiny", func(c *MazeConfig) { c.Size = 2 }, "size = 2"},
+	{"huge", func(c *MazeConfig) { c.Size = 33 }, "size = 33"},
+	{"no walls", func(c *MazeConfig) { c.Walls = 0 }, "open grid"},
+	{"too many walls", func(c *MazeConfig) { c.Walls = 0.6 }, "walls = 0.6"},
+	{"nan walls", func(c *MazeConfig) { c.Walls = math.NaN() }, "walls = NaN"},
+	{"min_open above the open fraction", func(c *MazeConfig) { c.Walls, c.MinOpen = 0.4, 0.7 }, "exceeds 1 - walls"},
+	{"min_open out of range", func(c *MazeConfig) { c.MinOpen = 1 }, "min_open = 1"},
+	{"pool too big for the pairs", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 3, 1, 1000 }, "fresh instances need"},
+	{"no view", func(c *MazeConfig) { c.View = 0 }, "view = 0"},
+	{"no heldout layouts", func(c *MazeConfig) { c.HeldoutLayouts = 0 }, "heldout_layouts = 0"},
+	{"no pretrain layouts", func(c *MazeConfig) { c.PretrainLayouts = 0 }, "pretrain_layouts = 0"},
+	{"pool smaller than the layouts", func(c *MazeConfig) { c.TrainTasks = 3 }, "train_tasks = 3"},
+	{"pool runs into fresh instances", func(c *MazeConfig) { c.TrainTasks = FreshIndex + 1 }, "before the fresh instances"},
+	{"too many places", func(c *MazeConfig) { c.Size, c.TrainLayouts, c.TrainTasks = 32, 65, 65 }, "place identities"},
+	{"larger by 1", func(c *MazeConfig) { c.Larger = []int{1} }, "larger = 1"},
+	{"larger than the cap", func(c *MazeConfig) { c.Size, c.Larger = 20, []int{4} }, "exceeds 64"},
+	{"larger twice", func(c *MazeConfig) { c.Larger = []int{2, 3, 2} }, "listed twice"},
+	{"budget below the shortest attempt", func(c *MazeConfig) { c.Budget = 0.5 }, "budget = 0.5"},
+	{"infinite budget", func(c *MazeConfig) { c.Budget = math.Inf(1) }, "budget = +Inf"},
 }
 
 // TestMazeMinPairs checks the bound the pool rule rests on against every

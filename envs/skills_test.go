@@ -2,53 +2,33 @@ package envs
 
 import (
 	"math"
-	"strings"
 	"testing"
 )
 
 func newTestSkills(t *testing.T, mutate func(*SkillsConfig)) *Skills {
 	t.Helper()
-	c := DefaultSkills()
-	if mutate != nil {
-		mutate(&c)
-	}
-	f, err := NewSkills(c, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buildTest(t, DefaultSkills, NewSkills, 7, mutate)
 }
 
 func TestSkillsSplits(t *testing.T) {
 	f := newTestSkills(t, nil)
 	want := "train compose inspan outspan@0 outspan@0.25 outspan@0.5 outspan@0.75 outspan@1 " +
 		"outspan-pre@0 outspan-pre@0.25 outspan-pre@0.5 outspan-pre@0.75 outspan-pre@1 longer@2 longer@4 pretrain"
-	if got := strings.Join(f.Splits(), " "); got != want {
-		t.Fatalf("splits:\n got %s\nwant %s", got, want)
-	}
-	if err := f.CheckDisjoint(256); err != nil {
-		t.Fatal(err)
-	}
+	splitsAndDisjoint(t, "defaults", f, want)
 }
 
 func TestSkillsContextNormAndDeterminism(t *testing.T) {
 	f := newTestSkills(t, nil)
 	d := float64(f.Spec().Channels[skillsX].Size)
 	run := func(split string, i int) []float64 {
-		task, err := f.Task(split, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env := f.NewEnv()
-		obs := NewObs(f.Spec())
-		env.Reset(&task, &obs)
+		env, obs := startTask(t, f, split, i)
 		var trace []float64
 		for step := 0; ; step++ {
 			if n := math.Sqrt(dot(obs.Dense[skillsX], obs.Dense[skillsX])); math.Abs(n-math.Sqrt(d)) > 1e-9 {
 				t.Fatalf("%s task %d step %d: |x| = %v, want sqrt(d) = %v", split, i, step, n, math.Sqrt(d))
 			}
 			trace = append(trace, obs.Dense[skillsX]...)
-			if env.Step(step%f.Spec().Actions, &obs).Done {
+			if env.Step(step%f.Spec().Actions, obs).Done {
 				break
 			}
 		}
@@ -60,6 +40,28 @@ func TestSkillsContextNormAndDeterminism(t *testing.T) {
 			t.Fatalf("%s: replaying a task with the same actions gave a different trajectory", split)
 		}
 	}
+}
+
+// skillsTrace runs task i of split with actions that are right two steps in
+// three and records every observation, step result and the outcome.
+func skillsTrace(t *testing.T, f *Skills, split string, i int) ([]float64, Outcome) {
+	t.Helper()
+	env, obs := startTask(t, f, split, i)
+	var trace []float64
+	for s := 0; ; s++ {
+		trace = append(trace, obs.Dense[skillsX]...)
+		trace = append(trace, float64(obs.Step), float64(env.Correct()))
+		a := env.Correct()
+		if s%3 == 2 {
+			a = (a + 1 + i) % f.Spec().Actions
+		}
+		r := env.Step(a, obs)
+		trace = append(trace, b2f(r.Correct), b2f(r.Done))
+		if r.Done {
+			break
+		}
+	}
+	return trace, env.Outcome()
 }
 
 func equalFloats(a, b []float64) bool {
@@ -113,30 +115,21 @@ func TestSkillsTheoreticalStructure(t *testing.T) {
 	}
 }
 
-func TestCheckDisjointCatchesLeaks(t *testing.T) {
-	f := newTestSkills(t, nil)
-	// A held-out skill moved onto a training description breaks the angle rule.
-	id := f.groups["inspan"][0]
-	f.skills[id].desc = append([]float64(nil), f.skills[f.groups[SplitTrain][0]].desc...)
-	if err := f.CheckDisjoint(16); err == nil || !strings.Contains(err.Error(), "degrees") {
-		t.Fatalf("want an angle-rule error, got %v", err)
-	}
-
-	f = newTestSkills(t, nil)
-	// A held-out split that shares an identity with train.
-	f.groups["inspan"][0] = f.groups[SplitTrain][0]
-	if err := f.CheckDisjoint(16); err == nil {
-		t.Fatal("want an identity error")
-	}
-
-	f = newTestSkills(t, nil)
-	// compose that repeats a job sequence: the job's pool is made to show
-	// compose task 0's order behind the generator's back.
-	task, _ := f.Task("compose", 0)
-	f.seqs[0] = task.Data.(*skillsTask).seq
-	if err := f.CheckDisjoint(16); err == nil {
-		t.Fatal("want a sequence error")
-	}
+// skillsLeakCases break the family behind the generator's back (see
+// TestCheckDisjointCatchesLeaks).
+var skillsLeakCases = []leakCase[*Skills]{
+	{"a held-out skill moved onto a training description breaks the angle rule", func(f *Skills) {
+		id := f.groups["inspan"][0]
+		f.skills[id].desc = append([]float64(nil), f.skills[f.groups[SplitTrain][0]].desc...)
+	}, "degrees"},
+	{"a held-out split that shares an identity with train", func(f *Skills) {
+		f.groups["inspan"][0] = f.groups[SplitTrain][0]
+	}, ""},
+	{"compose repeats a job sequence", func(f *Skills) {
+		// The job's pool is made to show compose task 0's order.
+		task, _ := f.Task("compose", 0)
+		f.seqs[0] = task.Data.(*skillsTask).seq
+	}, ""},
 }
 
 // Calibration: a uniformly random policy solves an all-or-nothing task of L
@@ -177,24 +170,13 @@ func TestRandomPolicyCalibration(t *testing.T) {
 	}
 }
 
-func TestSkillsConfigValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		mutate func(*SkillsConfig)
-		want   string
-	}{
-		{"span too big", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 6, 6, 2 }, "must not exceed K"},
-		{"shared too big", func(c *SkillsConfig) { c.Shared = 5 }, "shared = 5"},
-		{"no room outside", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 4, 4, 0 }, "outside P and T"},
-		{"too many sequences", func(c *SkillsConfig) { c.TrainSkills, c.Length = 2, 2 }, "train_sequences"},
-	} {
-		c := DefaultSkills()
-		tc.mutate(&c)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want error containing %q", tc.name, err, tc.want)
-		}
-	}
+// skillsConfigCases are knob settings Validate must refuse (see
+// TestConfigValidate).
+var skillsConfigCases = []configCase[SkillsConfig]{
+	{"span too big", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 6, 6, 2 }, "must not exceed K"},
+	{"shared too big", func(c *SkillsConfig) { c.Shared = 5 }, "shared = 5"},
+	{"no room outside", func(c *SkillsConfig) { c.DimP, c.DimT, c.Shared = 4, 4, 0 }, "outside P and T"},
+	{"too many sequences", func(c *SkillsConfig) { c.TrainSkills, c.Length = 2, 2 }, "train_sequences"},
 }
 
 // Held-out descriptions keep min_angle from every training description and
