@@ -220,13 +220,7 @@ func newTestAgent(t *testing.T, cfg RLVRConfig) *Agent {
 // feed logs one single-step attempt per action at observation o and hands
 // the verdicts to the agent as one group's feedback.
 func feed(a *Agent, o *envs.Obs, acts []int, verdicts []envs.Verdict) {
-	fb := Feedback{Verdicts: verdicts}
-	for m, act := range acts {
-		i := a.Log.Begin(nil, m)
-		a.Log.Record(o, act)
-		fb.Attempts = append(fb.Attempts, i)
-	}
-	a.Learn(&fb)
+	feedWith(a, nil, o, acts, verdicts)
 }
 
 func TestRLVRFollowsVerdictsOnly(t *testing.T) {

@@ -187,22 +187,35 @@ func TestOPSDEmptyContextIsExactlyZero(t *testing.T) {
 
 // meanKL is the mean KL(teacher || student) over probe states: the states
 // of greedy teacher attempts at held-out instances.
-func (w *ctxWorld) meanKL(teacher, student Model) float64 {
+func (w *ctxWorld) meanKL(t *testing.T, teacher, student Model) float64 {
+	t.Helper()
+	return w.probeKL(t, teacher, student, func(i int) (envs.Task, error) {
+		return w.fam.Task(envs.SplitTrain, envs.FreshTask(5000+i))
+	})
+}
+
+// probeKL is the mean KL(p || q) over the states of greedy attempts by p at
+// the 64 probe tasks task(0..63).
+func (w *ctxWorld) probeKL(t *testing.T, p, q Model, task func(i int) (envs.Task, error)) float64 {
+	t.Helper()
 	A := w.fam.Spec().Actions
-	p, q := make([]float64, A), make([]float64, A)
+	pp, qq := make([]float64, A), make([]float64, A)
 	env, obs := w.fam.NewEnv(), envs.NewObs(w.fam.Spec())
 	sum, n := 0.0, 0
-	for i := 0; i < 64; i++ {
-		task, _ := w.fam.Task(envs.SplitTrain, envs.FreshTask(5000+i))
+	for i := range 64 {
+		task, err := task(i)
+		if err != nil {
+			t.Fatal(err)
+		}
 		env.Reset(&task, &obs)
 		for {
-			teacher.Logits(p, &obs)
-			Softmax(p, p)
-			student.Logits(q, &obs)
-			Softmax(q, q)
-			sum += KL(p, q)
+			p.Logits(pp, &obs)
+			Softmax(pp, pp)
+			q.Logits(qq, &obs)
+			Softmax(qq, qq)
+			sum += KL(pp, qq)
 			n++
-			if env.Step(Choose(p, q, true, 0), &obs).Done {
+			if env.Step(Choose(pp, qq, true, 0), &obs).Done {
 				break
 			}
 		}
@@ -220,11 +233,11 @@ func TestOPSDLowersKLOnProbes(t *testing.T) {
 		a := w.agent(t, []string{"context", "consolidate"}, bothKnobs(DefaultContext(), k))
 		w.session(t, a, 0, 128, trueVerdicts)
 		teacher := a.Acting().Clone()
-		before := w.meanKL(teacher, a.Weights)
+		before := w.meanKL(t, teacher, a.Weights)
 		if err := a.EndSession(w.h); err != nil {
 			t.Fatal(err)
 		}
-		after := w.meanKL(teacher, a.Weights)
+		after := w.meanKL(t, teacher, a.Weights)
 		if !(before > 0 && after < before) {
 			t.Fatalf("%s: probe KL(teacher || student) went from %v to %v", dir, before, after)
 		}

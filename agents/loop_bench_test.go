@@ -5,6 +5,7 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/cputime"
 )
 
 // loopGroup is the group size of the hot-loop fixture (the headline's).
@@ -124,11 +125,11 @@ func benchLoop(b *testing.B, l *loop) {
 	grad0 := l.a.Compute.GradSteps
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		steps += l.group(i)
 	}
-	cpu := (cpuTime() - cpu0).Seconds()
+	cpu := (cputime.Self() - cpu0).Seconds()
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(steps)/sec, "steps/s")
 	b.ReportMetric(float64(l.a.Compute.GradSteps-grad0)/sec, "grad-steps/s")

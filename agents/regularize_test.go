@@ -16,6 +16,8 @@ type stubHarness struct {
 
 func (h stubHarness) BaseFisher() ([]float64, error) { return h.fisher, nil }
 
+// feedWith is feed with harness h in the feedback (the regularizers read
+// their anchor through it).
 func feedWith(a *Agent, h Harness, o *envs.Obs, acts []int, verdicts []envs.Verdict) {
 	fb := Feedback{Harness: h, Verdicts: verdicts}
 	for m, act := range acts {

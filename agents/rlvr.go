@@ -133,21 +133,7 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	}
 	// The gradient is of the policy that acted, the weights plus any
 	// context (on-policy), and it is applied to the weights.
-	w := a.Acting()
-	m.scratch(w.Spec().Actions, len(w.Params()))
-	sparse, isSparse := w.(SparseGradModel)
-	if m.cfg.KL > 0 {
-		m.baseCache.Reset(a.Base) // the base never changes: a no-op after the first
-	}
-	if m.groupOf != w {
-		m.groupOf, m.group = w, nil
-		if gm, ok := w.(GroupGradModel); ok {
-			m.group = gm.NewGroupGrad()
-		}
-	}
-	if m.group == nil && !isSparse {
-		m.mask.MarkAll()
-	}
+	w, sparse := m.prepare(a)
 	inv := 1 / w.Temperature()
 	log := a.Log
 	stepped := false
@@ -160,42 +146,72 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		steps := log.Steps(at)
 		scale := m.cfg.LR * inv / float64(steps) / float64(n)
 		for s := 0; s < steps; s++ {
-			o, act := log.Step(at, s)
-			probs, stamp := log.stepProbs(at, s)
-			if stamp != a.gen {
-				w.Logits(m.logits, o)
-				Softmax(m.probs, m.logits)
-				probs = m.probs
-			}
-			// (ind - p) with ind = 1 at the action taken, 0 elsewhere:
-			// written as such without a branch per action (0 - p, not -p,
-			// keeps p = 0 at +0).
-			for k := range m.coef {
-				m.coef[k] = scale * adv[i] * (0 - probs[k])
-			}
-			if act >= 0 && act < len(m.coef) {
-				m.coef[act] = scale * adv[i] * (1 - probs[act])
-			}
-			if m.cfg.KL > 0 {
-				m.baseCache.Logits(m.base, o)
-				Softmax(m.base, m.base)
-				SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
-			}
-			switch {
-			case m.group != nil:
-				m.group.Add(m.grad, o, m.coef) // it marks what it writes at Flush
-			case isSparse:
-				w.AddLogitGrad(m.grad, o, m.coef)
-				sparse.MarkGrad(&m.mask, o)
-			default:
-				w.AddLogitGrad(m.grad, o, m.coef)
-			}
-			a.Compute.GradSteps++
+			m.addStep(a, w, sparse, at, s, scale, adv[i])
 		}
 	}
 	if stepped {
 		m.apply(a, fb.Harness)
 	}
+}
+
+// prepare readies the scratch for one Learn's gradient of the acting model
+// w (the policy that acted: weights plus any context, on-policy); sparse is
+// w as a SparseGradModel, or nil.
+func (m *rlvr) prepare(a *Agent) (w Model, sparse SparseGradModel) {
+	w = a.Acting()
+	m.scratch(w.Spec().Actions, len(w.Params()))
+	sparse, _ = w.(SparseGradModel)
+	if m.cfg.KL > 0 {
+		m.baseCache.Reset(a.Base) // the base never changes: a no-op after the first
+	}
+	if m.groupOf != w {
+		m.groupOf, m.group = w, nil
+		if gm, ok := w.(GroupGradModel); ok {
+			m.group = gm.NewGroupGrad()
+		}
+	}
+	if m.group == nil && sparse == nil {
+		m.mask.MarkAll()
+	}
+	return w, sparse
+}
+
+// addStep accumulates step s of attempt at into the gradient: the policy
+// gradient of the action taken with advantage adv (scaled by scale), less
+// the KL pull toward the base. Learn and learnSteps share it so both
+// granularities do the same float operations in the same order.
+func (m *rlvr) addStep(a *Agent, w Model, sparse SparseGradModel, at, s int, scale, adv float64) {
+	log := a.Log
+	o, act := log.Step(at, s)
+	probs, stamp := log.stepProbs(at, s)
+	if stamp != a.gen {
+		w.Logits(m.logits, o)
+		Softmax(m.probs, m.logits)
+		probs = m.probs
+	}
+	// (ind - p) with ind = 1 at the action taken, 0 elsewhere: written as
+	// such without a branch per action (0 - p, not -p, keeps p = 0 at +0).
+	for k := range m.coef {
+		m.coef[k] = scale * adv * (0 - probs[k])
+	}
+	if act >= 0 && act < len(m.coef) {
+		m.coef[act] = scale * adv * (1 - probs[act])
+	}
+	if m.cfg.KL > 0 {
+		m.baseCache.Logits(m.base, o)
+		Softmax(m.base, m.base)
+		SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
+	}
+	switch {
+	case m.group != nil:
+		m.group.Add(m.grad, o, m.coef) // it marks what it writes at Flush
+	case sparse != nil:
+		w.AddLogitGrad(m.grad, o, m.coef)
+		sparse.MarkGrad(&m.mask, o)
+	default:
+		w.AddLogitGrad(m.grad, o, m.coef)
+	}
+	a.Compute.GradSteps++
 }
 
 // apply adds the gradient accumulated over a Learn onto the weights (the
@@ -245,21 +261,7 @@ func (m *rlvr) learnSteps(a *Agent, fb *Feedback) {
 		base = m.baseline
 		m.baseline += m.cfg.BaselineRate * (mean - m.baseline)
 	}
-	w := a.Acting()
-	m.scratch(w.Spec().Actions, len(w.Params()))
-	sparse, isSparse := w.(SparseGradModel)
-	if m.cfg.KL > 0 {
-		m.baseCache.Reset(a.Base)
-	}
-	if m.groupOf != w {
-		m.groupOf, m.group = w, nil
-		if gm, ok := w.(GroupGradModel); ok {
-			m.group = gm.NewGroupGrad()
-		}
-	}
-	if m.group == nil && !isSparse {
-		m.mask.MarkAll()
-	}
+	w, sparse := m.prepare(a)
 	inv := 1 / w.Temperature()
 	log := a.Log
 	stepped := false
@@ -277,37 +279,7 @@ func (m *rlvr) learnSteps(a *Agent, fb *Feedback) {
 				continue
 			}
 			stepped = true
-			o, act := log.Step(at, s)
-			probs, stamp := log.stepProbs(at, s)
-			if stamp != a.gen {
-				w.Logits(m.logits, o)
-				Softmax(m.probs, m.logits)
-				probs = m.probs
-			}
-			// (ind - p) with ind = 1 at the action taken, 0 elsewhere:
-			// written as such without a branch per action (0 - p, not -p,
-			// keeps p = 0 at +0).
-			for k := range m.coef {
-				m.coef[k] = scale * adv * (0 - probs[k])
-			}
-			if act >= 0 && act < len(m.coef) {
-				m.coef[act] = scale * adv * (1 - probs[act])
-			}
-			if m.cfg.KL > 0 {
-				m.baseCache.Logits(m.base, o)
-				Softmax(m.base, m.base)
-				SubKLGrad(m.coef, probs, m.base, scale*m.cfg.KL)
-			}
-			switch {
-			case m.group != nil:
-				m.group.Add(m.grad, o, m.coef)
-			case isSparse:
-				w.AddLogitGrad(m.grad, o, m.coef)
-				sparse.MarkGrad(&m.mask, o)
-			default:
-				w.AddLogitGrad(m.grad, o, m.coef)
-			}
-			a.Compute.GradSteps++
+			m.addStep(a, w, sparse, at, s, scale, adv)
 		}
 	}
 	if stepped {

@@ -66,29 +66,9 @@ func (w *ctxWorld) runMixed(t *testing.T, a *Agent, atts []mixedAttempt) {
 // at 64 probe instances of group g, none of them attempted in a session.
 func (w *ctxWorld) phaseKL(t *testing.T, p, q Model, g int) float64 {
 	t.Helper()
-	A := w.fam.Spec().Actions
-	pp, qq := make([]float64, A), make([]float64, A)
-	env, obs := w.fam.NewEnv(), envs.NewObs(w.fam.Spec())
-	sum, n := 0.0, 0
-	for i := range 64 {
-		task, err := w.fam.PhaseTask(2, g, envs.FreshIndex+5000+i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.Reset(&task, &obs)
-		for {
-			p.Logits(pp, &obs)
-			Softmax(pp, pp)
-			q.Logits(qq, &obs)
-			Softmax(qq, qq)
-			sum += KL(pp, qq)
-			n++
-			if env.Step(Choose(pp, qq, true, 0), &obs).Done {
-				break
-			}
-		}
-	}
-	return sum / float64(n)
+	return w.probeKL(t, p, q, func(i int) (envs.Task, error) {
+		return w.fam.PhaseTask(2, g, envs.FreshIndex+5000+i)
+	})
 }
 
 // In a mixed session, the context and sft and rl end exactly where they

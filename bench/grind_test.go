@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grindbench/grindbench/experiments"
+	"github.com/grindbench/grindbench/internal/cputime"
 	"github.com/grindbench/grindbench/results"
 )
 
@@ -51,14 +52,14 @@ func BenchmarkGrindRun(b *testing.B) {
 			for range b.N {
 				exp := headline(b, 20)
 				dir := b.TempDir()
-				c0, t0 := cpuTime(), time.Now()
+				c0, t0 := cputime.Self(), time.Now()
 				res, err := experiments.Run(context.Background(), exp, experiments.RunOptions{Out: dir, Workers: workers})
 				if err != nil || len(res.Failed) > 0 {
 					b.Fatal(err, res.Failed)
 				}
-				c1, t1 := cpuTime(), time.Now()
+				c1, t1 := cputime.Self(), time.Now()
 				outputs(b, dir, res.Loaded, workers)
-				c2, t2 := cpuTime(), time.Now()
+				c2, t2 := cputime.Self(), time.Now()
 				runCPU, outCPU = runCPU+c1-c0, outCPU+c2-c1
 				runWall, outWall = runWall+t1.Sub(t0), outWall+t2.Sub(t1)
 			}
@@ -116,9 +117,9 @@ func BenchmarkOutputs(b *testing.B) {
 				b.StopTimer()
 				loaded := res.Loaded.Clone() // Build takes the records it uses
 				b.StartTimer()
-				c0 := cpuTime()
+				c0 := cputime.Self()
 				outputs(b, res.Out, loaded, 0)
-				cpu += cpuTime() - c0
+				cpu += cputime.Self() - c0
 			}
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")
 		})

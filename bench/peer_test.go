@@ -10,6 +10,7 @@ import (
 
 	"github.com/grindbench/grindbench/agents"
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/cputime"
 )
 
 // peerGroup is the group size of the peer's workload.
@@ -122,14 +123,14 @@ func BenchmarkPeerWork(b *testing.B) {
 			var steps, nonzero, successes int64
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Self()
 			for range b.N {
 				for s, w := range worlds {
 					st, nz, su := peerRun(b, w, s, c.tasks)
 					steps, nonzero, successes = steps+st, nonzero+nz, successes+su
 				}
 			}
-			cpu := (cpuTime() - cpu0).Seconds()
+			cpu := (cputime.Self() - cpu0).Seconds()
 			b.StopTimer()
 			b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "step-updates/s")
 			if cpu > 0 {

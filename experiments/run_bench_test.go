@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/cputime"
 	"github.com/grindbench/grindbench/results"
 )
 
@@ -142,7 +143,7 @@ func BenchmarkRunSmall(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.ReportAllocs()
-			eval0, cpu0 := evalSteps.Load(), cpuTime()
+			eval0, cpu0 := evalSteps.Load(), cputime.Self()
 			for i := 0; i < b.N; i++ {
 				exp, err := Parse("bench.toml", []byte(benchConfig), nil)
 				if err != nil {
@@ -156,7 +157,7 @@ func BenchmarkRunSmall(b *testing.B) {
 					b.Fatalf("failed runs: %v", out.Failed)
 				}
 			}
-			sec, cpu := b.Elapsed().Seconds(), (cpuTime() - cpu0).Seconds()
+			sec, cpu := b.Elapsed().Seconds(), (cputime.Self() - cpu0).Seconds()
 			n := float64(b.N)
 			eval := float64(evalSteps.Load()-eval0) / n
 			steps := float64(job+pretrain) + eval

@@ -1,14 +1,15 @@
 //go:build unix
 
-package agents_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
+// Self is the CPU time (user and system) the process has used, or 0 if
+// getrusage fails.
+func Self() time.Duration {
 	var r syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &r); err != nil {
 		return 0

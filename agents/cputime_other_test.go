@@ -1,8 +1,0 @@
-//go:build !unix
-
-package agents_test
-
-import "time"
-
-// cpuTime is 0 where getrusage is missing: CPU-second metrics are left out.
-func cpuTime() time.Duration { return 0 }
