@@ -360,10 +360,7 @@ func plotKeptVsRatio(s *Summary, in InfoNeeded, paths ...string) error {
 		if len(line) == 0 {
 			continue
 		}
-		slices.SortStableFunc(line, byX)
-		slices.SortStableFunc(lo, byX)
-		slices.SortStableFunc(hi, byX)
-		thumbs, err := curve(p, styleOf(slices.Index(s.Agents, a)), line, lo, hi, true)
+		thumbs, err := sortedCurve(p, styleOf(slices.Index(s.Agents, a)), line, lo, hi)
 		if err != nil {
 			return err
 		}
