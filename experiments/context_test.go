@@ -86,11 +86,12 @@ name = "shuffled"
 mechanisms = ["context-shuffled"]
 `
 
-// lateSuccess is each seed's success over the second half of the session.
-func lateSuccess(recs *results.Records, agent string, slots int) map[int]float64 {
+// seedSuccess is each seed's mean success over agent's attempts that keep
+// accepts.
+func seedSuccess(recs *results.Records, agent string, keep func(a *results.Attempt) bool) map[int]float64 {
 	sum, n := map[int]float64{}, map[int]float64{}
-	for _, a := range recs.Attempts {
-		if a.Agent == agent && a.Slot >= slots/2 {
+	for i := range recs.Attempts {
+		if a := &recs.Attempts[i]; a.Agent == agent && keep(a) {
 			sum[a.Seed] += a.Success
 			n[a.Seed]++
 		}
@@ -99,6 +100,11 @@ func lateSuccess(recs *results.Records, agent string, slots int) map[int]float64
 		sum[s] /= n[s]
 	}
 	return sum
+}
+
+// lateSuccess is each seed's success over the second half of the session.
+func lateSuccess(recs *results.Records, agent string, slots int) map[int]float64 {
+	return seedSuccess(recs, agent, func(a *results.Attempt) bool { return a.Slot >= slots/2 })
 }
 
 // The context gains within a session on fresh instances without retries;
@@ -174,17 +180,7 @@ method = "none"
 
 // firstSuccess is each seed's success over the first k slots of session 1.
 func firstSuccess(recs *results.Records, agent string, k int) map[int]float64 {
-	sum, n := map[int]float64{}, map[int]float64{}
-	for _, a := range recs.Attempts {
-		if a.Agent == agent && a.Session == 1 && a.Slot < k {
-			sum[a.Seed] += a.Success
-			n[a.Seed]++
-		}
-	}
-	for s := range sum {
-		sum[s] /= n[s]
-	}
-	return sum
+	return seedSuccess(recs, agent, func(a *results.Attempt) bool { return a.Session == 1 && a.Slot < k })
 }
 
 func TestConsolidationKeepsTheGain(t *testing.T) {

@@ -64,16 +64,7 @@ bilinear = false
 id_channel = false
 bias = false
 `+pythonAgent("python-random", "random_agent.py", "")), "seeds = 24", "seeds = 8", 1)
-	exp := mustParse(t, src)
-	dir := t.TempDir()
-	out, err := Run(context.Background(), exp, RunOptions{Out: dir, Workers: 2, AllowExternal: true})
-	if err != nil || len(out.Failed) > 0 {
-		t.Fatalf("%v %v", err, out.Failed)
-	}
-	recs, err := results.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, recs := mustRunWith(t, mustParse(t, src), RunOptions{Workers: 2, AllowExternal: true})
 	type tally struct{ wins, n float64 }
 	by := map[[2]string]*tally{}
 	var pyAll tally
@@ -143,11 +134,11 @@ mechanisms = ["frozen"]
 ` + pythonAgent("python-reinforce", "reinforce_agent.py", `options = ["lr=0.5"]`)
 	exp := mustParse(t, src)
 	var dirs []string
+	var recs *results.Records
 	for _, workers := range []int{1, 2, 2} {
-		dir := t.TempDir()
-		out, err := Run(context.Background(), exp, RunOptions{Out: dir, Workers: workers, AllowExternal: true})
-		if err != nil || len(out.Failed) > 0 {
-			t.Fatalf("%v %v", err, out.Failed)
+		dir, r := mustRunWith(t, exp, RunOptions{Workers: workers, AllowExternal: true})
+		if recs == nil {
+			recs = r
 		}
 		dirs = append(dirs, dir)
 	}
@@ -158,10 +149,6 @@ mechanisms = ["frozen"]
 				t.Fatalf("run %s: records differ between invocations or worker counts", r.Key)
 			}
 		}
-	}
-	recs, err := results.ReadDir(dirs[0])
-	if err != nil {
-		t.Fatal(err)
 	}
 	gain := map[string]map[int]float64{}
 	for _, c := range recs.Checkpoints {

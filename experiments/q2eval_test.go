@@ -43,15 +43,7 @@ func TestPassKAtCheckpoints(t *testing.T) {
 	}
 
 	// pass@1 is the mean success of the same 8 sampled attempts.
-	cfg := &exp.Points[0].Config
-	w, err := newWorld(cfg, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := w.base(cfg.Agents[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, w, base := firstWorld(t, exp)
 	e := newEvaluator(w, cfg)
 	e.passK = true
 	tasks := w.eval[envs.SplitTrain]
@@ -143,15 +135,7 @@ func TestDistanceFromBaseAtCheckpoints(t *testing.T) {
 // temperature, on the states the hotter one visits.
 func TestDistanceMatchesHandComputation(t *testing.T) {
 	exp := mustParse(t, smallConfig(""), "eval.distance=true", "seeds=1")
-	cfg := &exp.Points[0].Config
-	w, err := newWorld(cfg, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := w.base(cfg.Agents[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, w, base := firstWorld(t, exp)
 	hot := base.Clone()
 	hot.SetTemperature(2 * base.Temperature())
 	e := newEvaluator(w, cfg)
@@ -197,15 +181,7 @@ func TestDistanceMatchesHandComputation(t *testing.T) {
 // The L2 per term is the distance of that term's slice of the parameters.
 func TestWeightDistancePerTerm(t *testing.T) {
 	exp := mustParse(t, smallConfig(""), "seeds=1")
-	cfg := &exp.Points[0].Config
-	w, err := newWorld(cfg, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := w.base(cfg.Agents[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, base := firstWorld(t, exp)
 	cur := base.Clone()
 	terms := cur.Terms()
 	// Move the first parameter of each term by 3 and 4 in two terms: 3, 4, 5.
@@ -305,4 +281,20 @@ func TestCalibrationOutspanSeesOnlyTheInSpanPart(t *testing.T) {
 	if !differs {
 		t.Error("zeroing the job-only part of T changed no action: the check cannot fail")
 	}
+}
+
+// firstWorld builds seed 0's world of exp's first point and the base model
+// of its first agent.
+func firstWorld(t testing.TB, exp *Experiment) (*Config, *world, agents.Model) {
+	t.Helper()
+	cfg := &exp.Points[0].Config
+	w, err := newWorld(cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := w.base(cfg.Agents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, w, base
 }

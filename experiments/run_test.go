@@ -55,8 +55,16 @@ func mustParse(t testing.TB, src string, sets ...string) *Experiment {
 
 func mustRun(t testing.TB, exp *Experiment, workers int) (string, *results.Records) {
 	t.Helper()
+	return mustRunWith(t, exp, RunOptions{Workers: workers})
+}
+
+// mustRunWith is mustRun with further options (AllowExternal, ...); it
+// runs into a fresh temporary folder, which it sets as opts.Out.
+func mustRunWith(t testing.TB, exp *Experiment, opts RunOptions) (string, *results.Records) {
+	t.Helper()
 	dir := t.TempDir()
-	out, err := Run(context.Background(), exp, RunOptions{Out: dir, Workers: workers})
+	opts.Out = dir
+	out, err := Run(context.Background(), exp, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,21 +118,9 @@ func PlotEnvScores(s []EnvScore, title string, paths ...string) error {
 		xerr = append(xerr, struct{ Low, High float64 }{v - finiteOr(e.V.Lo, v), finiteOr(e.V.Hi, v) - v})
 		yerr = append(yerr, struct{ Low, High float64 }{g - finiteOr(e.G.Lo, g), finiteOr(e.G.Hi, g) - g})
 	}
-	bars := struct {
-		plotter.XYs
-		plotter.XErrors
-		plotter.YErrors
-	}{xys, xerr, yerr}
-	xb, err := plotter.NewXErrorBars(bars)
-	if err != nil {
+	if _, _, err := crossBars(p, xys, xerr, yerr, color.Gray{Y: 0x60}); err != nil {
 		return err
 	}
-	yb, err := plotter.NewYErrorBars(bars)
-	if err != nil {
-		return err
-	}
-	xb.Color, yb.Color = color.Gray{Y: 0x60}, color.Gray{Y: 0x60}
-	p.Add(xb, yb)
 	// A marker per environment in its own colour and shape, named in the
 	// legend: environments often share a place (every family's defaults
 	// sit at V = 1), where labels beside the markers would overprint.

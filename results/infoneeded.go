@@ -67,7 +67,7 @@ type infoGroup struct {
 func capacityGroups(s *Summary, sw sweepCols, key string) []*infoGroup {
 	var groups []*infoGroup
 	for _, p := range s.Points {
-		c, ok := asFloat(sw.values[p][key])
+		c, ok := toFloat(sw.values[p][key])
 		if !ok {
 			continue
 		}
@@ -106,16 +106,6 @@ func capacityGroups(s *Summary, sw sweepCols, key string) []*infoGroup {
 		g.points, g.caps = pts, caps
 	}
 	return groups
-}
-
-func asFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 // infoThreshold returns the smallest caps[k] whose gains[k] reaches
@@ -370,10 +360,7 @@ func plotKeptVsRatio(s *Summary, in InfoNeeded, paths ...string) error {
 		if len(line) == 0 {
 			continue
 		}
-		slices.SortStableFunc(line, byX)
-		slices.SortStableFunc(lo, byX)
-		slices.SortStableFunc(hi, byX)
-		thumbs, err := curve(p, styleOf(slices.Index(s.Agents, a)), line, lo, hi, true)
+		thumbs, err := sortedCurve(p, styleOf(slices.Index(s.Agents, a)), line, lo, hi)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -301,6 +302,36 @@ func curve(p *plot.Plot, st agentStyle, xy, lo, hi plotter.XYs, markers bool) ([
 		thumbs = append(thumbs, pts)
 	}
 	return thumbs, nil
+}
+
+// sortedCurve is curve with markers for points gathered out of x order
+// (one per sweep point or capacity): it sorts line and band first.
+func sortedCurve(p *plot.Plot, st agentStyle, line, lo, hi plotter.XYs) ([]plot.Thumbnailer, error) {
+	slices.SortStableFunc(line, byX)
+	slices.SortStableFunc(lo, byX)
+	slices.SortStableFunc(hi, byX)
+	return curve(p, st, line, lo, hi, true)
+}
+
+// crossBars adds to p error bars both ways around the points xy, in colour
+// c, and returns them for callers to style further.
+func crossBars(p *plot.Plot, xy plotter.XYs, xe plotter.XErrors, ye plotter.YErrors, c color.Color) (*plotter.XErrorBars, *plotter.YErrorBars, error) {
+	bars := struct {
+		plotter.XYs
+		plotter.XErrors
+		plotter.YErrors
+	}{xy, xe, ye}
+	xb, err := plotter.NewXErrorBars(bars)
+	if err != nil {
+		return nil, nil, err
+	}
+	yb, err := plotter.NewYErrorBars(bars)
+	if err != nil {
+		return nil, nil, err
+	}
+	xb.Color, yb.Color = c, c
+	p.Add(xb, yb)
+	return xb, yb, nil
 }
 
 func reversed(xy plotter.XYs) plotter.XYs {

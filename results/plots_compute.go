@@ -122,10 +122,7 @@ func plotSweepCompute(s *Summary, sw sweepCols, knob, split, metric, x string, p
 			if len(line) == 0 {
 				continue
 			}
-			slices.SortStableFunc(line, byX)
-			slices.SortStableFunc(lo, byX)
-			slices.SortStableFunc(hi, byX)
-			thumbs, err := curve(p, styleOf(k), line, lo, hi, true)
+			thumbs, err := sortedCurve(p, styleOf(k), line, lo, hi)
 			if err != nil {
 				return err
 			}

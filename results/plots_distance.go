@@ -130,22 +130,11 @@ func plotNewVsOld(s *Summary, agents []string, paths ...string) error {
 				return err
 			}
 			thumbs = t
-			bars := struct {
-				plotter.XYs
-				plotter.XErrors
-				plotter.YErrors
-			}{xy, xe, ye}
-			xb, err := plotter.NewXErrorBars(bars)
+			xb, yb, err := crossBars(p, xy, xe, ye, withAlpha(st.color, 0x90))
 			if err != nil {
 				return err
 			}
-			yb, err := plotter.NewYErrorBars(bars)
-			if err != nil {
-				return err
-			}
-			xb.Color, yb.Color = withAlpha(st.color, 0x90), withAlpha(st.color, 0x90)
 			xb.CapWidth, yb.CapWidth = vg.Points(3), vg.Points(3)
-			p.Add(xb, yb)
 		}
 		if thumbs != nil {
 			legend = append(legend, legendEntry{agent, thumbs})

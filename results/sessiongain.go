@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -169,14 +170,9 @@ func (s *Summary) summarizeSessionMetrics(atts []Attempt, opt summaryOptions, bi
 		return out
 	}
 	sortedVals := func(byseed map[int]float64) []float64 {
-		seeds := make([]int, 0, len(byseed))
-		for sd := range byseed {
-			seeds = append(seeds, sd)
-		}
-		slices.Sort(seeds)
-		vals := make([]float64, len(seeds))
-		for i, sd := range seeds {
-			vals[i] = byseed[sd]
+		vals := make([]float64, 0, len(byseed))
+		for _, sd := range slices.Sorted(maps.Keys(byseed)) {
+			vals = append(vals, byseed[sd])
 		}
 		return vals
 	}
