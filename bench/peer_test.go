@@ -68,35 +68,29 @@ func peerRun(tb testing.TB, w *peerWorld, seed, tasks int) (steps, nonzero, succ
 	if err != nil {
 		tb.Fatal(err)
 	}
-	env := w.fam.NewEnv()
-	obs := envs.NewObs(w.fam.Spec())
+	env := w.fam.NewEnv().(envs.Brancher)
+	ro := agents.NewRollouts(w.fam.Spec())
 	ver := envs.DefaultVerifier()
 	verdicts := make([]envs.Verdict, peerGroup)
-	attempts := make([]int, peerGroup)
+	keys := make([]uint64, peerGroup)
 	grad0 := a.Compute.GradSteps
 	for slot := range tasks {
 		slotKey := envs.Key(uint64(seed), uint64(slot))
 		t := &w.pool[int(envs.Uniform(slotKey)*float64(len(w.pool)))]
 		a.Log.Reset()
-		for m := range peerGroup {
-			key := envs.Key(slotKey, uint64(m))
-			env.Reset(t, &obs)
-			attempts[m] = a.Log.Begin(t, m)
-			for s := uint64(0); ; s++ {
-				act := a.Act(&obs, false, envs.Key(key, s))
-				a.Record(&obs, act)
-				steps++
-				if env.Step(act, &obs).Done {
-					break
-				}
-			}
-			o := env.Outcome()
+		for m := range keys {
+			keys[m] = envs.Key(slotKey, uint64(m))
+		}
+		ro.Run(a, env, t, keys)
+		for m, key := range keys {
+			steps += int64(ro.Steps(m))
+			o := ro.Outcome(m)
 			if o.Success {
 				successes++
 			}
 			verdicts[m] = ver.Judge(o, key)
 		}
-		a.Learn(&agents.Feedback{Task: t, Attempts: attempts, Verdicts: verdicts})
+		a.Learn(&agents.Feedback{Task: t, Attempts: ro.Attempts(), Verdicts: verdicts})
 	}
 	return steps, a.Compute.GradSteps - grad0, successes
 }

@@ -351,7 +351,8 @@ type checker struct {
 	seen  map[problemKey]*Problem
 	where map[problemKey]map[string]bool // the splits each problem occurred in
 
-	a, b            *runner // two environments, for lockstep replays
+	a, b            *runner  // two environments, for lockstep replays
+	br              Brancher // a third, when the family's Env is one
 	attempts, steps int
 	allocs          float64 // -1: not measured
 	absorbed        int     // problems already handed to a CheckFactory report
@@ -443,6 +444,7 @@ func (c *checker) start(f Family) bool {
 	c.loop, _ = f.(LoopholeActor)
 	return c.guard("", -1, nil, func() {
 		c.a, c.b = c.newRunner(), c.newRunner()
+		c.br, _ = c.f.NewEnv().(Brancher)
 	})
 }
 
@@ -618,6 +620,9 @@ func (c *checker) checkTask(split string, i int) {
 		return
 	}
 	c.lockstep(split, i, &t1, &t2)
+	if c.br != nil {
+		c.checkBranching(split, i, &t1)
+	}
 	c.play(c.a, split, i, &t1, policy{kind: polOracle})
 	if c.loop != nil {
 		if c.play(c.a, split, i, &t1, policy{kind: polLoophole}) && c.a.finished && !c.a.out.Loophole {
@@ -888,11 +893,13 @@ const (
 	polOracle                     // Correct()
 	polRandom                     // uniform, keyed by (task, step)
 	polLoophole                   // LoopholeAction
+	polPath                       // path[s], keyed (as polRandom) past its end
 )
 
 type policy struct {
 	kind policyKind
 	key  uint64
+	path []int // polPath's actions
 }
 
 // Sentinels the checker writes before every Reset and Step: a NaN with a
@@ -979,6 +986,11 @@ func (r *runner) step(p policy) {
 		a = int(Uniform(Key(p.key, uint64(s))) * float64(A))
 	case polLoophole:
 		a = c.loop.LoopholeAction(&r.obs)
+	case polPath:
+		a = int(Uniform(Key(p.key, uint64(s))) * float64(A))
+		if s < len(p.path) {
+			a = p.path[s]
+		}
 	}
 	if a < 0 || a >= A { // keyed and random actions never are; Correct() and LoopholeAction may be
 		if p.kind == polLoophole {
@@ -1050,7 +1062,6 @@ func (r *runner) checkObs(step int) {
 		c.failf("obs", split, i, step, "the observation has %d dense and %d index slots for %d channels: Reset and Step write into the caller's buffers", len(o.Dense), len(o.Index), len(spec.Channels))
 		return
 	}
-	h := hashOf(uint64(o.Step))
 	for ci, ch := range spec.Channels {
 		switch ch.Kind {
 		case Dense:
@@ -1072,9 +1083,6 @@ func (r *runner) checkObs(step int) {
 					break
 				}
 			}
-			for _, x := range v {
-				h.add(math.Float64bits(x))
-			}
 		case Index:
 			if o.Dense[ci] != nil {
 				c.failf("obs", split, i, step, "index channel %s has a dense buffer", ch.Name)
@@ -1085,13 +1093,28 @@ func (r *runner) checkObs(step int) {
 			case x < -1 || x >= ch.Size:
 				c.failf("obs", split, i, step, "index channel %s = %d, outside [-1, %d)", ch.Name, x, ch.Size)
 			}
-			h.add(uint64(o.Index[ci]))
 		}
 	}
 	if o.Step != step {
 		c.failf("obs", split, i, step, "Obs.Step = %d, want %d (the step the observation asks about)", o.Step, step)
 	}
-	r.cur = uint64(h)
+	r.cur = obsHash(spec, o)
+}
+
+// obsHash hashes an observation: its step and every channel's values.
+func obsHash(spec Spec, o *Obs) uint64 {
+	h := hashOf(uint64(o.Step))
+	for ci, ch := range spec.Channels {
+		switch ch.Kind {
+		case Dense:
+			for _, x := range o.Dense[ci][:min(len(o.Dense[ci]), ch.Size)] {
+				h.add(math.Float64bits(x))
+			}
+		case Index:
+			h.add(uint64(o.Index[ci]))
+		}
+	}
+	return uint64(h)
 }
 
 // hash is a running hash of 64-bit words (Mix-chained, as Key is).

@@ -691,6 +691,59 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	return StepResult{Correct: ok}
 }
 
+// skillsState is a skillsEnv's state, saved for Brancher.
+type skillsState struct {
+	task    *skillsTask
+	key     uint64
+	step    int
+	x       []float64
+	values  []float64
+	ok      []bool
+	answer  int
+	okAt    int
+	correct int
+	allZero bool
+}
+
+var _ Brancher = (*skillsEnv)(nil)
+
+// NewState implements Brancher.
+func (e *skillsEnv) NewState() EnvState {
+	A := len(e.values)
+	return &skillsState{x: make([]float64, len(e.x)), values: make([]float64, A), ok: make([]bool, A)}
+}
+
+// Save implements Brancher. The transition noise is the task's (keyed by
+// task and step), so the state is the step, the context and the answer's
+// bookkeeping.
+func (e *skillsEnv) Save(st EnvState) {
+	s := st.(*skillsState)
+	s.task, s.key, s.step = e.task, e.key, e.step
+	vec.Copy(s.x, e.x)
+	copy(s.values, e.values)
+	copy(s.ok, e.ok)
+	s.answer, s.okAt, s.correct, s.allZero = e.answer, e.okAt, e.correct, e.allZero
+}
+
+// Load implements Brancher. A state of another task than the memo's
+// starts the memo afresh, as Reset would.
+func (e *skillsEnv) Load(st EnvState) {
+	s := st.(*skillsState)
+	if e.memoTask != s.task || e.memoKey != s.key {
+		e.memoTask, e.memoKey = nil, 0
+		for i := range e.memo {
+			for w := range e.memo[i] {
+				e.memo[i][w].ok = false
+			}
+		}
+	}
+	e.task, e.key, e.step = s.task, s.key, s.step
+	vec.Copy(e.x, s.x)
+	copy(e.values, s.values)
+	copy(e.ok, s.ok)
+	e.answer, e.okAt, e.correct, e.allZero = s.answer, s.okAt, s.correct, s.allZero
+}
+
 func (e *skillsEnv) Correct() int { return e.answer }
 
 // Accepted implements Acceptor: the top-accept actions of the step.

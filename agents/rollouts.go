@@ -1,0 +1,262 @@
+package agents
+
+import (
+	"github.com/grindbench/grindbench/envs"
+)
+
+// Rollouts steps a group's members through one task as a tree of their
+// distinct states. The members share their task and its noise, and an
+// environment that is an envs.Brancher is in the same state for every
+// attempt that took the same actions so far; so the members walk one tree,
+// step by step in lockstep: at every state the tree reaches, the agent's
+// probabilities are computed once and each member there draws its action
+// with its own key; a (state, action) pair is stepped in the environment
+// once, from the state saved where members parted. Every member's
+// attempt (actions, observations, step results, outcome) and what the
+// session log records for it are exactly those of stepping the member
+// alone from Reset with Agent.Act and Agent.Record, as the job did before
+// (TestRolloutsMatchActing). What it saves: the act memo's lookups, the
+// environment's steps and observation copies, and the softmax, for every
+// step a member shares with an earlier one.
+//
+// It serves agents whose acting model acts (Agent.Acts is false: no
+// actor process) at sampled actions. Its buffers grow to the largest
+// group and are reused: Run does not allocate after the first groups.
+type Rollouts struct {
+	spec   envs.Spec
+	dense  []int // dense channel positions
+	stride int   // dense values per node
+	index  []int // index channel positions
+
+	nodes    []rollNode
+	children []int32   // Actions per node: child node + 1, 0 for none
+	vals     []float64 // dense values, stride per node
+	idx      []int     // index values, len(index) per node
+	probs    []float64 // Actions per node, once computed
+	states   []envs.EnvState
+	saved    int // states used by this Run
+	obs      envs.Obs // what the environment writes
+	view     envs.Obs // a node's observation, read from vals and idx
+
+	// Member m's path: the nodes it visited from the root at
+	// path[m*width:], the action it took at each at acts[m*width:], its
+	// steps in steps[m]; width is the spec's MaxLen + 1.
+	width    int
+	path     []int32
+	acts     []int
+	steps    []int
+	active   []int
+	attempts []int
+}
+
+type rollNode struct {
+	step     int
+	res      envs.StepResult // of the step into this node (the root: none)
+	out      envs.Outcome    // when res.Done
+	state    int             // its saved state in states; -1 for none
+	hasProbs bool
+	logObs   int // where the session log stored its observation; -1: not yet
+}
+
+// NewRollouts returns an empty tree for a family with spec s.
+func NewRollouts(s envs.Spec) *Rollouts {
+	r := &Rollouts{spec: s, dense: s.Dense(), stride: s.DenseSize(), index: s.Indices(), width: s.MaxLen + 1}
+	r.obs = envs.NewObs(s)
+	r.view = envs.Obs{Dense: make([][]float64, len(s.Channels)), Index: make([]int, len(s.Channels))}
+	return r
+}
+
+// Run plays len(keys) attempts at t, member m with step keys
+// envs.Key(keys[m], step) (as the job keys Agent.Act), and records them in
+// the agent's session log, if it keeps one, in order of member (Attempt
+// gives their indices). env must be the agent's family's and a Brancher;
+// the agent must not act through an actor (Agent.Acts).
+func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64) {
+	n := len(keys)
+	r.reset(n)
+	env.Reset(t, &r.obs)
+	at := r.node(0, envs.StepResult{})
+	r.save(env, at)
+	W := r.width
+	for m := range n {
+		r.path[m*W] = int32(at)
+		r.steps[m] = 0
+		r.active = append(r.active, m)
+	}
+	A := r.spec.Actions
+	for s := 0; len(r.active) > 0; s++ {
+		if s+1 >= W {
+			panic("agents: Rollouts: an attempt ran past its family's MaxLen")
+		}
+		k := 0
+		for _, m := range r.active {
+			nd := int(r.path[m*W+s])
+			if !r.nodes[nd].hasProbs {
+				r.computeProbs(a, nd)
+			}
+			act := sample(r.probs[nd*A:(nd+1)*A], envs.Key(keys[m], uint64(s)))
+			r.acts[m*W+s] = act
+			c := int(r.children[nd*A+act]) - 1
+			if c < 0 {
+				if at != nd {
+					env.Load(r.states[r.nodes[nd].state])
+				}
+				res := env.Step(act, &r.obs)
+				c = r.node(s+1, res)
+				if res.Done {
+					r.nodes[c].out = env.Outcome()
+				} else {
+					r.save(env, c)
+				}
+				r.children[nd*A+act] = int32(c + 1)
+				at = c
+			}
+			r.path[m*W+s+1] = int32(c)
+			r.steps[m] = s + 1
+			if !r.nodes[c].res.Done {
+				r.active[k] = m
+				k++
+			}
+		}
+		r.active = r.active[:k]
+	}
+	r.record(a, t, n)
+}
+
+// record writes the members' attempts into the agent's session log, as
+// Agent.Act and Agent.Record would have step by step: the probabilities
+// acted with, stamped with the weights' generation when the weights acted
+// alone (no context), and a state's observation stored once per log.
+func (r *Rollouts) record(a *Agent, t *envs.Task, n int) {
+	r.attempts = r.attempts[:0]
+	log := a.Log
+	if log == nil {
+		return
+	}
+	stamp := uint64(0)
+	if a.ctx == nil {
+		stamp = a.gen
+	}
+	A, W := r.spec.Actions, r.width
+	for m := range n {
+		r.attempts = append(r.attempts, log.Begin(t, m))
+		for s, act := range r.acts[m*W : m*W+r.steps[m]] {
+			nd := int(r.path[m*W+s])
+			node := &r.nodes[nd]
+			if node.logObs >= 0 { // an earlier member's step stored it
+				node.logObs = log.record(nil, act, r.probs[nd*A:(nd+1)*A], stamp, node.logObs)
+			} else {
+				node.logObs = log.record(r.obsOf(nd), act, r.probs[nd*A:(nd+1)*A], stamp, -1)
+			}
+		}
+	}
+}
+
+// Steps is the number of steps member m took in the last Run.
+func (r *Rollouts) Steps(m int) int { return r.steps[m] }
+
+// Result is the result of member m's step s in the last Run.
+func (r *Rollouts) Result(m, s int) envs.StepResult {
+	return r.nodes[r.path[m*r.width+s+1]].res
+}
+
+// Outcome is member m's outcome in the last Run.
+func (r *Rollouts) Outcome(m int) envs.Outcome {
+	return r.nodes[r.path[m*r.width+r.steps[m]]].out
+}
+
+// Attempts are the session log's indices of the last Run's attempts, in
+// order of member (empty when the agent keeps no log). The slice is
+// reused by the next Run.
+func (r *Rollouts) Attempts() []int { return r.attempts }
+
+// States is the number of distinct states the last Run reached (its
+// tree's nodes).
+func (r *Rollouts) States() int { return len(r.nodes) }
+
+func (r *Rollouts) reset(n int) {
+	r.nodes = r.nodes[:0]
+	r.children = r.children[:0]
+	r.vals, r.idx, r.probs = r.vals[:0], r.idx[:0], r.probs[:0]
+	r.active = r.active[:0]
+	r.saved = 0
+	if len(r.steps) < n {
+		r.steps = make([]int, n)
+		r.path = make([]int32, n*r.width)
+		r.acts = make([]int, n*r.width)
+	}
+}
+
+// node adds a node for the observation the environment just wrote (in
+// r.obs), reached by a step with result res.
+func (r *Rollouts) node(step int, res envs.StepResult) int {
+	A := r.spec.Actions
+	r.nodes = append(r.nodes, rollNode{step: step, res: res, state: -1, logObs: -1})
+	r.children = extendInt32(r.children, A)
+	r.probs = extend(r.probs, A)
+	if res.Done {
+		// No observation follows the last step; keep the slot's shape.
+		r.vals = extend(r.vals, r.stride)
+		for range r.index {
+			r.idx = append(r.idx, 0)
+		}
+		return len(r.nodes) - 1
+	}
+	for _, ch := range r.dense {
+		r.vals = append(r.vals, r.obs.Dense[ch]...)
+	}
+	for _, ch := range r.index {
+		r.idx = append(r.idx, r.obs.Index[ch])
+	}
+	return len(r.nodes) - 1
+}
+
+// save keeps the environment's state as node nd's.
+func (r *Rollouts) save(env envs.Brancher, nd int) {
+	i := r.saved
+	r.saved++
+	if i == len(r.states) {
+		r.states = append(r.states, env.NewState())
+	}
+	env.Save(r.states[i])
+	r.nodes[nd].state = i
+}
+
+// obsOf returns node nd's observation: a view valid until the next call.
+func (r *Rollouts) obsOf(nd int) *envs.Obs {
+	off := nd * r.stride
+	for _, ch := range r.dense {
+		size := r.spec.Channels[ch].Size
+		r.view.Dense[ch] = r.vals[off : off+size]
+		off += size
+	}
+	for j, ch := range r.index {
+		r.view.Index[ch] = r.idx[nd*len(r.index)+j]
+	}
+	r.view.Step = r.nodes[nd].step
+	return &r.view
+}
+
+// computeProbs computes the agent's probabilities at node nd: the acting
+// model's logits (through the agent's cache, as Act computes them) and
+// their softmax.
+func (r *Rollouts) computeProbs(a *Agent, nd int) {
+	A := r.spec.Actions
+	m := a.Acting()
+	if a.cacheGen != a.gen {
+		a.cache.Reset(m)
+		a.cacheGen = a.gen
+	}
+	a.cache.Logits(a.logits, r.obsOf(nd))
+	Softmax(r.probs[nd*A:(nd+1)*A], a.logits)
+	r.nodes[nd].hasProbs = true
+}
+
+func extendInt32(s []int32, n int) []int32 {
+	if cap(s)-len(s) >= n {
+		s = s[:len(s)+n]
+		clear(s[len(s)-n:])
+		return s
+	}
+	return append(s, make([]int32, n)...)
+}
