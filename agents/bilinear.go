@@ -276,6 +276,10 @@ func project8(dst, w []float64, c *[8]float64) {
 // sum in order of i, four actions at a time.
 func accumulate(z, x, proj []float64) {
 	d := len(x)
+	if d == 8 {
+		accumulate8(z, (*[8]float64)(x), proj, 8)
+		return
+	}
 	a := 0
 	for ; a+4 <= len(z); a += 4 {
 		// Slices as long as x: the loop below runs without bounds checks.
@@ -307,6 +311,10 @@ func accumulate(z, x, proj []float64) {
 // action a, each sum in order of i, four actions at a time.
 func accumulateStrided(z, x, u []float64, stride int) {
 	d := len(x)
+	if d == 8 {
+		accumulate8(z, (*[8]float64)(x), u, stride)
+		return
+	}
 	a := 0
 	for ; a+4 <= len(z); a += 4 {
 		u0 := u[a*stride : a*stride+d][:len(x)]
@@ -329,6 +337,29 @@ func accumulateStrided(z, x, u []float64, stride int) {
 		for i, xi := range x {
 			za += ua[i] * xi
 		}
+		z[a] = za
+	}
+}
+
+// accumulate8 is accumulate and accumulateStrided at d = 8: x in
+// registers, each action's row (8 values at a stride apart) added to z[a]
+// in order of i, as there.
+func accumulate8(z []float64, x *[8]float64, rows []float64, stride int) {
+	x0, x1, x2, x3, x4, x5, x6, x7 := x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+	if len(z) > 0 {
+		_ = rows[(len(z)-1)*stride+7] // one bounds check for every row
+	}
+	for a := range z {
+		r := (*[8]float64)(rows[a*stride:])
+		za := z[a]
+		za += x0 * r[0]
+		za += x1 * r[1]
+		za += x2 * r[2]
+		za += x3 * r[3]
+		za += x4 * r[4]
+		za += x5 * r[5]
+		za += x6 * r[6]
+		za += x7 * r[7]
 		z[a] = za
 	}
 }

@@ -29,12 +29,13 @@ type Rollouts struct {
 	index  []int // index channel positions
 
 	nodes    []rollNode
+	flags    []uint8   // per node: nodeDone, nodeProbs
 	children []int32   // Actions per node: child node + 1, 0 for none
 	vals     []float64 // dense values, stride per node
 	idx      []int     // index values, len(index) per node
 	probs    []float64 // Actions per node, once computed
 	states   []envs.EnvState
-	saved    int // states used by this Run
+	saved    int      // states used by this Run
 	obs      envs.Obs // what the environment writes
 	view     envs.Obs // a node's observation, read from vals and idx
 
@@ -49,13 +50,17 @@ type Rollouts struct {
 	attempts []int
 }
 
+const (
+	nodeDone  = 1 << iota // the step into the node ended the attempt
+	nodeProbs             // probs holds the node's probabilities
+)
+
 type rollNode struct {
-	step     int
-	res      envs.StepResult // of the step into this node (the root: none)
-	out      envs.Outcome    // when res.Done
-	state    int             // its saved state in states; -1 for none
-	hasProbs bool
-	logObs   int // where the session log stored its observation; -1: not yet
+	step   int
+	res    envs.StepResult // of the step into this node (the root: none)
+	out    envs.Outcome    // when res.Done
+	state  int             // its saved state in states; -1 for none
+	logObs int             // where the session log stored its observation; -1: not yet
 }
 
 // NewRollouts returns an empty tree for a family with spec s.
@@ -91,36 +96,45 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 		k := 0
 		for _, m := range r.active {
 			nd := int(r.path[m*W+s])
-			if !r.nodes[nd].hasProbs {
+			if r.flags[nd]&nodeProbs == 0 {
 				r.computeProbs(a, nd)
 			}
 			act := sample(r.probs[nd*A:(nd+1)*A], envs.Key(keys[m], uint64(s)))
 			r.acts[m*W+s] = act
 			c := int(r.children[nd*A+act]) - 1
 			if c < 0 {
-				if at != nd {
-					env.Load(r.states[r.nodes[nd].state])
-				}
-				res := env.Step(act, &r.obs)
-				c = r.node(s+1, res)
-				if res.Done {
-					r.nodes[c].out = env.Outcome()
-				} else {
-					r.save(env, c)
-				}
-				r.children[nd*A+act] = int32(c + 1)
+				c = r.step(env, at, nd, act, s)
 				at = c
 			}
 			r.path[m*W+s+1] = int32(c)
-			r.steps[m] = s + 1
-			if !r.nodes[c].res.Done {
+			if r.flags[c]&nodeDone == 0 {
 				r.active[k] = m
 				k++
+			} else {
+				r.steps[m] = s + 1
 			}
 		}
 		r.active = r.active[:k]
 	}
 	r.record(a, t, n)
+}
+
+// step steps the environment from node nd (where it is, or loaded from
+// the state saved there) by act and returns the new node; at is the node
+// the environment is at.
+func (r *Rollouts) step(env envs.Brancher, at, nd, act, s int) int {
+	if at != nd {
+		env.Load(r.states[r.nodes[nd].state])
+	}
+	res := env.Step(act, &r.obs)
+	c := r.node(s+1, res)
+	if res.Done {
+		r.nodes[c].out = env.Outcome()
+	} else {
+		r.save(env, c)
+	}
+	r.children[nd*r.spec.Actions+act] = int32(c + 1)
+	return c
 }
 
 // record writes the members' attempts into the agent's session log, as
@@ -175,7 +189,7 @@ func (r *Rollouts) Attempts() []int { return r.attempts }
 func (r *Rollouts) States() int { return len(r.nodes) }
 
 func (r *Rollouts) reset(n int) {
-	r.nodes = r.nodes[:0]
+	r.nodes, r.flags = r.nodes[:0], r.flags[:0]
 	r.children = r.children[:0]
 	r.vals, r.idx, r.probs = r.vals[:0], r.idx[:0], r.probs[:0]
 	r.active = r.active[:0]
@@ -192,6 +206,11 @@ func (r *Rollouts) reset(n int) {
 func (r *Rollouts) node(step int, res envs.StepResult) int {
 	A := r.spec.Actions
 	r.nodes = append(r.nodes, rollNode{step: step, res: res, state: -1, logObs: -1})
+	var f uint8
+	if res.Done {
+		f = nodeDone
+	}
+	r.flags = append(r.flags, f)
 	r.children = extendInt32(r.children, A)
 	r.probs = extend(r.probs, A)
 	if res.Done {
@@ -249,7 +268,7 @@ func (r *Rollouts) computeProbs(a *Agent, nd int) {
 	}
 	a.cache.Logits(a.logits, r.obsOf(nd))
 	Softmax(r.probs[nd*A:(nd+1)*A], a.logits)
-	r.nodes[nd].hasProbs = true
+	r.flags[nd] |= nodeProbs
 }
 
 func extendInt32(s []int32, n int) []int32 {

@@ -40,7 +40,10 @@ type job struct {
 	ev    *evaluator
 	env   envs.Env
 	obs   envs.Obs
-	clock float64 // simulated time
+	br    envs.Brancher    // env, when it is one: groups run as a tree
+	tree  *agents.Rollouts // for br
+	keys  []uint64         // the group's members' keys
+	clock float64          // simulated time
 
 	dayStart float64 // the clock when the day began
 	skipped  int     // slots the day's budget skipped
@@ -95,6 +98,9 @@ func runAgent(ctx context.Context, w *world, cfg *Config, acfg agents.Config, h 
 func runLoop(ctx context.Context, w *world, cfg *Config, acfg agents.Config, a *agents.Agent, h results.Header, enc *results.Encoder) error {
 	s := w.fam.Spec()
 	j := &job{w: w, cfg: cfg, acfg: acfg, agent: a, ev: newEvaluator(w, cfg), env: w.fam.NewEnv(), obs: envs.NewObs(s), phase: -1}
+	if br, ok := j.env.(envs.Brancher); ok {
+		j.br, j.tree = br, agents.NewRollouts(s)
+	}
 	if !cfg.Env.Grind.Resets {
 		j.fresh = make([]envs.Task, 0, cfg.Job.Tasks)
 	}
@@ -266,38 +272,68 @@ func (j *job) group(t *envs.Task, day, sess, slot, r int, att *results.Attempt, 
 	p := j.newPending(n)
 	start := j.clock
 	end := start + g.AttemptCost // the group's attempts run side by side
+	keys := j.keys[:0]
 	for m := 0; m < n; m++ {
 		key := envs.Key(slotKey, t.Key, uint64(m))
 		if r > 0 {
 			key = envs.Key(slotKey, t.Key, uint64(m), uint64(r))
 		}
-		j.env.Reset(t, &j.obs)
+		keys = append(keys, key)
+	}
+	j.keys = keys
+	tree := j.br != nil && !j.agent.Acts()
+	if tree {
+		// The members as a tree of their distinct states (agents.Rollouts):
+		// the same attempts and session log as stepping them one by one.
+		j.tree.Run(j.agent, j.br, t, keys)
 		if log != nil {
-			p.attempts[m] = log.Begin(t, m)
+			copy(p.attempts, j.tree.Attempts())
 		}
+	}
+	for m, key := range keys {
 		flaked, lo := 0, len(p.steps)
-		for step := uint64(0); ; step++ {
-			act := j.agent.Act(&j.obs, false, envs.Key(key, step))
+		var o envs.Outcome
+		if tree {
+			for step := range j.tree.Steps(m) {
+				res := j.tree.Result(m, step)
+				if res.Correct && envs.Flaked(g.Flakiness, key, step) {
+					res.Correct = false
+					flaked++
+				}
+				if perStep && verify {
+					p.steps = append(p.steps, j.cfg.Env.Verifier.JudgeStep(res.Correct, key, step))
+				}
+			}
+			o = j.tree.Outcome(m)
+		} else {
+			j.env.Reset(t, &j.obs)
 			if log != nil {
-				j.agent.Record(&j.obs, act)
+				p.attempts[m] = log.Begin(t, m)
 			}
-			res := j.env.Step(act, &j.obs)
-			if res.Correct && envs.Flaked(g.Flakiness, key, int(step)) {
-				res.Correct = false
-				flaked++
+			for step := uint64(0); ; step++ {
+				act := j.agent.Act(&j.obs, false, envs.Key(key, step))
+				if log != nil {
+					j.agent.Record(&j.obs, act)
+				}
+				res := j.env.Step(act, &j.obs)
+				if res.Correct && envs.Flaked(g.Flakiness, key, int(step)) {
+					res.Correct = false
+					flaked++
+				}
+				if perStep && verify {
+					p.steps = append(p.steps, j.cfg.Env.Verifier.JudgeStep(res.Correct, key, int(step)))
+				}
+				if res.Done {
+					break
+				}
 			}
-			if perStep && verify {
-				p.steps = append(p.steps, j.cfg.Env.Verifier.JudgeStep(res.Correct, key, int(step)))
-			}
-			if res.Done {
-				break
-			}
+			o = j.env.Outcome()
 		}
 		p.ends[m] = len(p.steps)
 		if err := j.agent.Err(); err != nil {
 			return fmt.Errorf("day %d session %d slot %d: %w", day, sess, slot, err)
 		}
-		o := flake(j.env.Outcome(), flaked)
+		o = flake(o, flaked)
 		v, calls := envs.VerdictNone, 0
 		switch {
 		case verify && perStep:
