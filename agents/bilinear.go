@@ -255,9 +255,15 @@ func project(dst, w, c []float64) {
 // project8 is project at K = 8: c in registers, each row's sum unrolled,
 // in the same order from 0.
 func project8(dst, w []float64, c *[8]float64) {
-	c0, c1, c2, c3, c4, c5, c6, c7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
 	w = w[:8*len(dst)]
-	for r := range dst {
+	r := 0
+	for ; r+4 <= len(dst); r += 4 {
+		z := (*[4]float64)(dst[r:])
+		*z = [4]float64{}
+		vec.Dot4x8(z, w[8*r:], 8, c)
+	}
+	c0, c1, c2, c3, c4, c5, c6, c7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+	for ; r < len(dst); r++ {
 		row := (*[8]float64)(w[8*r:])
 		s := 0.0
 		s += row[0] * c0
@@ -345,11 +351,15 @@ func accumulateStrided(z, x, u []float64, stride int) {
 // registers, each action's row (8 values at a stride apart) added to z[a]
 // in order of i, as there.
 func accumulate8(z []float64, x *[8]float64, rows []float64, stride int) {
-	x0, x1, x2, x3, x4, x5, x6, x7 := x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
-	if len(z) > 0 {
-		_ = rows[(len(z)-1)*stride+7] // one bounds check for every row
+	a := 0
+	for ; a+4 <= len(z); a += 4 {
+		vec.Dot4x8((*[4]float64)(z[a:]), rows[a*stride:], stride, x)
 	}
-	for a := range z {
+	if a == len(z) {
+		return
+	}
+	x0, x1, x2, x3, x4, x5, x6, x7 := x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+	for ; a < len(z); a++ {
 		r := (*[8]float64)(rows[a*stride:])
 		za := z[a]
 		za += x0 * r[0]
@@ -462,25 +472,7 @@ func addOuter(mat, u, v []float64) {
 		}
 		return
 	}
-	v8 := (*[8]float64)(v)
-	mat = mat[:8*len(u)]
-	// Rows by pointer: mat holds 8 values per entry of u (checked above),
-	// so no bounds check per row.
-	base := unsafe.Pointer(unsafe.SliceData(mat))
-	for r, ur := range u {
-		if ur == 0 {
-			continue
-		}
-		row := (*[8]float64)(unsafe.Add(base, r*8*8))
-		row[0] += ur * v8[0]
-		row[1] += ur * v8[1]
-		row[2] += ur * v8[2]
-		row[3] += ur * v8[3]
-		row[4] += ur * v8[4]
-		row[5] += ur * v8[5]
-		row[6] += ur * v8[6]
-		row[7] += ur * v8[7]
-	}
+	vec.AddOuter8(mat, u, (*[8]float64)(v))
 }
 
 // NewGroupGrad implements GroupGradModel: the shared and identity terms'
@@ -491,7 +483,7 @@ func addOuter(mat, u, v []float64) {
 // at once, as AddLogitGrad adds it.
 func (m *Bilinear) NewGroupGrad() GroupGrad {
 	d := m.spec.Channels[m.x].Size
-	g := &bilinGroupGrad{m: m}
+	g := &bilinGroupGrad{m: m, gen: 1} // byObs's zero entries are of no generation
 	k := len(m.ids)
 	for _, q := range m.pairs {
 		k += q.k
@@ -506,27 +498,44 @@ type bilinGroupGrad struct {
 	sums sumTable // input -> G (A x d)
 	key  []float64
 	bias bool // Add wrote the bias
+	// byObs[same] is the entry of Add's observation named same, when its
+	// gen is the current one (Flush starts a new one).
+	byObs []obsEntry
+	gen   uint32
 }
 
-func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64) {
+type obsEntry struct {
+	gen uint32
+	e   int32
+}
+
+func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64, same int) {
 	m := g.m
 	coef = coef[:m.spec.Actions]
 	if m.cfg.Bilinear || m.cfg.IDChannel {
 		t := &g.sums
-		var G []float64
-		if e := t.hinted(o.Step); e >= 0 && g.keyOf(t.keys[e*t.k:(e+1)*t.k], o) {
-			G = t.vals[e*t.width : (e+1)*t.width]
+		e := -1
+		if same >= 0 && same < len(g.byObs) && g.byObs[same].gen == g.gen {
+			e = int(g.byObs[same].e)
 		} else {
-			key := g.key[:0]
-			for _, q := range m.pairs {
-				key = append(key, m.channel(q, o)...)
+			if e = t.hinted(o.Step); e < 0 || !g.keyOf(t.keys[e*t.k:(e+1)*t.k], o) {
+				key := g.key[:0]
+				for _, q := range m.pairs {
+					key = append(key, m.channel(q, o)...)
+				}
+				for _, k := range m.ids {
+					key = append(key, float64(o.Index[k.ch]))
+				}
+				e = t.entry(key, o.Step)
 			}
-			for _, k := range m.ids {
-				key = append(key, float64(o.Index[k.ch]))
+			if same >= 0 {
+				if same >= len(g.byObs) {
+					g.byObs = append(g.byObs, make([]obsEntry, same+1-len(g.byObs))...)
+				}
+				g.byObs[same] = obsEntry{gen: g.gen, e: int32(e)}
 			}
-			G = t.sum(key, o.Step)
 		}
-		addOuter(G, coef, o.Dense[m.x])
+		addOuter(t.vals[e*t.width:(e+1)*t.width], coef, o.Dense[m.x])
 	}
 	if m.cfg.Bias {
 		b := dst[m.bias : m.bias+len(coef)]
@@ -618,6 +627,7 @@ func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
 		g.bias = false
 	}
 	t.reset()
+	g.gen++
 }
 
 // sumTable maps a channel value c (its bits) to an accumulator of width
@@ -647,22 +657,22 @@ func (t *sumTable) hinted(step int) int {
 	return -1
 }
 
-// sum returns c's accumulator, a new zero one if c is new; step is the
-// observation's step index, for the hint.
-func (t *sumTable) sum(c []float64, step int) []float64 {
+// entry returns c's accumulator's entry, a new zero one if c is new; step
+// is the observation's step index, for the hint.
+func (t *sumTable) entry(c []float64, step int) int {
 	if step >= 0 && step < len(t.hints) {
 		if e := t.hints[step] - 1; e >= 0 && sameBits(t.keys[e*t.k:(e+1)*t.k], c) {
-			return t.vals[e*t.width : (e+1)*t.width]
+			return e
 		}
 	}
-	v, e := t.find(c)
+	_, e := t.find(c)
 	if step >= 0 && step < maxHints {
 		if step >= len(t.hints) {
 			t.hints = append(t.hints, make([]int, step+1-len(t.hints))...)
 		}
 		t.hints[step] = e + 1
 	}
-	return v
+	return e
 }
 
 // find is sum without the hint; it also returns the entry.

@@ -96,7 +96,10 @@ type GroupGradModel interface {
 type GroupGrad interface {
 	// Add adds sum_a coef[a] d z_a / d params at o to dst, as
 	// AddLogitGrad does, except for the part it holds back until Flush.
-	Add(dst []float64, o *envs.Obs, coef []float64)
+	// same >= 0 names o until the next Flush: calls with equal same have
+	// equal observations (a session log's stored observation), so the
+	// accumulator may find o's inputs by it; -1 names nothing.
+	Add(dst []float64, o *envs.Obs, coef []float64, same int)
 	// Flush adds the part held back to dst, marks in mask everything Add
 	// and Flush wrote since the last Flush, and empties the accumulator.
 	Flush(dst []float64, mask *GradMask)

@@ -128,26 +128,40 @@ func groupGradCase(t *testing.T, s envs.Spec, cfg BilinearConfig) {
 	for i := range descs {
 		descs[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), 0, 0, rng.NormFloat64(), 1}
 	}
-	g := m.NewGroupGrad()
-	var mask GradMask
+	// Observations drawn from a set of 30, named by their index in the
+	// rounds that pass it (Add's same), by -1 in the others.
+	obs := make([]envs.Obs, 30)
+	for i := range obs {
+		obs[i] = envs.NewObs(s)
+		for j := range obs[i].Dense[0] {
+			obs[i].Dense[0][j] = rng.NormFloat64()
+		}
+		copy(obs[i].Dense[1], descs[rng.IntN(len(descs))])
+		obs[i].Index[2] = rng.IntN(8) - 1 // also no identity
+	}
+	g, named := m.NewGroupGrad(), m.NewGroupGrad()
+	var mask, mask2 GradMask
 	for round := 0; round < 3; round++ {
 		mask.Resize(n)
-		want, got := make([]float64, n), make([]float64, n)
-		o := envs.NewObs(s)
+		mask2.Resize(n)
+		want, got, gotNamed := make([]float64, n), make([]float64, n), make([]float64, n)
 		for step := 0; step < 200; step++ {
-			for j := range o.Dense[0] {
-				o.Dense[0][j] = rng.NormFloat64()
-			}
-			copy(o.Dense[1], descs[rng.IntN(len(descs))])
-			o.Index[2] = rng.IntN(8) - 1 // also no identity
+			k := rng.IntN(len(obs))
+			o := &obs[k]
+			o.Step = rng.IntN(4)
 			coef := []float64{rng.NormFloat64(), 0, rng.NormFloat64(), rng.NormFloat64()}
-			m.AddLogitGrad(want, &o, coef)
-			g.Add(got, &o, coef)
+			m.AddLogitGrad(want, o, coef)
+			g.Add(got, o, coef, -1)
+			named.Add(gotNamed, o, coef, k)
 		}
 		g.Flush(got, &mask)
+		named.Flush(gotNamed, &mask2)
 		for i := range want {
 			if math.Abs(want[i]-got[i]) > 1e-9*(1+math.Abs(want[i])) {
 				t.Fatalf("round %d: param %d: grouped %v, step by step %v", round, i, got[i], want[i])
+			}
+			if math.Float64bits(got[i]) != math.Float64bits(gotNamed[i]) {
+				t.Fatalf("round %d: param %d: %v with observations named, %v without", round, i, gotNamed[i], got[i])
 			}
 			if b := i / gradBlock; got[i] != 0 && mask.bits[b>>6]&(1<<(b&63)) == 0 {
 				t.Fatalf("round %d: param %d written but not marked", round, i)

@@ -20,7 +20,7 @@ type SessionLog struct {
 	idx     []int     // index values, len(index) per stored observation
 	nobs    int       // stored observations
 	steps   []logStep
-	probs   []float64 // the acting policy's probabilities, Actions per step
+	probs   []float64 // the acting policy's probabilities, Actions per block; steps name theirs
 	obs     envs.Obs  // view handed out by Step
 	epoch   uint64    // counts Resets: a stored observation's index is valid within one
 }
@@ -28,10 +28,11 @@ type SessionLog struct {
 // logStep is a step's action and what its probabilities are (one append
 // per step rather than one per field).
 type logStep struct {
-	act     int
 	stamp   uint64 // the weights generation probs belong to; 0 for none
-	behaved bool   // probs holds the behaviour policy's probabilities
-	obs     int    // the stored observation: steps showing one state share it
+	act     int32
+	obs     int32 // the stored observation: steps showing one state share it
+	probs   int32 // the block of probs holding its probabilities (shared like obs by Rollouts)
+	behaved bool  // probs holds the behaviour policy's probabilities
 }
 
 // LogEntry is one attempt in the log.
@@ -86,8 +87,9 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 		same = l.store(o)
 	}
 	l.entries[len(l.entries)-1].steps++
+	A := l.spec.Actions
+	block := int32(len(l.probs) / max(A, 1))
 	if probs != nil {
-		A := l.spec.Actions
 		if n := len(l.probs); cap(l.probs)-n >= A {
 			l.probs = l.probs[:n+A]
 			vec.Copy4(l.probs[n:], probs[:A])
@@ -95,12 +97,24 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 			l.probs = append(l.probs, probs[:A]...)
 		}
 	} else {
-		l.probs = extend(l.probs, l.spec.Actions)
+		l.probs = extend(l.probs, A)
 		stamp = 0
 	}
-	l.steps = append(l.steps, logStep{act: action, stamp: stamp, behaved: probs != nil, obs: same})
+	l.steps = append(l.steps, logStep{act: int32(action), stamp: stamp, behaved: probs != nil, obs: int32(same), probs: block})
 	return same
 }
+
+// share appends a step showing stored observation obs, acted with the
+// probabilities of block probs (both stored by an earlier step since the
+// last Reset), to the attempt begun last: Rollouts records the members
+// that reach one state so.
+func (l *SessionLog) share(action int, stamp uint64, obs, probs int32) {
+	l.entries[len(l.entries)-1].steps++
+	l.steps = append(l.steps, logStep{act: int32(action), stamp: stamp, behaved: true, obs: obs, probs: probs})
+}
+
+// lastProbs is the block of probs the last recorded step stored.
+func (l *SessionLog) lastProbs() int32 { return l.steps[len(l.steps)-1].probs }
 
 // store copies o's values into the log and returns its index.
 func (l *SessionLog) store(o *envs.Obs) int {
@@ -123,16 +137,22 @@ func (l *SessionLog) store(o *envs.Obs) int {
 // stepProbs returns the probabilities step s of attempt i was acted with
 // and the generation of the weights that gave them (0: not recorded).
 func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
-	k := l.entries[i].first + s
-	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.steps[k].stamp
+	st := &l.steps[l.entries[i].first+s]
+	A := l.spec.Actions
+	return l.probs[int(st.probs)*A : int(st.probs+1)*A], st.stamp
 }
+
+// stepObs is the stored observation step s of attempt i shows: steps
+// with equal ones show equal observations until the next Reset.
+func (l *SessionLog) stepObs(i, s int) int { return int(l.steps[l.entries[i].first+s].obs) }
 
 // BehaviourProbs returns the probabilities step s of attempt i was
 // sampled from, whatever policy acted (weights, weights plus context, an
 // in-package actor), and whether they were recorded.
 func (l *SessionLog) BehaviourProbs(i, s int) ([]float64, bool) {
-	k := l.entries[i].first + s
-	return l.probs[k*l.spec.Actions : (k+1)*l.spec.Actions], l.steps[k].behaved
+	st := &l.steps[l.entries[i].first+s]
+	A := l.spec.Actions
+	return l.probs[int(st.probs)*A : int(st.probs+1)*A], st.behaved
 }
 
 // End marks attempt i ended at time t.
@@ -153,7 +173,7 @@ func (l *SessionLog) Steps(i int) int { return l.entries[i].steps }
 // next call, and the action taken.
 func (l *SessionLog) Step(i, s int) (*envs.Obs, int) {
 	k := l.entries[i].first + s
-	at := l.steps[k].obs
+	at := int(l.steps[k].obs)
 	off := at * l.stride
 	for _, ch := range l.dense {
 		n := l.spec.Channels[ch].Size
@@ -164,5 +184,5 @@ func (l *SessionLog) Step(i, s int) (*envs.Obs, int) {
 		l.obs.Index[ch] = l.idx[at*len(l.index)+j]
 	}
 	l.obs.Step = s
-	return &l.obs, l.steps[k].act
+	return &l.obs, int(l.steps[k].act)
 }

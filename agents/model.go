@@ -216,7 +216,7 @@ func Choose(logits, probs []float64, greedy bool, key uint64) int {
 // sample draws an action from probs with the step's key, as Choose does
 // once it has them.
 func sample(probs []float64, key uint64) int {
-	u := envs.Uniform(envs.Key(key, uint64(envs.PurposeAct)))
+	u := envs.Uniform(envs.Then(envs.Key(key), uint64(envs.PurposeAct)))
 	acc := 0.0
 	for a, p := range probs {
 		acc += p

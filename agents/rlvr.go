@@ -184,6 +184,7 @@ func (m *rlvr) addStep(a *Agent, w Model, sparse SparseGradModel, at, s int, sca
 	log := a.Log
 	o, act := log.Step(at, s)
 	probs, stamp := log.stepProbs(at, s)
+	same := log.stepObs(at, s)
 	if stamp != a.gen {
 		w.Logits(m.logits, o)
 		Softmax(m.probs, m.logits)
@@ -204,7 +205,7 @@ func (m *rlvr) addStep(a *Agent, w Model, sparse SparseGradModel, at, s int, sca
 	}
 	switch {
 	case m.group != nil:
-		m.group.Add(m.grad, o, m.coef) // it marks what it writes at Flush
+		m.group.Add(m.grad, o, m.coef, same) // it marks what it writes at Flush
 	case sparse != nil:
 		w.AddLogitGrad(m.grad, o, m.coef)
 		sparse.MarkGrad(&m.mask, o)

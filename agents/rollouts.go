@@ -48,6 +48,7 @@ type Rollouts struct {
 	steps    []int
 	active   []int
 	attempts []int
+	pre      []uint64 // per member: Key(keys[m])
 }
 
 const (
@@ -56,11 +57,12 @@ const (
 )
 
 type rollNode struct {
-	step   int
-	res    envs.StepResult // of the step into this node (the root: none)
-	out    envs.Outcome    // when res.Done
-	state  int             // its saved state in states; -1 for none
-	logObs int             // where the session log stored its observation; -1: not yet
+	step     int
+	res      envs.StepResult // of the step into this node (the root: none)
+	out      envs.Outcome    // when res.Done
+	state    int             // its saved state in states; -1 for none
+	logObs   int32           // where the session log stored its observation; -1: not yet
+	logProbs int32           // and its probabilities
 }
 
 // NewRollouts returns an empty tree for a family with spec s.
@@ -83,7 +85,9 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 	at := r.node(0, envs.StepResult{})
 	r.save(env, at)
 	W := r.width
+	pre := r.pre[:0]
 	for m := range n {
+		pre = append(pre, envs.Key(keys[m])) // Key(keys[m], s) = Then(pre[m], s)
 		r.path[m*W] = int32(at)
 		r.steps[m] = 0
 		r.active = append(r.active, m)
@@ -99,7 +103,7 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 			if r.flags[nd]&nodeProbs == 0 {
 				r.computeProbs(a, nd)
 			}
-			act := sample(r.probs[nd*A:(nd+1)*A], envs.Key(keys[m], uint64(s)))
+			act := sample(r.probs[nd*A:(nd+1)*A], envs.Then(pre[m], uint64(s)))
 			r.acts[m*W+s] = act
 			c := int(r.children[nd*A+act]) - 1
 			if c < 0 {
@@ -116,6 +120,7 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 		}
 		r.active = r.active[:k]
 	}
+	r.pre = pre
 	r.record(a, t, n)
 }
 
@@ -158,10 +163,11 @@ func (r *Rollouts) record(a *Agent, t *envs.Task, n int) {
 			nd := int(r.path[m*W+s])
 			node := &r.nodes[nd]
 			if node.logObs >= 0 { // an earlier member's step stored it
-				node.logObs = log.record(nil, act, r.probs[nd*A:(nd+1)*A], stamp, node.logObs)
-			} else {
-				node.logObs = log.record(r.obsOf(nd), act, r.probs[nd*A:(nd+1)*A], stamp, -1)
+				log.share(act, stamp, node.logObs, node.logProbs)
+				continue
 			}
+			node.logObs = int32(log.record(r.obsOf(nd), act, r.probs[nd*A:(nd+1)*A], stamp, -1))
+			node.logProbs = log.lastProbs()
 		}
 	}
 }

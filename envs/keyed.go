@@ -57,6 +57,11 @@ func Key(parts ...uint64) uint64 {
 	return h
 }
 
+// Then is Key with one more part: Key(parts..., p) == Then(Key(parts...),
+// p). A loop drawing many keys that share their first parts computes
+// those once.
+func Then(k, p uint64) uint64 { return Mix(k ^ p) }
+
 // StringKey hashes a string to a key component (for split names and the like).
 func StringKey(s string) uint64 {
 	h := fnv.New64a()

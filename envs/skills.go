@@ -570,6 +570,20 @@ func (e *skillsEnv) observe(obs *Obs) {
 	d := len(e.x)
 	best, bestV := 0, math.Inf(-1)
 	a := 0
+	if d == 8 {
+		x8 := (*[8]float64)(e.x)
+		for ; a+4 <= e.f.cfg.Actions; a += 4 {
+			// Four dot products side by side, each summed in order from 0.
+			var v [4]float64
+			vec.Dot4x8(&v, s.theta[a*d:], d, x8)
+			for k, vk := range v {
+				e.values[a+k] = vk
+				if vk > bestV { // continuous values: exact ties have probability 0
+					best, bestV = a+k, vk
+				}
+			}
+		}
+	}
 	for ; a+4 <= e.f.cfg.Actions; a += 4 {
 		// Four dot products side by side, each summed in order.
 		t0 := s.theta[a*d : (a+1)*d]

@@ -1,0 +1,86 @@
+package vec
+
+import (
+	"os"
+	"unsafe"
+)
+
+// The two arithmetic kernels of the bilinear policy at 8 values per row
+// (the skills family's d = K = 8): four dot products side by side, and a
+// rank-one update. On amd64 with AVX2 they run in 256-bit lanes, each lane
+// doing the same IEEE multiplies and adds, in the same order, as the plain
+// Go below (no fused multiply-add, which would round once instead of
+// twice), so results are bit for bit those of the Go code: only NaN
+// payloads may differ. GRINDBENCH_NOSIMD=1 in the environment turns the
+// lanes off (the Go code runs everywhere else); TestKernelsMatchGo checks
+// the two agree.
+var simd = haveSIMD && os.Getenv("GRINDBENCH_NOSIMD") != "1"
+
+// SIMD reports whether the kernels run in SIMD lanes.
+func SIMD() bool { return simd }
+
+// Dot4x8 adds to each z[k] the dot product of row k with x, summing in
+// order of i: z[k] = (((z[k] + r_k[0] x[0]) + r_k[1] x[1]) + ... + r_k[7]
+// x[7]), where row k is the 8 values at rows[k*stride:]. It panics if a
+// row lies outside rows.
+func Dot4x8(z *[4]float64, rows []float64, stride int, x *[8]float64) {
+	if stride < 0 || len(rows) < 3*stride+8 {
+		panic("vec: Dot4x8: rows too short for four rows of 8 at that stride")
+	}
+	if simd {
+		dot4x8SIMD(z, unsafe.SliceData(rows), 8*stride, x)
+		return
+	}
+	dot4x8Go(z, rows, stride, x)
+}
+
+func dot4x8Go(z *[4]float64, rows []float64, stride int, x *[8]float64) {
+	x0, x1, x2, x3, x4, x5, x6, x7 := x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+	for k := range z {
+		r := (*[8]float64)(rows[k*stride:])
+		s := z[k]
+		s += r[0] * x0
+		s += r[1] * x1
+		s += r[2] * x2
+		s += r[3] * x3
+		s += r[4] * x4
+		s += r[5] * x5
+		s += r[6] * x6
+		s += r[7] * x7
+		z[k] = s
+	}
+}
+
+// AddOuter8 adds u[r] v to row r of mat (the 8 values at mat[8r:]) for
+// every r whose u[r] is not zero (of either sign): row[j] = row[j] + u[r]
+// v[j]. It panics if mat holds fewer than len(u) rows.
+func AddOuter8(mat, u []float64, v *[8]float64) {
+	if len(mat) < 8*len(u) {
+		panic("vec: AddOuter8: mat has fewer rows than u values")
+	}
+	if len(u) == 0 {
+		return
+	}
+	if simd {
+		addOuter8SIMD(unsafe.SliceData(mat), unsafe.SliceData(u), len(u), v)
+		return
+	}
+	addOuter8Go(mat, u, v)
+}
+
+func addOuter8Go(mat, u []float64, v *[8]float64) {
+	for r, ur := range u {
+		if ur == 0 {
+			continue
+		}
+		row := (*[8]float64)(mat[8*r:])
+		row[0] += ur * v[0]
+		row[1] += ur * v[1]
+		row[2] += ur * v[2]
+		row[3] += ur * v[3]
+		row[4] += ur * v[4]
+		row[5] += ur * v[5]
+		row[6] += ur * v[6]
+		row[7] += ur * v[7]
+	}
+}

@@ -1,0 +1,17 @@
+package vec
+
+import "golang.org/x/sys/cpu"
+
+// haveSIMD: AVX2 (and the OS saving the 256-bit registers, which
+// cpu.X86.HasAVX includes).
+var haveSIMD = cpu.X86.HasAVX && cpu.X86.HasAVX2
+
+// dot4x8SIMD is Dot4x8 with the rows strideBytes apart.
+//
+//go:noescape
+func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64)
+
+// addOuter8SIMD is AddOuter8 over n rows.
+//
+//go:noescape
+func addOuter8SIMD(mat, u *float64, n int, v *[8]float64)

@@ -1,0 +1,109 @@
+#include "textflag.h"
+
+// func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64)
+//
+// Rows r0..r3 are transposed into columns (col j = r0[j] r1[j] r2[j] r3[j])
+// four at a time; then z = z + col_j * x[j] for j in order: lane k does
+// Dot4x8's scalar operations on row k, in its order.
+TEXT ·dot4x8SIMD(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ strideBytes+16(FP), DX
+	MOVQ x+24(FP), BX
+	LEAQ (SI)(DX*2), R8 // row 2
+	VMOVUPD (DI), Y12   // z
+
+	// Columns 0..3.
+	VMOVUPD (SI), Y0
+	VMOVUPD (SI)(DX*1), Y1
+	VMOVUPD (R8), Y2
+	VMOVUPD (R8)(DX*1), Y3
+	VUNPCKLPD Y1, Y0, Y4          // r0[0] r1[0] r0[2] r1[2]
+	VUNPCKHPD Y1, Y0, Y5          // r0[1] r1[1] r0[3] r1[3]
+	VUNPCKLPD Y3, Y2, Y6          // r2[0] r3[0] r2[2] r3[2]
+	VUNPCKHPD Y3, Y2, Y7          // r2[1] r3[1] r2[3] r3[3]
+	VPERM2F128 $0x20, Y6, Y4, Y8  // col 0
+	VPERM2F128 $0x20, Y7, Y5, Y9  // col 1
+	VPERM2F128 $0x31, Y6, Y4, Y10 // col 2
+	VPERM2F128 $0x31, Y7, Y5, Y11 // col 3
+	VBROADCASTSD 0(BX), Y13
+	VMULPD Y13, Y8, Y13
+	VADDPD Y13, Y12, Y12
+	VBROADCASTSD 8(BX), Y13
+	VMULPD Y13, Y9, Y13
+	VADDPD Y13, Y12, Y12
+	VBROADCASTSD 16(BX), Y13
+	VMULPD Y13, Y10, Y13
+	VADDPD Y13, Y12, Y12
+	VBROADCASTSD 24(BX), Y13
+	VMULPD Y13, Y11, Y13
+	VADDPD Y13, Y12, Y12
+
+	// Columns 4..7.
+	VMOVUPD 32(SI), Y0
+	VMOVUPD 32(SI)(DX*1), Y1
+	VMOVUPD 32(R8), Y2
+	VMOVUPD 32(R8)(DX*1), Y3
+	VUNPCKLPD Y1, Y0, Y4
+	VUNPCKHPD Y1, Y0, Y5
+	VUNPCKLPD Y3, Y2, Y6
+	VUNPCKHPD Y3, Y2, Y7
+	VPERM2F128 $0x20, Y6, Y4, Y8
+	VPERM2F128 $0x20, Y7, Y5, Y9
+	VPERM2F128 $0x31, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y11
+	VBROADCASTSD 32(BX), Y13
+	VMULPD Y13, Y8, Y13
+	VADDPD Y13, Y12, Y12
+	VBROADCASTSD 40(BX), Y13
+	VMULPD Y13, Y9, Y13
+	VADDPD Y13, Y12, Y12
+	VBROADCASTSD 48(BX), Y13
+	VMULPD Y13, Y10, Y13
+	VADDPD Y13, Y12, Y12
+	VBROADCASTSD 56(BX), Y13
+	VMULPD Y13, Y11, Y13
+	VADDPD Y13, Y12, Y12
+
+	VMOVUPD Y12, (DI)
+	VZEROUPPER
+	RET
+
+// func addOuter8SIMD(mat, u *float64, n int, v *[8]float64)
+//
+// For each of n rows: skip it if u[r] == 0 (either sign; a NaN is not
+// zero), else row = row + u[r]*v, 4 lanes at a time.
+TEXT ·addOuter8SIMD(SB), NOSPLIT, $0-32
+	MOVQ mat+0(FP), DI
+	MOVQ u+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ v+24(FP), BX
+	VMOVUPD (BX), Y0   // v[0:4]
+	VMOVUPD 32(BX), Y1 // v[4:8]
+	VXORPD X2, X2, X2  // 0
+
+loop:
+	VMOVSD (SI), X3
+	VUCOMISD X2, X3
+	JNE   row // not equal
+	JPS   row // unordered: a NaN
+	JMP   next
+
+row:
+	VBROADCASTSD (SI), Y3
+	VMULPD Y0, Y3, Y4
+	VMOVUPD (DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, (DI)
+	VMULPD Y1, Y3, Y4
+	VMOVUPD 32(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 32(DI)
+
+next:
+	ADDQ $8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop
+	VZEROUPPER
+	RET

@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package vec
+
+const haveSIMD = false
+
+func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64) {
+	panic("vec: no SIMD kernels on this architecture")
+}
+
+func addOuter8SIMD(mat, u *float64, n int, v *[8]float64) {
+	panic("vec: no SIMD kernels on this architecture")
+}

@@ -1,0 +1,133 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernelValue draws a value that is now and then a special one: zeros of
+// both signs, infinities, subnormals, huge and tiny numbers, a NaN.
+func kernelValue(rng *rand.Rand, nan bool) float64 {
+	switch rng.IntN(20) {
+	case 0:
+		return 0
+	case 1:
+		return math.Copysign(0, -1)
+	case 2:
+		return math.Inf(1 - 2*rng.IntN(2))
+	case 3:
+		return 5e-324 * float64(rng.IntN(1000))
+	case 4:
+		return rng.NormFloat64() * 1e300
+	case 5:
+		if nan {
+			return math.NaN()
+		}
+	}
+	return rng.NormFloat64()
+}
+
+// sameOrNaN: the same bits, or both NaN (payloads may differ).
+func sameOrNaN(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+}
+
+// TestKernelsMatchGo runs each kernel in SIMD lanes and in plain Go on the
+// same inputs and wants the same bits (a NaN's payload aside).
+func TestKernelsMatchGo(t *testing.T) {
+	if !haveSIMD {
+		t.Skip("no SIMD kernels on this machine: the Go code is all there is")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 20000 {
+		nan := round%7 == 0
+		stride := 8 + rng.IntN(40)
+		rows := make([]float64, 3*stride+8+rng.IntN(3))
+		for i := range rows {
+			rows[i] = kernelValue(rng, nan)
+		}
+		var x [8]float64
+		for i := range x {
+			x[i] = kernelValue(rng, nan)
+		}
+		var z0 [4]float64
+		for i := range z0 {
+			z0[i] = kernelValue(rng, nan)
+		}
+		zs, zg := z0, z0
+		dot4x8SIMD(&zs, &rows[0], 8*stride, &x)
+		dot4x8Go(&zg, rows, stride, &x)
+		for k := range zs {
+			if !sameOrNaN(zs[k], zg[k]) {
+				t.Fatalf("round %d: Dot4x8 lane %d: SIMD %v (%x), Go %v (%x)", round, k, zs[k], math.Float64bits(zs[k]), zg[k], math.Float64bits(zg[k]))
+			}
+		}
+
+		n := rng.IntN(40)
+		u := make([]float64, n)
+		for i := range u {
+			u[i] = kernelValue(rng, nan)
+		}
+		ms, mg := make([]float64, 8*n), make([]float64, 8*n)
+		for i := range ms {
+			ms[i] = kernelValue(rng, nan)
+			mg[i] = ms[i]
+		}
+		if n > 0 {
+			addOuter8SIMD(&ms[0], &u[0], n, &x)
+		}
+		addOuter8Go(mg, u, &x)
+		for i := range ms {
+			if !sameOrNaN(ms[i], mg[i]) {
+				t.Fatalf("round %d: AddOuter8 value %d: SIMD %v, Go %v", round, i, ms[i], mg[i])
+			}
+		}
+	}
+}
+
+func TestKernelsPanicOnShortInput(t *testing.T) {
+	var z [4]float64
+	var x [8]float64
+	for name, f := range map[string]func(){
+		"Dot4x8":    func() { Dot4x8(&z, make([]float64, 3*10+7), 10, &x) },
+		"AddOuter8": func() { AddOuter8(make([]float64, 15), []float64{1, 2}, &x) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s did not panic on rows too short", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// TestDot4x8IsTheDefinition checks the Go kernel (which the SIMD one
+// matches) against the plain loop it stands for.
+func TestDot4x8IsTheDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1000 {
+		stride := 8 + rng.IntN(5)
+		rows := make([]float64, 3*stride+8)
+		var x [8]float64
+		var z [4]float64
+		for i := range rows {
+			rows[i] = rng.NormFloat64()
+		}
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		want := z
+		for k := range want {
+			for i := range 8 {
+				want[k] += rows[k*stride+i] * x[i]
+			}
+		}
+		Dot4x8(&z, rows, stride, &x)
+		if z != want {
+			t.Fatalf("Dot4x8 = %v, the loop %v", z, want)
+		}
+	}
+}
