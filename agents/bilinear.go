@@ -122,7 +122,7 @@ func (m *Bilinear) Clone() Model {
 func (m *Bilinear) Logits(dst []float64, o *envs.Obs) {
 	A := m.spec.Actions
 	z := dst[:A]
-	clear(z)
+	zero(z)
 	x := o.Dense[m.x]
 	d := len(x)
 	if m.cfg.Bilinear {
@@ -172,16 +172,40 @@ func (m *Bilinear) finish(z, x []float64, o *envs.Obs) {
 			}
 		}
 	}
+	inv := 1 / m.temp
+	if len(z) == 4 { // the common action count, without loops
+		z4 := (*[4]float64)(z)
+		if m.cfg.Bias {
+			b := (*[4]float64)(p[m.bias:])
+			z4[0] += b[0]
+			z4[1] += b[1]
+			z4[2] += b[2]
+			z4[3] += b[3]
+		}
+		z4[0] *= inv
+		z4[1] *= inv
+		z4[2] *= inv
+		z4[3] *= inv
+		return
+	}
 	if m.cfg.Bias {
 		b := p[m.bias : m.bias+len(z)]
 		for a := range z {
 			z[a] += b[a]
 		}
 	}
-	inv := 1 / m.temp
 	for a := range z {
 		z[a] *= inv
 	}
+}
+
+// zero sets z to zeros: at 4 values without a call to the runtime's clear.
+func zero(z []float64) {
+	if len(z) == 4 {
+		*(*[4]float64)(z) = [4]float64{}
+		return
+	}
+	clear(z)
 }
 
 // dotProjected returns z + sum_i x_i (sum_j w[i K + j] c_j), adding in
@@ -507,44 +531,82 @@ type bilinGroupGrad struct {
 type obsEntry struct {
 	gen uint32
 	e   int32
+	x   []float64 // the observation's x (it stays put until Flush)
+}
+
+func (g *bilinGroupGrad) named(same int) bool {
+	return same >= 0 && same < len(g.byObs) && g.byObs[same].gen == g.gen
+}
+
+func (g *bilinGroupGrad) AddNamed(dst, coef []float64, same int) bool {
+	if !g.named(same) {
+		return false
+	}
+	en := &g.byObs[same]
+	t := &g.sums
+	g.addTo(dst, t.vals[int(en.e)*t.width:int(en.e+1)*t.width], coef, en.x)
+	return true
 }
 
 func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64, same int) {
 	m := g.m
 	coef = coef[:m.spec.Actions]
-	if m.cfg.Bilinear || m.cfg.IDChannel {
-		t := &g.sums
-		e := -1
-		if same >= 0 && same < len(g.byObs) && g.byObs[same].gen == g.gen {
-			e = int(g.byObs[same].e)
-		} else {
-			if e = t.hinted(o.Step); e < 0 || !g.keyOf(t.keys[e*t.k:(e+1)*t.k], o) {
-				key := g.key[:0]
-				for _, q := range m.pairs {
-					key = append(key, m.channel(q, o)...)
-				}
-				for _, k := range m.ids {
-					key = append(key, float64(o.Index[k.ch]))
-				}
-				e = t.entry(key, o.Step)
-			}
-			if same >= 0 {
-				if same >= len(g.byObs) {
-					g.byObs = append(g.byObs, make([]obsEntry, same+1-len(g.byObs))...)
-				}
-				g.byObs[same] = obsEntry{gen: g.gen, e: int32(e)}
-			}
-		}
-		addOuter(t.vals[e*t.width:(e+1)*t.width], coef, o.Dense[m.x])
+	if !m.cfg.Bilinear && !m.cfg.IDChannel {
+		g.addTo(dst, nil, coef, nil)
+		return
 	}
-	if m.cfg.Bias {
-		b := dst[m.bias : m.bias+len(coef)]
-		for a, c := range coef {
-			if c != 0 {
-				b[a] += c
+	t := &g.sums
+	if g.named(same) {
+		en := &g.byObs[same]
+		g.addTo(dst, t.vals[int(en.e)*t.width:int(en.e+1)*t.width], coef, en.x)
+		return
+	}
+	x := o.Dense[m.x]
+	e := t.hinted(o.Step)
+	if e < 0 || !g.keyOf(t.keys[e*t.k:(e+1)*t.k], o) {
+		key := g.key[:0]
+		for _, q := range m.pairs {
+			key = append(key, m.channel(q, o)...)
+		}
+		for _, k := range m.ids {
+			key = append(key, float64(o.Index[k.ch]))
+		}
+		e = t.entry(key, o.Step)
+	}
+	if same >= 0 {
+		if same >= len(g.byObs) {
+			g.byObs = append(g.byObs, make([]obsEntry, same+1-len(g.byObs))...)
+		}
+		g.byObs[same] = obsEntry{gen: g.gen, e: int32(e), x: x}
+	}
+	g.addTo(dst, t.vals[e*t.width:(e+1)*t.width], coef, x)
+}
+
+// addTo adds coef x^T to the accumulator G (nil: the terms that use it
+// are off) and coef to the bias.
+func (g *bilinGroupGrad) addTo(dst, G, coef, x []float64) {
+	m := g.m
+	if G != nil {
+		addOuter(G, coef, x)
+	}
+	if !m.cfg.Bias {
+		return
+	}
+	g.bias = true
+	if len(coef) == 4 {
+		b, c := (*[4]float64)(dst[m.bias:]), (*[4]float64)(coef)
+		for a := range 4 {
+			if c[a] != 0 {
+				b[a] += c[a]
 			}
 		}
-		g.bias = true
+		return
+	}
+	b := dst[m.bias : m.bias+len(coef)]
+	for a, c := range coef {
+		if c != 0 {
+			b[a] += c
+		}
 	}
 }
 
@@ -612,6 +674,16 @@ func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
 						for j, v := range G[a*d : (a+1)*d] {
 							u[j] += sc * v
 						}
+					} else if d == 8 {
+						u8, g8 := (*[8]float64)(u), (*[8]float64)(G[a*8:])
+						u8[0] += g8[0]
+						u8[1] += g8[1]
+						u8[2] += g8[2]
+						u8[3] += g8[3]
+						u8[4] += g8[4]
+						u8[5] += g8[5]
+						u8[6] += g8[6]
+						u8[7] += g8[7]
 					} else {
 						for j, v := range G[a*d : (a+1)*d] {
 							u[j] += v
@@ -765,7 +837,7 @@ func (c *bilinCache) Logits(dst []float64, o *envs.Obs) {
 	m := c.m
 	A := m.spec.Actions
 	z := dst[:A]
-	clear(z)
+	zero(z)
 	x := o.Dense[m.x]
 	if m.cfg.Bilinear {
 		for i, q := range m.pairs {

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 // Fast paths a model may offer beside the Model interface. Each is
@@ -100,6 +101,10 @@ type GroupGrad interface {
 	// equal observations (a session log's stored observation), so the
 	// accumulator may find o's inputs by it; -1 names nothing.
 	Add(dst []float64, o *envs.Obs, coef []float64, same int)
+	// AddNamed is Add without the observation, for one an Add since the
+	// last Flush was passed with same: it reports false, having done
+	// nothing, if none was.
+	AddNamed(dst, coef []float64, same int) bool
 	// Flush adds the part held back to dst, marks in mask everything Add
 	// and Flush wrote since the last Flush, and empties the accumulator.
 	Flush(dst []float64, mask *GradMask)
@@ -177,11 +182,7 @@ func (m *GradMask) AddTo(p, grad []float64) {
 			b := w*64 + tz
 			lo, hi := b*gradBlock, min((b+n)*gradBlock, m.n)
 			g := grad[lo:hi]
-			q := p[lo:hi]
-			for i, v := range g {
-				q[i] += v
-			}
-			clear(g)
+			vec.AddClear(p[lo:hi], g)
 		}
 		m.bits[w] = 0
 	}

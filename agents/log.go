@@ -1,6 +1,8 @@
 package agents
 
 import (
+	"slices"
+
 	"github.com/grindbench/grindbench/envs"
 	"github.com/grindbench/grindbench/internal/vec"
 )
@@ -104,17 +106,34 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 	return same
 }
 
-// share appends a step showing stored observation obs, acted with the
-// probabilities of block probs (both stored by an earlier step since the
-// last Reset), to the attempt begun last: Rollouts records the members
-// that reach one state so.
-func (l *SessionLog) share(action int, stamp uint64, obs, probs int32) {
-	l.entries[len(l.entries)-1].steps++
-	l.steps = append(l.steps, logStep{act: int32(action), stamp: stamp, behaved: true, obs: obs, probs: probs})
+// storeState stores an observation and the probabilities acted with
+// there, for steps to share (shareSteps), and returns their indices.
+func (l *SessionLog) storeState(o *envs.Obs, probs []float64) (obs, block int32) {
+	A := l.spec.Actions
+	block = int32(len(l.probs) / max(A, 1))
+	if n := len(l.probs); cap(l.probs)-n >= A {
+		l.probs = l.probs[:n+A]
+		vec.Copy4(l.probs[n:], probs[:A])
+	} else {
+		l.probs = append(l.probs, probs[:A]...)
+	}
+	return int32(l.store(o)), block
 }
 
-// lastProbs is the block of probs the last recorded step stored.
-func (l *SessionLog) lastProbs() int32 { return l.steps[len(l.steps)-1].probs }
+// shareSteps appends steps to the attempt begun last: step s acted
+// acts[s] at state path[s], whose observation and probabilities are stored
+// at obs[path[s]] and probs[path[s]] (storeState); stamp is the weights
+// generation the probabilities belong to (0 for none). Rollouts records
+// its members so.
+func (l *SessionLog) shareSteps(acts []int, path []int32, obs, probs []int32, stamp uint64) {
+	l.entries[len(l.entries)-1].steps += len(acts)
+	l.steps = slices.Grow(l.steps, len(acts))
+	path = path[:len(acts)]
+	for s, act := range acts {
+		nd := path[s]
+		l.steps = append(l.steps, logStep{act: int32(act), stamp: stamp, behaved: true, obs: obs[nd], probs: probs[nd]})
+	}
+}
 
 // store copies o's values into the log and returns its index.
 func (l *SessionLog) store(o *envs.Obs) int {
@@ -145,6 +164,9 @@ func (l *SessionLog) stepProbs(i, s int) ([]float64, uint64) {
 // stepObs is the stored observation step s of attempt i shows: steps
 // with equal ones show equal observations until the next Reset.
 func (l *SessionLog) stepObs(i, s int) int { return int(l.steps[l.entries[i].first+s].obs) }
+
+// stepAct is the action step s of attempt i took.
+func (l *SessionLog) stepAct(i, s int) int { return int(l.steps[l.entries[i].first+s].act) }
 
 // BehaviourProbs returns the probabilities step s of attempt i was
 // sampled from, whatever policy acted (weights, weights plus context, an

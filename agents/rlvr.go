@@ -146,12 +146,44 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		steps := log.Steps(at)
 		scale := m.cfg.LR * inv / float64(steps) / float64(n)
 		for s := 0; s < steps; s++ {
-			m.addStep(a, w, sparse, at, s, scale, adv[i])
+			if !m.addNamed(a, at, s, scale, adv[i]) {
+				m.addStep(a, w, sparse, at, s, scale, adv[i])
+			}
 		}
 	}
 	if stepped {
 		m.apply(a, fb.Harness)
 	}
+}
+
+// addNamed is addStep's common case, inline: no KL term, the
+// probabilities acted with at the current weights, and a group
+// accumulator that holds the step's observation already (an earlier
+// member's step showed it). It reports false, having done nothing, when
+// the case does not apply.
+func (m *rlvr) addNamed(a *Agent, at, s int, scale, adv float64) bool {
+	if m.group == nil || m.cfg.KL > 0 {
+		return false
+	}
+	log := a.Log
+	st := &log.steps[log.entries[at].first+s]
+	if st.stamp != a.gen {
+		return false
+	}
+	A := len(m.coef)
+	probs := log.probs[int(st.probs)*A : int(st.probs+1)*A]
+	c := scale * adv // addStep's scale * adv * (...), left to right
+	for k, p := range probs {
+		m.coef[k] = c * (0 - p)
+	}
+	if act := int(st.act); act >= 0 && act < A {
+		m.coef[act] = c * (1 - probs[act])
+	}
+	if !m.group.AddNamed(m.grad, m.coef, int(st.obs)) {
+		return false
+	}
+	a.Compute.GradSteps++
+	return true
 }
 
 // prepare readies the scratch for one Learn's gradient of the acting model
@@ -182,9 +214,9 @@ func (m *rlvr) prepare(a *Agent) (w Model, sparse SparseGradModel) {
 // granularities do the same float operations in the same order.
 func (m *rlvr) addStep(a *Agent, w Model, sparse SparseGradModel, at, s int, scale, adv float64) {
 	log := a.Log
-	o, act := log.Step(at, s)
 	probs, stamp := log.stepProbs(at, s)
-	same := log.stepObs(at, s)
+	same, act := log.stepObs(at, s), log.stepAct(at, s)
+	o, _ := log.Step(at, s)
 	if stamp != a.gen {
 		w.Logits(m.logits, o)
 		Softmax(m.probs, m.logits)

@@ -2,6 +2,7 @@ package agents
 
 import (
 	"github.com/grindbench/grindbench/envs"
+	"github.com/grindbench/grindbench/internal/vec"
 )
 
 // Rollouts steps a group's members through one task as a tree of their
@@ -49,6 +50,8 @@ type Rollouts struct {
 	active   []int
 	attempts []int
 	pre      []uint64 // per member: Key(keys[m])
+	logObs   []int32  // per node: its observation's index in the session log
+	logProbs []int32  // and its probabilities'
 }
 
 const (
@@ -57,12 +60,10 @@ const (
 )
 
 type rollNode struct {
-	step     int
-	res      envs.StepResult // of the step into this node (the root: none)
-	out      envs.Outcome    // when res.Done
-	state    int             // its saved state in states; -1 for none
-	logObs   int32           // where the session log stored its observation; -1: not yet
-	logProbs int32           // and its probabilities
+	step  int
+	res   envs.StepResult // of the step into this node (the root: none)
+	out   envs.Outcome    // when res.Done
+	state int             // its saved state in states; -1 for none
 }
 
 // NewRollouts returns an empty tree for a family with spec s.
@@ -93,32 +94,34 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 		r.active = append(r.active, m)
 	}
 	A := r.spec.Actions
+	path, acts, steps := r.path, r.acts, r.steps
 	for s := 0; len(r.active) > 0; s++ {
 		if s+1 >= W {
 			panic("agents: Rollouts: an attempt ran past its family's MaxLen")
 		}
 		k := 0
-		for _, m := range r.active {
-			nd := int(r.path[m*W+s])
+		active := r.active
+		for _, m := range active {
+			nd := int(path[m*W+s])
 			if r.flags[nd]&nodeProbs == 0 {
 				r.computeProbs(a, nd)
 			}
 			act := sample(r.probs[nd*A:(nd+1)*A], envs.Then(pre[m], uint64(s)))
-			r.acts[m*W+s] = act
+			acts[m*W+s] = act
 			c := int(r.children[nd*A+act]) - 1
 			if c < 0 {
 				c = r.step(env, at, nd, act, s)
 				at = c
 			}
-			r.path[m*W+s+1] = int32(c)
+			path[m*W+s+1] = int32(c)
 			if r.flags[c]&nodeDone == 0 {
-				r.active[k] = m
+				active[k] = m
 				k++
 			} else {
-				r.steps[m] = s + 1
+				steps[m] = s + 1
 			}
 		}
-		r.active = r.active[:k]
+		r.active = active[:k]
 	}
 	r.pre = pre
 	r.record(a, t, n)
@@ -156,19 +159,20 @@ func (r *Rollouts) record(a *Agent, t *envs.Task, n int) {
 	if a.ctx == nil {
 		stamp = a.gen
 	}
+	// Every state a member acted at (every node but those that ended an
+	// attempt) is stored once, in the order the tree reached them.
 	A, W := r.spec.Actions, r.width
+	r.logObs, r.logProbs = r.logObs[:0], r.logProbs[:0]
+	for nd, f := range r.flags {
+		var o, p int32 = -1, -1
+		if f&nodeDone == 0 {
+			o, p = log.storeState(r.obsOf(nd), r.probs[nd*A:(nd+1)*A])
+		}
+		r.logObs, r.logProbs = append(r.logObs, o), append(r.logProbs, p)
+	}
 	for m := range n {
 		r.attempts = append(r.attempts, log.Begin(t, m))
-		for s, act := range r.acts[m*W : m*W+r.steps[m]] {
-			nd := int(r.path[m*W+s])
-			node := &r.nodes[nd]
-			if node.logObs >= 0 { // an earlier member's step stored it
-				log.share(act, stamp, node.logObs, node.logProbs)
-				continue
-			}
-			node.logObs = int32(log.record(r.obsOf(nd), act, r.probs[nd*A:(nd+1)*A], stamp, -1))
-			node.logProbs = log.lastProbs()
-		}
+		log.shareSteps(r.acts[m*W:m*W+r.steps[m]], r.path[m*W:], r.logObs, r.logProbs, stamp)
 	}
 }
 
@@ -211,24 +215,34 @@ func (r *Rollouts) reset(n int) {
 // r.obs), reached by a step with result res.
 func (r *Rollouts) node(step int, res envs.StepResult) int {
 	A := r.spec.Actions
-	r.nodes = append(r.nodes, rollNode{step: step, res: res, state: -1, logObs: -1})
+	r.nodes = append(r.nodes, rollNode{step: step, res: res, state: -1})
 	var f uint8
 	if res.Done {
 		f = nodeDone
 	}
 	r.flags = append(r.flags, f)
-	r.children = extendInt32(r.children, A)
-	r.probs = extend(r.probs, A)
-	if res.Done {
-		// No observation follows the last step; keep the slot's shape.
-		r.vals = extend(r.vals, r.stride)
-		for range r.index {
-			r.idx = append(r.idx, 0)
-		}
-		return len(r.nodes) - 1
+	for range A {
+		r.children = append(r.children, 0)
 	}
-	for _, ch := range r.dense {
-		r.vals = append(r.vals, r.obs.Dense[ch]...)
+	// probs is written before it is read (nodeProbs says when).
+	if n := len(r.probs) + A; n <= cap(r.probs) {
+		r.probs = r.probs[:n]
+	} else {
+		r.probs = append(r.probs, make([]float64, A)...)
+	}
+	// vals: a Done node's (no observation follows the last step) are
+	// never read.
+	n := len(r.vals)
+	if n+r.stride > cap(r.vals) {
+		r.vals = append(r.vals, make([]float64, r.stride)...)
+	}
+	r.vals = r.vals[:n+r.stride]
+	if !res.Done {
+		for _, ch := range r.dense {
+			v := r.obs.Dense[ch]
+			vec.Copy(r.vals[n:n+len(v)], v)
+			n += len(v)
+		}
 	}
 	for _, ch := range r.index {
 		r.idx = append(r.idx, r.obs.Index[ch])
@@ -275,13 +289,4 @@ func (r *Rollouts) computeProbs(a *Agent, nd int) {
 	a.cache.Logits(a.logits, r.obsOf(nd))
 	Softmax(r.probs[nd*A:(nd+1)*A], a.logits)
 	r.flags[nd] |= nodeProbs
-}
-
-func extendInt32(s []int32, n int) []int32 {
-	if cap(s)-len(s) >= n {
-		s = s[:len(s)+n]
-		clear(s[len(s)-n:])
-		return s
-	}
-	return append(s, make([]int32, n)...)
 }

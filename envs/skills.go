@@ -515,7 +515,11 @@ type skillsEnv struct {
 	memoNext []int
 	memoTask *skillsTask
 	memoKey  uint64 // the key of memoTask: one key, one instance
-	answer0  int    // the answer at step 0 of memoTask
+	// branching: a Save since the last Reset, so a tree of attempts
+	// (agents.Rollouts) drives the env, stepping each (state, action) once:
+	// the memo would only cost, so it is neither read nor written.
+	branching bool
+	answer0   int // the answer at step 0 of memoTask
 }
 
 const transWays = 4
@@ -531,6 +535,7 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 	e.task = t.Data.(*skillsTask)
 	e.key = t.Key
 	e.step, e.correct, e.allZero = 0, 0, true
+	e.branching = false
 	vec.Copy(e.x, e.task.x0)
 	// The memo replays a step's answer, not its scores, so it serves the
 	// single-answer case only.
@@ -657,7 +662,7 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 		e.memoNext = append(e.memoNext, make([]int, e.step+1-len(e.memoNext))...)
 	}
 	ways := &e.memo[e.step]
-	if e.f.cfg.Accept == 1 {
+	if e.f.cfg.Accept == 1 && !e.branching {
 		x8 := len(e.x) == 8
 		for w := range ways {
 			t := &ways[w]
@@ -685,11 +690,23 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	d := len(e.x)
 	eps := e.task.eps[(e.step-1)*d : e.step*d]
 	emb := e.f.embed[action*d : (action+1)*d]
-	for i := range e.next {
-		e.next[i] = c.Chain*e.x[i] + c.ActionEmbed*emb[i] + c.Noise*eps[i]
+	if d == 8 { // the default d, without bounds checks
+		n, x, m, ep := (*[8]float64)(e.next), (*[8]float64)(e.x), (*[8]float64)(emb), (*[8]float64)(eps)
+		for i := range n {
+			n[i] = c.Chain*x[i] + c.ActionEmbed*m[i] + c.Noise*ep[i]
+		}
+	} else {
+		for i := range e.next {
+			e.next[i] = c.Chain*e.x[i] + c.ActionEmbed*emb[i] + c.Noise*eps[i]
+		}
 	}
 	if !scaleTo(e.next, math.Sqrt(float64(d))) {
 		copy(e.next, e.x) // a zero vector has no direction: keep the last one
+	}
+	if e.branching {
+		e.x, e.next = e.next, e.x
+		e.observe(obs)
+		return StepResult{Correct: ok}
 	}
 	w := e.memoNext[e.step]
 	e.memoNext[e.step] = (w + 1) % transWays
@@ -731,6 +748,7 @@ func (e *skillsEnv) NewState() EnvState {
 // task and step), so the state is the step, the context and the answer's
 // bookkeeping.
 func (e *skillsEnv) Save(st EnvState) {
+	e.branching = true
 	s := st.(*skillsState)
 	s.task, s.key, s.step = e.task, e.key, e.step
 	vec.Copy(s.x, e.x)

@@ -84,3 +84,38 @@ func addOuter8Go(mat, u []float64, v *[8]float64) {
 		row[7] += ur * v[7]
 	}
 }
+
+// Add adds src to dst value by value: dst[i] = dst[i] + src[i]. It panics
+// if src is longer than dst.
+func Add(dst, src []float64) {
+	if len(src) > len(dst) {
+		panic("vec: Add: src longer than dst")
+	}
+	n := len(src)
+	if simd && n >= 4 {
+		addSIMD(unsafe.SliceData(dst), unsafe.SliceData(src), n&^3, false)
+		dst, src = dst[n&^3:], src[n&^3:]
+	}
+	addGo(dst, src)
+}
+
+// AddClear is Add that then zeroes src.
+func AddClear(dst, src []float64) {
+	if len(src) > len(dst) {
+		panic("vec: AddClear: src longer than dst")
+	}
+	n := len(src)
+	if simd && n >= 4 {
+		addSIMD(unsafe.SliceData(dst), unsafe.SliceData(src), n&^3, true)
+		dst, src = dst[n&^3:], src[n&^3:]
+	}
+	addGo(dst, src)
+	clear(src)
+}
+
+func addGo(dst, src []float64) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

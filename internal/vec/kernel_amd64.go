@@ -15,3 +15,9 @@ func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64)
 //
 //go:noescape
 func addOuter8SIMD(mat, u *float64, n int, v *[8]float64)
+
+// addSIMD adds n values (a multiple of 4) of src to dst, zeroing src if
+// clear.
+//
+//go:noescape
+func addSIMD(dst, src *float64, n int, clear bool)

@@ -107,3 +107,35 @@ next:
 	JNZ  loop
 	VZEROUPPER
 	RET
+
+// func addSIMD(dst, src *float64, n int, clear bool)
+//
+// dst = dst + src four lanes at a time (n a multiple of 4), then src = 0
+// if clear.
+TEXT ·addSIMD(SB), NOSPLIT, $0-25
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVBLZX clear+24(FP), DX
+	VXORPD Y2, Y2, Y2
+	SHRQ $2, CX
+	JZ   done
+
+loop:
+	VMOVUPD (DI), Y0
+	VMOVUPD (SI), Y1
+	VADDPD Y1, Y0, Y0
+	VMOVUPD Y0, (DI)
+	TESTQ DX, DX
+	JZ    next
+	VMOVUPD Y2, (SI)
+
+next:
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET

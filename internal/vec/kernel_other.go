@@ -11,3 +11,7 @@ func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64) {
 func addOuter8SIMD(mat, u *float64, n int, v *[8]float64) {
 	panic("vec: no SIMD kernels on this architecture")
 }
+
+func addSIMD(dst, src *float64, n int, clear bool) {
+	panic("vec: no SIMD kernels on this architecture")
+}

@@ -77,6 +77,36 @@ func TestKernelsMatchGo(t *testing.T) {
 		if n > 0 {
 			addOuter8SIMD(&ms[0], &u[0], n, &x)
 		}
+		// Add and AddClear against their Go loop, at every length mod 4.
+		src := make([]float64, rng.IntN(30))
+		for i := range src {
+			src[i] = kernelValue(rng, nan)
+		}
+		d1 := make([]float64, len(src)+rng.IntN(3))
+		for i := range d1 {
+			d1[i] = kernelValue(rng, nan)
+		}
+		d2, s1 := append([]float64(nil), d1...), append([]float64(nil), src...)
+		AddClear(d1, s1)
+		addGo(d2, src)
+		for i := range d1 {
+			if !sameOrNaN(d1[i], d2[i]) {
+				t.Fatalf("round %d: AddClear value %d: SIMD %v, Go %v", round, i, d1[i], d2[i])
+			}
+		}
+		d3 := append([]float64(nil), d2...)
+		Add(d3, src)
+		addGo(d2, src)
+		for i := range d3 {
+			if !sameOrNaN(d3[i], d2[i]) {
+				t.Fatalf("round %d: Add value %d: SIMD %v, Go %v", round, i, d3[i], d2[i])
+			}
+		}
+		for i, v := range s1 {
+			if math.Float64bits(v) != 0 {
+				t.Fatalf("round %d: AddClear left src[%d] = %v", round, i, v)
+			}
+		}
 		addOuter8Go(mg, u, &x)
 		for i := range ms {
 			if !sameOrNaN(ms[i], mg[i]) {
