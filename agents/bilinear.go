@@ -282,9 +282,7 @@ func project8(dst, w []float64, c *[8]float64) {
 	w = w[:8*len(dst)]
 	r := 0
 	for ; r+4 <= len(dst); r += 4 {
-		z := (*[4]float64)(dst[r:])
-		*z = [4]float64{}
-		vec.Dot4x8(z, w[8*r:], 8, c)
+		vec.Dot4x8To((*[4]float64)(dst[r:]), w[8*r:], 8, c)
 	}
 	c0, c1, c2, c3, c4, c5, c6, c7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
 	for ; r < len(dst); r++ {
@@ -817,6 +815,9 @@ func (m *Bilinear) NewLogitCache() ModelCache {
 	for _, q := range m.pairs {
 		c.tabs = append(c.tabs, newProjTable(q.k, m.spec.Actions*d))
 	}
+	cfg := m.cfg
+	c.fast = m.spec.Actions == 4 && d == 8 && len(m.pairs) == 1 && m.pairs[0].ch >= 0 && m.pairs[0].k == 8 &&
+		len(m.ids) == 1 && cfg.Bilinear && cfg.IDChannel && cfg.IDScale == 1 && cfg.Bias
 	return c
 }
 
@@ -824,6 +825,10 @@ type bilinCache struct {
 	m    *Bilinear
 	gen  uint64
 	tabs []projTable // one per pair
+	// fast: the default skills shape with every term on (A = 4, d = K = 8,
+	// one description and one identity channel, id_scale 1): Logits runs
+	// logits8, the same operations without the loops over terms.
+	fast bool
 }
 
 func (c *bilinCache) Reset() {
@@ -834,6 +839,10 @@ func (c *bilinCache) Reset() {
 }
 
 func (c *bilinCache) Logits(dst []float64, o *envs.Obs) {
+	if c.fast {
+		c.logits8(dst, o)
+		return
+	}
 	m := c.m
 	A := m.spec.Actions
 	z := dst[:A]
@@ -846,6 +855,32 @@ func (c *bilinCache) Logits(dst []float64, o *envs.Obs) {
 		}
 	}
 	m.finish(z, x, o)
+}
+
+// logits8 is Logits on the fast shape: z = 0, then accumulate's and
+// finish's sums in their order (the projection's rows, the identity's
+// rows, the bias, the temperature), each four actions side by side.
+func (c *bilinCache) logits8(dst []float64, o *envs.Obs) {
+	m := c.m
+	z := (*[4]float64)(dst)
+	x := (*[8]float64)(o.Dense[m.x])
+	q, t := m.pairs[0], &c.tabs[0]
+	vec.Dot4x8To(z, t.lookup(o.Dense[q.ch], c.gen, m.p[q.off:q.off+t.width*8], o.Step), 8, x)
+	if k := m.ids[0]; true {
+		if id := o.Index[k.ch]; id >= 0 && id < k.n {
+			vec.Dot4x8(z, m.p[k.off+id*8:], k.n*8, x)
+		}
+	}
+	b := (*[4]float64)(m.p[m.bias:])
+	z[0] += b[0]
+	z[1] += b[1]
+	z[2] += b[2]
+	z[3] += b[3]
+	inv := 1 / m.temp
+	z[0] *= inv
+	z[1] *= inv
+	z[2] *= inv
+	z[3] *= inv
 }
 
 // projTable maps a channel value c (its bits) to the projection W c: open

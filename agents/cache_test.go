@@ -13,11 +13,19 @@ import (
 // logits what Logits gives, on many distinct descriptions (so the cache
 // grows) and after the parameters change and the cache is Reset.
 func TestLogitCacheIsExact(t *testing.T) {
-	s := envs.Spec{Actions: 5, Channels: []envs.Channel{
-		{Name: "x", Kind: envs.Dense, Size: 7},
-		{Name: "desc", Kind: envs.Dense, Size: 9},
-		{Name: "id", Kind: envs.Index, Size: 40},
-	}}
+	// An odd shape, and the skills family's (A = 4, d = K = 8: the SIMD
+	// kernels and the cache's fast path).
+	for _, sh := range [][3]int{{5, 7, 9}, {4, 8, 8}} {
+		logitCacheCase(t, envs.Spec{Actions: sh[0], Channels: []envs.Channel{
+			{Name: "x", Kind: envs.Dense, Size: sh[1]},
+			{Name: "desc", Kind: envs.Dense, Size: sh[2]},
+			{Name: "id", Kind: envs.Index, Size: 40},
+		}})
+	}
+}
+
+func logitCacheCase(t *testing.T, s envs.Spec) {
+	K := s.Channels[1].Size
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, cfg := range []BilinearConfig{DefaultBilinear(), {Bilinear: true}, {IDChannel: true, Bias: true, IDScale: 1}, {IDChannel: true, Bias: true, IDScale: 2.5}} {
 		m, err := NewBilinear(s, cfg)
@@ -27,14 +35,14 @@ func TestLogitCacheIsExact(t *testing.T) {
 		m.SetTemperature(0.7)
 		descs := make([][]float64, 300)
 		for i := range descs {
-			descs[i] = make([]float64, 9)
+			descs[i] = make([]float64, K)
 			for j := range descs[i] {
 				descs[i][j] = rng.NormFloat64()
 			}
 		}
 		descs[7][3] = math.NaN() // a NaN key still hits its own entry
 		var c LogitCache
-		z1, z2 := make([]float64, 5), make([]float64, 5)
+		z1, z2 := make([]float64, s.Actions), make([]float64, s.Actions)
 		o := envs.NewObs(s)
 		for round := 0; round < 3; round++ {
 			for i := range m.Params() {

@@ -159,6 +159,10 @@ func Finite(m Model) error {
 
 // Softmax writes softmax(logits) into dst; dst may alias logits.
 func Softmax(dst, logits []float64) {
+	if len(logits) == 4 && len(dst) >= 4 {
+		softmax4((*[4]float64)(dst), (*[4]float64)(logits))
+		return
+	}
 	m := math.Inf(-1)
 	for _, z := range logits {
 		m = max(m, z)
@@ -175,6 +179,31 @@ func Softmax(dst, logits []float64) {
 	for i := range dst {
 		dst[i] /= s
 	}
+}
+
+// softmax4 is Softmax at 4 values, unrolled: the same operations in the
+// same order.
+func softmax4(dst, z *[4]float64) {
+	m := max(max(max(max(math.Inf(-1), z[0]), z[1]), z[2]), z[3])
+	e0, e1, e2, e3 := 1.0, 1.0, 1.0, 1.0
+	if d := z[0] - m; d != 0 {
+		e0 = math.Exp(d)
+	}
+	if d := z[1] - m; d != 0 {
+		e1 = math.Exp(d)
+	}
+	if d := z[2] - m; d != 0 {
+		e2 = math.Exp(d)
+	}
+	if d := z[3] - m; d != 0 {
+		e3 = math.Exp(d)
+	}
+	s := 0.0
+	s += e0
+	s += e1
+	s += e2
+	s += e3
+	dst[0], dst[1], dst[2], dst[3] = e0/s, e1/s, e2/s, e3/s
 }
 
 // Choose picks an action from logits: the argmax when greedy, else a sample

@@ -106,7 +106,17 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 			if r.flags[nd]&nodeProbs == 0 {
 				r.computeProbs(a, nd)
 			}
-			act := sample(r.probs[nd*A:(nd+1)*A], envs.Then(pre[m], uint64(s)))
+			// sample's draw, inline: no call in the loop.
+			p := r.probs[nd*A : nd*A+A]
+			u := envs.Uniform(envs.Then(envs.Key1(envs.Then(pre[m], uint64(s))), uint64(envs.PurposeAct)))
+			act, acc := len(p)-1, 0.0 // the last action if rounding leaves u past the last partial sum
+			for a, pa := range p {
+				acc += pa
+				if u < acc {
+					act = a
+					break
+				}
+			}
 			acts[m*W+s] = act
 			c := int(r.children[nd*A+act]) - 1
 			if c < 0 {

@@ -50,12 +50,18 @@ func Mix(x uint64) uint64 {
 // Key combines its parts, in order, into one key. Order matters:
 // Key(a, b) != Key(b, a) in general.
 func Key(parts ...uint64) uint64 {
-	h := uint64(0x6A09E667F3BCC909)
+	h := uint64(keyInit)
 	for _, p := range parts {
 		h = Mix(h ^ p)
 	}
 	return h
 }
+
+// keyInit is Key's state before its first part.
+const keyInit = 0x6A09E667F3BCC909
+
+// Key1 is Key(p), inline: Key1(p) == Key(p).
+func Key1(p uint64) uint64 { return Mix(keyInit ^ p) }
 
 // Then is Key with one more part: Key(parts..., p) == Then(Key(parts...),
 // p). A loop drawing many keys that share their first parts computes

@@ -580,7 +580,7 @@ func (e *skillsEnv) observe(obs *Obs) {
 		for ; a+4 <= e.f.cfg.Actions; a += 4 {
 			// Four dot products side by side, each summed in order from 0.
 			var v [4]float64
-			vec.Dot4x8(&v, s.theta[a*d:], d, x8)
+			vec.Dot4x8To(&v, s.theta[a*d:], d, x8)
 			for k, vk := range v {
 				e.values[a+k] = vk
 				if vk > bestV { // continuous values: exact ties have probability 0

@@ -28,9 +28,24 @@ func Dot4x8(z *[4]float64, rows []float64, stride int, x *[8]float64) {
 		panic("vec: Dot4x8: rows too short for four rows of 8 at that stride")
 	}
 	if simd {
-		dot4x8SIMD(z, unsafe.SliceData(rows), 8*stride, x)
+		dot4x8SIMD(z, unsafe.SliceData(rows), 8*stride, x, false)
 		return
 	}
+	dot4x8Go(z, rows, stride, x)
+}
+
+// Dot4x8To is Dot4x8 from z = 0: it sets z to the four dot products, each
+// summed in order from +0. (It does not read z: a 32-byte load of values
+// just stored 8 bytes at a time would wait for the stores.)
+func Dot4x8To(z *[4]float64, rows []float64, stride int, x *[8]float64) {
+	if stride < 0 || len(rows) < 3*stride+8 {
+		panic("vec: Dot4x8To: rows too short for four rows of 8 at that stride")
+	}
+	if simd {
+		dot4x8SIMD(z, unsafe.SliceData(rows), 8*stride, x, true)
+		return
+	}
+	*z = [4]float64{}
 	dot4x8Go(z, rows, stride, x)
 }
 

@@ -6,10 +6,11 @@ import "golang.org/x/sys/cpu"
 // cpu.X86.HasAVX includes).
 var haveSIMD = cpu.X86.HasAVX && cpu.X86.HasAVX2
 
-// dot4x8SIMD is Dot4x8 with the rows strideBytes apart.
+// dot4x8SIMD is Dot4x8 with the rows strideBytes apart, or Dot4x8To if
+// fromZero.
 //
 //go:noescape
-func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64)
+func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64, fromZero bool)
 
 // addOuter8SIMD is AddOuter8 over n rows.
 //

@@ -1,17 +1,23 @@
 #include "textflag.h"
 
-// func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64)
+// func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64, fromZero bool)
 //
 // Rows r0..r3 are transposed into columns (col j = r0[j] r1[j] r2[j] r3[j])
 // four at a time; then z = z + col_j * x[j] for j in order: lane k does
 // Dot4x8's scalar operations on row k, in its order.
-TEXT ·dot4x8SIMD(SB), NOSPLIT, $0-32
+TEXT ·dot4x8SIMD(SB), NOSPLIT, $0-33
 	MOVQ z+0(FP), DI
 	MOVQ rows+8(FP), SI
 	MOVQ strideBytes+16(FP), DX
 	MOVQ x+24(FP), BX
+	MOVBLZX fromZero+32(FP), CX
 	LEAQ (SI)(DX*2), R8 // row 2
-	VMOVUPD (DI), Y12   // z
+	VXORPD Y12, Y12, Y12 // z = +0
+	TESTQ CX, CX
+	JNZ  cols
+	VMOVUPD (DI), Y12 // z
+
+cols:
 
 	// Columns 0..3.
 	VMOVUPD (SI), Y0

@@ -4,7 +4,7 @@ package vec
 
 const haveSIMD = false
 
-func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64) {
+func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64, fromZero bool) {
 	panic("vec: no SIMD kernels on this architecture")
 }
 

@@ -56,8 +56,16 @@ func TestKernelsMatchGo(t *testing.T) {
 			z0[i] = kernelValue(rng, nan)
 		}
 		zs, zg := z0, z0
-		dot4x8SIMD(&zs, &rows[0], 8*stride, &x)
+		dot4x8SIMD(&zs, &rows[0], 8*stride, &x, false)
 		dot4x8Go(&zg, rows, stride, &x)
+		z1, z2 := z0, [4]float64{}
+		dot4x8SIMD(&z1, &rows[0], 8*stride, &x, true)
+		dot4x8Go(&z2, rows, stride, &x)
+		for k := range z1 {
+			if !sameOrNaN(z1[k], z2[k]) {
+				t.Fatalf("round %d: Dot4x8To lane %d: SIMD %v, Go %v", round, k, z1[k], z2[k])
+			}
+		}
 		for k := range zs {
 			if !sameOrNaN(zs[k], zg[k]) {
 				t.Fatalf("round %d: Dot4x8 lane %d: SIMD %v (%x), Go %v (%x)", round, k, zs[k], math.Float64bits(zs[k]), zg[k], math.Float64bits(zg[k]))
