@@ -30,11 +30,12 @@ type Rollouts struct {
 	index  []int // index channel positions
 
 	nodes    []rollNode
-	flags    []uint8   // per node: nodeDone, nodeProbs
-	children []int32   // Actions per node: child node + 1, 0 for none
-	vals     []float64 // dense values, stride per node
-	idx      []int     // index values, len(index) per node
-	probs    []float64 // Actions per node, once computed
+	flags    []uint8        // per node: nodeDone, nodeProbs
+	outs     []envs.Outcome // the outcomes of nodes that ended an attempt
+	children []int32        // Actions per node: child node + 1, 0 for none
+	vals     []float64      // dense values, stride per node
+	idx      []int          // index values, len(index) per node
+	probs    []float64      // Actions per node, once computed
 	states   []envs.EnvState
 	saved    int      // states used by this Run
 	obs      envs.Obs // what the environment writes
@@ -60,10 +61,11 @@ const (
 )
 
 type rollNode struct {
-	step  int
-	res   envs.StepResult // of the step into this node (the root: none)
-	out   envs.Outcome    // when res.Done
-	state int             // its saved state in states; -1 for none
+	step int32
+	// at: for a node that ended an attempt, its outcome in outs; for
+	// another, its saved state in states.
+	at  int32
+	res envs.StepResult // of the step into this node (the root: none)
 }
 
 // NewRollouts returns an empty tree for a family with spec s.
@@ -142,12 +144,13 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 // the environment is at.
 func (r *Rollouts) step(env envs.Brancher, at, nd, act, s int) int {
 	if at != nd {
-		env.Load(r.states[r.nodes[nd].state])
+		env.Load(r.states[r.nodes[nd].at])
 	}
 	res := env.Step(act, &r.obs)
 	c := r.node(s+1, res)
 	if res.Done {
-		r.nodes[c].out = env.Outcome()
+		r.nodes[c].at = int32(len(r.outs))
+		r.outs = append(r.outs, env.Outcome())
 	} else {
 		r.save(env, c)
 	}
@@ -196,7 +199,7 @@ func (r *Rollouts) Result(m, s int) envs.StepResult {
 
 // Outcome is member m's outcome in the last Run.
 func (r *Rollouts) Outcome(m int) envs.Outcome {
-	return r.nodes[r.path[m*r.width+r.steps[m]]].out
+	return r.outs[r.nodes[r.path[m*r.width+r.steps[m]]].at]
 }
 
 // Attempts are the session log's indices of the last Run's attempts, in
@@ -209,7 +212,7 @@ func (r *Rollouts) Attempts() []int { return r.attempts }
 func (r *Rollouts) States() int { return len(r.nodes) }
 
 func (r *Rollouts) reset(n int) {
-	r.nodes, r.flags = r.nodes[:0], r.flags[:0]
+	r.nodes, r.flags, r.outs = r.nodes[:0], r.flags[:0], r.outs[:0]
 	r.children = r.children[:0]
 	r.vals, r.idx, r.probs = r.vals[:0], r.idx[:0], r.probs[:0]
 	r.active = r.active[:0]
@@ -225,23 +228,28 @@ func (r *Rollouts) reset(n int) {
 // r.obs), reached by a step with result res.
 func (r *Rollouts) node(step int, res envs.StepResult) int {
 	A := r.spec.Actions
-	r.nodes = append(r.nodes, rollNode{step: step, res: res, state: -1})
+	nd := len(r.nodes)
+	r.nodes = append(r.nodes, rollNode{step: int32(step), res: res})
 	var f uint8
 	if res.Done {
 		f = nodeDone
 	}
 	r.flags = append(r.flags, f)
-	for range A {
-		r.children = append(r.children, 0)
+	// Grown a node at a time, without calls where the capacity allows:
+	// children zeroed, probs written before they are read (nodeProbs says
+	// when), vals of a node that ended an attempt never read (no
+	// observation follows the last step).
+	if n := len(r.children) + A; n <= cap(r.children) {
+		r.children = r.children[:n]
+		clear4(r.children[n-A:])
+	} else {
+		r.children = append(r.children, make([]int32, A)...)
 	}
-	// probs is written before it is read (nodeProbs says when).
 	if n := len(r.probs) + A; n <= cap(r.probs) {
 		r.probs = r.probs[:n]
 	} else {
 		r.probs = append(r.probs, make([]float64, A)...)
 	}
-	// vals: a Done node's (no observation follows the last step) are
-	// never read.
 	n := len(r.vals)
 	if n+r.stride > cap(r.vals) {
 		r.vals = append(r.vals, make([]float64, r.stride)...)
@@ -257,7 +265,18 @@ func (r *Rollouts) node(step int, res envs.StepResult) int {
 	for _, ch := range r.index {
 		r.idx = append(r.idx, r.obs.Index[ch])
 	}
-	return len(r.nodes) - 1
+	return nd
+}
+
+// clear4 zeroes c: at 4 values in one store, not a call.
+func clear4(c []int32) {
+	if len(c) == 4 {
+		*(*[4]int32)(c) = [4]int32{}
+		return
+	}
+	for i := range c {
+		c[i] = 0
+	}
 }
 
 // save keeps the environment's state as node nd's.
@@ -268,7 +287,7 @@ func (r *Rollouts) save(env envs.Brancher, nd int) {
 		r.states = append(r.states, env.NewState())
 	}
 	env.Save(r.states[i])
-	r.nodes[nd].state = i
+	r.nodes[nd].at = int32(i)
 }
 
 // obsOf returns node nd's observation: a view valid until the next call.
@@ -282,7 +301,7 @@ func (r *Rollouts) obsOf(nd int) *envs.Obs {
 	for j, ch := range r.index {
 		r.view.Index[ch] = r.idx[nd*len(r.index)+j]
 	}
-	r.view.Step = r.nodes[nd].step
+	r.view.Step = int(r.nodes[nd].step)
 	return &r.view
 }
 

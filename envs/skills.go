@@ -722,13 +722,14 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	return StepResult{Correct: ok}
 }
 
-// skillsState is a skillsEnv's state, saved for Brancher.
+// skillsState is a skillsEnv's state, saved for Brancher: the step, the
+// context and the answer's bookkeeping (values is recomputed by every
+// observe before it is read, so it is not part of it).
 type skillsState struct {
 	task    *skillsTask
 	key     uint64
 	step    int
 	x       []float64
-	values  []float64
 	ok      []bool
 	answer  int
 	okAt    int
@@ -740,8 +741,7 @@ var _ Brancher = (*skillsEnv)(nil)
 
 // NewState implements Brancher.
 func (e *skillsEnv) NewState() EnvState {
-	A := len(e.values)
-	return &skillsState{x: make([]float64, len(e.x)), values: make([]float64, A), ok: make([]bool, A)}
+	return &skillsState{x: make([]float64, len(e.x)), ok: make([]bool, len(e.ok))}
 }
 
 // Save implements Brancher. The transition noise is the task's (keyed by
@@ -752,8 +752,10 @@ func (e *skillsEnv) Save(st EnvState) {
 	s := st.(*skillsState)
 	s.task, s.key, s.step = e.task, e.key, e.step
 	vec.Copy(s.x, e.x)
-	copy(s.values, e.values)
-	copy(s.ok, e.ok)
+	ok := s.ok[:len(e.ok)]
+	for i, v := range e.ok { // a few values: a loop, not a call to memmove
+		ok[i] = v
+	}
 	s.answer, s.okAt, s.correct, s.allZero = e.answer, e.okAt, e.correct, e.allZero
 }
 
@@ -771,8 +773,10 @@ func (e *skillsEnv) Load(st EnvState) {
 	}
 	e.task, e.key, e.step = s.task, s.key, s.step
 	vec.Copy(e.x, s.x)
-	copy(e.values, s.values)
-	copy(e.ok, s.ok)
+	ok := e.ok[:len(s.ok)]
+	for i, v := range s.ok {
+		ok[i] = v
+	}
 	e.answer, e.okAt, e.correct, e.allZero = s.answer, s.okAt, s.correct, s.allZero
 }
 
