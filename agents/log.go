@@ -106,9 +106,11 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 	return same
 }
 
-// storeState stores an observation and the probabilities acted with
-// there, for steps to share (shareSteps), and returns their indices.
-func (l *SessionLog) storeState(o *envs.Obs, probs []float64) (obs, block int32) {
+// storeRaw stores a state for steps to share (attemptShared): its dense
+// values (stride of them, channel after channel, as store lays them out),
+// its index values and the probabilities acted with there. It returns
+// their indices.
+func (l *SessionLog) storeRaw(vals []float64, idx []int, probs []float64) (obs, block int32) {
 	A := l.spec.Actions
 	block = int32(len(l.probs) / max(A, 1))
 	if n := len(l.probs); cap(l.probs)-n >= A {
@@ -117,22 +119,33 @@ func (l *SessionLog) storeState(o *envs.Obs, probs []float64) (obs, block int32)
 	} else {
 		l.probs = append(l.probs, probs[:A]...)
 	}
-	return int32(l.store(o)), block
+	if n := len(l.vals); cap(l.vals)-n >= len(vals) && len(vals) == 16 {
+		l.vals = l.vals[:n+16]
+		vec.Copy(l.vals[n:n+8], vals[:8])
+		vec.Copy(l.vals[n+8:n+16], vals[8:16])
+	} else {
+		l.vals = append(l.vals, vals...)
+	}
+	l.idx = append(l.idx, idx...)
+	l.nobs++
+	return int32(l.nobs - 1), block
 }
 
-// shareSteps appends steps to the attempt begun last: step s acted
-// acts[s] at state path[s], whose observation and probabilities are stored
-// at obs[path[s]] and probs[path[s]] (storeState); stamp is the weights
-// generation the probabilities belong to (0 for none). Rollouts records
-// its members so.
-func (l *SessionLog) shareSteps(acts []int, path []int32, obs, probs []int32, stamp uint64) {
-	l.entries[len(l.entries)-1].steps += len(acts)
+// attemptShared logs a whole attempt of member at t whose steps share
+// stored states: step s acted acts[s] at state path[s], whose observation
+// and probabilities are stored at obs[path[s]] and probs[path[s]]
+// (storeRaw); stamp is the weights generation the probabilities belong to
+// (0 for none). It returns the attempt's index. Rollouts records its
+// members so.
+func (l *SessionLog) attemptShared(t *envs.Task, member int, acts []int, path []int32, obs, probs []int32, stamp uint64) int {
+	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.steps), steps: len(acts)})
 	l.steps = slices.Grow(l.steps, len(acts))
 	path = path[:len(acts)]
 	for s, act := range acts {
 		nd := path[s]
 		l.steps = append(l.steps, logStep{act: int32(act), stamp: stamp, behaved: true, obs: obs[nd], probs: probs[nd]})
 	}
+	return len(l.entries) - 1
 }
 
 // store copies o's values into the log and returns its index.

@@ -174,18 +174,17 @@ func (r *Rollouts) record(a *Agent, t *envs.Task, n int) {
 	}
 	// Every state a member acted at (every node but those that ended an
 	// attempt) is stored once, in the order the tree reached them.
-	A, W := r.spec.Actions, r.width
+	A, W, S, I := r.spec.Actions, r.width, r.stride, len(r.index)
 	r.logObs, r.logProbs = r.logObs[:0], r.logProbs[:0]
 	for nd, f := range r.flags {
 		var o, p int32 = -1, -1
 		if f&nodeDone == 0 {
-			o, p = log.storeState(r.obsOf(nd), r.probs[nd*A:(nd+1)*A])
+			o, p = log.storeRaw(r.vals[nd*S:(nd+1)*S], r.idx[nd*I:(nd+1)*I], r.probs[nd*A:(nd+1)*A])
 		}
 		r.logObs, r.logProbs = append(r.logObs, o), append(r.logProbs, p)
 	}
 	for m := range n {
-		r.attempts = append(r.attempts, log.Begin(t, m))
-		log.shareSteps(r.acts[m*W:m*W+r.steps[m]], r.path[m*W:], r.logObs, r.logProbs, stamp)
+		r.attempts = append(r.attempts, log.attemptShared(t, m, r.acts[m*W:m*W+r.steps[m]], r.path[m*W:], r.logObs, r.logProbs, stamp))
 	}
 }
 
