@@ -506,6 +506,7 @@ func addOuter(mat, u, v []float64) {
 func (m *Bilinear) NewGroupGrad() GroupGrad {
 	d := m.spec.Channels[m.x].Size
 	g := &bilinGroupGrad{m: m, gen: 1} // byObs's zero entries are of no generation
+	g.fast = m.spec.Actions == 4 && d == 8 && m.cfg.Bias && (m.cfg.Bilinear || m.cfg.IDChannel)
 	k := len(m.ids)
 	for _, q := range m.pairs {
 		k += q.k
@@ -524,6 +525,7 @@ type bilinGroupGrad struct {
 	// gen is the current one (Flush starts a new one).
 	byObs []obsEntry
 	gen   uint32
+	fast  bool // A = 4, d = 8, the bias on and G in use: AddNamed's inline case
 }
 
 type obsEntry struct {
@@ -537,11 +539,34 @@ func (g *bilinGroupGrad) named(same int) bool {
 }
 
 func (g *bilinGroupGrad) AddNamed(dst, coef []float64, same int) bool {
-	if !g.named(same) {
+	if uint(same) >= uint(len(g.byObs)) {
 		return false
 	}
 	en := &g.byObs[same]
+	if en.gen != g.gen {
+		return false
+	}
 	t := &g.sums
+	if g.fast {
+		// addTo at the skills shape: one rank-one update of 4 rows of 8,
+		// the bias's four additions.
+		vec.AddOuter8(t.vals[int(en.e)*32:int(en.e+1)*32], coef[:4], (*[8]float64)(en.x))
+		b, c := (*[4]float64)(dst[g.m.bias:]), (*[4]float64)(coef)
+		if c[0] != 0 {
+			b[0] += c[0]
+		}
+		if c[1] != 0 {
+			b[1] += c[1]
+		}
+		if c[2] != 0 {
+			b[2] += c[2]
+		}
+		if c[3] != 0 {
+			b[3] += c[3]
+		}
+		g.bias = true
+		return true
+	}
 	g.addTo(dst, t.vals[int(en.e)*t.width:int(en.e+1)*t.width], coef, en.x)
 	return true
 }

@@ -116,15 +116,19 @@ func TestGradMaskMarksRanges(t *testing.T) {
 // GroupGrad sums what AddLogitGrad sums, up to rounding, over steps that
 // repeat descriptions, and holds nothing back after Flush.
 func TestGroupGradSumsTheGradient(t *testing.T) {
-	s := envs.Spec{Actions: 4, Channels: []envs.Channel{
-		{Name: "x", Kind: envs.Dense, Size: 5},
-		{Name: "desc", Kind: envs.Dense, Size: 6},
-		{Name: "id", Kind: envs.Index, Size: 7},
-	}}
-	scaled := DefaultBilinear()
-	scaled.IDScale = 2.5
-	for _, cfg := range []BilinearConfig{DefaultBilinear(), scaled} {
-		groupGradCase(t, s, cfg)
+	// An odd shape, and the skills family's (d = K = 8: the SIMD kernels
+	// and AddNamed's inline case).
+	for _, sh := range [][2]int{{5, 6}, {8, 8}} {
+		s := envs.Spec{Actions: 4, Channels: []envs.Channel{
+			{Name: "x", Kind: envs.Dense, Size: sh[0]},
+			{Name: "desc", Kind: envs.Dense, Size: sh[1]},
+			{Name: "id", Kind: envs.Index, Size: 7},
+		}}
+		scaled := DefaultBilinear()
+		scaled.IDScale = 2.5
+		for _, cfg := range []BilinearConfig{DefaultBilinear(), scaled, {Bilinear: true}} {
+			groupGradCase(t, s, cfg)
+		}
 	}
 }
 
@@ -134,7 +138,8 @@ func groupGradCase(t *testing.T, s envs.Spec, cfg BilinearConfig) {
 	n := len(m.Params())
 	descs := make([][]float64, 40) // more than the first table size: it grows
 	for i := range descs {
-		descs[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), 0, 0, rng.NormFloat64(), 1}
+		descs[i] = make([]float64, s.Channels[1].Size)
+		descs[i][0], descs[i][1], descs[i][4], descs[i][5] = rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), 1
 	}
 	// Observations drawn from a set of 30, named by their index in the
 	// rounds that pass it (Add's same), by -1 in the others.

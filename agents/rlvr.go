@@ -146,7 +146,7 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 		steps := log.Steps(at)
 		scale := m.cfg.LR * inv / float64(steps) / float64(n)
 		for s := 0; s < steps; s++ {
-			if !m.addNamed(a, at, s, scale, adv[i]) {
+			if s = m.addNamed(a, at, s, steps, scale, adv[i]); s < steps {
 				m.addStep(a, w, sparse, at, s, scale, adv[i])
 			}
 		}
@@ -156,34 +156,43 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 	}
 }
 
-// addNamed is addStep's common case, inline: no KL term, the
-// probabilities acted with at the current weights, and a group
-// accumulator that holds the step's observation already (an earlier
-// member's step showed it). It reports false, having done nothing, when
-// the case does not apply.
-func (m *rlvr) addNamed(a *Agent, at, s int, scale, adv float64) bool {
+// addNamed is addStep's common case, in a loop over steps from..steps-1
+// of attempt at: no KL term, the probabilities acted with at the current
+// weights, and a group accumulator that holds the step's observation
+// already (an earlier member's step showed it). It returns the first step
+// the case does not apply to (steps if none), having done the steps
+// before it as addStep would.
+func (m *rlvr) addNamed(a *Agent, at, from, steps int, scale, adv float64) int {
 	if m.group == nil || m.cfg.KL > 0 {
-		return false
+		return from
 	}
 	log := a.Log
-	st := &log.steps[log.entries[at].first+s]
-	if st.stamp != a.gen {
-		return false
-	}
 	A := len(m.coef)
-	probs := log.probs[int(st.probs)*A : int(st.probs+1)*A]
 	c := scale * adv // addStep's scale * adv * (...), left to right
-	for k, p := range probs {
-		m.coef[k] = c * (0 - p)
+	run := log.steps[log.entries[at].first:][:steps]
+	for s := from; s < steps; s++ {
+		st := &run[s]
+		if st.stamp != a.gen {
+			return s
+		}
+		probs := log.probs[int(st.probs)*A : int(st.probs+1)*A]
+		if A == 4 {
+			p, k := (*[4]float64)(probs), (*[4]float64)(m.coef)
+			k[0], k[1], k[2], k[3] = c*(0-p[0]), c*(0-p[1]), c*(0-p[2]), c*(0-p[3])
+		} else {
+			for k, p := range probs {
+				m.coef[k] = c * (0 - p)
+			}
+		}
+		if act := int(st.act); act >= 0 && act < A {
+			m.coef[act] = c * (1 - probs[act])
+		}
+		if !m.group.AddNamed(m.grad, m.coef, int(st.obs)) {
+			return s
+		}
+		a.Compute.GradSteps++
 	}
-	if act := int(st.act); act >= 0 && act < A {
-		m.coef[act] = c * (1 - probs[act])
-	}
-	if !m.group.AddNamed(m.grad, m.coef, int(st.obs)) {
-		return false
-	}
-	a.Compute.GradSteps++
-	return true
+	return steps
 }
 
 // prepare readies the scratch for one Learn's gradient of the acting model
