@@ -138,12 +138,14 @@ func (l *SessionLog) storeRaw(vals []float64, idx []int, probs []float64) (obs, 
 // (0 for none). It returns the attempt's index. Rollouts records its
 // members so.
 func (l *SessionLog) attemptShared(t *envs.Task, member int, acts []int, path []int32, obs, probs []int32, stamp uint64) int {
-	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: len(l.steps), steps: len(acts)})
-	l.steps = slices.Grow(l.steps, len(acts))
+	first := len(l.steps)
+	l.entries = append(l.entries, LogEntry{Task: t, Member: member, first: first, steps: len(acts)})
+	l.steps = slices.Grow(l.steps, len(acts))[:first+len(acts)]
+	dst := l.steps[first:]
 	path = path[:len(acts)]
 	for s, act := range acts {
 		nd := path[s]
-		l.steps = append(l.steps, logStep{act: int32(act), stamp: stamp, behaved: true, obs: obs[nd], probs: probs[nd]})
+		dst[s] = logStep{act: int32(act), stamp: stamp, behaved: true, obs: obs[nd], probs: probs[nd]}
 	}
 	return len(l.entries) - 1
 }

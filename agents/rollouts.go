@@ -103,30 +103,46 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 		}
 		k := 0
 		active := r.active
+		// Locals for the slices the loop reads: computeProbs writes in
+		// place; step appends, so they are reloaded after it.
+		flags, probs, children := r.flags, r.probs, r.children
 		for _, m := range active {
 			nd := int(path[m*W+s])
-			if r.flags[nd]&nodeProbs == 0 {
+			if flags[nd]&nodeProbs == 0 {
 				r.computeProbs(a, nd)
 			}
 			// sample's draw, inline: no call in the loop.
-			p := r.probs[nd*A : nd*A+A]
 			u := envs.Uniform(envs.Then(envs.Key1(envs.Then(pre[m], uint64(s))), uint64(envs.PurposeAct)))
-			act, acc := len(p)-1, 0.0 // the last action if rounding leaves u past the last partial sum
-			for a, pa := range p {
-				acc += pa
-				if u < acc {
-					act = a
-					break
+			act := A - 1 // the last action if rounding leaves u past the last partial sum
+			if A == 4 {
+				p := (*[4]float64)(probs[nd*4:])
+				switch acc := p[0]; {
+				case u < acc:
+					act = 0
+				case u < acc+p[1]:
+					act = 1
+				case u < acc+p[1]+p[2]:
+					act = 2
+				}
+			} else {
+				acc := 0.0
+				for a, pa := range probs[nd*A : nd*A+A] {
+					acc += pa
+					if u < acc {
+						act = a
+						break
+					}
 				}
 			}
 			acts[m*W+s] = act
-			c := int(r.children[nd*A+act]) - 1
+			c := int(children[nd*A+act]) - 1
 			if c < 0 {
 				c = r.step(env, at, nd, act, s)
 				at = c
+				flags, probs, children = r.flags, r.probs, r.children
 			}
 			path[m*W+s+1] = int32(c)
-			if r.flags[c]&nodeDone == 0 {
+			if flags[c]&nodeDone == 0 {
 				active[k] = m
 				k++
 			} else {
