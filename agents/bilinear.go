@@ -601,6 +601,10 @@ func (g *bilinGroupGrad) Add(dst []float64, o *envs.Obs, coef []float64, same in
 			g.byObs = append(g.byObs, make([]obsEntry, same+1-len(g.byObs))...)
 		}
 		g.byObs[same] = obsEntry{gen: g.gen, e: int32(e), x: x}
+		if g.fast {
+			g.AddNamed(dst, coef, same)
+			return
+		}
 	}
 	g.addTo(dst, t.vals[e*t.width:(e+1)*t.width], coef, x)
 }
