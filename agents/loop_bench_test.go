@@ -28,6 +28,10 @@ type loop struct {
 	// (alternating from group to group), so every member's advantage is
 	// non-zero and every step carries an update.
 	mixed bool
+	// tree steps each group as agents.Rollouts (the job's path when the
+	// environment is an envs.Brancher) instead of member by member.
+	tree *agents.Rollouts
+	keys []uint64
 }
 
 // newLoop builds the fixture on the default skills family for an agent
@@ -77,7 +81,19 @@ func (l *loop) group(i int) int {
 		log.Reset()
 	}
 	steps := 0
-	for m := 0; m < loopGroup; m++ {
+	if l.tree != nil {
+		l.keys = l.keys[:0]
+		for m := 0; m < loopGroup; m++ {
+			l.keys = append(l.keys, envs.Key(uint64(i), uint64(m)))
+		}
+		l.tree.Run(l.a, l.env.(envs.Brancher), t, l.keys)
+		copy(l.attempts, l.tree.Attempts())
+		for m, key := range l.keys {
+			steps += l.tree.Steps(m)
+			l.verdicts[m] = l.ver.Judge(l.tree.Outcome(m), key)
+		}
+	}
+	for m := 0; m < loopGroup && l.tree == nil; m++ {
 		key := envs.Key(uint64(i), uint64(m))
 		l.env.Reset(t, &l.obs)
 		if log != nil {
@@ -94,6 +110,8 @@ func (l *loop) group(i int) int {
 			}
 		}
 		l.verdicts[m] = l.ver.Judge(l.env.Outcome(), key)
+	}
+	for m := range l.verdicts {
 		if l.mixed {
 			l.verdicts[m] = envs.VerdictFail
 			if (m+i)%2 == 0 {
@@ -146,6 +164,25 @@ func benchLoop(b *testing.B, l *loop) {
 func BenchmarkLoopRLVR(b *testing.B)    { benchLoop(b, newLoop(b, "rlvr", "bilinear")) }
 func BenchmarkLoopRLVRMLP(b *testing.B) { benchLoop(b, newLoop(b, "rlvr", "mlp")) }
 func BenchmarkLoopFrozen(b *testing.B)  { benchLoop(b, newLoop(b, "frozen", "bilinear")) }
+
+// BenchmarkLoopRLVRTree is BenchmarkLoopRLVR (and .../updating,
+// BenchmarkLoopRLVRUpdating's bilinear case) with each group stepped as a
+// tree of its members' distinct states (agents.Rollouts), as the job steps
+// it: the same attempts and updates.
+func BenchmarkLoopRLVRTree(b *testing.B) {
+	for _, mixed := range []bool{false, true} {
+		name := "perfect"
+		if mixed {
+			name = "updating"
+		}
+		b.Run(name, func(b *testing.B) {
+			l := newLoop(b, "rlvr", "bilinear")
+			l.mixed = mixed
+			l.tree = agents.NewRollouts(l.a.Weights.Spec())
+			benchLoop(b, l)
+		})
+	}
+}
 
 // BenchmarkLoopRLVRUpdating is the hot loop with an update on every step:
 // verdicts are two passes and two fails in every group (see loop.mixed), so
@@ -212,16 +249,16 @@ func BenchmarkLoopRLVRUpdatingFamily(b *testing.B) {
 func TestLoopAllocatesNothing(t *testing.T) {
 	type tc struct {
 		family, mech, model string
-		mixed               bool
+		mixed, tree         bool
 	}
 	// Every registered family, so a new one is covered without an edit here.
-	cases := []tc{{"skills", "frozen", "bilinear", false}}
+	cases := []tc{{"skills", "frozen", "bilinear", false, false}, {"skills", "rlvr", "bilinear", false, true}, {"skills", "rlvr", "bilinear", true, true}}
 	for _, family := range envs.Names() {
 		for _, model := range []string{"bilinear", "mlp"} {
-			cases = append(cases, tc{family, "rlvr", model, false}, tc{family, "rlvr", model, true})
+			cases = append(cases, tc{family, "rlvr", model, false, false}, tc{family, "rlvr", model, true, false})
 		}
 	}
-	if len(cases) < 1+4*4 {
+	if len(cases) < 3+4*4 {
 		t.Fatalf("families %v: want at least skills, bandit, maze and arith", envs.Names())
 	}
 	for _, c := range cases {
@@ -232,10 +269,13 @@ func TestLoopAllocatesNothing(t *testing.T) {
 			l = newFamilyLoop(t, c.family, c.model)
 		}
 		l.mixed = c.mixed
+		if c.tree {
+			l.tree = agents.NewRollouts(l.a.Weights.Spec())
+		}
 		i := 0
 		l.group(i) // the log's buffers grow to a group's size once
 		if n := testing.AllocsPerRun(200, func() { i++; l.group(i) }); n != 0 {
-			t.Errorf("%s %s/%s (updates on every step: %v): the step + act + update loop allocates %v times per group, want 0", c.family, c.mech, c.model, c.mixed, n)
+			t.Errorf("%s %s/%s (updates on every step: %v, as a tree: %v): the step + act + update loop allocates %v times per group, want 0", c.family, c.mech, c.model, c.mixed, c.tree, n)
 		}
 	}
 }
