@@ -50,9 +50,12 @@ type Rollouts struct {
 	steps    []int
 	active   []int
 	attempts []int
-	pre      []uint64 // per member: Key(keys[m])
-	logObs   []int32  // per node: its observation's index in the session log
-	logProbs []int32  // and its probabilities'
+	pre      []uint64                         // per member: Key(keys[m])
+	agent    *Agent                           // Run's agent, or nil
+	logits   func(dst []float64, o *envs.Obs) // Sample's model
+	scratch  []float64
+	logObs   []int32 // per node: its observation's index in the session log
+	logProbs []int32 // and its probabilities'
 }
 
 const (
@@ -82,6 +85,28 @@ func NewRollouts(s envs.Spec) *Rollouts {
 // gives their indices). env must be the agent's family's and a Brancher;
 // the agent must not act through an actor (Agent.Acts).
 func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64) {
+	r.agent, r.logits = a, nil
+	r.walk(env, t, keys)
+	r.agent = nil
+	r.record(a, t, len(keys))
+}
+
+// Sample plays len(keys) sampled attempts at t as Run does, with the
+// probabilities softmax(logits(o)) of a fixed model instead of an agent's
+// and no session log: an evaluation's samples (member m's step keys
+// envs.Key(keys[m], step), drawn as Choose draws a sample). logits must be
+// a pure function of o while Sample runs.
+func (r *Rollouts) Sample(logits func(dst []float64, o *envs.Obs), env envs.Brancher, t *envs.Task, keys []uint64) {
+	r.agent, r.logits = nil, logits
+	r.walk(env, t, keys)
+	r.logits = nil
+	r.attempts = r.attempts[:0]
+}
+
+// walk steps the members through the tree (Run's and Sample's common
+// part).
+func (r *Rollouts) walk(env envs.Brancher, t *envs.Task, keys []uint64) {
+	a := r.agent
 	n := len(keys)
 	r.reset(n)
 	env.Reset(t, &r.obs)
@@ -152,7 +177,6 @@ func (r *Rollouts) Run(a *Agent, env envs.Brancher, t *envs.Task, keys []uint64)
 		r.active = active[:k]
 	}
 	r.pre = pre
-	r.record(a, t, n)
 }
 
 // step steps the environment from node nd (where it is, or loaded from
@@ -325,6 +349,15 @@ func (r *Rollouts) obsOf(nd int) *envs.Obs {
 // their softmax.
 func (r *Rollouts) computeProbs(a *Agent, nd int) {
 	A := r.spec.Actions
+	if a == nil { // Sample's model
+		if len(r.scratch) != A {
+			r.scratch = make([]float64, A)
+		}
+		r.logits(r.scratch, r.obsOf(nd))
+		Softmax(r.probs[nd*A:(nd+1)*A], r.scratch)
+		r.flags[nd] |= nodeProbs
+		return
+	}
 	m := a.Acting()
 	if a.cacheGen != a.gen {
 		a.cache.Reset(m)

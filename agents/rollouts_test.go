@@ -178,3 +178,48 @@ func obsBits(o *envs.Obs) []uint64 {
 func sameFloats(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
+
+// TestRolloutsSampleMatchesChoose plays an evaluation's samples one by one
+// (a model's logits, Choose with a sampled draw) and as Rollouts.Sample:
+// the same actions' results and outcomes, and no session log written.
+func TestRolloutsSampleMatchesChoose(t *testing.T) {
+	f, a, _ := rolloutTwins(t, []string{"frozen"}, nil)
+	m := a.Acting()
+	env, brEnv := f.NewEnv(), f.NewEnv()
+	obs := envs.NewObs(f.Spec())
+	ro := NewRollouts(f.Spec())
+	logits, probs := make([]float64, f.Spec().Actions), make([]float64, f.Spec().Actions)
+	keys := make([]uint64, 64)
+	for task := range 10 {
+		tk, err := f.Task(envs.SplitTrain, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range keys {
+			keys[j] = envs.Key(uint64(task), uint64(j))
+		}
+		ro.Sample(m.Logits, brEnv.(envs.Brancher), &tk, keys)
+		if len(ro.Attempts()) != 0 {
+			t.Fatalf("Sample logged %d attempts", len(ro.Attempts()))
+		}
+		for j, key := range keys {
+			env.Reset(&tk, &obs)
+			for s := uint64(0); ; s++ {
+				m.Logits(logits, &obs)
+				res := env.Step(Choose(logits, probs, false, envs.Key(key, s)), &obs)
+				if got := ro.Result(j, int(s)); got != res {
+					t.Fatalf("task %d sample %d step %d: %+v, alone %+v", task, j, s, got, res)
+				}
+				if res.Done {
+					break
+				}
+			}
+			if o := env.Outcome(); ro.Outcome(j) != o {
+				t.Fatalf("task %d sample %d: outcome %+v, alone %+v", task, j, ro.Outcome(j), o)
+			}
+		}
+		if ro.States() >= len(keys)*envs.DefaultSkills().Length {
+			t.Errorf("task %d: %d states for %d samples: none shared", task, ro.States(), len(keys))
+		}
+	}
+}

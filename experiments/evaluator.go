@@ -58,6 +58,8 @@ type evaluator struct {
 	// With keepSteps, run appends to stepTruth whether each step is
 	// correct (dreams judged per step: dream.go).
 	keepSteps bool
+	tree      *agents.Rollouts // pass@k's samples, when the env is a Brancher
+	keys      []uint64
 	stepTruth []bool
 	// time and skipped go into the next checkpoint's records (the job
 	// sets them when it is clocked).
@@ -344,10 +346,31 @@ func (e *evaluator) passKs(r *splitOutcome, tasks []envs.Task, n int) {
 		r.passK[j].K = k
 	}
 	steps := 0
+	// The samples of a task as a tree of their distinct states
+	// (agents.Rollouts.Sample) when the environment allows: the same
+	// attempts as one by one, for a fraction of the work.
+	br, _ := e.env.(envs.Brancher)
+	tree := br != nil && e.agent == nil && !e.keepSteps
+	if tree && e.tree == nil {
+		e.tree = agents.NewRollouts(e.w.fam.Spec())
+	}
 	for i := range tasks {
 		t := &tasks[i]
 		c := 0
-		for j := range n {
+		if tree {
+			keys := e.keys[:0]
+			for j := range n {
+				keys = append(keys, envs.Key(e.w.seed, uint64(purposeEval), t.Key, uint64(1+j)))
+			}
+			e.keys = keys
+			e.tree.Sample(e.cache.Logits, br, t, keys)
+			for j := range n {
+				o := e.tree.Outcome(j)
+				c += int(b2f(o.Success))
+				steps += o.Steps
+			}
+		}
+		for j := 0; j < n && !tree; j++ {
 			o := e.cached(t, false, envs.Key(e.w.seed, uint64(purposeEval), t.Key, uint64(1+j)))
 			c += int(b2f(o.Success))
 			steps += o.Steps
