@@ -58,7 +58,8 @@ func peerWorldAt(tb testing.TB, seed int) *peerWorld {
 // peerRun is the RLVR phase of one seed: tasks slots, each a pool task
 // drawn by key, peerGroup members acting with sampled actions through the
 // environment, perfect all-or-nothing verdicts, then rlvr's update (lr 2,
-// the shipped configs'). It returns the step-updates (every step of every
+// the shipped configs'). The members are stepped as the job steps them: a
+// tree of their distinct states (agents.Rollouts). It returns the step-updates (every step of every
 // member), the steps whose advantage was non-zero and the successes.
 func peerRun(tb testing.TB, w *peerWorld, seed, tasks int) (steps, nonzero, successes int64) {
 	rl := agents.DefaultRLVR()
