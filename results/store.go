@@ -541,10 +541,7 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 			in.header(&c.Header)
 			c.Split = in.str(c.Split)
 		}
-		for i := range run.Attempts {
-			in.header(&run.Attempts[i].Header)
-			run.Attempts[i].Verdict = in.str(run.Attempts[i].Verdict)
-		}
+		in.attempts(run.Attempts)
 		if len(out.Runs) == 0 {
 			// Runs of one folder are alike: size the slices once from the
 			// first, rather than let doubling copies dominate peak memory.
@@ -1029,4 +1026,34 @@ func (in interner) str(s string) string {
 func (in interner) header(h *Header) {
 	h.Kind, h.Run, h.Experiment, h.Config = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment), in.str(h.Config)
 	h.Point, h.Family, h.Agent = in.str(h.Point), in.str(h.Family), in.str(h.Agent)
+}
+
+// attempts interns one run's attempts, whose names mostly repeat the
+// previous attempt's: those take its interned copies without a lookup.
+func (in interner) attempts(atts []Attempt) {
+	var raw, interned Header
+	var verdict, internedVerdict string
+	for i := range atts {
+		a := &atts[i]
+		if i > 0 && sameNames(&a.Header, &raw) {
+			day, seed, schema := a.Day, a.Seed, a.Schema
+			a.Header = interned
+			a.Day, a.Seed, a.Schema = day, seed, schema
+		} else {
+			raw = a.Header
+			in.header(&a.Header)
+			interned = a.Header
+		}
+		if i == 0 || a.Verdict != verdict {
+			verdict = a.Verdict
+			internedVerdict = in.str(a.Verdict)
+		}
+		a.Verdict = internedVerdict
+	}
+}
+
+// sameNames reports whether a and b hold the same strings.
+func sameNames(a, b *Header) bool {
+	return a.Kind == b.Kind && a.Run == b.Run && a.Experiment == b.Experiment && a.Config == b.Config &&
+		a.Point == b.Point && a.Family == b.Family && a.Agent == b.Agent
 }

@@ -349,18 +349,21 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 			return
 		}
 		c.N = len(vals)
-		c.Mean, c.Median = stats.Mean(vals), stats.Median(vals)
-		if !want {
-			c.IQM, c.Lo, c.Hi = stats.IQM(vals), math.NaN(), math.NaN()
-			*dst = append(*dst, c)
-			return
-		}
 		i := len(*dst)
 		*dst = append(*dst, c)
+		// Point estimates too are computed by the tasks, in parallel.
+		if !want {
+			tasks = append(tasks, func() {
+				d := &(*dst)[i]
+				d.Mean, d.Median, d.IQM, d.Lo, d.Hi = stats.Mean(vals), stats.Median(vals), stats.IQM(vals), math.NaN(), math.NaN()
+			})
+			return
+		}
 		seed := cellSeed(opt.Seed, kind, c.Point, c.Split, c.Day, c.Agent, "", c.Metric)
 		tasks = append(tasks, func() {
 			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
-			(*dst)[i].IQM, (*dst)[i].Lo, (*dst)[i].Hi = ci.Point, ci.Lo, ci.Hi
+			d := &(*dst)[i]
+			d.Mean, d.Median, d.IQM, d.Lo, d.Hi = stats.Mean(vals), stats.Median(vals), ci.Point, ci.Lo, ci.Hi
 		})
 	}
 	// collect returns f of every run of point p and agent a with a non-NaN
