@@ -30,6 +30,7 @@ type RunRecorder struct {
 	checkpoints []Checkpoint
 	header      Header // of the run's attempts, but for Day
 	attempts    []slotAttempt
+	clocked     []slotClock // beside attempts, once an attempt has a time or step verdicts
 	slots       map[attemptSlot]int
 	last        int // index in attempts of the last slot added (a group's attempts come together)
 	// off: the records cannot be held so that Build gets from them exactly
@@ -41,14 +42,19 @@ type RunRecorder struct {
 
 type attemptSlot struct{ day, session, slot int }
 
-// slotAttempt is one folded attempt: the first attempt's task, phase,
-// retry, time and step verdicts, and the sums of Success and Score over
-// folded attempts.
+// slotAttempt is one folded attempt: the first attempt's task, phase and
+// retry, and the sums of Success and Score over folded attempts.
 type slotAttempt struct {
 	day, session, slot, task int32
 	phase, retry, folded     int32
-	success, score, time     float64
-	stepVerdicts             string
+	success, score           float64
+}
+
+// slotClock is the first attempt's time and step verdicts, kept only for
+// clocked jobs' records.
+type slotClock struct {
+	time         float64
+	stepVerdicts string
 }
 
 // Add keeps a copy of rec, a Start, Checkpoint or Attempt, or a pointer to
@@ -102,6 +108,16 @@ func (r *RunRecorder) addCheckpoint(c *Checkpoint) {
 		}
 	}
 	r.checkpoints = append(r.checkpoints, v)
+}
+
+// exact returns s in a slice of its length (nil if empty).
+func exact[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	c := make(S, len(s))
+	copy(c, s)
+	return c
 }
 
 func cloneNonEmpty[S ~[]E, E any](s S) S {
@@ -160,13 +176,19 @@ func (r *RunRecorder) addAttempt(v *Attempt) {
 	}
 	r.last = len(r.attempts)
 	r.slots[k] = r.last
-	t := v.Time
-	if t == 0 {
-		t = 0 // omitempty writes no -0
-	}
 	r.attempts = append(r.attempts, slotAttempt{day: int32(v.Day), session: int32(v.Session), slot: int32(v.Slot),
 		task: int32(v.Task), phase: int32(v.Phase), retry: int32(v.Retry), folded: 1,
-		success: v.Success, score: v.Score, time: t, stepVerdicts: v.StepVerdicts})
+		success: v.Success, score: v.Score})
+	if (v.Time != 0 || v.StepVerdicts != "") && r.clocked == nil {
+		r.clocked = make([]slotClock, r.last, cap(r.attempts))
+	}
+	if r.clocked != nil {
+		t := v.Time
+		if t == 0 {
+			t = 0 // omitempty writes no -0
+		}
+		r.clocked = append(r.clocked, slotClock{t, v.StepVerdicts})
+	}
 }
 
 func fitsInt32(xs ...int) bool {
@@ -188,8 +210,9 @@ func (r *RunRecorder) loaded(lines, file string, size int64) *LoadedRun {
 	if r.off || len(r.checkpoints) == 0 {
 		return nil
 	}
-	return &LoadedRun{start: r.start, checkpoints: r.checkpoints, header: r.header, attempts: r.attempts,
-		hash: lines, fileHash: file, size: size}
+	// Held until Build takes them: no spare capacity.
+	return &LoadedRun{start: r.start, checkpoints: exact(r.checkpoints), header: r.header, attempts: exact(r.attempts),
+		clocked: exact(r.clocked), hash: lines, fileHash: file, size: size}
 }
 
 // LoadedRun is one run's records as Build uses them (attempts folded per
@@ -200,9 +223,10 @@ type LoadedRun struct {
 	checkpoints []Checkpoint
 	header      Header
 	attempts    []slotAttempt
-	hash        string // sha256 of the JSON lines
-	fileHash    string // sha256 of the file's bytes (compressed or not)
-	size        int64  // the file's size; -1 once taken
+	clocked     []slotClock // nil, or one per attempt
+	hash        string      // sha256 of the JSON lines
+	fileHash    string      // sha256 of the file's bytes (compressed or not)
+	size        int64       // the file's size; -1 once taken
 }
 
 // take hands over the run's records (Build copies them into its own, so
@@ -212,11 +236,13 @@ func (lr *LoadedRun) take() ([]Checkpoint, []Attempt, string) {
 	a := make([]Attempt, len(lr.attempts))
 	for i, s := range lr.attempts {
 		a[i] = Attempt{Header: lr.header, Session: int(s.session), Slot: int(s.slot), Member: -1, Task: int(s.task),
-			Success: s.success, Score: s.score, Phase: int(s.phase), Retry: int(s.retry), Time: s.time,
-			StepVerdicts: s.stepVerdicts, folded: int(s.folded)}
+			Success: s.success, Score: s.score, Phase: int(s.phase), Retry: int(s.retry), folded: int(s.folded)}
 		a[i].Day = int(s.day)
+		if lr.clocked != nil {
+			a[i].Time, a[i].StepVerdicts = lr.clocked[i].time, lr.clocked[i].stepVerdicts
+		}
 	}
-	lr.start, lr.checkpoints, lr.attempts, lr.size = nil, nil, nil, -1
+	lr.start, lr.checkpoints, lr.attempts, lr.clocked, lr.size = nil, nil, nil, nil, -1
 	return c, a, lr.hash
 }
 
@@ -254,7 +280,8 @@ func (l *LoadedRuns) Add(key string, lr *LoadedRun) bool {
 	if lr == nil {
 		return false
 	}
-	n := int64(len(lr.checkpoints))*int64(unsafe.Sizeof(Checkpoint{})) + int64(len(lr.attempts))*int64(unsafe.Sizeof(slotAttempt{}))
+	n := int64(len(lr.checkpoints))*int64(unsafe.Sizeof(Checkpoint{})) + int64(len(lr.attempts))*int64(unsafe.Sizeof(slotAttempt{})) +
+		int64(len(lr.clocked))*int64(unsafe.Sizeof(slotClock{}))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.bytes+n > l.budget {
@@ -305,7 +332,7 @@ func (l *LoadedRuns) Clone() *LoadedRuns {
 	c := &LoadedRuns{runs: make(map[string]*LoadedRun, len(l.runs)), bytes: l.bytes, budget: l.budget}
 	for k, lr := range l.runs {
 		d := *lr
-		d.checkpoints, d.attempts = slices.Clone(lr.checkpoints), slices.Clone(lr.attempts)
+		d.checkpoints, d.attempts, d.clocked = slices.Clone(lr.checkpoints), slices.Clone(lr.attempts), slices.Clone(lr.clocked)
 		c.runs[k] = &d
 	}
 	return c

@@ -52,7 +52,11 @@ func writeKeptRun(t *testing.T, dir, key string, seed int) *LoadedRun {
 			for member := range 2 {
 				a.Session, a.Slot, a.Member, a.Task = day%2, slot, member, 7*slot+seed
 				a.Success, a.Score, a.Verdict = float64((slot+member+seed)%2), 0.25*float64(member+1), "pass"
-				a.Phase, a.Retry, a.Time, a.StepVerdicts = day+1, slot+member, float64(slot)+0.5, "pf"[member:member+1]
+				// The first slot has neither time nor step verdicts.
+				a.Phase, a.Retry, a.Time, a.StepVerdicts = day+1, slot+member, float64(slot)/2, "pf"[member:member+1]
+				if slot == 0 {
+					a.StepVerdicts = ""
+				}
 				write(a)
 			}
 		}
