@@ -57,7 +57,7 @@ type Outcome struct {
 	Manifest *results.Manifest
 	// Loaded holds the records of the runs finished now (up to
 	// results.DefaultLoadedBudget), for results.BuildOptions.Loaded: the
-	// output phase need not read back the files it just wrote.
+	// output phase need not read back and decode the files it just wrote.
 	Loaded *results.LoadedRuns
 }
 
@@ -154,7 +154,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 	}
 	ctx = withRunOptions(ctx, opt)
 	runs := opt.Shard.Select(Plan(exp))
-	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}}
+	out := &Outcome{Out: opt.Out, Runs: runs, Failed: map[string]string{}, Loaded: results.NewLoadedRuns(results.DefaultLoadedBudget)}
 	if len(runs) == 0 {
 		return out, nil
 	}
@@ -218,7 +218,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			rf, err := runOne(gctx, exp, cache, r, opt.Out)
+			rf, lr, err := runOne(gctx, exp, cache, r, opt.Out)
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
@@ -232,6 +232,7 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 				}
 			} else {
 				files[r.Key] = rf
+				out.Loaded.Add(r.Key, lr)
 				out.Ran++
 			}
 			done++
@@ -257,9 +258,11 @@ func Run(ctx context.Context, exp *Experiment, opt RunOptions) (*Outcome, error)
 }
 
 // runOne runs one job, streaming its records to a temporary file that
-// becomes the run's record file when the job ends. A panic in a run fails
-// that run, not the sweep; a failed or interrupted run leaves no file.
-func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string) (rf *results.RunFile, err error) {
+// becomes the run's record file when the job ends, and keeping them as
+// values for the output phase (nil if they cannot be held). A panic in a
+// run fails that run, not the sweep; a failed or interrupted run leaves no
+// file.
+func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, dir string) (rf *results.RunFile, lr *results.LoadedRun, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
@@ -267,7 +270,7 @@ func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, 
 	}()
 	w, err := cache.get(exp, r.Point, r.Seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &exp.Points[r.Point]
 	acfg := p.Config.Agents[r.Agent]
@@ -275,8 +278,9 @@ func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, 
 		Point: p.Label, Family: p.Config.Env.Family, Agent: acfg.Name, Seed: r.Seed}
 	enc, err := results.CreateRun(results.RunPath(dir, r.Key))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	enc.Keep()
 	committed := false
 	defer func() {
 		if !committed {
@@ -286,18 +290,18 @@ func runOne(ctx context.Context, exp *Experiment, cache *worldCache, r RunSpec, 
 	start := &results.Start{Header: h, ConfigHash: exp.Hash, PretrainFigures: w.info.PretrainFigures}
 	start.Kind = results.KindStart
 	if err := enc.Write(start); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := runJob(ctx, w, &p.Config, acfg, h, enc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sum, err := enc.Commit()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	committed = true
 	os.Remove(failurePath(dir, r.Key)) // a retry that succeeded clears the old failure
-	return &results.RunFile{Key: r.Key, Hash: sum, Start: start}, nil
+	return &results.RunFile{Key: r.Key, Hash: sum, Start: start}, enc.Loaded(), nil
 }
 
 // FailedDir holds one file per failed run, naming its cause. Failed runs

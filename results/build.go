@@ -94,6 +94,10 @@ type Built struct {
 	tables   []tableFile       // in the order of Files
 	Headline string            // the main table as plain text, for the terminal
 	hashes   map[string]string // run key -> sha256 of the record file Build read (or that was written from the records it was handed)
+
+	// FromMemory is the number of runs whose records were taken from
+	// BuildOptions.Loaded rather than read back from their files.
+	FromMemory int
 }
 
 // headlineMetric is the metric of the main table and plots, and of the
@@ -209,7 +213,7 @@ func Build(dir string, opt BuildOptions) (*Built, error) {
 	sopt := summaryOptions{Baseline: m.Baseline, Pairs: pairsOf(m), Resamples: opt.Resamples, Seed: opt.Seed, Agents: m.Agents, OnlyRead: !opt.AllCIs, Workers: opt.Workers}
 	s := summarize(recs.Checkpoints, sopt)
 	sopt.Agents = s.Agents // so that colours match across figures
-	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes}
+	b := &Built{Damaged: recs.Damaged, Summary: s, sessions: summarizeAttempts(recs.Attempts, sopt, opt.SessionBin), hashes: recs.Hashes, FromMemory: recs.FromMemory}
 	b.slots = summarizeSlots(recs.Attempts, sopt, opt.SessionBin, phaseStarts(recs.Checkpoints))
 	var perRun map[sessionRun][2]float64
 	if b.slots != nil {

@@ -233,8 +233,20 @@ func (w *builder) render() error {
 	var mu sync.Mutex
 	drawn := 0
 	w.progress("figures", 0, len(w.jobs))
-	for i, j := range w.jobs {
-		tasks[i] = func() {
+	// The performance profiles bootstrap their bands as they draw, the
+	// longest figures by far: started first, they leave no worker drawing
+	// one alone at the end. Files keep the queue's order.
+	order := make([]int, 0, len(w.jobs))
+	for pass := range 2 {
+		for i, j := range w.jobs {
+			if (w.b.figures[j.index].Section == sectionProfiles) == (pass == 0) {
+				order = append(order, i)
+			}
+		}
+	}
+	for k, i := range order {
+		j := w.jobs[i]
+		tasks[k] = func() {
 			defer func() {
 				mu.Lock()
 				drawn++

@@ -250,6 +250,13 @@ type Encoder struct {
 	bw   *bufio.Writer // buffers writes to f
 	zw   *gzip.Writer  // compresses into bw, for a path ending in .gz
 	path string        // where Commit puts f
+
+	// Keep's: the records as values, and the sha256 and size of the
+	// file's bytes, which tie them to the file Commit put in place.
+	mem      *RunRecorder
+	fileSum  hash.Hash
+	fileSize int64
+	loaded   *LoadedRun
 }
 
 // NewEncoder returns an empty record encoder that keeps its lines in
@@ -269,7 +276,8 @@ func CreateRun(path string) (*Encoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	e := &Encoder{f: f, bw: bufio.NewWriterSize(f, 64<<10), path: path, sum: sha256.New()}
+	e := &Encoder{f: f, path: path, sum: sha256.New(), fileSum: sha256.New()}
+	e.bw = bufio.NewWriterSize(fileWriter{e}, 64<<10)
 	var w io.Writer = e.bw
 	if strings.HasSuffix(path, ".gz") {
 		// The header carries no name and no time (Go's writer leaves them
@@ -281,9 +289,37 @@ func CreateRun(path string) (*Encoder, error) {
 	return e, nil
 }
 
+// fileWriter writes a CreateRun encoder's file, hashing and counting its
+// bytes (compressed ones: a small fraction of the records' cost).
+type fileWriter struct{ e *Encoder }
+
+func (w fileWriter) Write(p []byte) (int, error) {
+	w.e.fileSum.Write(p)
+	n, err := w.e.f.Write(p)
+	w.e.fileSize += int64(n)
+	return n, err
+}
+
+// Keep makes a CreateRun encoder also keep the records it writes as
+// values (a RunRecorder), which Loaded hands over once Commit has put the
+// file in place. Call it before the first Write.
+func (e *Encoder) Keep() {
+	if e.f != nil && e.mem == nil {
+		e.mem = &RunRecorder{}
+	}
+}
+
+// Loaded returns the records a Keep encoder wrote, tied to the file Commit
+// put in place (see LoadedRuns), or nil: before Commit, without Keep, or
+// for records the recorder could not hold as the file gives them.
+func (e *Encoder) Loaded() *LoadedRun { return e.loaded }
+
 // Write appends one record. An End record gets the digest of everything
 // written before it.
 func (e *Encoder) Write(rec any) error {
+	if e.mem != nil {
+		e.mem.Add(rec)
+	}
 	switch r := rec.(type) {
 	case *Checkpoint, Checkpoint:
 		e.checkpoints++
@@ -333,6 +369,10 @@ func (e *Encoder) Commit() (string, error) {
 	if err := commitTemp(e.f, e.path); err != nil {
 		return "", err
 	}
+	if e.mem != nil {
+		e.loaded = e.mem.loaded(e.digest(), hex.EncodeToString(e.fileSum.Sum(nil)), e.fileSize)
+		e.mem = nil
+	}
 	return e.digest(), nil
 }
 
@@ -352,6 +392,7 @@ type Records struct {
 	Runs        []string          // run keys of intact files, sorted
 	Hashes      map[string]string // run key -> sha256 of its record file
 	Damaged     []DamagedRun      // files that could not be read, sorted by key
+	FromMemory  int               // runs taken from readOptions.loaded rather than read from their files
 
 	start                 *Start // the start record while decoding one file
 	end                   *End   // the end record while decoding one file
@@ -445,6 +486,7 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 		sum        string
 		err        error
 		notPlanned bool
+		fromMemory bool
 	}
 	window := make([]fetched, 0, 4*workers)
 	fetch := func(p string) (f fetched) {
@@ -455,11 +497,16 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 				return fetched{notPlanned: true}
 			}
 		}
-		if lr, ok := opt.loaded.lookup(key, p); ok && opt.foldAttempts {
-			// Written by this process moments ago: taken as they are.
-			f.run = &Records{}
-			f.run.Checkpoints, f.run.Attempts, f.sum = lr.take()
-			return f
+		if opt.foldAttempts {
+			if lr, ok := opt.loaded.lookup(key, p, want); ok {
+				// Written by this process, and the file is still what
+				// it wrote: taken as they are.
+				f.run = &Records{}
+				f.run.Checkpoints, f.run.Attempts, f.sum = lr.take()
+				f.fromMemory = true
+				opt.loaded.taken.Add(1)
+				return f
+			}
 		}
 		f.run, f.sum, f.err = readRun(p, key, want, opt)
 		return f
@@ -494,10 +541,7 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 			in.header(&c.Header)
 			c.Split = in.str(c.Split)
 		}
-		for i := range run.Attempts {
-			in.header(&run.Attempts[i].Header)
-			run.Attempts[i].Verdict = in.str(run.Attempts[i].Verdict)
-		}
+		in.attempts(run.Attempts)
 		if len(out.Runs) == 0 {
 			// Runs of one folder are alike: size the slices once from the
 			// first, rather than let doubling copies dominate peak memory.
@@ -509,6 +553,9 @@ func readRuns(dir string, opt readOptions) (*Records, error) {
 		out.Attempts = append(out.Attempts, run.Attempts...)
 		out.Runs = append(out.Runs, key)
 		out.Hashes[key] = sum
+		if f.fromMemory {
+			out.FromMemory++
+		}
 	}
 	for key, want := range plan {
 		if want.Done && !seen[key] {
@@ -979,4 +1026,34 @@ func (in interner) str(s string) string {
 func (in interner) header(h *Header) {
 	h.Kind, h.Run, h.Experiment, h.Config = in.str(h.Kind), in.str(h.Run), in.str(h.Experiment), in.str(h.Config)
 	h.Point, h.Family, h.Agent = in.str(h.Point), in.str(h.Family), in.str(h.Agent)
+}
+
+// attempts interns one run's attempts, whose names mostly repeat the
+// previous attempt's: those take its interned copies without a lookup.
+func (in interner) attempts(atts []Attempt) {
+	var raw, interned Header
+	var verdict, internedVerdict string
+	for i := range atts {
+		a := &atts[i]
+		if i > 0 && sameNames(&a.Header, &raw) {
+			day, seed, schema := a.Day, a.Seed, a.Schema
+			a.Header = interned
+			a.Day, a.Seed, a.Schema = day, seed, schema
+		} else {
+			raw = a.Header
+			in.header(&a.Header)
+			interned = a.Header
+		}
+		if i == 0 || a.Verdict != verdict {
+			verdict = a.Verdict
+			internedVerdict = in.str(a.Verdict)
+		}
+		a.Verdict = internedVerdict
+	}
+}
+
+// sameNames reports whether a and b hold the same strings.
+func sameNames(a, b *Header) bool {
+	return a.Kind == b.Kind && a.Run == b.Run && a.Experiment == b.Experiment && a.Config == b.Config &&
+		a.Point == b.Point && a.Family == b.Family && a.Agent == b.Agent
 }

@@ -349,18 +349,21 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 			return
 		}
 		c.N = len(vals)
-		c.Mean, c.Median = stats.Mean(vals), stats.Median(vals)
-		if !want {
-			c.IQM, c.Lo, c.Hi = stats.IQM(vals), math.NaN(), math.NaN()
-			*dst = append(*dst, c)
-			return
-		}
 		i := len(*dst)
 		*dst = append(*dst, c)
+		// Point estimates too are computed by the tasks, in parallel.
+		if !want {
+			tasks = append(tasks, func() {
+				d := &(*dst)[i]
+				d.Mean, d.Median, d.IQM, d.Lo, d.Hi = stats.Mean(vals), stats.Median(vals), stats.IQM(vals), math.NaN(), math.NaN()
+			})
+			return
+		}
 		seed := cellSeed(opt.Seed, kind, c.Point, c.Split, c.Day, c.Agent, "", c.Metric)
 		tasks = append(tasks, func() {
 			ci := stats.BootstrapCI(vals, stats.IQM, opt.Level, opt.Resamples, seed)
-			(*dst)[i].IQM, (*dst)[i].Lo, (*dst)[i].Hi = ci.Point, ci.Lo, ci.Hi
+			d := &(*dst)[i]
+			d.Mean, d.Median, d.IQM, d.Lo, d.Hi = stats.Mean(vals), stats.Median(vals), ci.Point, ci.Lo, ci.Hi
 		})
 	}
 	// collect returns f of every run of point p and agent a with a non-NaN
@@ -390,24 +393,25 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 			*dst = append(*dst, Diff{
 				Point: point, Split: split, Day: day,
 				Agent: agent, Baseline: against, Metric: m,
-				N: len(x), ProbImprovement: stats.ProbImprovement(x, y),
-				Mean: pairedMean(x, y), Lo: math.NaN(), Hi: math.NaN(),
+				N: len(x), Lo: math.NaN(), Hi: math.NaN(),
 				ProbLo: math.NaN(), ProbHi: math.NaN(),
 			})
-			if read.diff(point, day, mt) {
-				seed := cellSeed(opt.Seed, "diff", point, split, day, agent, against, m)
-				tasks = append(tasks, func() {
-					d := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
-					(*dst)[i].Mean, (*dst)[i].Lo, (*dst)[i].Hi = d.Point, d.Lo, d.Hi
-				})
-			}
-			if read.diffPI(point, day, mt) {
-				piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, against, m)
-				tasks = append(tasks, func() {
+			// The point estimates too are computed by the task.
+			wantDiff, wantPI := read.diff(point, day, mt), read.diffPI(point, day, mt)
+			seed := cellSeed(opt.Seed, "diff", point, split, day, agent, against, m)
+			piSeed := cellSeed(opt.Seed, "pi", point, split, day, agent, against, m)
+			tasks = append(tasks, func() {
+				d := &(*dst)[i]
+				d.ProbImprovement, d.Mean = stats.ProbImprovement(x, y), pairedMean(x, y)
+				if wantDiff {
+					ci := stats.PairedDiff(x, y, opt.Level, opt.Resamples, seed)
+					d.Mean, d.Lo, d.Hi = ci.Point, ci.Lo, ci.Hi
+				}
+				if wantPI {
 					pi := stats.ProbImprovementCI(x, y, opt.Level, opt.Resamples, piSeed)
-					(*dst)[i].ProbLo, (*dst)[i].ProbHi = pi.Lo, pi.Hi
-				})
-			}
+					d.ProbLo, d.ProbHi = pi.Lo, pi.Hi
+				}
+			})
 		}
 	}
 	// The pairs whose agents both have records, as indices.
@@ -565,8 +569,10 @@ func summarize(recs []Checkpoint, opt summaryOptions) *Summary {
 						i := len(s.PIs)
 						s.PIs = append(s.PIs, PI{Point: point, Day: day, Agent: agent, Baseline: opt.Baseline, Metric: m, Splits: splits})
 						if !read.derived(point, day, mt) {
-							pi := stats.AvgProbImprovementPoint(x, y)
-							s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = pi.N, pi.Point, math.NaN(), math.NaN()
+							tasks = append(tasks, func() {
+								pi := stats.AvgProbImprovementPoint(x, y)
+								s.PIs[i].N, s.PIs[i].P, s.PIs[i].Lo, s.PIs[i].Hi = pi.N, pi.Point, math.NaN(), math.NaN()
+							})
 							continue
 						}
 						seed := cellSeed(opt.Seed, "pi_mean", point, "", day, agent, opt.Baseline, m)

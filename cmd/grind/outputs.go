@@ -20,5 +20,11 @@ func writeOutputs(dir string, opt results.BuildOptions) (built *results.Built, p
 	if page, err = results.WriteReport(dir, built); err != nil {
 		return nil, "", err
 	}
+	if outputsBuilt != nil {
+		outputsBuilt(built)
+	}
 	return built, page, nil
 }
+
+// outputsBuilt, if set (by tests), is handed what each output step built.
+var outputsBuilt func(*results.Built)
