@@ -165,22 +165,29 @@ func BenchmarkLoopRLVR(b *testing.B)    { benchLoop(b, newLoop(b, "rlvr", "bilin
 func BenchmarkLoopRLVRMLP(b *testing.B) { benchLoop(b, newLoop(b, "rlvr", "mlp")) }
 func BenchmarkLoopFrozen(b *testing.B)  { benchLoop(b, newLoop(b, "frozen", "bilinear")) }
 
-// BenchmarkLoopRLVRTree is BenchmarkLoopRLVR (and .../updating,
-// BenchmarkLoopRLVRUpdating's bilinear case) with each group stepped as a
-// tree of its members' distinct states (agents.Rollouts), as the job steps
-// it: the same attempts and updates.
+// BenchmarkLoopRLVRTree is the bilinear rlvr loop of every family (perfect
+// verdicts, and an update on every step) with each group stepped as a tree
+// of its members' distinct states (agents.Rollouts), as the job steps it
+// when the family's environment is an envs.Brancher: the same attempts and
+// updates as BenchmarkLoopRLVR, BenchmarkLoopRLVRUpdating/bilinear and
+// their per-family variants, which step members one by one.
 func BenchmarkLoopRLVRTree(b *testing.B) {
-	for _, mixed := range []bool{false, true} {
-		name := "perfect"
-		if mixed {
-			name = "updating"
+	for _, family := range envs.Names() {
+		for _, mixed := range []bool{false, true} {
+			name := family + "/perfect"
+			if mixed {
+				name = family + "/updating"
+			}
+			b.Run(name, func(b *testing.B) {
+				l := newFamilyLoop(b, family, "bilinear")
+				if _, ok := l.env.(envs.Brancher); !ok {
+					b.Skipf("%s's environment is not an envs.Brancher", family)
+				}
+				l.mixed = mixed
+				l.tree = agents.NewRollouts(l.a.Weights.Spec())
+				benchLoop(b, l)
+			})
 		}
-		b.Run(name, func(b *testing.B) {
-			l := newLoop(b, "rlvr", "bilinear")
-			l.mixed = mixed
-			l.tree = agents.NewRollouts(l.a.Weights.Spec())
-			benchLoop(b, l)
-		})
 	}
 }
 
@@ -252,13 +259,14 @@ func TestLoopAllocatesNothing(t *testing.T) {
 		mixed, tree         bool
 	}
 	// Every registered family, so a new one is covered without an edit here.
-	cases := []tc{{"skills", "frozen", "bilinear", false, false}, {"skills", "rlvr", "bilinear", false, true}, {"skills", "rlvr", "bilinear", true, true}}
+	cases := []tc{{"skills", "frozen", "bilinear", false, false}}
 	for _, family := range envs.Names() {
 		for _, model := range []string{"bilinear", "mlp"} {
-			cases = append(cases, tc{family, "rlvr", model, false, false}, tc{family, "rlvr", model, true, false})
+			cases = append(cases, tc{family, "rlvr", model, false, false}, tc{family, "rlvr", model, true, false},
+				tc{family, "rlvr", model, false, true}, tc{family, "rlvr", model, true, true})
 		}
 	}
-	if len(cases) < 3+4*4 {
+	if len(cases) < 1+4*8 {
 		t.Fatalf("families %v: want at least skills, bandit, maze and arith", envs.Names())
 	}
 	for _, c := range cases {
@@ -269,7 +277,7 @@ func TestLoopAllocatesNothing(t *testing.T) {
 			l = newFamilyLoop(t, c.family, c.model)
 		}
 		l.mixed = c.mixed
-		if c.tree {
+		if _, ok := l.env.(envs.Brancher); c.tree && ok {
 			l.tree = agents.NewRollouts(l.a.Weights.Spec())
 		}
 		i := 0

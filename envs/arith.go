@@ -568,3 +568,16 @@ func (e *arithEnv) Outcome() Outcome {
 	}
 	return o
 }
+
+var _ Brancher = (*arithEnv)(nil)
+
+// NewState implements Brancher. The state is the whole env (the value held, the step, the answer and the counts: steps are deterministic;
+// everything else it points to is the task's or the family's and never
+// changes).
+func (e *arithEnv) NewState() EnvState { return new(arithEnv) }
+
+// Save implements Brancher.
+func (e *arithEnv) Save(s EnvState) { *s.(*arithEnv) = *e }
+
+// Load implements Brancher.
+func (e *arithEnv) Load(s EnvState) { *e = *s.(*arithEnv) }

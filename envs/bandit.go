@@ -422,3 +422,16 @@ func (e *banditEnv) Outcome() Outcome {
 	}
 	return o
 }
+
+var _ Brancher = (*banditEnv)(nil)
+
+// NewState implements Brancher. The state is the whole env (the task's contexts, the step and the counts: the reward's noise is keyed by (task, step, arm);
+// everything else it points to is the task's or the family's and never
+// changes).
+func (e *banditEnv) NewState() EnvState { return new(banditEnv) }
+
+// Save implements Brancher.
+func (e *banditEnv) Save(s EnvState) { *s.(*banditEnv) = *e }
+
+// Load implements Brancher.
+func (e *banditEnv) Load(s EnvState) { *e = *s.(*banditEnv) }

@@ -353,6 +353,7 @@ type checker struct {
 
 	a, b            *runner  // two environments, for lockstep replays
 	br              Brancher // a third, when the family's Env is one
+	muted           bool     // failf reports nothing (checkBranching's replays)
 	attempts, steps int
 	allocs          float64 // -1: not measured
 	absorbed        int     // problems already handed to a CheckFactory report
@@ -370,6 +371,9 @@ func newChecker(name string, opt CheckOptions) *checker {
 
 // failf records a problem; format and args as for fmt.Errorf (so %w wraps).
 func (c *checker) failf(check, split string, task, step int, format string, args ...any) {
+	if c.muted {
+		return
+	}
 	k := problemKey{check, format}
 	p, dup := c.seen[k]
 	if dup {

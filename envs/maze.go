@@ -824,3 +824,16 @@ func (e *mazeEnv) Outcome() Outcome {
 		Loophole: !success && e.t.dist[e.pos] <= 1,
 	}
 }
+
+var _ Brancher = (*mazeEnv)(nil)
+
+// NewState implements Brancher. The state is the whole env (the cell, the step, the counts and whether it stopped: moves are deterministic;
+// everything else it points to is the task's or the family's and never
+// changes).
+func (e *mazeEnv) NewState() EnvState { return new(mazeEnv) }
+
+// Save implements Brancher.
+func (e *mazeEnv) Save(s EnvState) { *s.(*mazeEnv) = *e }
+
+// Load implements Brancher.
+func (e *mazeEnv) Load(s EnvState) { *e = *s.(*mazeEnv) }
