@@ -847,6 +847,9 @@ func (m *Bilinear) NewLogitCache() ModelCache {
 	cfg := m.cfg
 	c.fast = m.spec.Actions == 4 && d == 8 && len(m.pairs) == 1 && m.pairs[0].ch >= 0 && m.pairs[0].k == 8 &&
 		len(m.ids) == 1 && cfg.Bilinear && cfg.IDChannel && cfg.IDScale == 1 && cfg.Bias
+	if c.fast {
+		c.tabs[0].byID = make([]projHint, m.ids[0].n)
+	}
 	return c
 }
 
@@ -894,11 +897,11 @@ func (c *bilinCache) logits8(dst []float64, o *envs.Obs) {
 	z := (*[4]float64)(dst)
 	x := (*[8]float64)(o.Dense[m.x])
 	q, t := m.pairs[0], &c.tabs[0]
-	vec.Dot4x8To(z, t.lookup(o.Dense[q.ch], c.gen, m.p[q.off:q.off+t.width*8], o.Step), 8, x)
-	if k := m.ids[0]; true {
-		if id := o.Index[k.ch]; id >= 0 && id < k.n {
-			vec.Dot4x8(z, m.p[k.off+id*8:], k.n*8, x)
-		}
+	k := m.ids[0]
+	id := o.Index[k.ch]
+	vec.Dot4x8To(z, t.lookupID(o.Dense[q.ch], c.gen, m.p[q.off:q.off+t.width*8], o.Step, id), 8, x)
+	if id >= 0 && id < k.n {
+		vec.Dot4x8(z, m.p[k.off+id*8:], k.n*8, x)
 	}
 	b := (*[4]float64)(m.p[m.bias:])
 	z[0] += b[0]
@@ -927,6 +930,7 @@ type projTable struct {
 	// meet the same description at the same step, so a hit costs one
 	// comparison and no hash.
 	hints []projHint
+	byID  []projHint // lookupID's hints, by identity
 }
 
 type projHint struct {
@@ -986,6 +990,24 @@ func (t *projTable) lookup(c []float64, gen uint64, w []float64, step int) []flo
 	return v
 }
 
+// lookupID is lookup with a second hint: the slot last found for the
+// observation's identity id (the skills family's identity names its
+// description, so a group's first state at a step, which the step's hint
+// misses when the task is new, usually hits it; a hint is always checked
+// against c).
+func (t *projTable) lookupID(c []float64, gen uint64, w []float64, step, id int) []float64 {
+	if uint(id) < uint(len(t.byID)) {
+		if hn := t.byID[id]; hn.gen == gen && t.gens[hn.slot] == gen && t.equal(hn.slot, c) {
+			return t.vals[hn.slot*t.width : (hn.slot+1)*t.width]
+		}
+	}
+	v := t.lookup(c, gen, w, step)
+	if uint(id) < uint(len(t.byID)) && step >= 0 && step < len(t.hints) {
+		t.byID[id] = t.hints[step] // lookup left the slot it found there
+	}
+	return v
+}
+
 // find is lookup without the hint; it also returns the slot.
 func (t *projTable) find(c []float64, gen uint64, w []float64) ([]float64, int) {
 	h := hashBits(c)
@@ -1012,6 +1034,7 @@ func (t *projTable) find(c []float64, gen uint64, w []float64) ([]float64, int) 
 // grow doubles the table, keeping the live slots.
 func (t *projTable) grow(gen uint64) {
 	clear(t.hints) // slots move
+	clear(t.byID)
 	old := *t
 	t.alloc(2 * len(old.gens))
 	mask := len(t.gens) - 1
