@@ -158,10 +158,10 @@ func (m *rlvr) Learn(a *Agent, fb *Feedback) {
 
 // addNamed is addStep's common case, in a loop over steps from..steps-1
 // of attempt at: no KL term, the probabilities acted with at the current
-// weights, and a group accumulator that holds the step's observation
-// already (an earlier member's step showed it). It returns the first step
-// the case does not apply to (steps if none), having done the steps
-// before it as addStep would.
+// weights, and a group accumulator (which takes a step's observation by
+// its stored index once it has seen it). It returns the first step the
+// case does not apply to (steps if none), having done the steps before it
+// as addStep would.
 func (m *rlvr) addNamed(a *Agent, at, from, steps int, scale, adv float64) int {
 	if m.group == nil || m.cfg.KL > 0 {
 		return from
@@ -188,7 +188,10 @@ func (m *rlvr) addNamed(a *Agent, at, from, steps int, scale, adv float64) int {
 			m.coef[act] = c * (1 - probs[act])
 		}
 		if !m.group.AddNamed(m.grad, m.coef, int(st.obs)) {
-			return s
+			// The first step showing this stored observation: the
+			// accumulator needs it once (it names it from now on).
+			o, _ := log.Step(at, s)
+			m.group.Add(m.grad, o, m.coef, int(st.obs))
 		}
 		a.Compute.GradSteps++
 	}
