@@ -25,6 +25,7 @@ type SessionLog struct {
 	probs   []float64 // the acting policy's probabilities, Actions per block; steps name theirs
 	obs     envs.Obs  // view handed out by Step
 	epoch   uint64    // counts Resets: a stored observation's index is valid within one
+	blocks  int32     // blocks of probs
 }
 
 // logStep is a step's action and what its probabilities are (one append
@@ -60,7 +61,7 @@ func (l *SessionLog) Reset() {
 	l.entries = l.entries[:0]
 	l.vals = l.vals[:0]
 	l.idx = l.idx[:0]
-	l.nobs = 0
+	l.nobs, l.blocks = 0, 0
 	l.epoch++
 	l.steps = l.steps[:0]
 	l.probs = l.probs[:0]
@@ -90,7 +91,8 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 	}
 	l.entries[len(l.entries)-1].steps++
 	A := l.spec.Actions
-	block := int32(len(l.probs) / max(A, 1))
+	block := l.blocks
+	l.blocks++
 	if probs != nil {
 		if n := len(l.probs); cap(l.probs)-n >= A {
 			l.probs = l.probs[:n+A]
@@ -112,7 +114,8 @@ func (l *SessionLog) record(o *envs.Obs, action int, probs []float64, stamp uint
 // their indices.
 func (l *SessionLog) storeRaw(vals []float64, idx []int, probs []float64) (obs, block int32) {
 	A := l.spec.Actions
-	block = int32(len(l.probs) / max(A, 1))
+	block = l.blocks
+	l.blocks++
 	if n := len(l.probs); cap(l.probs)-n >= A {
 		l.probs = l.probs[:n+A]
 		vec.Copy4(l.probs[n:], probs[:A])
@@ -126,7 +129,9 @@ func (l *SessionLog) storeRaw(vals []float64, idx []int, probs []float64) (obs, 
 	} else {
 		l.vals = append(l.vals, vals...)
 	}
-	l.idx = append(l.idx, idx...)
+	for _, v := range idx { // a value or two: no call to memmove
+		l.idx = append(l.idx, v)
+	}
 	l.nobs++
 	return int32(l.nobs - 1), block
 }
