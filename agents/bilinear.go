@@ -278,27 +278,7 @@ func project(dst, w, c []float64) {
 
 // project8 is project at K = 8: c in registers, each row's sum unrolled,
 // in the same order from 0.
-func project8(dst, w []float64, c *[8]float64) {
-	w = w[:8*len(dst)]
-	r := 0
-	for ; r+4 <= len(dst); r += 4 {
-		vec.Dot4x8To((*[4]float64)(dst[r:]), w[8*r:], 8, c)
-	}
-	c0, c1, c2, c3, c4, c5, c6, c7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-	for ; r < len(dst); r++ {
-		row := (*[8]float64)(w[8*r:])
-		s := 0.0
-		s += row[0] * c0
-		s += row[1] * c1
-		s += row[2] * c2
-		s += row[3] * c3
-		s += row[4] * c4
-		s += row[5] * c5
-		s += row[6] * c6
-		s += row[7] * c7
-		dst[r] = s
-	}
-}
+func project8(dst, w []float64, c *[8]float64) { vec.Project8(dst, w, c) }
 
 // accumulate adds x . proj[a d : (a+1) d] to z[a] for every action a, each
 // sum in order of i, four actions at a time.

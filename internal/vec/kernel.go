@@ -66,6 +66,34 @@ func dot4x8Go(z *[4]float64, rows []float64, stride int, x *[8]float64) {
 	}
 }
 
+// Project8 sets dst[r] to the dot product of row r of w (the 8 values at
+// w[8r:]) with c, summed in order from +0, for every r < len(dst): Dot4x8To
+// over consecutive rows, four at a time in one call. It panics if w holds
+// fewer than len(dst) rows.
+func Project8(dst, w []float64, c *[8]float64) {
+	if len(w) < 8*len(dst) {
+		panic("vec: Project8: w has fewer rows than dst values")
+	}
+	q := len(dst) / 4
+	if simd && q > 0 {
+		project8SIMD(unsafe.SliceData(dst), unsafe.SliceData(w), q, c)
+	} else {
+		for i := 0; i < q; i++ {
+			z := (*[4]float64)(dst[4*i:])
+			*z = [4]float64{}
+			dot4x8Go(z, w[32*i:], 8, c)
+		}
+	}
+	for r := 4 * q; r < len(dst); r++ {
+		row := (*[8]float64)(w[8*r:])
+		s := 0.0
+		for j, v := range row {
+			s += v * c[j]
+		}
+		dst[r] = s
+	}
+}
+
 // AddOuter8 adds u[r] v to row r of mat (the 8 values at mat[8r:]) for
 // every r whose u[r] is not zero (of either sign): row[j] = row[j] + u[r]
 // v[j]. It panics if mat holds fewer than len(u) rows.

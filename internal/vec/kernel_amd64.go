@@ -22,3 +22,8 @@ func addOuter8SIMD(mat, u *float64, n int, v *[8]float64)
 //
 //go:noescape
 func addSIMD(dst, src *float64, n int, clear bool)
+
+// project8SIMD is Project8 on quads*4 rows.
+//
+//go:noescape
+func project8SIMD(dst, w *float64, quads int, c *[8]float64)

@@ -15,3 +15,7 @@ func addOuter8SIMD(mat, u *float64, n int, v *[8]float64) {
 func addSIMD(dst, src *float64, n int, clear bool) {
 	panic("vec: no SIMD kernels on this architecture")
 }
+
+func project8SIMD(dst, w *float64, quads int, c *[8]float64) {
+	panic("vec: no SIMD kernels on this architecture")
+}

@@ -72,6 +72,27 @@ func TestKernelsMatchGo(t *testing.T) {
 			}
 		}
 
+		// Project8 against Dot4x8To's Go loop, row by row.
+		nr := rng.IntN(14)
+		w := make([]float64, 8*nr)
+		for i := range w {
+			w[i] = kernelValue(rng, nan)
+		}
+		pd, pg := make([]float64, nr), make([]float64, nr)
+		Project8(pd, w, &x)
+		for r := range pg {
+			s := 0.0
+			for j := range 8 {
+				s += w[8*r+j] * x[j]
+			}
+			pg[r] = s
+		}
+		for r := range pd {
+			if !sameOrNaN(pd[r], pg[r]) {
+				t.Fatalf("round %d: Project8 row %d of %d: SIMD %v, Go %v", round, r, nr, pd[r], pg[r])
+			}
+		}
+
 		n := rng.IntN(40)
 		u := make([]float64, n)
 		for i := range u {
