@@ -530,20 +530,7 @@ func (g *bilinGroupGrad) AddNamed(dst, coef []float64, same int) bool {
 	if g.fast {
 		// addTo at the skills shape: one rank-one update of 4 rows of 8,
 		// the bias's four additions.
-		vec.AddOuter8(t.vals[int(en.e)*32:int(en.e+1)*32], coef[:4], (*[8]float64)(en.x))
-		b, c := (*[4]float64)(dst[g.m.bias:]), (*[4]float64)(coef)
-		if c[0] != 0 {
-			b[0] += c[0]
-		}
-		if c[1] != 0 {
-			b[1] += c[1]
-		}
-		if c[2] != 0 {
-			b[2] += c[2]
-		}
-		if c[3] != 0 {
-			b[3] += c[3]
-		}
+		vec.AddOuterBias4x8(t.vals[int(en.e)*32:int(en.e+1)*32], (*[4]float64)(coef), (*[8]float64)(en.x), (*[4]float64)(dst[g.m.bias:]))
 		g.bias = true
 		return true
 	}

@@ -128,6 +128,25 @@ func addOuter8Go(mat, u []float64, v *[8]float64) {
 	}
 }
 
+// AddOuterBias4x8 is AddOuter8 on the 4 rows of g, then b[a] = b[a] + u[a]
+// for every a whose u[a] is not zero (of either sign): a rank-one update
+// and a bias's, in one call. It panics if g holds fewer than 4 rows.
+func AddOuterBias4x8(g []float64, u *[4]float64, v *[8]float64, b *[4]float64) {
+	if len(g) < 32 {
+		panic("vec: AddOuterBias4x8: g has fewer than 4 rows")
+	}
+	if simd {
+		addOuterBias4x8SIMD(unsafe.SliceData(g), u, v, b)
+		return
+	}
+	addOuter8Go(g, u[:], v)
+	for a, c := range u {
+		if c != 0 {
+			b[a] += c
+		}
+	}
+}
+
 // Add adds src to dst value by value: dst[i] = dst[i] + src[i]. It panics
 // if src is longer than dst.
 func Add(dst, src []float64) {

@@ -27,3 +27,8 @@ func addSIMD(dst, src *float64, n int, clear bool)
 //
 //go:noescape
 func project8SIMD(dst, w *float64, quads int, c *[8]float64)
+
+// addOuterBias4x8SIMD is AddOuterBias4x8.
+//
+//go:noescape
+func addOuterBias4x8SIMD(mat *float64, u *[4]float64, v *[8]float64, b *[4]float64)

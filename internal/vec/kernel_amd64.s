@@ -219,3 +219,99 @@ ploop:
 pdone:
 	VZEROUPPER
 	RET
+
+// func addOuterBias4x8SIMD(mat *float64, u *[4]float64, v *[8]float64, b *[4]float64)
+//
+// AddOuter8 on 4 rows, unrolled, then b[a] = b[a] + u[a] for every a whose
+// u[a] is not zero (a NaN is not zero): the lanes where u is ±0 keep b.
+TEXT ·addOuterBias4x8SIMD(SB), NOSPLIT, $0-32
+	MOVQ mat+0(FP), DI
+	MOVQ u+8(FP), SI
+	MOVQ v+16(FP), BX
+	MOVQ b+24(FP), DX
+	VMOVUPD (BX), Y0   // v[0:4]
+	VMOVUPD 32(BX), Y1 // v[4:8]
+	VXORPD X2, X2, X2
+
+	VMOVSD 0(SI), X3
+	VUCOMISD X2, X3
+	JNE   row0
+	JPS   row0
+	JMP   skip0
+
+row0:
+	VBROADCASTSD 0(SI), Y3
+	VMULPD Y0, Y3, Y4
+	VMOVUPD 0(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 0(DI)
+	VMULPD Y1, Y3, Y4
+	VMOVUPD 32(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 32(DI)
+
+skip0:
+	VMOVSD 8(SI), X3
+	VUCOMISD X2, X3
+	JNE   row1
+	JPS   row1
+	JMP   skip1
+
+row1:
+	VBROADCASTSD 8(SI), Y3
+	VMULPD Y0, Y3, Y4
+	VMOVUPD 64(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 64(DI)
+	VMULPD Y1, Y3, Y4
+	VMOVUPD 96(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 96(DI)
+
+skip1:
+	VMOVSD 16(SI), X3
+	VUCOMISD X2, X3
+	JNE   row2
+	JPS   row2
+	JMP   skip2
+
+row2:
+	VBROADCASTSD 16(SI), Y3
+	VMULPD Y0, Y3, Y4
+	VMOVUPD 128(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 128(DI)
+	VMULPD Y1, Y3, Y4
+	VMOVUPD 160(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 160(DI)
+
+skip2:
+	VMOVSD 24(SI), X3
+	VUCOMISD X2, X3
+	JNE   row3
+	JPS   row3
+	JMP   skip3
+
+row3:
+	VBROADCASTSD 24(SI), Y3
+	VMULPD Y0, Y3, Y4
+	VMOVUPD 192(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 192(DI)
+	VMULPD Y1, Y3, Y4
+	VMOVUPD 224(DI), Y5
+	VADDPD Y4, Y5, Y5
+	VMOVUPD Y5, 224(DI)
+
+skip3:
+
+	// Bias: b + u where u != 0 (NEQ_UQ: a NaN counts as not equal).
+	VMOVUPD (SI), Y3
+	VMOVUPD (DX), Y4
+	VCMPPD $4, Y2, Y3, Y5 // Y5 = u != 0
+	VADDPD Y3, Y4, Y6     // b + u
+	VBLENDVPD Y5, Y6, Y4, Y4
+	VMOVUPD Y4, (DX)
+	VZEROUPPER
+	RET

@@ -19,3 +19,7 @@ func addSIMD(dst, src *float64, n int, clear bool) {
 func project8SIMD(dst, w *float64, quads int, c *[8]float64) {
 	panic("vec: no SIMD kernels on this architecture")
 }
+
+func addOuterBias4x8SIMD(mat *float64, u *[4]float64, v *[8]float64, b *[4]float64) {
+	panic("vec: no SIMD kernels on this architecture")
+}

@@ -72,6 +72,34 @@ func TestKernelsMatchGo(t *testing.T) {
 			}
 		}
 
+		// AddOuterBias4x8 against AddOuter8's Go loop and the bias's.
+		var u4, b4 [4]float64
+		for i := range u4 {
+			u4[i], b4[i] = kernelValue(rng, nan), kernelValue(rng, nan)
+		}
+		g1 := make([]float64, 32)
+		for i := range g1 {
+			g1[i] = kernelValue(rng, nan)
+		}
+		g2, b2 := append([]float64(nil), g1...), b4
+		addOuterBias4x8SIMD(&g1[0], &u4, &x, &b4)
+		addOuter8Go(g2, u4[:], &x)
+		for a, c := range u4 {
+			if c != 0 {
+				b2[a] += c
+			}
+		}
+		for i := range g1 {
+			if !sameOrNaN(g1[i], g2[i]) {
+				t.Fatalf("round %d: AddOuterBias4x8 value %d: SIMD %v, Go %v", round, i, g1[i], g2[i])
+			}
+		}
+		for a := range b4 {
+			if !sameOrNaN(b4[a], b2[a]) {
+				t.Fatalf("round %d: AddOuterBias4x8 bias %d (u %v): SIMD %v, Go %v", round, a, u4[a], b4[a], b2[a])
+			}
+		}
+
 		// Project8 against Dot4x8To's Go loop, row by row.
 		nr := rng.IntN(14)
 		w := make([]float64, 8*nr)
