@@ -313,6 +313,7 @@ type builder struct {
 	workers int
 	formats []string
 	jobs    []figureJob
+	pre     []func() // tasks render runs before drawing (bandsFirst)
 	// profiles are the performance profiles the figures drew, for
 	// tables/profiles.csv.
 	profMu   sync.Mutex

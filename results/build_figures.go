@@ -176,11 +176,12 @@ func (w *builder) metricFigures(point, sub string, day int, m string) {
 		w.figure(name("profiles", "train"), sectionProfiles,
 			what+fmt.Sprintf("Performance profile on %s at day %d%s", s.TrainSplit, day, pointSuffix(s, point)),
 			fmt.Sprintf("Fraction of runs whose %s on %s at day %d%s exceeds each threshold τ, per agent, with a pointwise %s%% percentile-bootstrap band over runs (%d resamples).", m, s.TrainSplit, day, where, levelPercent(s.Level), s.resamples()),
-			func(paths ...string) error {
-				bands := profileBands(s, point, day, m, []string{s.TrainSplit})
+			w.bandsFirst(func() ([]profileBand, []func()) {
+				return profileBandTasks(s, point, day, m, []string{s.TrainSplit})
+			}, func(bands []profileBand, paths ...string) error {
 				w.keepProfiles(profileTrain, bands)
 				return drawProfiles(s, point, day, m, []string{s.TrainSplit}, s.TrainSplit, bands, paths...)
-			})
+			}))
 	}
 	if len(s.HeldOutSplits) > 0 {
 		held := s.HeldOutSplits
@@ -191,11 +192,12 @@ func (w *builder) metricFigures(point, sub string, day int, m string) {
 		w.figure(name("profiles", "held-out"), sectionProfiles,
 			what+fmt.Sprintf("Performance profile on held-out splits at day %d%s", day, pointSuffix(s, point)),
 			fmt.Sprintf("Fraction of (run, split) pairs whose %s at day %d%s exceeds each threshold τ, pooling the held-out splits (%s) with equal weight, per agent, with a pointwise %s%% percentile-bootstrap band resampling runs (%d resamples).", m, day, where, strings.Join(held, ", "), levelPercent(s.Level), s.resamples()),
-			func(paths ...string) error {
-				bands := profileBands(s, point, day, m, held)
+			w.bandsFirst(func() ([]profileBand, []func()) {
+				return profileBandTasks(s, point, day, m, held)
+			}, func(bands []profileBand, paths ...string) error {
 				w.keepProfiles(profileHeldOut, bands)
 				return drawProfiles(s, point, day, m, held, label, bands, paths...)
-			})
+			}))
 	}
 }
 
@@ -223,6 +225,16 @@ func (w *builder) envFigures(opt BuildOptions) {
 				return plotEnvScatter(pts, fmt.Sprintf("Gain of %s over measured (V, G)", agent), label, paths...)
 			})
 	}
+}
+
+// bandsFirst returns a figure's draw function whose bands are bootstrapped
+// before the figures are drawn, by tasks render runs side by side (one per
+// agent): a profile's bootstrap is the longest part of any figure, and as
+// one task it would leave the other workers idle at the end.
+func (w *builder) bandsFirst(tasks func() ([]profileBand, []func()), draw func(bands []profileBand, paths ...string) error) func(paths ...string) error {
+	bands, ts := tasks()
+	w.pre = append(w.pre, ts...)
+	return func(paths ...string) error { return draw(bands, paths...) }
 }
 
 // render draws every queued figure, on up to w.workers goroutines, and
@@ -267,6 +279,7 @@ func (w *builder) render() error {
 	}
 	renderMu.Lock()
 	defer renderMu.Unlock()
+	parallelDo(w.workers, w.pre)
 	parallelDo(w.workers, tasks)
 	if err := errors.Join(errs...); err != nil {
 		return err

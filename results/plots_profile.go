@@ -40,6 +40,30 @@ func plotProfiles(s *Summary, point string, day int, metric string, splits []str
 // point and day over splits (see plotProfiles), at thresholds spanning
 // the metric's bounds; agents without values have N 0.
 func profileBands(s *Summary, point string, day int, metric string, splits []string) []profileBand {
+	tau := profileTau(s, point, day, metric)
+	bands := make([]profileBand, len(s.Agents))
+	for i, agent := range s.Agents {
+		bands[i] = s.profile(point, day, agent, metric, splits, tau)
+	}
+	return bands
+}
+
+// profileBandTasks is profileBands as one task per agent (each filling its
+// own band of the slice returned; the bands are seeded per agent, so the
+// tasks may run in any order and side by side).
+func profileBandTasks(s *Summary, point string, day int, metric string, splits []string) ([]profileBand, []func()) {
+	tau := profileTau(s, point, day, metric)
+	bands := make([]profileBand, len(s.Agents))
+	tasks := make([]func(), len(s.Agents))
+	for i, agent := range s.Agents {
+		tasks[i] = func() { bands[i] = s.profile(point, day, agent, metric, splits, tau) }
+	}
+	return bands, tasks
+}
+
+// profileTau is the thresholds of metric's profiles at one point and day:
+// its bounds, or the cells' extent for an unbounded metric.
+func profileTau(s *Summary, point string, day int, metric string) []float64 {
 	tau := profileThresholds(metric, 0, 1)
 	if m, ok := LookupMetric(metric); !ok || !m.bounded() {
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -50,11 +74,7 @@ func profileBands(s *Summary, point string, day int, metric string, splits []str
 		}
 		tau = profileThresholds(metric, lo, hi)
 	}
-	bands := make([]profileBand, len(s.Agents))
-	for i, agent := range s.Agents {
-		bands[i] = s.profile(point, day, agent, metric, splits, tau)
-	}
-	return bands
+	return tau
 }
 
 // drawProfiles draws bands (one per agent of s, as profileBands returns
