@@ -436,15 +436,7 @@ func (m *Bilinear) addIDBiasGrad(dst []float64, o *envs.Obs, coef []float64) {
 // axpy adds alpha c to row (of the same length).
 func axpy(row []float64, alpha float64, c []float64) {
 	if len(c) == 8 && len(row) >= 8 { // the common length, without bounds checks
-		r, v := (*[8]float64)(row), (*[8]float64)(c)
-		r[0] += alpha * v[0]
-		r[1] += alpha * v[1]
-		r[2] += alpha * v[2]
-		r[3] += alpha * v[3]
-		r[4] += alpha * v[4]
-		r[5] += alpha * v[5]
-		r[6] += alpha * v[6]
-		r[7] += alpha * v[7]
+		vec.Axpy8((*[8]float64)(row), alpha, (*[8]float64)(c))
 		return
 	}
 	row = row[:len(c)]
@@ -669,15 +661,7 @@ func (g *bilinGroupGrad) Flush(dst []float64, mask *GradMask) {
 							u[j] += sc * v
 						}
 					} else if d == 8 {
-						u8, g8 := (*[8]float64)(u), (*[8]float64)(G[a*8:])
-						u8[0] += g8[0]
-						u8[1] += g8[1]
-						u8[2] += g8[2]
-						u8[3] += g8[3]
-						u8[4] += g8[4]
-						u8[5] += g8[5]
-						u8[6] += g8[6]
-						u8[7] += g8[7]
+						vec.Add8((*[8]float64)(u), (*[8]float64)(G[a*8:]))
 					} else {
 						for j, v := range G[a*d : (a+1)*d] {
 							u[j] += v

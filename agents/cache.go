@@ -182,15 +182,8 @@ func (m *GradMask) AddTo(p, grad []float64) {
 			b := w*64 + tz
 			lo, hi := b*gradBlock, min((b+n)*gradBlock, m.n)
 			if hi-lo == 8 { // one block (an identity row): inline, not a kernel call
-				q, g := (*[8]float64)(p[lo:hi]), (*[8]float64)(grad[lo:hi])
-				q[0] += g[0]
-				q[1] += g[1]
-				q[2] += g[2]
-				q[3] += g[3]
-				q[4] += g[4]
-				q[5] += g[5]
-				q[6] += g[6]
-				q[7] += g[7]
+				g := (*[8]float64)(grad[lo:hi])
+				vec.Add8((*[8]float64)(p[lo:hi]), g)
 				*g = [8]float64{}
 				continue
 			}

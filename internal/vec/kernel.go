@@ -113,19 +113,35 @@ func AddOuter8(mat, u []float64, v *[8]float64) {
 
 func addOuter8Go(mat, u []float64, v *[8]float64) {
 	for r, ur := range u {
-		if ur == 0 {
-			continue
+		if ur != 0 {
+			Axpy8((*[8]float64)(mat[8*r:]), ur, v)
 		}
-		row := (*[8]float64)(mat[8*r:])
-		row[0] += ur * v[0]
-		row[1] += ur * v[1]
-		row[2] += ur * v[2]
-		row[3] += ur * v[3]
-		row[4] += ur * v[4]
-		row[5] += ur * v[5]
-		row[6] += ur * v[6]
-		row[7] += ur * v[7]
 	}
+}
+
+// Axpy8 adds alpha v to row: row[j] = row[j] + alpha v[j], unrolled (small
+// enough to be inlined where it is called).
+func Axpy8(row *[8]float64, alpha float64, v *[8]float64) {
+	row[0] += alpha * v[0]
+	row[1] += alpha * v[1]
+	row[2] += alpha * v[2]
+	row[3] += alpha * v[3]
+	row[4] += alpha * v[4]
+	row[5] += alpha * v[5]
+	row[6] += alpha * v[6]
+	row[7] += alpha * v[7]
+}
+
+// Add8 adds src to dst value by value, unrolled (inlined where called).
+func Add8(dst, src *[8]float64) {
+	dst[0] += src[0]
+	dst[1] += src[1]
+	dst[2] += src[2]
+	dst[3] += src[3]
+	dst[4] += src[4]
+	dst[5] += src[5]
+	dst[6] += src[6]
+	dst[7] += src[7]
 }
 
 // AddOuterBias4x8 is AddOuter8 on the 4 rows of g, then b[a] = b[a] + u[a]
