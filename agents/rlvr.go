@@ -175,18 +175,7 @@ func (m *rlvr) addNamed(a *Agent, at, from, steps int, scale, adv float64) int {
 		if st.stamp != a.gen {
 			return s
 		}
-		probs := log.probs[int(st.probs)*A : int(st.probs+1)*A]
-		if A == 4 {
-			p, k := (*[4]float64)(probs), (*[4]float64)(m.coef)
-			k[0], k[1], k[2], k[3] = c*(0-p[0]), c*(0-p[1]), c*(0-p[2]), c*(0-p[3])
-		} else {
-			for k, p := range probs {
-				m.coef[k] = c * (0 - p)
-			}
-		}
-		if act := int(st.act); act >= 0 && act < A {
-			m.coef[act] = c * (1 - probs[act])
-		}
+		m.setCoef(c, log.probs[int(st.probs)*A:int(st.probs+1)*A], int(st.act))
 		if !m.group.AddNamed(m.grad, m.coef, int(st.obs)) {
 			// The first step showing this stored observation: the
 			// accumulator needs it once (it names it from now on).
@@ -196,6 +185,21 @@ func (m *rlvr) addNamed(a *Agent, at, from, steps int, scale, adv float64) int {
 		a.Compute.GradSteps++
 	}
 	return steps
+}
+
+// setCoef writes the policy gradient's coefficients c (ind - p) into
+// m.coef, ind = 1 at the action taken and 0 elsewhere, written as such
+// without a branch per action (0 - p, not -p, keeps p = 0 at +0). c is
+// scale * adv, so each coefficient is scale * adv * (...) computed left to
+// right.
+func (m *rlvr) setCoef(c float64, probs []float64, act int) {
+	coef := m.coef
+	for k, p := range probs[:len(coef)] {
+		coef[k] = c * (0 - p)
+	}
+	if act >= 0 && act < len(coef) {
+		coef[act] = c * (1 - probs[act])
+	}
 }
 
 // prepare readies the scratch for one Learn's gradient of the acting model
@@ -234,14 +238,7 @@ func (m *rlvr) addStep(a *Agent, w Model, sparse SparseGradModel, at, s int, sca
 		Softmax(m.probs, m.logits)
 		probs = m.probs
 	}
-	// (ind - p) with ind = 1 at the action taken, 0 elsewhere: written as
-	// such without a branch per action (0 - p, not -p, keeps p = 0 at +0).
-	for k := range m.coef {
-		m.coef[k] = scale * adv * (0 - probs[k])
-	}
-	if act >= 0 && act < len(m.coef) {
-		m.coef[act] = scale * adv * (1 - probs[act])
-	}
+	m.setCoef(scale*adv, probs, act)
 	if m.cfg.KL > 0 {
 		m.baseCache.Logits(m.base, o)
 		Softmax(m.base, m.base)

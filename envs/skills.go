@@ -543,12 +543,7 @@ func (e *skillsEnv) Reset(t *Task, obs *Obs) {
 		e.show(obs, e.answer0)
 		return
 	}
-	e.memoTask, e.memoKey = e.task, t.Key
-	for i := range e.memo {
-		for w := range e.memo[i] {
-			e.memo[i][w].ok = false
-		}
-	}
+	e.forgetMemo(e.task, t.Key)
 	e.observe(obs)
 	e.answer0 = e.answer
 }
@@ -722,6 +717,16 @@ func (e *skillsEnv) Step(action int, obs *Obs) StepResult {
 	return StepResult{Correct: ok}
 }
 
+// forgetMemo empties the transition memo and makes it task's (key's).
+func (e *skillsEnv) forgetMemo(task *skillsTask, key uint64) {
+	e.memoTask, e.memoKey = task, key
+	for i := range e.memo {
+		for w := range e.memo[i] {
+			e.memo[i][w].ok = false
+		}
+	}
+}
+
 // skillsState is a skillsEnv's state, saved for Brancher: the step, the
 // context and the answer's bookkeeping (values is recomputed by every
 // observe before it is read, so it is not part of it).
@@ -764,12 +769,7 @@ func (e *skillsEnv) Save(st EnvState) {
 func (e *skillsEnv) Load(st EnvState) {
 	s := st.(*skillsState)
 	if e.memoTask != s.task || e.memoKey != s.key {
-		e.memoTask, e.memoKey = nil, 0
-		for i := range e.memo {
-			for w := range e.memo[i] {
-				e.memo[i][w].ok = false
-			}
-		}
+		e.forgetMemo(nil, 0) // no step-0 answer known: the next Reset works it out
 	}
 	e.task, e.key, e.step = s.task, s.key, s.step
 	vec.Copy(e.x, s.x)

@@ -40,10 +40,9 @@ func plotProfiles(s *Summary, point string, day int, metric string, splits []str
 // point and day over splits (see plotProfiles), at thresholds spanning
 // the metric's bounds; agents without values have N 0.
 func profileBands(s *Summary, point string, day int, metric string, splits []string) []profileBand {
-	tau := profileTau(s, point, day, metric)
-	bands := make([]profileBand, len(s.Agents))
-	for i, agent := range s.Agents {
-		bands[i] = s.profile(point, day, agent, metric, splits, tau)
+	bands, tasks := profileBandTasks(s, point, day, metric, splits)
+	for _, t := range tasks {
+		t()
 	}
 	return bands
 }

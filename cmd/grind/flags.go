@@ -140,14 +140,6 @@ func sweepFlag(fs *flagSet) *[]string {
 	return (*[]string)(&axes)
 }
 
-// noArgs is the error of a command that takes no positional arguments.
-func noArgs(name string, pos []string) error {
-	if len(pos) == 0 {
-		return nil
-	}
-	return badInput(fmt.Errorf("%s takes no arguments, got %q", name, pos))
-}
-
 // commandExamples are the Examples section of each command's help.
 var commandExamples = map[string][]string{
 	"run": {

@@ -16,9 +16,6 @@ import (
 // the two agree.
 var simd = haveSIMD && os.Getenv("GRINDBENCH_NOSIMD") != "1"
 
-// SIMD reports whether the kernels run in SIMD lanes.
-func SIMD() bool { return simd }
-
 // Dot4x8 adds to each z[k] the dot product of row k with x, summing in
 // order of i: z[k] = (((z[k] + r_k[0] x[0]) + r_k[1] x[1]) + ... + r_k[7]
 // x[7]), where row k is the 8 values at rows[k*stride:]. It panics if a
@@ -163,28 +160,15 @@ func AddOuterBias4x8(g []float64, u *[4]float64, v *[8]float64, b *[4]float64) {
 	}
 }
 
-// Add adds src to dst value by value: dst[i] = dst[i] + src[i]. It panics
-// if src is longer than dst.
-func Add(dst, src []float64) {
-	if len(src) > len(dst) {
-		panic("vec: Add: src longer than dst")
-	}
-	n := len(src)
-	if simd && n >= 4 {
-		addSIMD(unsafe.SliceData(dst), unsafe.SliceData(src), n&^3, false)
-		dst, src = dst[n&^3:], src[n&^3:]
-	}
-	addGo(dst, src)
-}
-
-// AddClear is Add that then zeroes src.
+// AddClear adds src to dst value by value (dst[i] = dst[i] + src[i]),
+// then zeroes src. It panics if src is longer than dst.
 func AddClear(dst, src []float64) {
 	if len(src) > len(dst) {
 		panic("vec: AddClear: src longer than dst")
 	}
 	n := len(src)
 	if simd && n >= 4 {
-		addSIMD(unsafe.SliceData(dst), unsafe.SliceData(src), n&^3, true)
+		addClearSIMD(unsafe.SliceData(dst), unsafe.SliceData(src), n&^3)
 		dst, src = dst[n&^3:], src[n&^3:]
 	}
 	addGo(dst, src)

@@ -17,11 +17,11 @@ func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64, fr
 //go:noescape
 func addOuter8SIMD(mat, u *float64, n int, v *[8]float64)
 
-// addSIMD adds n values (a multiple of 4) of src to dst, zeroing src if
-// clear.
+// addClearSIMD adds n values (a multiple of 4) of src to dst and zeroes
+// them in src.
 //
 //go:noescape
-func addSIMD(dst, src *float64, n int, clear bool)
+func addClearSIMD(dst, src *float64, n int)
 
 // project8SIMD is Project8 on quads*4 rows.
 //

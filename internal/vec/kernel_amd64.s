@@ -1,5 +1,37 @@
 #include "textflag.h"
 
+// DOT4X8_HALF adds to Y12 (lane k: row k's sum so far) the products of
+// four columns of rows 0..3 (at SI, SI+DX, R8, R8+DX, from byte col) with
+// x[j] (broadcast from BX at bytes x0..x3), in order of column: the four
+// rows are transposed into columns (col j = r0[j] r1[j] r2[j] r3[j]), then
+// Y12 = Y12 + col_j * x[j], lane k doing Dot4x8's scalar operations on row
+// k in its order.
+#define DOT4X8_HALF(col, x0, x1, x2, x3) \
+	VMOVUPD col(SI), Y0 \
+	VMOVUPD col(SI)(DX*1), Y1 \
+	VMOVUPD col(R8), Y2 \
+	VMOVUPD col(R8)(DX*1), Y3 \
+	VUNPCKLPD Y1, Y0, Y4 \
+	VUNPCKHPD Y1, Y0, Y5 \
+	VUNPCKLPD Y3, Y2, Y6 \
+	VUNPCKHPD Y3, Y2, Y7 \
+	VPERM2F128 $0x20, Y6, Y4, Y8 \
+	VPERM2F128 $0x20, Y7, Y5, Y9 \
+	VPERM2F128 $0x31, Y6, Y4, Y10 \
+	VPERM2F128 $0x31, Y7, Y5, Y11 \
+	VBROADCASTSD x0(BX), Y13 \
+	VMULPD Y13, Y8, Y13 \
+	VADDPD Y13, Y12, Y12 \
+	VBROADCASTSD x1(BX), Y13 \
+	VMULPD Y13, Y9, Y13 \
+	VADDPD Y13, Y12, Y12 \
+	VBROADCASTSD x2(BX), Y13 \
+	VMULPD Y13, Y10, Y13 \
+	VADDPD Y13, Y12, Y12 \
+	VBROADCASTSD x3(BX), Y13 \
+	VMULPD Y13, Y11, Y13 \
+	VADDPD Y13, Y12, Y12
+
 // func dot4x8SIMD(z *[4]float64, rows *float64, strideBytes int, x *[8]float64, fromZero bool)
 //
 // Rows r0..r3 are transposed into columns (col j = r0[j] r1[j] r2[j] r3[j])
@@ -18,59 +50,8 @@ TEXT ·dot4x8SIMD(SB), NOSPLIT, $0-33
 	VMOVUPD (DI), Y12 // z
 
 cols:
-
-	// Columns 0..3.
-	VMOVUPD (SI), Y0
-	VMOVUPD (SI)(DX*1), Y1
-	VMOVUPD (R8), Y2
-	VMOVUPD (R8)(DX*1), Y3
-	VUNPCKLPD Y1, Y0, Y4          // r0[0] r1[0] r0[2] r1[2]
-	VUNPCKHPD Y1, Y0, Y5          // r0[1] r1[1] r0[3] r1[3]
-	VUNPCKLPD Y3, Y2, Y6          // r2[0] r3[0] r2[2] r3[2]
-	VUNPCKHPD Y3, Y2, Y7          // r2[1] r3[1] r2[3] r3[3]
-	VPERM2F128 $0x20, Y6, Y4, Y8  // col 0
-	VPERM2F128 $0x20, Y7, Y5, Y9  // col 1
-	VPERM2F128 $0x31, Y6, Y4, Y10 // col 2
-	VPERM2F128 $0x31, Y7, Y5, Y11 // col 3
-	VBROADCASTSD 0(BX), Y13
-	VMULPD Y13, Y8, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 8(BX), Y13
-	VMULPD Y13, Y9, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 16(BX), Y13
-	VMULPD Y13, Y10, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 24(BX), Y13
-	VMULPD Y13, Y11, Y13
-	VADDPD Y13, Y12, Y12
-
-	// Columns 4..7.
-	VMOVUPD 32(SI), Y0
-	VMOVUPD 32(SI)(DX*1), Y1
-	VMOVUPD 32(R8), Y2
-	VMOVUPD 32(R8)(DX*1), Y3
-	VUNPCKLPD Y1, Y0, Y4
-	VUNPCKHPD Y1, Y0, Y5
-	VUNPCKLPD Y3, Y2, Y6
-	VUNPCKHPD Y3, Y2, Y7
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x20, Y7, Y5, Y9
-	VPERM2F128 $0x31, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y11
-	VBROADCASTSD 32(BX), Y13
-	VMULPD Y13, Y8, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 40(BX), Y13
-	VMULPD Y13, Y9, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 48(BX), Y13
-	VMULPD Y13, Y10, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 56(BX), Y13
-	VMULPD Y13, Y11, Y13
-	VADDPD Y13, Y12, Y12
-
+	DOT4X8_HALF(0, 0, 8, 16, 24)
+	DOT4X8_HALF(32, 32, 40, 48, 56)
 	VMOVUPD Y12, (DI)
 	VZEROUPPER
 	RET
@@ -114,15 +95,13 @@ next:
 	VZEROUPPER
 	RET
 
-// func addSIMD(dst, src *float64, n int, clear bool)
+// func addClearSIMD(dst, src *float64, n int)
 //
-// dst = dst + src four lanes at a time (n a multiple of 4), then src = 0
-// if clear.
-TEXT ·addSIMD(SB), NOSPLIT, $0-25
+// dst = dst + src four lanes at a time (n a multiple of 4), then src = 0.
+TEXT ·addClearSIMD(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVBLZX clear+24(FP), DX
 	VXORPD Y2, Y2, Y2
 	SHRQ $2, CX
 	JZ   done
@@ -132,11 +111,7 @@ loop:
 	VMOVUPD (SI), Y1
 	VADDPD Y1, Y0, Y0
 	VMOVUPD Y0, (DI)
-	TESTQ DX, DX
-	JZ    next
 	VMOVUPD Y2, (SI)
-
-next:
 	ADDQ $32, DI
 	ADDQ $32, SI
 	DECQ CX
@@ -157,59 +132,13 @@ TEXT ·project8SIMD(SB), NOSPLIT, $0-32
 	MOVQ c+24(FP), BX
 	TESTQ CX, CX
 	JZ    pdone
-	VBROADCASTSD 0(BX), Y14
-	VBROADCASTSD 8(BX), Y15
+	MOVQ $64, DX // consecutive rows of 8
 
 ploop:
+	LEAQ 128(SI), R8 // rows 2 and 3
 	VXORPD Y12, Y12, Y12
-	// Columns 0..3 of rows 0..3 (64 bytes apart).
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 64(SI), Y1
-	VMOVUPD 128(SI), Y2
-	VMOVUPD 192(SI), Y3
-	VUNPCKLPD Y1, Y0, Y4
-	VUNPCKHPD Y1, Y0, Y5
-	VUNPCKLPD Y3, Y2, Y6
-	VUNPCKHPD Y3, Y2, Y7
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x20, Y7, Y5, Y9
-	VPERM2F128 $0x31, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y11
-	VMULPD Y14, Y8, Y13
-	VADDPD Y13, Y12, Y12
-	VMULPD Y15, Y9, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 16(BX), Y13
-	VMULPD Y13, Y10, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 24(BX), Y13
-	VMULPD Y13, Y11, Y13
-	VADDPD Y13, Y12, Y12
-	// Columns 4..7.
-	VMOVUPD 32(SI), Y0
-	VMOVUPD 96(SI), Y1
-	VMOVUPD 160(SI), Y2
-	VMOVUPD 224(SI), Y3
-	VUNPCKLPD Y1, Y0, Y4
-	VUNPCKHPD Y1, Y0, Y5
-	VUNPCKLPD Y3, Y2, Y6
-	VUNPCKHPD Y3, Y2, Y7
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x20, Y7, Y5, Y9
-	VPERM2F128 $0x31, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y11
-	VBROADCASTSD 32(BX), Y13
-	VMULPD Y13, Y8, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 40(BX), Y13
-	VMULPD Y13, Y9, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 48(BX), Y13
-	VMULPD Y13, Y10, Y13
-	VADDPD Y13, Y12, Y12
-	VBROADCASTSD 56(BX), Y13
-	VMULPD Y13, Y11, Y13
-	VADDPD Y13, Y12, Y12
+	DOT4X8_HALF(0, 0, 8, 16, 24)
+	DOT4X8_HALF(32, 32, 40, 48, 56)
 	VMOVUPD Y12, (DI)
 	ADDQ $256, SI
 	ADDQ $32, DI

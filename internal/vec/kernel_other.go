@@ -12,7 +12,7 @@ func addOuter8SIMD(mat, u *float64, n int, v *[8]float64) {
 	panic("vec: no SIMD kernels on this architecture")
 }
 
-func addSIMD(dst, src *float64, n int, clear bool) {
+func addClearSIMD(dst, src *float64, n int) {
 	panic("vec: no SIMD kernels on this architecture")
 }
 
